@@ -1,0 +1,231 @@
+// Package config reads every setting of the worker, the simulator and the starter from the
+// environment. One struct per process keeps `-h` output short and lets each binary fail at
+// start-up, naming the variable, when a value is malformed.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Temporal says how to reach the Temporal service. The defaults point at `temporal server
+// start-dev`; production sets the host, namespace and either mTLS files or an API key
+// (Temporal Cloud).
+type Temporal struct {
+	Address   string `envconfig:"TEMPORAL_ADDRESS" default:"localhost:7233" desc:"Temporal frontend host:port"`
+	Namespace string `envconfig:"TEMPORAL_NAMESPACE" default:"default" desc:"Temporal namespace"`
+	TLSCert   string `envconfig:"TEMPORAL_TLS_CERT" desc:"client certificate file (PEM) for mTLS"`
+	TLSKey    string `envconfig:"TEMPORAL_TLS_KEY" desc:"client key file (PEM) for mTLS"`
+	TLSCA     string `envconfig:"TEMPORAL_TLS_CA" desc:"CA bundle (PEM) to verify the server; system roots when empty"`
+	TLSServer string `envconfig:"TEMPORAL_TLS_SERVER_NAME" desc:"server name to verify, when it differs from the address"`
+	APIKey    Secret `envconfig:"TEMPORAL_API_KEY" desc:"API key (Temporal Cloud); enables TLS"`
+
+	OnboardingQueue string `envconfig:"TEMPORAL_TASK_QUEUE" default:"onboarding" desc:"task queue of workflows and non-Heroku activities"`
+	HerokuQueue     string `envconfig:"TEMPORAL_HEROKU_TASK_QUEUE" default:"heroku" desc:"task queue of every activity that calls Heroku"`
+}
+
+// Heroku says where the Heroku APIs are and how to authenticate. An empty PlatformURL means
+// "no real Heroku configured": `make run` then starts the local simulator.
+type Heroku struct {
+	PlatformURL string        `envconfig:"HEROKU_API_URL" default:"https://api.heroku.com" desc:"Heroku Platform API base URL"`
+	ConnectURL  string        `envconfig:"HEROKU_CONNECT_URL" default:"https://hc-central.heroku.com" desc:"Heroku Connect discovery (hc-central) base URL"`
+	Token       Secret        `envconfig:"HEROKU_API_TOKEN" desc:"Heroku API token (never logged)"`
+	Timeout     time.Duration `envconfig:"HEROKU_HTTP_TIMEOUT" default:"30s" desc:"timeout of one Heroku HTTP request"`
+	// CallsPerHour is the account's Heroku budget; the worker turns it into the server-side
+	// rate limit of the heroku task queue.
+	CallsPerHour int `envconfig:"HEROKU_CALLS_PER_HOUR" default:"4500" desc:"Heroku API budget per hour for the whole account"`
+}
+
+// Log chooses the log level and format.
+type Log struct {
+	Level  string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	Format string `envconfig:"LOG_FORMAT" default:"auto" desc:"json, console, or auto (console on a terminal)"`
+}
+
+// Worker is the configuration of the worker process.
+type Worker struct {
+	Temporal
+	Heroku
+	Log
+	HTTPAddr    string        `envconfig:"WORKER_HTTP_ADDR" default:":9090" desc:"listen address of /healthz and /metrics"`
+	StopTimeout time.Duration `envconfig:"WORKER_STOP_TIMEOUT" default:"30s" desc:"how long SIGTERM waits for in-flight tasks"`
+}
+
+// Secret is a string that never prints. fmt, zerolog and %v all see "[redacted]".
+type Secret string
+
+// String hides the value.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// MarshalText hides the value from encoders.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Reveal returns the value, for the one place that must send it.
+func (s Secret) Reveal() string { return string(s) }
+
+// Load fills dst (a pointer to one of the structs above) from the environment and checks it.
+// Errors name the variable.
+func Load(dst any) error {
+	if err := envconfig.Process("", dst); err != nil {
+		return cleanEnvError(err)
+	}
+	if v, ok := dst.(interface{ Validate() error }); ok {
+		return v.Validate()
+	}
+	return nil
+}
+
+// envconfig's errors name the Go field; ours name the variable, which is what a user sets.
+func cleanEnvError(err error) error {
+	var pe *envconfig.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s=%q is not a valid %s", pe.KeyName, pe.Value, pe.TypeName)
+	}
+	return err
+}
+
+// Validate checks the values envconfig cannot.
+func (w *Worker) Validate() error {
+	var errs []error
+	errs = append(errs, w.Temporal.Validate(), w.Heroku.Validate(), w.Log.Validate())
+	if w.StopTimeout < 0 {
+		errs = append(errs, fmt.Errorf("WORKER_STOP_TIMEOUT must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the Temporal settings.
+func (t *Temporal) Validate() error {
+	var errs []error
+	if !strings.Contains(t.Address, ":") {
+		errs = append(errs, fmt.Errorf("TEMPORAL_ADDRESS=%q must be host:port", t.Address))
+	}
+	if (t.TLSCert == "") != (t.TLSKey == "") {
+		errs = append(errs, fmt.Errorf("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together"))
+	}
+	for name, path := range map[string]string{"TEMPORAL_TLS_CERT": t.TLSCert, "TEMPORAL_TLS_KEY": t.TLSKey, "TEMPORAL_TLS_CA": t.TLSCA} {
+		if path == "" {
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: file not readable", name, path))
+		}
+	}
+	if t.OnboardingQueue == "" || t.HerokuQueue == "" {
+		errs = append(errs, fmt.Errorf("TEMPORAL_TASK_QUEUE and TEMPORAL_HEROKU_TASK_QUEUE must not be empty"))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the Heroku settings.
+func (h *Heroku) Validate() error {
+	var errs []error
+	for name, raw := range map[string]string{"HEROKU_API_URL": h.PlatformURL, "HEROKU_CONNECT_URL": h.ConnectURL} {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s=%q must be an http(s) URL", name, raw))
+		}
+	}
+	if h.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("HEROKU_HTTP_TIMEOUT must be positive"))
+	}
+	if h.CallsPerHour <= 0 {
+		errs = append(errs, fmt.Errorf("HEROKU_CALLS_PER_HOUR must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the log settings.
+func (l *Log) Validate() error {
+	var errs []error
+	switch strings.ToLower(l.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q must be one of debug, info, warn, error", l.Level))
+	}
+	switch strings.ToLower(l.Format) {
+	case "json", "console", "auto":
+	default:
+		errs = append(errs, fmt.Errorf("LOG_FORMAT=%q must be one of json, console, auto", l.Format))
+	}
+	return errors.Join(errs...)
+}
+
+// Usage writes the table of variables of spec (a pointer to one of the structs above):
+// name, default, description.
+func Usage(w io.Writer, spec any) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	const format = `VARIABLE{{"\t"}}DEFAULT{{"\t"}}DESCRIPTION
+{{range .}}{{usage_key .}}{{"\t"}}{{usage_default .}}{{"\t"}}{{usage_description .}}
+{{end}}`
+	if err := envconfig.Usagef("", spec, tw, format); err != nil {
+		return err
+	}
+	return tw.Flush()
+}
+
+// Simulator is the configuration of herokusim, the local Heroku.
+type Simulator struct {
+	Log
+	Addr             string        `envconfig:"SIM_ADDR" default:"127.0.0.1:5100" desc:"listen address of the simulator"`
+	PublicURL        string        `envconfig:"SIM_PUBLIC_URL" desc:"URL clients reach the simulator at; http://ADDR when empty"`
+	Tokens           string        `envconfig:"SIM_TOKENS" default:"sim-token=isv@example.com" desc:"API tokens and their accounts, token=email,..."`
+	Apps             string        `envconfig:"SIM_APPS" default:"acme-isv-app=acme-team" desc:"apps to create at start, app=team,..."`
+	ProvisionDelay   time.Duration `envconfig:"SIM_PROVISION_DELAY" default:"2s" desc:"how long an add-on stays provisioning"`
+	DeprovisionDelay time.Duration `envconfig:"SIM_DEPROVISION_DELAY" default:"1s" desc:"how long a destroyed add-on stays deprovisioning"`
+	AuthURLTTL       time.Duration `envconfig:"SIM_AUTH_URL_TTL" default:"24h" desc:"lifetime of an authorization URL"`
+	RateCapacity     int           `envconfig:"SIM_RATE_CAPACITY" default:"4500" desc:"token bucket size per API token"`
+	RatePerMinute    float64       `envconfig:"SIM_RATE_PER_MINUTE" default:"75" desc:"token bucket refill per minute"`
+	Lenient          bool          `envconfig:"SIM_LENIENT" default:"false" desc:"accept (and record) a sign-in as the wrong org or user"`
+	StateFile        string        `envconfig:"SIM_STATE_FILE" desc:"file to keep state in across restarts; memory only when empty"`
+	Faults           string        `envconfig:"SIM_FAULTS" desc:"faults to install at start, as the JSON array of POST /_sim/faults"`
+}
+
+// Validate checks the simulator settings.
+func (s *Simulator) Validate() error {
+	var errs []error
+	errs = append(errs, s.Log.Validate())
+	if !strings.Contains(s.Addr, ":") {
+		errs = append(errs, fmt.Errorf("SIM_ADDR=%q must be host:port", s.Addr))
+	}
+	if _, err := ParsePairs(s.Tokens); err != nil || s.Tokens == "" {
+		errs = append(errs, fmt.Errorf("SIM_TOKENS must be token=email pairs separated by commas"))
+	}
+	if _, err := ParsePairs(s.Apps); err != nil {
+		errs = append(errs, fmt.Errorf("SIM_APPS must be app=team pairs separated by commas"))
+	}
+	if s.RateCapacity <= 0 || s.RatePerMinute <= 0 {
+		errs = append(errs, fmt.Errorf("SIM_RATE_CAPACITY and SIM_RATE_PER_MINUTE must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// ParsePairs reads "k=v,k2=v2" (empty gives an empty map).
+func ParsePairs(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("%q is not key=value", p)
+		}
+		out[k] = v
+	}
+	return out, nil
+}

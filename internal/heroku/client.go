@@ -1,0 +1,303 @@
+// Package heroku is the HTTP client of the Heroku APIs the onboarding worker uses: the
+// Platform API (add-ons, webhooks, rate limits), the partner API (Connect integrations) and
+// the Heroku Connect API (discovery and regional). It follows ../shared/heroku-api.md and
+// knows nothing of Temporal: failures come back as *Error values whose Kind says whether a
+// retry can help.
+package heroku
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Accept headers of the call families.
+const (
+	AcceptPlatform = "application/vnd.heroku+json; version=3"
+	AcceptPartner  = "application/vnd.heroku+json; version=3.partner"
+	AcceptWebhooks = "application/vnd.heroku+json; version=3.webhooks"
+	AcceptConnect  = "application/json"
+)
+
+// Default base URLs of the real Heroku.
+const (
+	DefaultPlatformURL = "https://api.heroku.com"
+	DefaultConnectURL  = "https://hc-central.heroku.com"
+)
+
+// UserAgent identifies this client to Heroku.
+const UserAgent = "connect-onboarding-worker/1.0 (+https://github.com/connect-onboarding/worker)"
+
+// Options configure a Client.
+type Options struct {
+	PlatformURL string // Platform and partner API; DefaultPlatformURL when empty
+	ConnectURL  string // Connect discovery (hc-central); DefaultConnectURL when empty
+	Token       string // Heroku API token
+	HTTPClient  *http.Client
+	Timeout     time.Duration // per request, when HTTPClient is nil; 30s by default
+}
+
+// Client calls Heroku. It is safe for concurrent use.
+type Client struct {
+	platform *url.URL
+	connect  *url.URL
+	token    string
+	hc       *http.Client
+}
+
+// New checks opts and returns a Client.
+func New(opts Options) (*Client, error) {
+	if opts.PlatformURL == "" {
+		opts.PlatformURL = DefaultPlatformURL
+	}
+	if opts.ConnectURL == "" {
+		opts.ConnectURL = DefaultConnectURL
+	}
+	platform, err := parseBase(opts.PlatformURL)
+	if err != nil {
+		return nil, fmt.Errorf("heroku: platform URL: %w", err)
+	}
+	connect, err := parseBase(opts.ConnectURL)
+	if err != nil {
+		return nil, fmt.Errorf("heroku: connect URL: %w", err)
+	}
+	if opts.Token == "" {
+		return nil, errors.New("heroku: an API token is required (HEROKU_API_TOKEN)")
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		if opts.Timeout <= 0 {
+			opts.Timeout = 30 * time.Second
+		}
+		hc = &http.Client{Timeout: opts.Timeout}
+	}
+	return &Client{platform: platform, connect: connect, token: opts.Token, hc: hc}, nil
+}
+
+func parseBase(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil {
+		return nil, err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	return u, nil
+}
+
+// call is one HTTP exchange.
+type call struct {
+	op          string
+	method      string
+	url         string
+	accept      string
+	body        io.Reader
+	contentType string
+	header      http.Header // extra request headers (Range)
+	want        []int       // accepted statuses; 200/201/202/206 when empty
+}
+
+// response is what a call returns on success.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (c *Client) do(ctx context.Context, cl call) (*response, error) {
+	req, err := http.NewRequestWithContext(ctx, cl.method, cl.url, cl.body)
+	if err != nil {
+		return nil, &Error{Kind: KindOther, Op: cl.op, Message: err.Error()}
+	}
+	reqID := uuid.NewString()
+	req.Header.Set("Accept", cl.accept)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("User-Agent", UserAgent)
+	req.Header.Set("Request-Id", reqID)
+	if cl.contentType != "" {
+		req.Header.Set("Content-Type", cl.contentType)
+	}
+	for k, vs := range cl.header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, transportError(cl.op, reqID, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return nil, transportError(cl.op, reqID, err)
+	}
+	if id := resp.Header.Get("Request-Id"); id != "" {
+		reqID = id
+	}
+	want := cl.want
+	if len(want) == 0 {
+		want = []int{200, 201, 202, 206}
+	}
+	for _, s := range want {
+		if resp.StatusCode == s {
+			return &response{status: resp.StatusCode, header: resp.Header, body: body}, nil
+		}
+	}
+	return nil, decodeError(cl.op, reqID, resp, body)
+}
+
+// transportError turns a failure without a response into a transient error, unless the
+// caller's context ended (then the caller's error is what matters).
+func transportError(op, reqID string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // drop the URL: it is ours, and keeps messages short
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("heroku: %s: %w", op, err)
+	}
+	msg := err.Error()
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+		msg = "timeout: " + msg
+	}
+	return &Error{Kind: KindTransient, Op: op, Message: msg, RequestID: reqID}
+}
+
+func decodeError(op, reqID string, resp *http.Response, body []byte) error {
+	e := &Error{Kind: kindOf(resp.StatusCode), Op: op, StatusCode: resp.StatusCode, RequestID: reqID}
+	var shape struct {
+		ID      string              `json:"id"`
+		Message string              `json:"message"`
+		URL     string              `json:"url"`
+		Errors  map[string][]string `json:"errors"`
+	}
+	if json.Unmarshal(body, &shape) == nil && (shape.ID != "" || shape.Message != "") {
+		e.ID, e.Message, e.URL, e.Fields = shape.ID, shape.Message, shape.URL, shape.Errors
+	} else {
+		e.Message = http.StatusText(resp.StatusCode)
+	}
+	if e.ID == "validation_error" || len(e.Fields) > 0 {
+		e.Kind = KindInvalid
+	}
+	if e.Kind == KindRateLimited {
+		e.RetryAfter = retryDelay(resp.Header)
+	}
+	return e
+}
+
+// retryDelay honours Retry-After (seconds or an HTTP date) and otherwise estimates from
+// RateLimit-Remaining: Heroku refills about 75 tokens a minute, so an empty bucket has a
+// token again in under a second; we ask for a few to leave room for other callers.
+func retryDelay(h http.Header) time.Duration {
+	if ra := h.Get("Retry-After"); ra != "" {
+		if s, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && s >= 0 {
+			return time.Duration(s) * time.Second
+		}
+		if t, err := http.ParseTime(ra); err == nil {
+			if d := time.Until(t); d > 0 {
+				return d
+			}
+			return time.Second
+		}
+	}
+	const perToken = time.Minute / 75
+	remaining, err := strconv.Atoi(h.Get("RateLimit-Remaining"))
+	if err != nil || remaining <= 0 {
+		return 5 * perToken
+	}
+	return perToken
+}
+
+func (c *Client) platformURL(format string, args ...any) string {
+	return c.platform.String() + pathf(format, args...)
+}
+
+// pathf escapes every argument as one path segment.
+func pathf(format string, args ...any) string {
+	esc := make([]any, len(args))
+	for i, a := range args {
+		esc[i] = url.PathEscape(fmt.Sprint(a))
+	}
+	return fmt.Sprintf(format, esc...)
+}
+
+func jsonBody(v any) (io.Reader, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(b), nil
+}
+
+func decode(op string, r *response, dst any) error {
+	if err := json.Unmarshal(r.body, dst); err != nil {
+		return &Error{Kind: KindOther, Op: op, StatusCode: r.status, Message: "undecodable response: " + err.Error(), RequestID: r.header.Get("Request-Id")}
+	}
+	return nil
+}
+
+// getJSON is a GET whose body decodes into dst.
+func (c *Client) getJSON(ctx context.Context, op, url, accept string, dst any) error {
+	r, err := c.do(ctx, call{op: op, method: http.MethodGet, url: url, accept: accept})
+	if err != nil {
+		return err
+	}
+	return decode(op, r, dst)
+}
+
+// sendJSON sends body as JSON and decodes the answer into dst (when dst is not nil).
+func (c *Client) sendJSON(ctx context.Context, op, method, url, accept string, body, dst any) (*response, error) {
+	rd, err := jsonBody(body)
+	if err != nil {
+		return nil, &Error{Kind: KindOther, Op: op, Message: err.Error()}
+	}
+	r, err := c.do(ctx, call{op: op, method: method, url: url, accept: accept, body: rd, contentType: "application/json"})
+	if err != nil {
+		return nil, err
+	}
+	if dst != nil {
+		return r, decode(op, r, dst)
+	}
+	return r, nil
+}
+
+// getAllPages follows Range pagination (206 + Next-Range) to the end, decoding each page's
+// JSON array with add.
+func (c *Client) getAllPages(ctx context.Context, op, url, accept string, add func([]byte) error) error {
+	rng := "id ..; max=1000"
+	for {
+		r, err := c.do(ctx, call{op: op, method: http.MethodGet, url: url, accept: accept, header: http.Header{"Range": {rng}}})
+		if err != nil {
+			return err
+		}
+		if err := add(r.body); err != nil {
+			return &Error{Kind: KindOther, Op: op, StatusCode: r.status, Message: "undecodable response: " + err.Error()}
+		}
+		next := r.header.Get("Next-Range")
+		if r.status != http.StatusPartialContent || next == "" {
+			return nil
+		}
+		rng = next
+	}
+}
+
+// RateLimitRemaining reads the account's remaining API budget. It costs nothing.
+func (c *Client) RateLimitRemaining(ctx context.Context) (int, error) {
+	var out struct {
+		Remaining int `json:"remaining"`
+	}
+	err := c.getJSON(ctx, "read rate limit", c.platformURL("/account/rate-limits"), AcceptPlatform, &out)
+	return out.Remaining, err
+}

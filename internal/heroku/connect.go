@@ -1,0 +1,90 @@
+package heroku
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// ConnectAuth puts the token's user on the access list of every Connect add-on of app.
+// Without it, discovery shows nothing.
+func (c *Client) ConnectAuth(ctx context.Context, app string) error {
+	_, err := c.do(ctx, call{op: "join Connect access list", method: http.MethodPost,
+		url: c.connect.String() + pathf("/auth/%s", app), accept: AcceptConnect})
+	return err
+}
+
+// DiscoverConnections finds the connections of app (of one add-on when resourceName is set)
+// and where each lives. Regional URLs come from here and nowhere else.
+func (c *Client) DiscoverConnections(ctx context.Context, app, resourceName string) ([]ConnectionRef, error) {
+	q := url.Values{"app": {app}}
+	if resourceName != "" {
+		q.Set("resource_name", resourceName)
+	}
+	next := c.connect.String() + "/connections?" + q.Encode()
+	var all []ConnectionRef
+	for next != "" {
+		var page struct {
+			Count   int             `json:"count"`
+			Next    *string         `json:"next"`
+			Results []ConnectionRef `json:"results"`
+		}
+		if err := c.getJSON(ctx, "discover connections", next, AcceptConnect, &page); err != nil {
+			return nil, err
+		}
+		all = append(all, page.Results...)
+		next = ""
+		if page.Next != nil {
+			next = *page.Next
+		}
+	}
+	return all, nil
+}
+
+// regional joins a region URL from discovery with an /api/v3 path.
+func regional(regionURL, format string, args ...any) (string, error) {
+	base, err := parseBase(regionURL)
+	if err != nil {
+		return "", &Error{Kind: KindOther, Message: fmt.Sprintf("region URL from discovery: %v", err)}
+	}
+	return strings.TrimRight(base.String(), "/") + "/api/v3" + pathf(format, args...), nil
+}
+
+// Connection reads one connection's detail from its region.
+func (c *Client) Connection(ctx context.Context, regionURL, id string) (*Connection, error) {
+	u, err := regional(regionURL, "/connections/%s", id)
+	if err != nil {
+		return nil, err
+	}
+	var out Connection
+	return &out, c.getJSON(ctx, "read connection", u+"?deep=true", AcceptConnect, &out)
+}
+
+// AppConnections reads every connection of app in one call: the cheap way to watch many.
+func (c *Client) AppConnections(ctx context.Context, regionURL, app string) ([]Connection, error) {
+	u, err := regional(regionURL, "/connections")
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Count   int          `json:"count"`
+		Results []Connection `json:"results"`
+	}
+	q := url.Values{"app": {app}, "deep": {"true"}}
+	return out.Results, c.getJSON(ctx, "list app connections", u+"?"+q.Encode(), AcceptConnect, &out)
+}
+
+// SetConnectionSchema sets where the connection writes in the ISV's Postgres. Heroku allows
+// it while the state is NEW.
+func (c *Client) SetConnectionSchema(ctx context.Context, regionURL, id, dbKey, schema string) (*Connection, error) {
+	u, err := regional(regionURL, "/connections/%s", id)
+	if err != nil {
+		return nil, err
+	}
+	var out Connection
+	_, err = c.sendJSON(ctx, "set connection schema", http.MethodPatch, u, AcceptConnect,
+		map[string]string{"db_key": dbKey, "schema_name": schema}, &out)
+	return &out, err
+}

@@ -1,0 +1,296 @@
+package herokusim
+
+import (
+	"encoding/base64"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/connect-onboarding/worker/internal/heroku"
+)
+
+// reqCtx is what the middleware learned about a request.
+type reqCtx struct {
+	route string
+	user  string // account email of the token
+	token string
+}
+
+type apiHandler func(w http.ResponseWriter, r *http.Request, rc reqCtx)
+
+// api wraps a handler of the Heroku APIs: request ID, counting, auth, Accept, the token
+// bucket and injected faults, in that order, as Heroku answers them.
+func (s *Sim) api(route, accept string, free bool, h apiHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		reqID := r.Header.Get("Request-Id")
+		if _, err := uuid.Parse(reqID); err != nil {
+			reqID = uuid.NewString()
+		}
+		w.Header().Set("Request-Id", reqID)
+
+		s.mu.Lock()
+		s.st.Counters.Calls[route]++
+		s.dirty = true
+		s.mu.Unlock()
+
+		token := bearer(r)
+		s.mu.Lock()
+		user, ok := s.cfg.Tokens[token]
+		s.mu.Unlock()
+		if token == "" || !ok {
+			writeError(w, http.StatusUnauthorized, "unauthorized", "Invalid credentials provided.")
+			return
+		}
+		if accept != "" && !acceptMatches(r.Header.Get("Accept"), accept) {
+			writeError(w, http.StatusNotAcceptable, "not_acceptable", "Accept header must be "+accept)
+			return
+		}
+		remaining, wait, allowed := s.take(token, free)
+		w.Header().Set("RateLimit-Remaining", strconv.Itoa(remaining))
+		if !allowed {
+			s.mu.Lock()
+			s.st.Counters.RateLimited++
+			s.mu.Unlock()
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			writeError(w, http.StatusTooManyRequests, "rate_limit", "Your account reached the API rate limit. Please wait a few minutes before making new requests.")
+			return
+		}
+		rc := reqCtx{route: route, user: user, token: token}
+		if f := s.fault(route); f != nil {
+			s.serveFault(w, r, f, func(w http.ResponseWriter) { h(w, r, rc) })
+			return
+		}
+		h(w, r, rc)
+	}
+}
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	switch {
+	case strings.HasPrefix(h, "Bearer "):
+		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	case strings.HasPrefix(h, "Basic "):
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(h, "Basic "))
+		if err != nil {
+			return ""
+		}
+		_, pass, _ := strings.Cut(string(raw), ":")
+		return pass
+	}
+	return ""
+}
+
+// acceptMatches compares media types ignoring spaces and case around parameters.
+func acceptMatches(got, want string) bool {
+	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, " ", "")) }
+	for _, part := range strings.Split(got, ",") {
+		if norm(part) == norm(want) {
+			return true
+		}
+	}
+	return false
+}
+
+// --- token bucket ---
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// take spends a token of the API token's bucket. free calls (rate-limit status) cost
+// nothing. It returns what is left, and how long until a token exists when none does.
+func (s *Sim) take(token string, free bool) (int, time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	b := s.buckets[token]
+	if b == nil {
+		b = &bucket{tokens: float64(s.cfg.RateCapacity), at: now}
+		s.buckets[token] = b
+	}
+	perSec := s.cfg.RatePerMinute / 60
+	b.tokens = math.Min(float64(s.cfg.RateCapacity), b.tokens+now.Sub(b.at).Seconds()*perSec)
+	b.at = now
+	if free {
+		return int(b.tokens), 0, true
+	}
+	if b.tokens < 1 {
+		wait := time.Duration((1 - b.tokens) / perSec * float64(time.Second))
+		return 0, wait, false
+	}
+	b.tokens--
+	return int(b.tokens), 0, true
+}
+
+// --- faults ---
+
+// Fault makes matching calls fail. Route is a route name (see Routes) or "*".
+type Fault struct {
+	Route string `json:"route"`
+	// Status to answer (500, 503, 429, ...). Zero with Mode "error" means 500.
+	Status int `json:"status,omitempty"`
+	// Mode: "error" (default) answers Status; "timeout" holds the request for Latency (or
+	// 60s) and then drops it; "reset" closes the connection without an answer; "latency"
+	// only delays, then serves normally.
+	Mode string `json:"mode,omitempty"`
+	// Rate is the probability a matching call fails (1 when zero).
+	Rate float64 `json:"rate,omitempty"`
+	// Count limits the fault to the next Count matching calls (one-shot when 1); zero means
+	// until cleared.
+	Count int `json:"count,omitempty"`
+	// Latency is added before the call is served or failed.
+	Latency Duration `json:"latency,omitempty"`
+	// AfterEffect performs the call and then fails its answer: the "lost response" that
+	// makes a POST look failed although it happened.
+	AfterEffect bool `json:"after_effect,omitempty"`
+}
+
+// Duration is a time.Duration written as "1.5s" in JSON.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.Quote(time.Duration(d).String())), nil
+}
+
+// UnmarshalJSON reads "1.5s" or a number of nanoseconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	if s, err := strconv.Unquote(string(b)); err == nil {
+		v, err := time.ParseDuration(s)
+		*d = Duration(v)
+		return err
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	*d = Duration(n)
+	return err
+}
+
+// fault picks the first matching fault that fires, spending one of its count.
+func (s *Sim) fault(route string) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.faults {
+		if f.Route != "*" && f.Route != route {
+			continue
+		}
+		if f.Rate > 0 && f.Rate < 1 && rand.Float64() >= f.Rate {
+			continue
+		}
+		picked := *f
+		if f.Count > 0 {
+			f.Count--
+			if f.Count == 0 {
+				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			}
+		}
+		if picked.Mode != "latency" {
+			s.st.Counters.FaultsInjected++
+		}
+		return &picked
+	}
+	return nil
+}
+
+func (s *Sim) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, serve func(http.ResponseWriter)) {
+	if f.Latency > 0 && f.Mode != "timeout" {
+		select {
+		case <-time.After(time.Duration(f.Latency)):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if f.Mode == "latency" {
+		serve(w)
+		return
+	}
+	if f.AfterEffect {
+		serve(httptest.NewRecorder()) // the work happens; its answer is lost
+	}
+	switch f.Mode {
+	case "timeout":
+		hold := time.Duration(f.Latency)
+		if hold == 0 {
+			hold = time.Minute
+		}
+		select {
+		case <-time.After(hold):
+		case <-r.Context().Done():
+		}
+		hijackClose(w)
+	case "reset":
+		hijackClose(w)
+	default:
+		status := f.Status
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		id := map[int]string{429: "rate_limit", 500: "internal_error", 503: "unavailable", 404: "not_found", 409: "conflict", 403: "forbidden"}[status]
+		if id == "" {
+			id = "error"
+		}
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
+		writeError(w, status, id, "injected fault")
+	}
+}
+
+func hijackClose(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // the server drops the connection
+}
+
+// Routes the simulator counts and can fault, by name.
+var Routes = []string{
+	"partner.create", "partner.info", "partner.update", "partner.enroll", "partner.authorize", "partner.deactivate",
+	"addons.create", "addons.info", "addons.list", "addons.destroy", "webhooks.create", "account.rate-limits",
+	"connect.auth", "connect.discover", "connect.detail", "connect.list", "connect.patch",
+}
+
+func (s *Sim) routes() {
+	m := http.NewServeMux()
+	// Platform API.
+	m.HandleFunc("GET /account/rate-limits", s.api("account.rate-limits", heroku.AcceptPlatform, true, s.rateLimits))
+	m.HandleFunc("POST /apps/{app}/addons", s.api("addons.create", heroku.AcceptPlatform, false, s.createAddon))
+	m.HandleFunc("GET /apps/{app}/addons", s.api("addons.list", heroku.AcceptPlatform, false, s.listAddons))
+	m.HandleFunc("GET /apps/{app}/addons/{addon}", s.api("addons.info", heroku.AcceptPlatform, false, s.addonInfo))
+	m.HandleFunc("GET /addons/{addon}", s.api("addons.info", heroku.AcceptPlatform, false, s.addonInfo))
+	m.HandleFunc("DELETE /apps/{app}/addons/{addon}", s.api("addons.destroy", heroku.AcceptPlatform, false, s.destroyAddon))
+	m.HandleFunc("POST /apps/{app}/webhooks", s.api("webhooks.create", heroku.AcceptWebhooks, false, s.createWebhook))
+	// Partner API.
+	m.HandleFunc("POST /partner/connect", s.api("partner.create", heroku.AcceptPartner, false, s.createIntegration))
+	m.HandleFunc("GET /partner/connect/{slug}", s.api("partner.info", heroku.AcceptPartner, false, s.integrationInfo))
+	m.HandleFunc("PATCH /partner/connect/{slug}", s.api("partner.update", heroku.AcceptPartner, false, s.updateIntegration))
+	m.HandleFunc("DELETE /partner/connect/{slug}", s.api("partner.deactivate", heroku.AcceptPartner, false, s.deactivate))
+	m.HandleFunc("POST /partner/connect/{slug}/addon/{addon}/enroll", s.api("partner.enroll", heroku.AcceptPartner, false, s.enroll))
+	m.HandleFunc("POST /partner/connect/{slug}/addon/{addon}/authorize", s.api("partner.authorize", heroku.AcceptPartner, false, s.authorize))
+	// Connect discovery (hc-central) and the regional API.
+	m.HandleFunc("POST /auth/{app}", s.api("connect.auth", "", false, s.connectAuth))
+	m.HandleFunc("GET /connections", s.api("connect.discover", "", false, s.discover))
+	m.HandleFunc("GET /api/v3/connections", s.api("connect.list", "", false, s.appConnections))
+	m.HandleFunc("GET /api/v3/connections/{id}", s.api("connect.detail", "", false, s.connectionDetail))
+	m.HandleFunc("PATCH /api/v3/connections/{id}", s.api("connect.patch", "", false, s.patchConnection))
+	// The customer's pages.
+	m.HandleFunc("GET /authorize/{token}", s.authorizePage)
+	m.HandleFunc("GET /authorize/{token}/login", s.loginPage)
+	m.HandleFunc("POST /authorize/{token}/login", s.loginSubmit)
+	// Control API.
+	s.adminRoutes(m)
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Request-Id", uuid.NewString())
+		writeError(w, http.StatusNotFound, "not_found", "The requested API endpoint was not found. Are you using the right HTTP verb (i.e. GET vs. POST), and did you specify your intended version with the Accept header?")
+	})
+	s.mux = m
+}

@@ -1,0 +1,236 @@
+// Package herokusim is a local Heroku: the Platform API (add-ons, webhooks, rate limits),
+// the partner API, Heroku Connect discovery and the regional Connect API on one port, plus
+// the customer's authorization page and a control API for tests under /_sim. It follows
+// ../shared/heroku-api.md, with real state machines, a token bucket per API token and
+// fault injection, so the real client runs against it unchanged.
+package herokusim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Config sets the simulator's behaviour. Durations of zero mean "at once".
+type Config struct {
+	// PublicURL is how clients reach this server; it is written into region URLs, logo URLs
+	// and authorization URLs.
+	PublicURL string
+	// Tokens maps API tokens to the account (user email) they belong to.
+	Tokens map[string]string
+	// Apps to create at start, name → team.
+	Apps map[string]string
+	// ProvisionDelay is how long an add-on stays provisioning; DeprovisionDelay how long a
+	// destroyed one stays deprovisioning before it is gone.
+	ProvisionDelay   time.Duration
+	DeprovisionDelay time.Duration
+	// AuthURLTTL is how long an authorization URL lives (24h on Heroku).
+	AuthURLTTL time.Duration
+	// RateCapacity and RatePerMinute shape the token bucket of every API token.
+	RateCapacity  int
+	RatePerMinute float64
+	// Lenient accepts a customer who signs in as another org or user than the URL was bound
+	// to (and records it), so the worker's own identity check can be tested.
+	Lenient bool
+	// StateFile, when set, persists the state across restarts.
+	StateFile string
+	// Faults to install at start.
+	Faults []Fault
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// DefaultConfig is Heroku's shape with short delays for local use.
+func DefaultConfig() Config {
+	return Config{
+		Tokens:           map[string]string{"sim-token": "isv@example.com"},
+		ProvisionDelay:   2 * time.Second,
+		DeprovisionDelay: time.Second,
+		AuthURLTTL:       24 * time.Hour,
+		RateCapacity:     4500,
+		RatePerMinute:    75,
+	}
+}
+
+// Sim is the simulator; it is an http.Handler.
+type Sim struct {
+	mu      sync.Mutex
+	cfg     Config
+	st      *state
+	buckets map[string]*bucket
+	faults  []*Fault
+	// pending injected failures of provisioning (per app) and of deactivation
+	failProvisions   map[string]int
+	failDeactivation int
+	mux              *http.ServeMux
+	dirty            bool
+	stopSave         chan struct{}
+	saveDone         chan struct{}
+	hooks            chan delivery
+}
+
+// New builds a simulator, loading the state file when there is one.
+func New(cfg Config) (*Sim, error) {
+	def := DefaultConfig()
+	if cfg.Tokens == nil {
+		cfg.Tokens = def.Tokens
+	}
+	if cfg.AuthURLTTL == 0 {
+		cfg.AuthURLTTL = def.AuthURLTTL
+	}
+	if cfg.RateCapacity == 0 {
+		cfg.RateCapacity = def.RateCapacity
+	}
+	if cfg.RatePerMinute == 0 {
+		cfg.RatePerMinute = def.RatePerMinute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	s := &Sim{cfg: cfg, st: newState(), buckets: map[string]*bucket{}, hooks: make(chan delivery, 1024)}
+	if cfg.StateFile != "" {
+		if err := s.load(); err != nil {
+			return nil, err
+		}
+	}
+	for name, team := range cfg.Apps {
+		if _, ok := s.st.Apps[name]; !ok {
+			s.st.Apps[name] = &app{ID: uuid.NewString(), Name: name, Team: team, CreatedAt: cfg.Now().UTC()}
+		}
+	}
+	for i := range cfg.Faults {
+		f := cfg.Faults[i]
+		s.faults = append(s.faults, &f)
+	}
+	s.routes()
+	go s.deliverWebhooks()
+	if cfg.StateFile != "" {
+		s.stopSave, s.saveDone = make(chan struct{}), make(chan struct{})
+		go s.saveLoop()
+	}
+	return s, nil
+}
+
+// SetPublicURL sets the URL clients reach the simulator at, for servers whose port is
+// known only after listening (httptest).
+func (s *Sim) SetPublicURL(u string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.PublicURL = strings.TrimRight(u, "/")
+}
+
+// Close stops background work and writes the state file one last time.
+func (s *Sim) Close() error {
+	if s.stopSave != nil {
+		close(s.stopSave)
+		<-s.saveDone
+		s.stopSave = nil
+	}
+	return nil
+}
+
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Sim) now() time.Time { return s.cfg.Now().UTC() }
+
+func (s *Sim) base() string { return s.cfg.PublicURL }
+
+// --- persistence ---
+
+func (s *Sim) load() error {
+	b, err := os.ReadFile(s.cfg.StateFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("herokusim: read state: %w", err)
+	}
+	st := newState()
+	if err := json.Unmarshal(b, st); err != nil {
+		return fmt.Errorf("herokusim: state file %s is corrupt: %w", s.cfg.StateFile, err)
+	}
+	if st.Counters.Calls == nil {
+		st.Counters = newCounters()
+	}
+	s.st = st
+	return nil
+}
+
+func (s *Sim) saveLoop() {
+	defer close(s.saveDone)
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			s.saveIfDirty()
+		case <-s.stopSave:
+			s.saveIfDirty()
+			return
+		}
+	}
+}
+
+func (s *Sim) saveIfDirty() {
+	s.mu.Lock()
+	if !s.dirty {
+		s.mu.Unlock()
+		return
+	}
+	b, err := json.Marshal(s.st)
+	s.dirty = false
+	s.mu.Unlock()
+	if err != nil {
+		return
+	}
+	tmp := s.cfg.StateFile + ".tmp"
+	if os.WriteFile(tmp, b, 0o600) == nil {
+		_ = os.Rename(tmp, s.cfg.StateFile)
+	}
+}
+
+// --- responses ---
+
+// apiError is Heroku's error body.
+type apiError struct {
+	ID      string              `json:"id"`
+	Message string              `json:"message"`
+	URL     string              `json:"url,omitempty"`
+	Errors  map[string][]string `json:"errors,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, id, msg string) {
+	writeJSON(w, status, apiError{ID: id, Message: msg})
+}
+
+func writeFieldErrors(w http.ResponseWriter, fields map[string][]string) {
+	var parts []string
+	for k, v := range fields {
+		parts = append(parts, k+" "+strings.Join(v, ", "))
+	}
+	writeJSON(w, http.StatusBadRequest, apiError{ID: "validation_error", Message: "Validation failed: " + strings.Join(parts, "; "), Errors: fields})
+}
+
+// decodeBody reads a JSON body; on failure it has answered 400 bad_request.
+func decodeBody(w http.ResponseWriter, r *http.Request, dst any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err := dec.Decode(dst); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "Invalid JSON body: "+err.Error())
+		return false
+	}
+	return true
+}

@@ -1,0 +1,117 @@
+package herokusim
+
+import (
+	"time"
+
+	"github.com/connect-onboarding/worker/internal/heroku"
+)
+
+// The simulator's whole state. Everything is exported for JSON persistence only.
+type state struct {
+	Apps         map[string]*app         `json:"apps"`         // by name
+	Integrations map[string]*integration `json:"integrations"` // by id
+	Addons       map[string]*addon       `json:"addons"`       // by id, live ones
+	Connections  map[string]*connection  `json:"connections"`  // by id
+	Sessions     map[string]*authSession `json:"sessions"`     // by token
+	Webhooks     map[string]*webhook     `json:"webhooks"`     // by id
+	Destroyed    []*addon                `json:"destroyed"`    // add-ons that are gone
+	Counters     Counters                `json:"counters"`
+	Mismatches   []AuthorizationMismatch `json:"mismatches"`
+}
+
+func newState() *state {
+	return &state{
+		Apps: map[string]*app{}, Integrations: map[string]*integration{}, Addons: map[string]*addon{},
+		Connections: map[string]*connection{}, Sessions: map[string]*authSession{}, Webhooks: map[string]*webhook{},
+		Counters: newCounters(),
+	}
+}
+
+type app struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Team      string    `json:"team"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type integration struct {
+	heroku.Integration
+	Logo     []byte `json:"logo"`
+	LogoType string `json:"logo_type"`
+}
+
+type addon struct {
+	ID            string          `json:"id"`
+	Name          string          `json:"name"`
+	App           string          `json:"app"`
+	Plan          string          `json:"plan"`
+	ISV           string          `json:"isv"` // integration slug it is associated with
+	State         string          `json:"state"`
+	ReadyAt       time.Time       `json:"ready_at"`
+	GoneAt        time.Time       `json:"gone_at"`
+	FailProvision bool            `json:"fail_provision"`
+	AccessList    map[string]bool `json:"access_list"`
+	ConnectionID  string          `json:"connection_id"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+}
+
+type connection struct {
+	ID          string         `json:"id"`
+	AddonID     string         `json:"addon_id"`
+	SchemaName  string         `json:"schema_name"`
+	DBKey       string         `json:"db_key"`
+	State       string         `json:"state"`
+	OrgID       *string        `json:"org_id"`
+	AuthUpdated *time.Time     `json:"auth_updated"`
+	SF          *heroku.SFInfo `json:"sf"`
+	CreatedAt   time.Time      `json:"created_at"`
+}
+
+type authSession struct {
+	Token      string                  `json:"token"`
+	AddonID    string                  `json:"addon_id"`
+	ISV        string                  `json:"isv"`
+	Request    heroku.AuthorizeRequest `json:"request"`
+	ExpiresAt  time.Time               `json:"expires_at"`
+	Superseded bool                    `json:"superseded"`
+	Used       bool                    `json:"used"`
+}
+
+type webhook struct {
+	heroku.Webhook
+	Secret string `json:"secret"`
+}
+
+// Counters are what tests and benchmarks read to prove "no duplicate, no orphan".
+type Counters struct {
+	Calls            map[string]int `json:"calls"`            // per route
+	RateLimited      int            `json:"rate_limited"`     // 429s served
+	FaultsInjected   int            `json:"faults_injected"`  // injected failures served
+	AddonsCreated    int            `json:"addons_created"`   // every successful create
+	AddonsDestroyed  int            `json:"addons_destroyed"` // every destroy that went through
+	CreatedPerApp    map[string]int `json:"created_per_app"`
+	CreatedPerISV    map[string]int `json:"created_per_isv"`
+	LivePerApp       map[string]int `json:"live_per_app"`      // computed on read
+	LivePerISV       map[string]int `json:"live_per_isv"`      // computed on read
+	Live             int            `json:"live"`              // computed on read
+	Authorizations   int            `json:"authorizations"`    // completed customer authorizations
+	URLsIssued       int            `json:"urls_issued"`       // authorization URLs handed out
+	DuplicateCreates int            `json:"duplicate_creates"` // creates refused because the name was taken
+}
+
+func newCounters() Counters {
+	return Counters{Calls: map[string]int{}, CreatedPerApp: map[string]int{}, CreatedPerISV: map[string]int{}}
+}
+
+// AuthorizationMismatch records a customer who signed in as someone else than the URL was
+// bound to (accepted only in lenient mode, refused otherwise).
+type AuthorizationMismatch struct {
+	AddonID      string    `json:"addon_id"`
+	WantOrg      string    `json:"want_org"`
+	WantUsername string    `json:"want_username"`
+	GotOrg       string    `json:"got_org"`
+	GotUsername  string    `json:"got_username"`
+	Accepted     bool      `json:"accepted"`
+	At           time.Time `json:"at"`
+}
