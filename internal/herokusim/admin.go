@@ -125,7 +125,10 @@ func (s *Sim) adminAddons(w http.ResponseWriter, r *http.Request) {
 // customer's sign-in would: {"url" or "addon", "org_id", "username"}.
 func (s *Sim) adminAuthorize(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		URL, Addon, OrgID, Username string
+		URL      string `json:"url"`
+		Addon    string `json:"addon"`
+		OrgID    string `json:"org_id"`
+		Username string `json:"username"`
 	}
 	if !decodeBody(w, r, &body) {
 		return

@@ -53,7 +53,7 @@ var (
 
 // NewTemporal wraps zl for client.Options.Logger.
 func NewTemporal(zl zerolog.Logger) Temporal {
-	return Temporal{zl: zl.With().Str("component", "temporal-sdk").Logger()}
+	return Temporal{zl: zl.With().Str("source", "temporal-sdk").Logger()}
 }
 
 // Debug logs at debug level.

@@ -28,7 +28,7 @@ func TestTemporalAdapterWritesStructuredJSON(t *testing.T) {
 	assert.EqualValues(t, 3, line["Attempt"])
 	assert.Equal(t, "boom", line["Error"])
 	assert.Equal(t, "odd", line["EXTRA_VALUE"])
-	assert.Equal(t, "temporal-sdk", line["component"])
+	assert.Equal(t, "temporal-sdk", line["source"])
 }
 
 func TestLevelFilters(t *testing.T) {

@@ -1,0 +1,43 @@
+# The README's two commands: `make run` (the stack) and `make test` (the suite).
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/bin
+TEMPORAL_CLI_VERSION := v1.5.1
+WORKFLOWCHECK_VERSION := v0.6.0
+GOFLAGS_TEST ?= -race -count=1 -timeout 20m
+
+.PHONY: tools build run test lint demo bench clean
+
+## tools: the pinned Temporal CLI and workflowcheck, built from the Go module proxy (once)
+tools: $(BIN)/temporal $(BIN)/workflowcheck
+
+$(BIN)/temporal:
+	@command -v $(GO) >/dev/null || { echo "make: Go is not installed (https://go.dev/dl, 1.26 or newer)"; exit 1; }
+	@echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) into bin/ (about 3 minutes the first time)…"
+	GOBIN=$(BIN) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+
+$(BIN)/workflowcheck:
+	GOBIN=$(BIN) $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+
+## build: the worker, the simulator, the starter and the stack runner into bin/
+build:
+	$(GO) build -o $(BIN)/worker ./worker
+	$(GO) build -o $(BIN)/herokusim ./internal/herokusim/cmd/herokusim
+	$(GO) build -o $(BIN)/devstack ./internal/devstack/cmd/devstack
+
+## run: the whole stack on the embedded default, in this terminal (Ctrl-C stops it)
+run: tools build
+	@$(BIN)/devstack
+
+## test: the whole suite with the race detector, integration tests included
+test: tools build
+	$(GO) test $(GOFLAGS_TEST) ./...
+
+## lint: formatting, go vet and Temporal's determinism check of the workflows
+lint: tools
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(BIN)/workflowcheck ./workflows/...
+
+clean:
+	rm -rf $(BIN)/worker $(BIN)/herokusim $(BIN)/devstack

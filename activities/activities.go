@@ -1,0 +1,94 @@
+// Package activities holds the onboarding worker's activities: methods on Activities, which
+// holds the Heroku client and the Temporal client. They translate Heroku's answers into
+// retryable or final Temporal errors and do nothing more; every decision is the workflow's.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/connect-onboarding/worker/internal/heroku"
+)
+
+// Heroku is the part of the Heroku client the activities use.
+type Heroku interface {
+	IntegrationInfo(ctx context.Context, slugOrID string) (*heroku.Integration, error)
+	CreateIntegration(ctx context.Context, in heroku.IntegrationCreate) (*heroku.Integration, error)
+	UpdateIntegration(ctx context.Context, slugOrID string, in heroku.IntegrationUpdate) (*heroku.Integration, error)
+	Deactivate(ctx context.Context, slugOrID string) (*heroku.Deactivation, error)
+	Enroll(ctx context.Context, slugOrID, addonIDOrName string) (*heroku.Enrollment, error)
+	Authorize(ctx context.Context, slugOrID, addonID string, in heroku.AuthorizeRequest) (*heroku.Authorization, error)
+	CreateAddon(ctx context.Context, app string, in heroku.AddonCreate) (*heroku.Addon, error)
+	AddonInfo(ctx context.Context, app, idOrName string) (*heroku.Addon, error)
+	DestroyAddon(ctx context.Context, app, idOrName string) (*heroku.Addon, error)
+	ConnectAuth(ctx context.Context, app string) error
+	DiscoverConnections(ctx context.Context, app, resourceName string) ([]heroku.ConnectionRef, error)
+	Connection(ctx context.Context, regionURL, id string) (*heroku.Connection, error)
+	AppConnections(ctx context.Context, regionURL, app string) ([]heroku.Connection, error)
+	SetConnectionSchema(ctx context.Context, regionURL, id, dbKey, schema string) (*heroku.Connection, error)
+}
+
+var _ Heroku = (*heroku.Client)(nil)
+
+// Activities are registered on two task queues: the Heroku ones on the heroku queue (rate
+// limited server-side), the rest on the onboarding queue.
+type Activities struct {
+	Heroku   Heroku
+	Temporal client.Client
+}
+
+// Error types the workflows' retry policies name.
+const (
+	// ErrHerokuFinal is a 4xx answer: retrying the same call cannot help.
+	ErrHerokuFinal = "HerokuFinal"
+	// ErrNotYet means "the state we wait for has not come yet": retried by policy, benign.
+	ErrNotYet = "NotYet"
+	// ErrProvisioningFailed means Heroku gave up on the add-on.
+	ErrProvisioningFailed = "ProvisioningFailed"
+	// ErrIntegrationInactive means the partner integration cannot take new customers.
+	ErrIntegrationInactive = "IntegrationInactive"
+	// ErrAddonConflict means an add-on with our name exists but is not ours to adopt.
+	ErrAddonConflict = "AddonConflict"
+)
+
+// fromHeroku turns a client error into a Temporal error: 4xx final (with Heroku's kind as
+// the type's detail), 429 retried after the delay Heroku asks, everything else transient.
+func fromHeroku(err error) error {
+	if err == nil {
+		return nil
+	}
+	he, ok := heroku.AsError(err)
+	if !ok {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return temporal.NewApplicationErrorWithCause(err.Error(), "HerokuTransient", err)
+	}
+	msg := he.Error()
+	switch he.Kind {
+	case heroku.KindRateLimited:
+		return temporal.NewApplicationErrorWithOptions(msg, "HerokuRateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: he.RetryAfter})
+	case heroku.KindTransient, heroku.KindOther:
+		return temporal.NewApplicationError(msg, "HerokuTransient")
+	default:
+		return temporal.NewNonRetryableApplicationError(msg, ErrHerokuFinal, nil, he.Kind.String(), he.Fields)
+	}
+}
+
+func notYet(format string, args ...any) error {
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, args...), ErrNotYet,
+		temporal.ApplicationErrorOptions{Category: temporal.ApplicationErrorCategoryBenign})
+}
+
+func final(errType, format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), errType, nil)
+}
+
+func isKind(err error, k heroku.Kind) bool {
+	he, ok := heroku.AsError(err)
+	return ok && he.Kind == k
+}

@@ -1,0 +1,24 @@
+package activities
+
+import (
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
+)
+
+// RegisterHeroku registers the activities that call Heroku; they belong on the heroku task
+// queue, whose server-side rate limit keeps the account inside its budget.
+func RegisterHeroku(r worker.ActivityRegistry, a *Activities) {
+	for name, fn := range map[string]any{
+		"CheckIntegration": a.CheckIntegration, "ProvisionAddon": a.ProvisionAddon, "WaitAddonProvisioned": a.WaitAddonProvisioned,
+		"EnrollAddon": a.EnrollAddon, "ConfigureConnection": a.ConfigureConnection, "RequestAuthorizationURL": a.RequestAuthorizationURL,
+		"ReadConnection": a.ReadConnection, "DestroyAddon": a.DestroyAddon, "WaitAddonGone": a.WaitAddonGone,
+		"ListAppConnections": a.ListAppConnections,
+	} {
+		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+}
+
+// RegisterOnboarding registers the activities that do not call Heroku.
+func RegisterOnboarding(r worker.ActivityRegistry, a *Activities) {
+	r.RegisterActivityWithOptions(a.RegisterWithWatcher, activity.RegisterOptions{Name: "RegisterWithWatcher"})
+}

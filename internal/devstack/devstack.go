@@ -1,0 +1,308 @@
+// Package devstack starts the local stack of `make run`, `make demo` and the end-to-end
+// tests: the Temporal dev server (from bin/temporal), herokusim when no real Heroku is
+// configured, and the worker, as child processes that stop together.
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/connect-onboarding/worker/workflows"
+)
+
+// Options shape the stack. Zero values give `make run`'s defaults.
+type Options struct {
+	Root         string // repository root (bin/ and data/ are under it)
+	DataDir      string // where the dev server's SQLite file and the simulator's state live; empty: in memory
+	TemporalPort int    // 7233
+	UIPort       int    // 8233
+	SimAddr      string // 127.0.0.1:5100
+	WorkerHTTP   string // 127.0.0.1:9090
+	// HerokuURL, when set, is a real Heroku: no simulator is started and the worker uses it
+	// with the environment's HEROKU_API_TOKEN.
+	HerokuURL string
+	// SimEnv and WorkerEnv add variables to those processes (e.g. short provisioning delays).
+	SimEnv, WorkerEnv []string
+	Out               io.Writer // child output; os.Stderr when nil
+	NoWorker          bool      // start everything but the worker (tests that run their own)
+}
+
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has ended
+}
+
+// Stack is a running stack.
+type Stack struct {
+	TemporalAddress string
+	UIURL           string
+	SimURL          string // empty when a real Heroku is used
+	SimToken        string
+	WorkerURL       string
+	procs           []*proc
+	exited          chan string
+}
+
+func (o *Options) defaults() {
+	if o.TemporalPort == 0 {
+		o.TemporalPort = 7233
+	}
+	if o.UIPort == 0 {
+		o.UIPort = 8233
+	}
+	if o.SimAddr == "" {
+		o.SimAddr = "127.0.0.1:5100"
+	}
+	if o.WorkerHTTP == "" {
+		o.WorkerHTTP = "127.0.0.1:9090"
+	}
+	if o.Out == nil {
+		o.Out = os.Stderr
+	}
+}
+
+// FindRoot walks up from the working directory to the folder holding go.mod.
+func FindRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Start checks ports and tools, then starts each process and waits until it answers.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	o.defaults()
+	bin := filepath.Join(o.Root, "bin")
+	need := []string{"temporal", "herokusim", "worker"}
+	for _, b := range need {
+		if _, err := os.Stat(filepath.Join(bin, b)); err != nil {
+			hint := "run `make build`"
+			if b == "temporal" {
+				hint = "run `make tools` (builds the Temporal CLI v1.5.1 from the Go module proxy, about 3 minutes the first time)"
+			}
+			return nil, fmt.Errorf("bin/%s is missing: %s", b, hint)
+		}
+	}
+	ports := map[string]string{
+		"Temporal gRPC": "127.0.0.1:" + strconv.Itoa(o.TemporalPort), "Temporal UI": "127.0.0.1:" + strconv.Itoa(o.UIPort),
+	}
+	if o.HerokuURL == "" {
+		ports["herokusim"] = o.SimAddr
+	}
+	if !o.NoWorker {
+		ports["worker /healthz"] = o.WorkerHTTP
+	}
+	for name, addr := range ports {
+		if err := portFree(addr); err != nil {
+			return nil, fmt.Errorf("port %s (%s) is busy: stop what uses it (is another `make run` still up?) or choose another port", addr, name)
+		}
+	}
+	s := &Stack{TemporalAddress: "127.0.0.1:" + strconv.Itoa(o.TemporalPort), UIURL: "http://localhost:" + strconv.Itoa(o.UIPort), exited: make(chan string, 8)}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Stop()
+		}
+	}()
+
+	args := []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(o.TemporalPort), "--ui-port", strconv.Itoa(o.UIPort),
+		"--log-level", "warn", "--namespace", "default"}
+	for _, sa := range workflows.SearchAttributes {
+		args = append(args, "--search-attribute", sa+"=Keyword")
+	}
+	if o.DataDir != "" {
+		if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
+			return nil, err
+		}
+		args = append(args, "--db-filename", filepath.Join(o.DataDir, "temporal.db"))
+	}
+	if err := s.spawn(o, "temporal", filepath.Join(bin, "temporal"), args, nil); err != nil {
+		return nil, err
+	}
+	if err := waitTemporal(ctx, s.TemporalAddress, s.exited); err != nil {
+		return nil, err
+	}
+
+	workerEnv := []string{"TEMPORAL_ADDRESS=" + s.TemporalAddress, "WORKER_HTTP_ADDR=" + o.WorkerHTTP}
+	if o.HerokuURL == "" {
+		s.SimURL, s.SimToken = "http://"+o.SimAddr, "sim-token"
+		simEnv := append([]string{"SIM_ADDR=" + o.SimAddr}, o.SimEnv...)
+		if o.DataDir != "" {
+			simEnv = append(simEnv, "SIM_STATE_FILE="+filepath.Join(o.DataDir, "herokusim.json"))
+		}
+		if err := s.spawn(o, "herokusim", filepath.Join(bin, "herokusim"), nil, simEnv); err != nil {
+			return nil, err
+		}
+		if err := waitHTTP(ctx, s.SimURL+"/_sim/healthz", "herokusim", s.exited); err != nil {
+			return nil, err
+		}
+		workerEnv = append(workerEnv, "HEROKU_API_URL="+s.SimURL, "HEROKU_CONNECT_URL="+s.SimURL, "HEROKU_API_TOKEN="+s.SimToken)
+	}
+	if !o.NoWorker {
+		s.WorkerURL = "http://" + o.WorkerHTTP
+		if err := s.spawn(o, "worker", filepath.Join(bin, "worker"), nil, append(workerEnv, o.WorkerEnv...)); err != nil {
+			return nil, err
+		}
+		if err := waitHTTP(ctx, s.WorkerURL+"/healthz", "worker", s.exited); err != nil {
+			return nil, err
+		}
+	}
+	ok = true
+	return s, nil
+}
+
+func (s *Stack) spawn(o Options, name, path string, args, env []string) error {
+	cmd := exec.Command(path, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = prefixWriter(o.Out, name), prefixWriter(o.Out, name)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // our Ctrl-C handling stops it, not the terminal's
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
+	s.procs = append(s.procs, p)
+	go func() {
+		_ = cmd.Wait()
+		close(p.done)
+		select {
+		case s.exited <- name:
+		default:
+		}
+	}()
+	return nil
+}
+
+// Exited delivers the name of a process that ended on its own.
+func (s *Stack) Exited() <-chan string { return s.exited }
+
+// Stop interrupts every process, newest first, and kills what has not stopped in 15s.
+func (s *Stack) Stop() {
+	for i := len(s.procs) - 1; i >= 0; i-- {
+		p := s.procs[i]
+		select {
+		case <-p.done:
+			continue
+		default:
+		}
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
+}
+
+func portFree(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return ln.Close()
+}
+
+func waitTemporal(ctx context.Context, addr string, exited <-chan string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := client.Dial(client.Options{HostPort: addr, Logger: quiet{}})
+		if err == nil {
+			_, err = c.CheckHealth(ctx, &client.CheckHealthRequest{})
+			c.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		select {
+		case name := <-exited:
+			return fmt.Errorf("%s exited during start-up (see its output above)", name)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the Temporal dev server did not answer on %s within 60s: %v", addr, err)
+		}
+	}
+}
+
+func waitHTTP(ctx context.Context, url, name string, exited <-chan string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case n := <-exited:
+			return fmt.Errorf("%s exited during start-up (see its output above)", n)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not answer %s within 30s", name, url)
+		}
+	}
+}
+
+// prefixWriter labels each line of a child's output with its name.
+func prefixWriter(w io.Writer, name string) io.Writer {
+	return &prefixed{w: w, prefix: []byte(fmt.Sprintf("%-9s | ", name))}
+}
+
+type prefixed struct {
+	w      io.Writer
+	prefix []byte
+	buf    []byte
+}
+
+func (p *prefixed) Write(b []byte) (int, error) {
+	p.buf = append(p.buf, b...)
+	for {
+		i := strings.IndexByte(string(p.buf), '\n')
+		if i < 0 {
+			break
+		}
+		line := append(append([]byte{}, p.prefix...), p.buf[:i+1]...)
+		if _, err := p.w.Write(line); err != nil {
+			return len(b), err
+		}
+		p.buf = p.buf[i+1:]
+	}
+	return len(b), nil
+}
+
+type quiet struct{}
+
+func (quiet) Debug(string, ...any) {}
+func (quiet) Info(string, ...any)  {}
+func (quiet) Warn(string, ...any)  {}
+func (quiet) Error(string, ...any) {}

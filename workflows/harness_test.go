@@ -1,0 +1,192 @@
+package workflows_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/internal/herokusim"
+	"github.com/connect-onboarding/worker/internal/logo/logotest"
+	"github.com/connect-onboarding/worker/workflows"
+)
+
+const (
+	isv      = "acme"
+	isvApp   = "acme-app"
+	isvTeam  = "acme-team"
+	orgID    = "00D000000000062"
+	username = "integration@customer.example"
+)
+
+// harness runs the workflow in Temporal's test environment with the real activities against
+// a real herokusim over HTTP; only the watcher registration (which needs a Temporal client)
+// and external signals are mocked.
+type harness struct {
+	testsuite.WorkflowTestSuite
+	t      *testing.T
+	env    *testsuite.TestWorkflowEnvironment
+	sim    *herokusim.Sim
+	srv    *httptest.Server
+	client *heroku.Client
+}
+
+func newHarness(t *testing.T, simCfg ...func(*herokusim.Config)) *harness {
+	t.Helper()
+	cfg := herokusim.DefaultConfig()
+	cfg.ProvisionDelay, cfg.DeprovisionDelay = 0, 0
+	cfg.Apps = map[string]string{isvApp: isvTeam}
+	h := &harness{t: t}
+	// The simulator keeps the workflow's clock, so URL lifetimes and timers agree.
+	cfg.Now = func() time.Time {
+		if h.env == nil {
+			return time.Now()
+		}
+		return h.env.Now()
+	}
+	for _, m := range simCfg {
+		m(&cfg)
+	}
+	sim, err := herokusim.New(cfg)
+	require.NoError(t, err)
+	srv := httptest.NewServer(sim)
+	sim.SetPublicURL(srv.URL)
+	t.Cleanup(func() { srv.Close(); _ = sim.Close() })
+	hc, err := heroku.New(heroku.Options{PlatformURL: srv.URL, ConnectURL: srv.URL, Token: "sim-token", Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	_, err = hc.CreateIntegration(context.Background(), heroku.IntegrationCreate{Slug: isv, Name: "Acme Sync", Team: isvTeam,
+		ContactEmail: "dev@acme.example", Description: "Acme", DocsURL: "https://acme.example/docs",
+		Logo: heroku.Logo{Filename: "logo.png", Data: logotest.PNG(200, 200)}})
+	require.NoError(t, err)
+
+	h.sim, h.srv, h.client = sim, srv, hc
+	h.env = h.newEnv()
+	return h
+}
+
+// newEnv makes a fresh test environment on the same simulator (a continuation's run).
+func (h *harness) newEnv() *testsuite.TestWorkflowEnvironment {
+	env := h.NewTestWorkflowEnvironment()
+	workflows.Register(env)
+	acts := &activities.Activities{Heroku: h.client}
+	activities.RegisterHeroku(env, acts)
+	activities.RegisterOnboarding(env, acts)
+	env.OnActivity("RegisterWithWatcher", mock.Anything, mock.Anything).Return(nil)
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil)
+	return env
+}
+
+// decodeArg reads the input a workflow continued as new with.
+func decodeArg(can *workflow.ContinueAsNewError, out any) error {
+	return converter.GetDefaultDataConverter().FromPayloads(can.Input, out)
+}
+
+func input(customer string) workflows.ConnectionInput {
+	return workflows.ConnectionInput{ISVSlug: isv, CustomerID: customer, Mode: workflows.ModeProvision, App: isvApp,
+		Salesforce: workflows.Salesforce{OrgID: orgID, Username: username}, ReturnURL: "https://isv.example/return"}
+}
+
+// at runs fn when the workflow's clock has advanced by d.
+func (h *harness) at(d time.Duration, fn func()) { h.env.RegisterDelayedCallback(fn, d) }
+
+// start sends the start update at once, as Update-with-Start does, and keeps its result.
+func (h *harness) start() *workflows.StartResult {
+	var out workflows.StartResult
+	h.at(0, func() {
+		h.env.UpdateWorkflow(workflows.UpdateStart, "start", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { h.t.Errorf("start rejected: %v", err) },
+			OnComplete: func(v any, err error) { require.NoError(h.t, err); decodeInto(h.t, v, &out) },
+		})
+	})
+	return &out
+}
+
+// update sends an update now and returns where its result lands.
+func (h *harness) update(name string, out any) *error {
+	var rejected error
+	h.env.UpdateWorkflow(name, name+"-"+h.env.Now().String(), &testsuite.TestUpdateCallback{
+		OnReject:   func(err error) { rejected = err },
+		OnComplete: func(v any, err error) { rejected = err; decodeInto(h.t, v, out) },
+	})
+	return &rejected
+}
+
+func decodeInto(t *testing.T, v any, out any) {
+	if out == nil || v == nil {
+		return
+	}
+	if ev, ok := v.(converter.EncodedValue); ok {
+		require.NoError(t, ev.Get(out))
+		return
+	}
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, out))
+}
+
+func (h *harness) status() workflows.Status {
+	v, err := h.env.QueryWorkflow(workflows.QueryStatus)
+	require.NoError(h.t, err)
+	var st workflows.Status
+	require.NoError(h.t, v.Get(&st))
+	return st
+}
+
+// customerSignsIn completes the authorization of a customer's add-on on the simulator as
+// org/user, exactly as the sign-in page does.
+func (h *harness) customerSignsIn(customer, org, user string) {
+	h.t.Helper()
+	h.signInOn(workflows.AddonName(isv, customer), org, user)
+}
+
+func (h *harness) signInOn(addon, org, user string) {
+	h.t.Helper()
+	b, _ := json.Marshal(map[string]string{"addon": addon, "org_id": org, "username": user})
+	resp, err := http.Post(h.srv.URL+"/_sim/authorize", "application/json", bytes.NewReader(b))
+	require.NoError(h.t, err)
+	resp.Body.Close()
+	require.Equal(h.t, http.StatusOK, resp.StatusCode, "the simulator refused the sign-in")
+}
+
+func (h *harness) returned(attempt int) {
+	h.env.SignalWorkflow(workflows.SignalCustomerReturned, workflows.CustomerReturned{Attempt: attempt})
+}
+
+func (h *harness) watcherReports(state string) {
+	h.env.SignalWorkflow(workflows.SignalConnectionState, workflows.ConnectionStateReport{State: state})
+}
+
+func (h *harness) settings(s map[string]any) {
+	b, _ := json.Marshal(s)
+	resp, err := http.Post(h.srv.URL+"/_sim/settings", "application/json", bytes.NewReader(b))
+	require.NoError(h.t, err)
+	resp.Body.Close()
+}
+
+// run executes the workflow to its end and returns its final status (from the result, or
+// from the status query when it failed) and its error.
+func (h *harness) run(in workflows.ConnectionInput) (workflows.Status, error) {
+	h.env.ExecuteWorkflow(workflows.ConnectionWorkflow, in)
+	require.True(h.t, h.env.IsWorkflowCompleted(), "the workflow did not complete")
+	err := h.env.GetWorkflowError()
+	if err == nil {
+		var st workflows.Status
+		require.NoError(h.t, h.env.GetWorkflowResult(&st))
+		return st, nil
+	}
+	return h.status(), err
+}
+
+// live reports the simulator's add-ons that still exist.
+func (h *harness) live() int { return h.sim.Snapshot().Live }

@@ -1,0 +1,281 @@
+package workflows
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/connect-onboarding/worker/internal/salesforce"
+)
+
+// Modes of onboarding.
+const (
+	ModeProvision = "provision" // create a new herokuconnect:enterprise add-on on the ISV app
+	ModeEnroll    = "enroll"    // associate an existing Connect add-on with the integration
+)
+
+// Salesforce binds the authorization to the customer's org and integration user.
+type Salesforce struct {
+	OrgID       string `json:"sf_org_id"`
+	Username    string `json:"sf_username"`
+	Environment string `json:"environment,omitempty"` // production | sandbox (default) | custom
+	Domain      string `json:"domain,omitempty"`      // My Domain login URL, required for custom
+	APIVersion  string `json:"api_version,omitempty"` // e.g. "66.0"; Heroku's latest when empty
+}
+
+// ConnectionOptions tune timing; zero values take the defaults below.
+type ConnectionOptions struct {
+	// AuthorizationTimeout bounds each wait for the customer (default 7 days).
+	AuthorizationTimeout time.Duration `json:"authorization_timeout,omitempty"`
+	// MaxMismatches is how many sign-ins as the wrong org or user are tolerated before the
+	// onboarding fails (default 3).
+	MaxMismatches int `json:"max_mismatches,omitempty"`
+	// URLRefreshMargin reissues the URL this long before it expires (default 1h).
+	URLRefreshMargin time.Duration `json:"url_refresh_margin,omitempty"`
+	// PollInterval paces the add-on state polls done by activity retries (default 2s).
+	PollInterval time.Duration `json:"poll_interval,omitempty"`
+	// HerokuTaskQueue is where Heroku activities run (default "heroku").
+	HerokuTaskQueue string `json:"heroku_task_queue,omitempty"`
+	// WatchWaitingInterval and WatchActiveInterval pace the app watcher (30s and 5m).
+	WatchWaitingInterval time.Duration `json:"watch_waiting_interval,omitempty"`
+	WatchActiveInterval  time.Duration `json:"watch_active_interval,omitempty"`
+	// ContinueAsNewAfter continues the workflow as new once its history has this many
+	// events (default: when Temporal suggests it).
+	ContinueAsNewAfter int `json:"continue_as_new_after,omitempty"`
+}
+
+// ConnectionInput starts a customer connection workflow.
+type ConnectionInput struct {
+	ISVSlug    string            `json:"isv_slug"`
+	CustomerID string            `json:"customer_id"`
+	Mode       string            `json:"mode"`
+	App        string            `json:"app,omitempty"`   // provision: the ISV app
+	Addon      string            `json:"addon,omitempty"` // enroll: the add-on's ID or name
+	Schema     string            `json:"schema,omitempty"`
+	DBKey      string            `json:"db_key,omitempty"`
+	Salesforce Salesforce        `json:"salesforce"`
+	ReturnURL  string            `json:"return_url,omitempty"`
+	Options    ConnectionOptions `json:"options,omitzero"`
+	// Carry is set only by continue-as-new: the state of the previous run.
+	Carry *Carry `json:"carry,omitempty"`
+}
+
+// Carry is what a run hands to its continuation.
+type Carry struct {
+	Status        Status         `json:"status"`
+	Compensations []Compensation `json:"compensations"`
+}
+
+// Compensation is one undo step, recorded when its step succeeded.
+type Compensation struct {
+	Kind  string   `json:"kind"` // "destroy_addon"
+	Addon AddonRef `json:"addon"`
+}
+
+// FieldError names a field and the rule it broke.
+type FieldError struct {
+	Field string `json:"field"`
+	Rule  string `json:"rule"`
+}
+
+// ValidationError lists every bad field of an input.
+type ValidationError struct {
+	Fields []FieldError `json:"fields"`
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Rule
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+func (e *ValidationError) add(field, rule string) {
+	e.Fields = append(e.Fields, FieldError{field, rule})
+}
+
+func (e *ValidationError) orNil() error {
+	if len(e.Fields) == 0 {
+		return nil
+	}
+	sort.SliceStable(e.Fields, func(i, j int) bool { return e.Fields[i].Field < e.Fields[j].Field })
+	return e
+}
+
+var (
+	// SlugPattern is a partner integration slug: 3-30 lower-case letters, digits and single
+	// dashes, starting with a letter.
+	SlugPattern       = regexp.MustCompile(`^[a-z](?:[a-z0-9]|-[a-z0-9]){2,29}$`)
+	customerIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$`)
+	appPattern        = regexp.MustCompile(`^[a-z][a-z0-9-]{1,28}[a-z0-9]$`)
+	addonNamePattern  = regexp.MustCompile(`^[a-zA-Z][A-Za-z0-9_-]+$`)
+	schemaPattern     = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+	dbKeyPattern      = regexp.MustCompile(`^[A-Z][A-Z0-9_]*_URL$`)
+)
+
+// WithDefaults fills the optional fields: the schema from the customer ID, DATABASE_URL,
+// the sandbox environment and the timing defaults.
+func (in ConnectionInput) WithDefaults() ConnectionInput {
+	if in.Schema == "" {
+		in.Schema = DefaultSchema(in.CustomerID)
+	}
+	if in.DBKey == "" {
+		in.DBKey = "DATABASE_URL"
+	}
+	if in.Salesforce.Environment == "" {
+		in.Salesforce.Environment = "sandbox"
+	}
+	o := &in.Options
+	if o.AuthorizationTimeout == 0 {
+		o.AuthorizationTimeout = 7 * 24 * time.Hour
+	}
+	if o.MaxMismatches == 0 {
+		o.MaxMismatches = 3
+	}
+	if o.URLRefreshMargin == 0 {
+		o.URLRefreshMargin = time.Hour
+	}
+	if o.PollInterval == 0 {
+		o.PollInterval = 2 * time.Second
+	}
+	if o.HerokuTaskQueue == "" {
+		o.HerokuTaskQueue = HerokuTaskQueue
+	}
+	if o.WatchWaitingInterval == 0 {
+		o.WatchWaitingInterval = 30 * time.Second
+	}
+	if o.WatchActiveInterval == 0 {
+		o.WatchActiveInterval = 5 * time.Minute
+	}
+	return in
+}
+
+// DefaultSchema derives a safe Postgres schema name from a customer ID: lower-case, every
+// other character an underscore, prefixed "customer_", at most 63 characters; a short hash
+// keeps two IDs that differ only in dropped characters apart.
+func DefaultSchema(customerID string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(customerID) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	clean := b.String()
+	sum := sha256.Sum256([]byte(customerID))
+	suffix := "_" + hex.EncodeToString(sum[:])[:6]
+	if clean == strings.ToLower(customerID) {
+		suffix = "" // nothing was lost: keep the name readable
+	}
+	name := "customer_" + clean
+	if max := 63 - len(suffix); len(name) > max {
+		name = name[:max]
+		if suffix == "" {
+			suffix = "_" + hex.EncodeToString(sum[:])[:6]
+			name = name[:63-len(suffix)]
+		}
+	}
+	return name + suffix
+}
+
+// AddonName is the deterministic name of the add-on onboarding creates for a customer. Add-on
+// names are global on Heroku, so a retry after a lost response finds its own add-on by name
+// instead of creating a second one.
+func AddonName(isvSlug, customerID string) string {
+	sum := sha256.Sum256([]byte(isvSlug + "\x00" + customerID))
+	return "hc-" + isvSlug + "-" + hex.EncodeToString(sum[:])[:12]
+}
+
+// Validate checks every field of a start input (after WithDefaults) and reports all that
+// are wrong, each with its rule. Nothing is created for an input that fails.
+func (in ConnectionInput) Validate() error {
+	v := &ValidationError{}
+	if !SlugPattern.MatchString(in.ISVSlug) {
+		v.add("isv_slug", "must be 3-30 lower-case letters, digits and single dashes, starting with a letter")
+	}
+	if !customerIDPattern.MatchString(in.CustomerID) {
+		v.add("customer_id", "must be 1-100 letters, digits or . _ : @ -, starting with a letter or digit")
+	}
+	switch in.Mode {
+	case ModeProvision:
+		if !appPattern.MatchString(in.App) {
+			v.add("app", "is required to provision and must be a Heroku app name (lower-case letters, digits and dashes, 3-30 characters)")
+		}
+		if in.Addon != "" {
+			v.add("addon", "must be empty when provisioning (it is for enroll)")
+		}
+	case ModeEnroll:
+		if !addonNamePattern.MatchString(in.Addon) {
+			v.add("addon", "is required to enroll and must be an add-on ID or name")
+		}
+	default:
+		v.add("mode", `must be "provision" or "enroll"`)
+	}
+	if !schemaPattern.MatchString(in.Schema) {
+		v.add("schema", "must be a lower-case Postgres identifier (letters, digits, _) of at most 63 characters")
+	} else if in.Schema == "public" || in.Schema == "information_schema" || strings.HasPrefix(in.Schema, "pg_") {
+		v.add("schema", "must not be public, information_schema or a pg_ schema")
+	}
+	if !dbKeyPattern.MatchString(in.DBKey) {
+		v.add("db_key", "must be a config var name ending in _URL, such as DATABASE_URL")
+	}
+	sf := in.Salesforce
+	if _, err := salesforce.NormalizeOrgID(sf.OrgID); err != nil {
+		v.add("salesforce.sf_org_id", err.Error())
+	}
+	if err := salesforce.CheckUsername(sf.Username); err != nil {
+		v.add("salesforce.sf_username", err.Error())
+	}
+	switch sf.Environment {
+	case "production", "sandbox":
+		if sf.Domain != "" {
+			v.add("salesforce.domain", "is only for the custom environment")
+		}
+	case "custom":
+		if sf.Domain == "" {
+			v.add("salesforce.domain", "is required when environment is custom")
+		} else if err := salesforce.CheckDomain(sf.Domain); err != nil {
+			v.add("salesforce.domain", err.Error())
+		}
+	default:
+		v.add("salesforce.environment", "must be production, sandbox or custom")
+	}
+	if sf.APIVersion != "" {
+		if err := salesforce.CheckAPIVersion(sf.APIVersion); err != nil {
+			v.add("salesforce.api_version", err.Error())
+		}
+	}
+	if in.ReturnURL != "" {
+		u, err := url.Parse(in.ReturnURL)
+		local := err == nil && u.Scheme == "http" && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1")
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !local) {
+			v.add("return_url", "must be an https URL (http only for localhost)")
+		}
+	}
+	o := in.Options
+	if o.AuthorizationTimeout < time.Minute || o.AuthorizationTimeout > 90*24*time.Hour {
+		v.add("options.authorization_timeout", "must be between 1m and 90 days")
+	}
+	if o.MaxMismatches < 1 || o.MaxMismatches > 100 {
+		v.add("options.max_mismatches", "must be between 1 and 100")
+	}
+	if o.URLRefreshMargin < 0 || o.PollInterval < 0 || o.WatchWaitingInterval < 0 || o.WatchActiveInterval < 0 {
+		v.add("options", "durations must not be negative")
+	}
+	if o.ContinueAsNewAfter != 0 && o.ContinueAsNewAfter < 50 {
+		v.add("options.continue_as_new_after", "must be 0 (Temporal's suggestion) or at least 50 events")
+	}
+	return v.orNil()
+}
+
+// String keeps secrets and personal data out of logs: only the keys.
+func (in ConnectionInput) String() string {
+	return fmt.Sprintf("connection %s/%s (%s)", in.ISVSlug, in.CustomerID, in.Mode)
+}

@@ -1,0 +1,164 @@
+// Package workflows holds the onboarding worker's workflow code: the customer connection
+// workflow, the per-app connection watcher and the partner integration workflow, with
+// their messages (names and types), search attribute keys and workflow IDs. It does no I/O:
+// everything that touches Heroku or Temporal's client runs as an activity.
+package workflows
+
+import (
+	"time"
+
+	"github.com/connect-onboarding/worker/activities"
+
+	"go.temporal.io/sdk/temporal"
+)
+
+// Default task queue names; deployments may rename them (TEMPORAL_TASK_QUEUE,
+// TEMPORAL_HEROKU_TASK_QUEUE), which is why the Heroku queue travels in workflow inputs.
+const (
+	OnboardingTaskQueue = "onboarding"
+	HerokuTaskQueue     = "heroku"
+)
+
+// Updates, signals and queries of the customer connection workflow.
+const (
+	// UpdateStart is sent with Update-with-Start; it returns the authorization URL.
+	UpdateStart = "onboarding.start"
+	// UpdateReissueURL asks for a fresh authorization URL while waiting for the customer.
+	UpdateReissueURL = "onboarding.reissue_url"
+	// UpdateReauthorize asks an active connection to be authorized again.
+	UpdateReauthorize = "onboarding.reauthorize"
+	// UpdateOffboard ends the connection and removes what onboarding created.
+	UpdateOffboard = "onboarding.offboard"
+	// UpdateStatus returns the status through history (read-your-writes).
+	UpdateStatus = "onboarding.status"
+	// QueryStatus returns the status without touching history.
+	QueryStatus = "status"
+
+	// SignalCustomerReturned: the ISV backend saw the customer come back from the
+	// authorization page.
+	SignalCustomerReturned = "customer.returned"
+	// SignalConnectionState: the watcher saw the connection's state change.
+	SignalConnectionState = "connection.state"
+	// SignalIntegrationDeactivated: the ISV's partner integration was deactivated.
+	SignalIntegrationDeactivated = "integration.deactivated"
+)
+
+// StateGone is what the watcher reports for a connection Heroku no longer lists.
+const StateGone = "GONE"
+
+// Signals of the connection watcher.
+const (
+	SignalWatchRegister   = "watch.register"
+	SignalWatchUnregister = "watch.unregister"
+)
+
+// Search attributes (Keyword). No secrets or personal data go here: they are not encrypted.
+var (
+	SAIsvSlug         = temporal.NewSearchAttributeKeyKeyword("IsvSlug")
+	SACustomerID      = temporal.NewSearchAttributeKeyKeyword("CustomerId")
+	SAOnboardingStage = temporal.NewSearchAttributeKeyKeyword("OnboardingStage")
+	SAHerokuAddonID   = temporal.NewSearchAttributeKeyKeyword("HerokuAddonId")
+)
+
+// SearchAttributes lists the custom search attributes, all Keyword, for registration on a
+// namespace (make run, the tests' dev server, a cluster's operator).
+var SearchAttributes = []string{"IsvSlug", "CustomerId", "OnboardingStage", "HerokuAddonId"}
+
+// Stage is where a customer connection is in its life.
+type Stage string
+
+// Stages, in order; reauthorizing loops back through awaiting_authorization.
+const (
+	StageValidating            Stage = "validating"
+	StageProvisioning          Stage = "provisioning"
+	StageEnrolling             Stage = "enrolling"
+	StageConfiguring           Stage = "configuring"
+	StageAwaitingAuthorization Stage = "awaiting_authorization"
+	StageVerifying             Stage = "verifying"
+	StageActive                Stage = "active"
+	StageReauthorizing         Stage = "reauthorizing"
+	StageCompensating          Stage = "compensating"
+	StageOffboarded            Stage = "offboarded"
+	StageFailed                Stage = "failed"
+	StageDeactivated           Stage = "deactivated"
+	StageCancelled             Stage = "cancelled"
+)
+
+// Terminal reports whether the stage is an end.
+func (s Stage) Terminal() bool {
+	switch s {
+	case StageOffboarded, StageFailed, StageDeactivated, StageCancelled:
+		return true
+	}
+	return false
+}
+
+// ConnectionWorkflowID is the business key of a customer connection.
+func ConnectionWorkflowID(isvSlug, customerID string) string {
+	return "connection/" + isvSlug + "/" + customerID
+}
+
+// WatcherWorkflowID is the business key of the watcher of one ISV app.
+func WatcherWorkflowID(app string) string { return "watch/" + app }
+
+// StartResult answers UpdateStart, UpdateReissueURL and UpdateReauthorize.
+type StartResult struct {
+	WorkflowID       string    `json:"workflow_id"`
+	Stage            Stage     `json:"stage"`
+	AuthorizationURL string    `json:"authorization_url,omitempty"`
+	ExpiresAt        time.Time `json:"expires_at,omitzero"`
+	// Attempt numbers the authorization URLs issued; a return signal names the attempt.
+	Attempt int    `json:"attempt"`
+	Error   string `json:"error,omitempty"` // why the workflow ended, when it did
+}
+
+// CustomerReturned is the payload of SignalCustomerReturned.
+type CustomerReturned struct {
+	Attempt int `json:"attempt"`
+}
+
+// ConnectionStateReport is the payload of SignalConnectionState.
+type ConnectionStateReport struct {
+	ConnectionID string `json:"connection_id"`
+	State        string `json:"state"`
+}
+
+// IntegrationDeactivated is the payload of SignalIntegrationDeactivated.
+type IntegrationDeactivated struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// Event is one line of a connection's story, kept in its status.
+type Event struct {
+	At    time.Time `json:"at"`
+	Stage Stage     `json:"stage"`
+	What  string    `json:"what"`
+}
+
+// AddonRef and ConnectionRef are shared with the activities that produce them.
+type (
+	AddonRef      = activities.AddonRef
+	ConnectionRef = activities.ConnectionRef
+)
+
+// Status is what the status query and update return.
+type Status struct {
+	WorkflowID       string         `json:"workflow_id"`
+	ISVSlug          string         `json:"isv_slug"`
+	CustomerID       string         `json:"customer_id"`
+	Stage            Stage          `json:"stage"`
+	Addon            *AddonRef      `json:"addon,omitempty"`
+	Connection       *ConnectionRef `json:"connection,omitempty"`
+	AuthorizationURL string         `json:"authorization_url,omitempty"`
+	URLExpiresAt     time.Time      `json:"url_expires_at,omitzero"`
+	URLRefreshAt     time.Time      `json:"url_refresh_at,omitzero"`
+	LastState        string         `json:"last_state,omitempty"`
+	URLsIssued       int            `json:"urls_issued"`
+	Verifications    int            `json:"verifications"`
+	Mismatches       int            `json:"mismatches"`
+	LastProblem      string         `json:"last_problem,omitempty"`
+	Reauthorizations int            `json:"reauthorizations"`
+	Compensated      []string       `json:"compensated,omitempty"`
+	Error            string         `json:"error,omitempty"`
+	Events           []Event        `json:"events"`
+}

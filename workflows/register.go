@@ -1,0 +1,13 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Register registers every workflow under its stable name. The worker, the tests and the
+// replayer all use it, so recorded histories replay against the same names.
+func Register(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(ConnectionWorkflow, workflow.RegisterOptions{Name: ConnectionWorkflowName})
+	r.RegisterWorkflowWithOptions(WatcherWorkflow, workflow.RegisterOptions{Name: WatcherWorkflowName})
+}

@@ -1,0 +1,177 @@
+package workflows
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/connect-onboarding/worker/activities"
+)
+
+// WatcherWorkflowName is the registered name of WatcherWorkflow (the activity that
+// signal-with-starts it needs the name, not the function).
+const WatcherWorkflowName = "WatcherWorkflow"
+
+// ConnectionWorkflowName is the registered name of ConnectionWorkflow.
+const ConnectionWorkflowName = "ConnectionWorkflow"
+
+// WatchMember and WatcherInput are shared with the registering activity.
+type (
+	WatchMember  = activities.WatchMember
+	WatcherInput = activities.WatcherInput
+)
+
+// WatcherWorkflow polls every connection of one ISV app in a single Heroku call and
+// signals the customer workflows whose connection state changed. One watcher per app keeps
+// the Heroku calls flat however many customers wait: fast while anyone waits for the
+// customer, slow when all are active, and it ends when nobody is left.
+func WatcherWorkflow(ctx workflow.Context, in WatcherInput) error {
+	if in.Members == nil {
+		in.Members = map[string]WatchMember{}
+	}
+	if in.WaitingInterval <= 0 {
+		in.WaitingInterval = 30 * time.Second
+	}
+	if in.ActiveInterval <= 0 {
+		in.ActiveInterval = 5 * time.Minute
+	}
+	if in.IdleTimeout <= 0 {
+		in.IdleTimeout = time.Hour
+	}
+	if in.ContinueAsNewAfter <= 0 {
+		in.ContinueAsNewAfter = 500
+	}
+	register := workflow.GetSignalChannel(ctx, SignalWatchRegister)
+	unregister := workflow.GetSignalChannel(ctx, SignalWatchUnregister)
+	drain := func() bool {
+		got := false
+		for {
+			var m WatchMember
+			if !register.ReceiveAsync(&m) {
+				break
+			}
+			got = true
+			in.Members[m.WorkflowID] = m
+		}
+		for {
+			var id string
+			if !unregister.ReceiveAsync(&id) {
+				break
+			}
+			got = true
+			delete(in.Members, id)
+		}
+		return got
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (map[string]WatchMember, error) { return in.Members, nil }); err != nil {
+		return err
+	}
+	actx := workflow.WithActivityOptions(ctx, HerokuActivityOptions(in.HerokuTaskQueue, 10*time.Minute))
+	polls := 0
+	for {
+		drain()
+		if len(in.Members) == 0 {
+			ok, err := workflow.AwaitWithTimeout(ctx, in.IdleTimeout, func() bool { return register.Len() > 0 })
+			if err != nil {
+				return err
+			}
+			if !ok && !drain() {
+				return nil // nobody to watch: end; a new registration starts a new run
+			}
+			continue
+		}
+		workflow.SetCurrentDetails(ctx, watcherDetails(in))
+		var states map[string]string
+		err := workflow.ExecuteActivity(actx, a.ListAppConnections, activities.AppConnectionsInput{App: in.App, RegionURL: in.RegionURL}).Get(ctx, &states)
+		if temporal.IsCanceledError(err) {
+			return err
+		}
+		if err == nil {
+			drain() // registrations that came during the call compare against fresh states
+			reportChanges(ctx, in.Members, states)
+		} else {
+			workflow.GetLogger(ctx).Warn("reading app connections failed; trying at the next interval", "app", in.App, "error", err)
+		}
+		polls++
+		if polls >= in.ContinueAsNewAfter || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			drain()
+			return workflow.NewContinueAsNewError(ctx, WatcherWorkflow, in)
+		}
+		interval := in.ActiveInterval
+		// "any member waiting" does not depend on order.
+		//workflowcheck:ignore
+		for _, m := range in.Members {
+			if m.Waiting {
+				interval = in.WaitingInterval
+				break
+			}
+		}
+		// Sleep, but wake early for a new waiting customer so its first check is prompt.
+		if _, err := workflow.AwaitWithTimeout(ctx, interval, func() bool { return register.Len() > 0 && interval == in.ActiveInterval }); err != nil {
+			return err
+		}
+	}
+}
+
+// reportChanges signals every member whose connection state differs from what it knows.
+// A member whose connection is gone is told so once ("GONE") and dropped; a member whose
+// workflow is gone is dropped.
+func reportChanges(ctx workflow.Context, members map[string]WatchMember, states map[string]string) {
+	type sent struct {
+		id string
+		f  workflow.Future
+	}
+	var futures []sent
+	for _, id := range sortedKeys(members) {
+		m := members[id]
+		state, ok := states[m.ConnectionID]
+		if !ok {
+			state = StateGone
+		}
+		if state == m.KnownState {
+			continue
+		}
+		m.KnownState = state
+		if state != "NEED_AUTHENTICATION" && state != "UNAUTHORIZED" && state != "NEW" {
+			m.Waiting = false
+		}
+		members[id] = m
+		f := workflow.SignalExternalWorkflow(ctx, m.WorkflowID, "", SignalConnectionState, ConnectionStateReport{ConnectionID: m.ConnectionID, State: state})
+		futures = append(futures, sent{id, f})
+	}
+	for _, s := range futures {
+		if err := s.f.Get(ctx, nil); err != nil {
+			delete(members, s.id)
+			continue
+		}
+		if members[s.id].KnownState == StateGone {
+			delete(members, s.id)
+		}
+	}
+}
+
+func sortedKeys(m map[string]WatchMember) []string {
+	keys := make([]string, 0, len(m))
+	// The keys are sorted below.
+	//workflowcheck:ignore
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // map order is random; signals go out in a replayable order
+	return keys
+}
+
+func watcherDetails(in WatcherInput) string {
+	waiting := 0
+	// Counting does not depend on order.
+	//workflowcheck:ignore
+	for _, m := range in.Members {
+		if m.Waiting {
+			waiting++
+		}
+	}
+	return fmt.Sprintf("Watching app `%s`: %d connections, %d waiting for the customer", in.App, len(in.Members), waiting)
+}
