@@ -1,0 +1,252 @@
+// Package testenv starts what integration tests stand on: the real Temporal dev server
+// (from bin/temporal, never downloaded), an in-process herokusim over real HTTP, and
+// workers, in process or as the real bin/worker binary.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/devstack"
+	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/internal/herokusim"
+	"github.com/connect-onboarding/worker/internal/logo/logotest"
+	"github.com/connect-onboarding/worker/workflows"
+)
+
+// Root is the repository root.
+func Root(t testing.TB) string {
+	t.Helper()
+	root, err := devstack.FindRoot()
+	require.NoError(t, err)
+	return root
+}
+
+// TemporalCLI is the pinned CLI; a test that needs it fails (never skips) without it.
+func TemporalCLI(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(Root(t), "bin", "temporal")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the Temporal CLI is missing at %s: run `make tools` (or `make test`, which builds it) first", path)
+	}
+	return path
+}
+
+// DevServer is a running dev server and a client of it.
+type DevServer struct {
+	Client  client.Client
+	Address string
+}
+
+// StartDevServer starts the real dev server with the project's search attributes.
+func StartDevServer(t testing.TB) *DevServer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	port := FreePort(t)
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:  TemporalCLI(t),
+		ClientOptions: &client.Options{HostPort: "127.0.0.1:" + strconv.Itoa(port), Logger: quiet{}},
+		LogLevel:      "error",
+		SearchAttributes: temporal.NewSearchAttributes(
+			workflows.SAIsvSlug.ValueSet(""), workflows.SACustomerID.ValueSet(""),
+			workflows.SAOnboardingStage.ValueSet(""), workflows.SAHerokuAddonID.ValueSet("")),
+		Stdout: io.Discard, Stderr: io.Discard,
+	})
+	require.NoError(t, err, "start the Temporal dev server from bin/temporal")
+	t.Cleanup(func() { _ = srv.Stop() })
+	return &DevServer{Client: srv.Client(), Address: srv.FrontendHostPort()}
+}
+
+// FreePort asks the kernel for a free TCP port.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Constants of the simulated ISV.
+const (
+	ISV     = "acme"
+	ISVApp  = "acme-app"
+	ISVTeam = "acme-team"
+	Token   = "sim-token"
+)
+
+// Sim is an in-process herokusim with a client of it.
+type Sim struct {
+	*herokusim.Sim
+	URL    string
+	Heroku *heroku.Client
+}
+
+// StartSim serves herokusim on a real port, with the ISV's app created.
+func StartSim(t testing.TB, mutate ...func(*herokusim.Config)) *Sim {
+	t.Helper()
+	cfg := herokusim.DefaultConfig()
+	cfg.ProvisionDelay, cfg.DeprovisionDelay = 200*time.Millisecond, 100*time.Millisecond
+	cfg.Apps = map[string]string{ISVApp: ISVTeam}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	s, err := herokusim.New(cfg)
+	require.NoError(t, err)
+	srv := httptest.NewServer(s)
+	s.SetPublicURL(srv.URL)
+	t.Cleanup(func() { srv.Close(); _ = s.Close() })
+	hc, err := heroku.New(heroku.Options{PlatformURL: srv.URL, ConnectURL: srv.URL, Token: Token, Timeout: 10 * time.Second})
+	require.NoError(t, err)
+	return &Sim{Sim: s, URL: srv.URL, Heroku: hc}
+}
+
+// CreateIntegration registers the ISV's partner integration on the simulator.
+func (s *Sim) CreateIntegration(t testing.TB, slug string) {
+	t.Helper()
+	_, err := s.Heroku.CreateIntegration(context.Background(), heroku.IntegrationCreate{Slug: slug, Name: "Acme Sync", Team: ISVTeam,
+		ContactEmail: "dev@acme.example", Description: "Acme", DocsURL: "https://acme.example/docs",
+		Logo: heroku.Logo{Filename: "logo.png", Data: logotest.PNG(200, 200)}})
+	require.NoError(t, err)
+}
+
+// Post sends a control-API request to the simulator and requires success.
+func (s *Sim) Post(t testing.TB, path string, body any) []byte {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(s.URL+path, "application/json", bytes.NewReader(b))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	require.Less(t, resp.StatusCode, 300, "POST %s: %s", path, out)
+	return out
+}
+
+// StartWorker runs the workflows and activities in this process against c and the sim.
+func StartWorker(t testing.TB, c client.Client, hc *heroku.Client) {
+	t.Helper()
+	acts := &activities.Activities{Heroku: hc, Temporal: c}
+	w1 := worker.New(c, workflows.OnboardingTaskQueue, worker.Options{})
+	workflows.Register(w1)
+	activities.RegisterOnboarding(w1, acts)
+	w2 := worker.New(c, workflows.HerokuTaskQueue, worker.Options{})
+	activities.RegisterHeroku(w2, acts)
+	require.NoError(t, w1.Start())
+	require.NoError(t, w2.Start())
+	t.Cleanup(func() { w2.Stop(); w1.Stop() })
+}
+
+// WorkerProcess is the real bin/worker binary, which a test may kill and restart.
+type WorkerProcess struct {
+	t    testing.TB
+	env  []string
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+	out  *bytes.Buffer
+	log  *lockedWriter
+}
+
+// StartWorkerProcess runs bin/worker against the dev server and the sim.
+func StartWorkerProcess(t testing.TB, temporalAddr, simURL string) *WorkerProcess {
+	t.Helper()
+	bin := filepath.Join(Root(t), "bin", "worker")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("bin/worker is missing: run `make build` (make test does)")
+	}
+	p := &WorkerProcess{t: t, env: []string{
+		"TEMPORAL_ADDRESS=" + temporalAddr, "HEROKU_API_URL=" + simURL, "HEROKU_CONNECT_URL=" + simURL, "HEROKU_API_TOKEN=" + Token,
+		"WORKER_HTTP_ADDR=127.0.0.1:" + strconv.Itoa(FreePort(t)), "LOG_LEVEL=warn", "WORKER_STOP_TIMEOUT=2s",
+	}}
+	p.start()
+	t.Cleanup(func() {
+		p.Kill()
+		if t.Failed() {
+			p.log.mu.Lock()
+			t.Logf("worker output:\n%s", p.out.String())
+			p.log.mu.Unlock()
+		}
+	})
+	return p
+}
+
+func (p *WorkerProcess) start() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cmd := exec.Command(filepath.Join(Root(p.t), "bin", "worker"))
+	cmd.Env = append(os.Environ(), p.env...)
+	if p.out == nil {
+		p.out = &bytes.Buffer{}
+		p.log = &lockedWriter{w: p.out}
+	}
+	cmd.Stdout, cmd.Stderr = p.log, p.log
+	require.NoError(p.t, cmd.Start())
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	p.cmd, p.done = cmd, done
+}
+
+// Kill ends the worker with SIGKILL: no drain, as in a crash.
+func (p *WorkerProcess) Kill() {
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-done
+}
+
+// Restart starts the worker again after a Kill.
+func (p *WorkerProcess) Restart() { p.start() }
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// Eventually polls cond every 100ms until it holds or the timeout passes.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type quiet struct{}
+
+func (quiet) Debug(string, ...any) {}
+func (quiet) Info(string, ...any)  {}
+func (quiet) Warn(string, ...any)  {}
+func (quiet) Error(string, ...any) {}
