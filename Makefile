@@ -6,7 +6,7 @@ TEMPORAL_CLI_VERSION := v1.5.1
 WORKFLOWCHECK_VERSION := v0.6.0
 GOFLAGS_TEST ?= -race -count=1 -timeout 20m
 
-.PHONY: tools build run test lint demo bench clean
+.PHONY: tools build run test lint demo bench clean fixtures
 
 ## tools: the pinned Temporal CLI and workflowcheck, built from the Go module proxy (once)
 tools: $(BIN)/temporal $(BIN)/workflowcheck
@@ -41,3 +41,7 @@ lint: tools
 
 clean:
 	rm -rf $(BIN)/worker $(BIN)/herokusim $(BIN)/devstack
+
+## fixtures: record replay fixtures from the dev server (commit workflow changes first)
+fixtures: tools
+	$(GO) run ./internal/fixturegen

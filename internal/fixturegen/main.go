@@ -1,0 +1,403 @@
+// Command fixturegen records the replay fixtures under workflows/testdata/replay: it runs each
+// scenario of the customer connection and watcher workflows on a real dev server (bin/temporal)
+// with an in-process worker and herokusim, exports each history, gzips it, and writes a
+// manifest naming the commit the fixtures come from and the workflow.GetVersion changes they
+// cover. `make fixtures` runs it; replay_test.go replays every fixture on `make test`.
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/devstack"
+	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/internal/herokusim"
+	"github.com/connect-onboarding/worker/internal/logo/logotest"
+	"github.com/connect-onboarding/worker/starter/onboarding"
+	"github.com/connect-onboarding/worker/workflows"
+)
+
+// Manifest describes the recorded fixtures.
+type Manifest struct {
+	Commit      string         `json:"commit"`
+	GeneratedAt time.Time      `json:"generated_at"`
+	Versions    map[string]int `json:"versions"` // GetVersion change ID → version the fixtures were made at
+	Fixtures    []Fixture      `json:"fixtures"`
+}
+
+// Fixture is one recorded history.
+type Fixture struct {
+	File     string `json:"file"`
+	Workflow string `json:"workflow"`
+	Scenario string `json:"scenario"`
+}
+
+const (
+	org  = "00D000000000062"
+	user = "integration@customer.example"
+)
+
+type gen struct {
+	ctx context.Context
+	c   client.Client
+	on  *onboarding.Client
+	sim *herokusim.Sim
+	url string
+	dir string
+	m   Manifest
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "fixturegen:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	root, err := devstack.FindRoot()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	commit, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return fmt.Errorf("git rev-parse: %w", err)
+	}
+	dirty, _ := exec.Command("git", "-C", root, "status", "--porcelain", "--", "workflows", "activities").Output()
+	if len(bytes.TrimSpace(dirty)) > 0 {
+		return errors.New("workflows/ or activities/ has uncommitted changes: fixtures must come from a committed version")
+	}
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath: filepath.Join(root, "bin", "temporal"), LogLevel: "error", Stdout: io.Discard, Stderr: io.Discard,
+		SearchAttributes: temporal.NewSearchAttributes(workflows.SAIsvSlug.ValueSet(""), workflows.SACustomerID.ValueSet(""),
+			workflows.SAOnboardingStage.ValueSet(""), workflows.SAHerokuAddonID.ValueSet("")),
+	})
+	if err != nil {
+		return fmt.Errorf("start dev server (run make tools first): %w", err)
+	}
+	defer srv.Stop()
+
+	cfg := herokusim.DefaultConfig()
+	cfg.ProvisionDelay, cfg.DeprovisionDelay = 100*time.Millisecond, 100*time.Millisecond
+	cfg.Apps = map[string]string{"acme-app": "acme-team"}
+	cfg.Lenient = true
+	sim, err := herokusim.New(cfg)
+	if err != nil {
+		return err
+	}
+	hs := httptest.NewServer(sim)
+	defer hs.Close()
+	sim.SetPublicURL(hs.URL)
+	hc, err := heroku.New(heroku.Options{PlatformURL: hs.URL, ConnectURL: hs.URL, Token: "sim-token"})
+	if err != nil {
+		return err
+	}
+	for _, slug := range []string{"acme", "gone"} {
+		if _, err := hc.CreateIntegration(ctx, heroku.IntegrationCreate{Slug: slug, Name: "Acme Sync", Team: "acme-team", ContactEmail: "dev@acme.example",
+			Description: "Acme", DocsURL: "https://acme.example/docs", Logo: heroku.Logo{Filename: "l.png", Data: logotest.PNG(200, 200)}}); err != nil {
+			return err
+		}
+	}
+	c := srv.Client()
+	acts := &activities.Activities{Heroku: hc, Temporal: c}
+	w1 := worker.New(c, workflows.OnboardingTaskQueue, worker.Options{})
+	workflows.Register(w1)
+	activities.RegisterOnboarding(w1, acts)
+	w2 := worker.New(c, workflows.HerokuTaskQueue, worker.Options{})
+	activities.RegisterHeroku(w2, acts)
+	if err := w1.Start(); err != nil {
+		return err
+	}
+	defer w1.Stop()
+	if err := w2.Start(); err != nil {
+		return err
+	}
+	defer w2.Stop()
+
+	g := &gen{ctx: ctx, c: c, on: onboarding.New(c, "", ""), sim: sim, url: hs.URL, dir: filepath.Join(root, "workflows", "testdata", "replay"),
+		m: Manifest{Commit: strings.TrimSpace(string(commit)), GeneratedAt: time.Now().UTC(), Versions: versionsInSource(root)}}
+	if err := os.MkdirAll(g.dir, 0o755); err != nil {
+		return err
+	}
+	for _, sc := range scenarios {
+		fmt.Println("recording", sc.name)
+		if err := sc.run(g, sc.name); err != nil {
+			return fmt.Errorf("scenario %s: %w", sc.name, err)
+		}
+	}
+	sort.Slice(g.m.Fixtures, func(i, j int) bool { return g.m.Fixtures[i].File < g.m.Fixtures[j].File })
+	b, _ := json.MarshalIndent(g.m, "", "  ")
+	return os.WriteFile(filepath.Join(g.dir, "manifest.json"), append(b, '\n'), 0o644)
+}
+
+var getVersionCall = regexp.MustCompile(`workflow\.GetVersion\([^,]+,\s*"([^"]+)"\s*,\s*[^,]+,\s*([0-9]+)\)`)
+
+// versionsInSource finds every workflow.GetVersion change and its current max version.
+func versionsInSource(root string) map[string]int {
+	out := map[string]int{}
+	files, _ := filepath.Glob(filepath.Join(root, "workflows", "*.go"))
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, _ := os.ReadFile(f)
+		for _, m := range getVersionCall.FindAllStringSubmatch(string(b), -1) {
+			v, _ := strconv.Atoi(m[2])
+			if v > out[m[1]] {
+				out[m[1]] = v
+			}
+		}
+	}
+	return out
+}
+
+type scenario struct {
+	name string
+	run  func(g *gen, name string) error
+}
+
+func input(customer string) onboarding.Input {
+	return onboarding.Input{ISVSlug: "acme", CustomerID: customer, Mode: onboarding.ModeProvision, App: "acme-app",
+		Salesforce: onboarding.Salesforce{OrgID: org, Username: user},
+		Options:    onboarding.Options{PollInterval: 100 * time.Millisecond, WatchWaitingInterval: 300 * time.Millisecond, WatchActiveInterval: 300 * time.Millisecond}}
+}
+
+var scenarios = []scenario{
+	{"connection_signal_first", func(g *gen, name string) error {
+		res, err := g.on.Start(g.ctx, input(name))
+		if err != nil {
+			return err
+		}
+		g.signIn(workflows.AddonName("acme", name), org, user)
+		if err := g.on.CustomerReturned(g.ctx, "acme", name, res.Attempt); err != nil {
+			return err
+		}
+		return g.activeThenOffboard(name)
+	}},
+	{"connection_poll_first", func(g *gen, name string) error {
+		if _, err := g.on.Start(g.ctx, input(name)); err != nil {
+			return err
+		}
+		g.signIn(workflows.AddonName("acme", name), org, user) // only the watcher sees it
+		return g.activeThenOffboard(name)
+	}},
+	{"connection_mismatch_then_ok", func(g *gen, name string) error {
+		if _, err := g.on.Start(g.ctx, input(name)); err != nil {
+			return err
+		}
+		g.signIn(workflows.AddonName("acme", name), org, "wrong.user@customer.example")
+		_ = g.on.CustomerReturned(g.ctx, "acme", name, 1)
+		if err := g.waitFor(name, func(st onboarding.Status) bool { return st.Mismatches == 1 && st.Stage == "awaiting_authorization" }); err != nil {
+			return err
+		}
+		g.signIn(workflows.AddonName("acme", name), org, user)
+		_ = g.on.CustomerReturned(g.ctx, "acme", name, 2)
+		return g.activeThenOffboard(name)
+	}},
+	{"connection_reauthorization", func(g *gen, name string) error {
+		if _, err := g.on.Start(g.ctx, input(name)); err != nil {
+			return err
+		}
+		addon := workflows.AddonName("acme", name)
+		g.signIn(addon, org, user)
+		if err := g.waitFor(name, func(st onboarding.Status) bool { return st.Stage == "active" }); err != nil {
+			return err
+		}
+		g.post("/_sim/revoke", map[string]string{"addon": addon})
+		if err := g.waitFor(name, func(st onboarding.Status) bool { return st.Stage == "reauthorizing" && st.AuthorizationURL != "" }); err != nil {
+			return err
+		}
+		g.signIn(addon, org, user)
+		return g.activeThenOffboard(name)
+	}},
+	{"connection_cancelled", func(g *gen, name string) error {
+		if _, err := g.on.Start(g.ctx, input(name)); err != nil {
+			return err
+		}
+		if err := g.c.CancelWorkflow(g.ctx, onboarding.WorkflowID("acme", name), ""); err != nil {
+			return err
+		}
+		return g.record(name, workflows.ConnectionWorkflowName)
+	}},
+	{"connection_provisioning_failed", func(g *gen, name string) error {
+		g.post("/_sim/settings", map[string]any{"fail_provisions": map[string]int{"acme-app": 1}})
+		_, _ = g.on.Start(g.ctx, input(name))
+		return g.record(name, workflows.ConnectionWorkflowName)
+	}},
+	{"connection_timeout", func(g *gen, name string) error {
+		in := input(name)
+		in.Options.AuthorizationTimeout = time.Minute
+		if _, err := g.on.Start(g.ctx, in); err != nil {
+			return err
+		}
+		return g.record(name, workflows.ConnectionWorkflowName)
+	}},
+	{"connection_continue_as_new", func(g *gen, name string) error {
+		in := input(name)
+		in.Options.ContinueAsNewAfter = 50
+		if _, err := g.on.Start(g.ctx, in); err != nil {
+			return err
+		}
+		addon := workflows.AddonName("acme", name)
+		g.signIn(addon, org, user)
+		if err := g.waitFor(name, func(st onboarding.Status) bool { return st.Stage == "active" }); err != nil {
+			return err
+		}
+		id := onboarding.WorkflowID("acme", name)
+		desc, err := g.c.DescribeWorkflowExecution(g.ctx, id, "")
+		if err != nil {
+			return err
+		}
+		first := desc.WorkflowExecutionInfo.Execution.RunId
+		for i := 0; i < 60; i++ {
+			state := []string{heroku.StatePollingDBChanges, heroku.StateIdle}[i%2]
+			g.post("/_sim/connection-state", map[string]string{"addon": addon, "state": state})
+			if err := g.waitFor(name, func(st onboarding.Status) bool { return st.LastState == state }); err != nil {
+				return err
+			}
+			if desc, err = g.c.DescribeWorkflowExecution(g.ctx, id, ""); err != nil {
+				return err
+			}
+			if desc.WorkflowExecutionInfo.Execution.RunId != first {
+				return g.recordRun(name, workflows.ConnectionWorkflowName, id, first)
+			}
+		}
+		return errors.New("never continued as new")
+	}},
+	{"connection_deactivated", func(g *gen, name string) error {
+		in := input(name)
+		in.ISVSlug = "gone"
+		if _, err := g.on.Start(g.ctx, in); err != nil {
+			return err
+		}
+		hc, _ := heroku.New(heroku.Options{PlatformURL: g.url, ConnectURL: g.url, Token: "sim-token"})
+		if _, err := hc.Deactivate(g.ctx, "gone"); err != nil {
+			return err
+		}
+		id := onboarding.WorkflowID("gone", name)
+		if err := g.c.SignalWorkflow(g.ctx, id, "", workflows.SignalIntegrationDeactivated, workflows.IntegrationDeactivated{Reason: "fixture"}); err != nil {
+			return err
+		}
+		return g.recordID(name, workflows.ConnectionWorkflowName, id)
+	}},
+	{"connection_invalid_input", func(g *gen, name string) error {
+		// Bypass the client-side check to record the workflow's own refusal.
+		in := input(name).WithDefaults()
+		in.Salesforce.OrgID = "not-an-org"
+		run, err := g.c.ExecuteWorkflow(g.ctx, client.StartWorkflowOptions{ID: onboarding.WorkflowID("acme", name), TaskQueue: workflows.OnboardingTaskQueue},
+			workflows.ConnectionWorkflowName, in)
+		if err != nil {
+			return err
+		}
+		_ = run.Get(g.ctx, nil)
+		return g.record(name, workflows.ConnectionWorkflowName)
+	}},
+	{"watcher_app", func(g *gen, name string) error {
+		id := workflows.WatcherWorkflowID("acme-app")
+		// Every customer above has left; the watcher ends after its idle timeout (1h), so
+		// record what it did until now.
+		return g.recordID(name, workflows.WatcherWorkflowName, id)
+	}},
+}
+
+func (g *gen) post(path string, body any) {
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(g.url+path, "application/json", bytes.NewReader(b))
+	if err == nil {
+		resp.Body.Close()
+	}
+}
+
+func (g *gen) signIn(addon, org, user string) {
+	g.post("/_sim/authorize", map[string]string{"addon": addon, "org_id": org, "username": user})
+}
+
+func (g *gen) waitFor(customer string, cond func(onboarding.Status) bool) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		st, err := g.on.Status(g.ctx, "acme", customer)
+		if err == nil && cond(st) {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s: condition not reached", customer)
+}
+
+func (g *gen) activeThenOffboard(customer string) error {
+	if err := g.waitFor(customer, func(st onboarding.Status) bool { return st.Stage == "active" }); err != nil {
+		return err
+	}
+	if _, err := g.on.Offboard(g.ctx, "acme", customer); err != nil {
+		return err
+	}
+	return g.record(customer, workflows.ConnectionWorkflowName)
+}
+
+func (g *gen) record(customer, wf string) error {
+	return g.recordID(customer, wf, onboarding.WorkflowID("acme", customer))
+}
+
+// recordID waits for the workflow to close (watchers may stay open) and writes its history.
+func (g *gen) recordID(name, wf, id string) error {
+	if wf == workflows.ConnectionWorkflowName {
+		run := g.c.GetWorkflow(g.ctx, id, "")
+		_ = run.Get(g.ctx, nil)
+	}
+	return g.recordRun(name, wf, id, "")
+}
+
+func (g *gen) recordRun(name, wf, id, runID string) error {
+	it := g.c.GetWorkflowHistory(g.ctx, id, runID, false, 0)
+	h := &historypb.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return err
+		}
+		h.Events = append(h.Events, ev)
+	}
+	b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
+	if err != nil {
+		return err
+	}
+	file := name + ".json.gz"
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(g.dir, file), buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	g.m.Fixtures = append(g.m.Fixtures, Fixture{File: file, Workflow: wf, Scenario: name})
+	return nil
+}
