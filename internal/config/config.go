@@ -181,7 +181,8 @@ func Usage(w io.Writer, spec any) error {
 type Simulator struct {
 	Log
 	Addr             string        `envconfig:"SIM_ADDR" default:"127.0.0.1:5100" desc:"listen address of the simulator"`
-	PublicURL        string        `envconfig:"SIM_PUBLIC_URL" desc:"URL clients reach the simulator at; http://ADDR when empty"`
+	PublicURL        string        `envconfig:"SIM_PUBLIC_URL" desc:"URL API clients reach the simulator at (region URLs); the request's Host when empty"`
+	PageURL          string        `envconfig:"SIM_PAGE_URL" desc:"URL the customer's browser reaches the simulator at (authorization pages); SIM_PUBLIC_URL, else http://SIM_ADDR, when empty"`
 	Tokens           string        `envconfig:"SIM_TOKENS" default:"sim-token=isv@example.com" desc:"API tokens and their accounts, token=email,..."`
 	Apps             string        `envconfig:"SIM_APPS" default:"acme-isv-app=acme-team" desc:"apps to create at start, app=team,..."`
 	ProvisionDelay   time.Duration `envconfig:"SIM_PROVISION_DELAY" default:"2s" desc:"how long an add-on stays provisioning"`

@@ -59,7 +59,7 @@ func (s *Sim) discover(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 	for _, c := range s.connectionsOf(app, r.URL.Query().Get("resource_name"), rc.user) {
 		a := s.st.Addons[c.AddonID]
 		results = append(results, heroku.ConnectionRef{ID: c.ID, ResourceName: a.Name, AppName: ap.Name, AppID: ap.ID,
-			Region: "us", RegionURL: s.base(), DetailURL: s.base() + "/api/v3/connections/" + c.ID})
+			Region: "us", RegionURL: s.apiBase(r), DetailURL: s.apiBase(r) + "/api/v3/connections/" + c.ID})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"count": len(results), "next": nil, "previous": nil, "results": results})
 }

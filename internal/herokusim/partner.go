@@ -113,7 +113,7 @@ func checkIntegrationFields(v map[string]string, fields map[string][]string) {
 func (s *Sim) integrationJSON(in *integration) heroku.Integration {
 	out := in.Integration
 	if len(in.Logo) > 0 {
-		out.LogoURL = s.base() + "/_sim/logos/" + in.ID
+		out.LogoURL = s.pageBase() + "/_sim/logos/" + in.ID
 	}
 	return out
 }
@@ -311,7 +311,7 @@ func (s *Sim) authorize(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 	s.st.Sessions[sess.Token] = sess
 	s.st.Counters.URLsIssued++
 	s.dirty = true
-	writeJSON(w, http.StatusCreated, heroku.Authorization{Redirect: s.base() + "/authorize/" + sess.Token, ExpiresAt: sess.ExpiresAt})
+	writeJSON(w, http.StatusCreated, heroku.Authorization{Redirect: s.pageBase() + "/authorize/" + sess.Token, ExpiresAt: sess.ExpiresAt})
 }
 
 func (s *Sim) deactivate(w http.ResponseWriter, r *http.Request, rc reqCtx) {

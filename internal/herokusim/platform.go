@@ -97,7 +97,7 @@ func (s *Sim) addonJSON(a *addon) heroku.Addon {
 		Plan:          heroku.Ref{ID: "herokuconnect-" + a.Plan, Name: "herokuconnect:" + a.Plan},
 		App:           heroku.Ref{ID: ap.ID, Name: ap.Name},
 		BillingEntity: heroku.BillingEntity{ID: ap.ID, Name: ap.Name, Type: "app"},
-		WebURL:        s.base() + "/connect/" + a.ID, ProviderID: a.ID,
+		WebURL:        s.pageBase() + "/connect/" + a.ID, ProviderID: a.ID,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 	}
 }

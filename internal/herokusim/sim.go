@@ -20,9 +20,12 @@ import (
 
 // Config sets the simulator's behaviour. Durations of zero mean "at once".
 type Config struct {
-	// PublicURL is how clients reach this server; it is written into region URLs, logo URLs
-	// and authorization URLs.
+	// PublicURL is how API clients reach this server; it is written into region URLs. When
+	// empty, each request's Host is used (so containers reaching it by service name work).
 	PublicURL string
+	// PageURL is how the customer's browser reaches this server: the base of authorization
+	// and logo URLs. PublicURL when empty.
+	PageURL string
 	// Tokens maps API tokens to the account (user email) they belong to.
 	Tokens map[string]string
 	// Apps to create at start, name → team.
@@ -95,6 +98,7 @@ func New(cfg Config) (*Sim, error) {
 		cfg.Now = time.Now
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	cfg.PageURL = strings.TrimRight(cfg.PageURL, "/")
 	s := &Sim{cfg: cfg, st: newState(), buckets: map[string]*bucket{}, hooks: make(chan delivery, 1024)}
 	if cfg.StateFile != "" {
 		if err := s.load(); err != nil {
@@ -141,7 +145,25 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTT
 
 func (s *Sim) now() time.Time { return s.cfg.Now().UTC() }
 
-func (s *Sim) base() string { return s.cfg.PublicURL }
+// pageBase is the browser-facing base URL.
+func (s *Sim) pageBase() string {
+	if s.cfg.PageURL != "" {
+		return s.cfg.PageURL
+	}
+	return s.cfg.PublicURL
+}
+
+// apiBase is the base URL API clients use, from the configuration or the request.
+func (s *Sim) apiBase(r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
 
 // --- persistence ---
 

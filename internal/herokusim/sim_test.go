@@ -197,3 +197,24 @@ func TestDurationJSON(t *testing.T) {
 	b, _ := json.Marshal(f)
 	assert.Contains(t, string(b), `"250ms"`)
 }
+
+// Without a configured public URL, region URLs follow the Host the client used (a worker
+// reaching the simulator by a container name), while pages keep the browser-facing URL.
+func TestRegionURLFollowsRequestHost(t *testing.T) {
+	s, err := New(Config{Apps: map[string]string{"acme-app": "acme-team"}, PageURL: "http://localhost:5100"})
+	require.NoError(t, err)
+	srv := httptest.NewServer(s)
+	t.Cleanup(func() { srv.Close(); _ = s.Close() })
+	c, err := heroku.New(heroku.Options{PlatformURL: srv.URL, ConnectURL: srv.URL, Token: "sim-token"})
+	require.NoError(t, err)
+	_, err = c.CreateAddon(t.Context(), "acme-app", heroku.AddonCreate{Plan: "herokuconnect:enterprise", Name: "hc-x"})
+	require.NoError(t, err)
+	require.NoError(t, c.ConnectAuth(t.Context(), "acme-app"))
+	refs, err := c.DiscoverConnections(t.Context(), "acme-app", "")
+	require.NoError(t, err)
+	require.Len(t, refs, 1)
+	assert.Equal(t, srv.URL, refs[0].RegionURL)
+	a, err := c.AddonInfo(t.Context(), "acme-app", "hc-x")
+	require.NoError(t, err)
+	assert.Equal(t, "http://localhost:5100/connect/"+a.ID, a.WebURL)
+}

@@ -48,12 +48,12 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (SIM_ADDR): %w; is another simulator running?", cfg.Addr, err)
 	}
-	public := cfg.PublicURL
-	if public == "" {
-		public = "http://" + ln.Addr().String()
+	public, page := cfg.PublicURL, cfg.PageURL
+	if page == "" && public == "" {
+		page = "http://" + ln.Addr().String()
 	}
 	sim, err := herokusim.New(herokusim.Config{
-		PublicURL: public, Tokens: tokens, Apps: apps, ProvisionDelay: cfg.ProvisionDelay, DeprovisionDelay: cfg.DeprovisionDelay,
+		PublicURL: public, PageURL: page, Tokens: tokens, Apps: apps, ProvisionDelay: cfg.ProvisionDelay, DeprovisionDelay: cfg.DeprovisionDelay,
 		AuthURLTTL: cfg.AuthURLTTL, RateCapacity: cfg.RateCapacity, RatePerMinute: cfg.RatePerMinute, Lenient: cfg.Lenient,
 		StateFile: cfg.StateFile, Faults: faults,
 	})
@@ -69,7 +69,7 @@ func run() error {
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
-	log.Info().Str("url", public).Str("state_file", cfg.StateFile).Msg("herokusim listening")
+	log.Info().Str("addr", ln.Addr().String()).Str("page_url", page).Str("state_file", cfg.StateFile).Msg("herokusim listening")
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
