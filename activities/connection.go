@@ -25,8 +25,28 @@ type ConnectionRef struct {
 	RegionURL string `json:"region_url"`
 }
 
-// CheckIntegration fails with ErrIntegrationInactive unless the integration is active.
+// The partner workflow's ID prefix and info query (workflows.PartnerWorkflowID and
+// workflows.QueryPartnerInfo; this package cannot import workflows, a test keeps them equal).
+const (
+	PartnerWorkflowIDPrefix = "partner/"
+	PartnerInfoQuery        = "partner.info"
+)
+
+// CheckIntegration fails with ErrIntegrationInactive unless the integration is active, both
+// on Heroku and in its partner workflow (which refuses newcomers while deactivating, before
+// Heroku flips the status).
 func (a *Activities) CheckIntegration(ctx context.Context, slug string) error {
+	if a.Temporal != nil {
+		v, err := a.Temporal.QueryWorkflow(ctx, PartnerWorkflowIDPrefix+slug, "", PartnerInfoQuery)
+		if err == nil {
+			var info struct {
+				Stage string `json:"stage"`
+			}
+			if v.Get(&info) == nil && (info.Stage == "deactivating" || info.Stage == "inactive") {
+				return final(ErrIntegrationInactive, "partner integration %q is %s", slug, info.Stage)
+			}
+		}
+	}
 	in, err := a.Heroku.IntegrationInfo(ctx, slug)
 	if isKind(err, heroku.KindNotFound) {
 		return final(ErrIntegrationInactive, "partner integration %q does not exist", slug)

@@ -12,7 +12,8 @@ func RegisterHeroku(r worker.ActivityRegistry, a *Activities) {
 		"CheckIntegration": a.CheckIntegration, "ProvisionAddon": a.ProvisionAddon, "WaitAddonProvisioned": a.WaitAddonProvisioned,
 		"EnrollAddon": a.EnrollAddon, "ConfigureConnection": a.ConfigureConnection, "RequestAuthorizationURL": a.RequestAuthorizationURL,
 		"ReadConnection": a.ReadConnection, "DestroyAddon": a.DestroyAddon, "WaitAddonGone": a.WaitAddonGone,
-		"ListAppConnections": a.ListAppConnections,
+		"ListAppConnections": a.ListAppConnections, "CreateIntegration": a.CreateIntegration, "UpdateIntegration": a.UpdateIntegration,
+		"IntegrationInfo": a.IntegrationInfo, "DeactivateIntegration": a.DeactivateIntegration,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -21,4 +22,6 @@ func RegisterHeroku(r worker.ActivityRegistry, a *Activities) {
 // RegisterOnboarding registers the activities that do not call Heroku.
 func RegisterOnboarding(r worker.ActivityRegistry, a *Activities) {
 	r.RegisterActivityWithOptions(a.RegisterWithWatcher, activity.RegisterOptions{Name: "RegisterWithWatcher"})
+	r.RegisterActivityWithOptions(a.FindRunningCustomers, activity.RegisterOptions{Name: "FindRunningCustomers"})
+	r.RegisterActivityWithOptions(a.AwaitCustomersClosed, activity.RegisterOptions{Name: "AwaitCustomersClosed"})
 }

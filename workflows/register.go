@@ -10,4 +10,5 @@ import (
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(ConnectionWorkflow, workflow.RegisterOptions{Name: ConnectionWorkflowName})
 	r.RegisterWorkflowWithOptions(WatcherWorkflow, workflow.RegisterOptions{Name: WatcherWorkflowName})
+	r.RegisterWorkflowWithOptions(PartnerWorkflow, workflow.RegisterOptions{Name: PartnerWorkflowName})
 }

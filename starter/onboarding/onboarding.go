@@ -74,6 +74,9 @@ type Client struct {
 	temporal        client.Client
 	taskQueue       string
 	herokuTaskQueue string
+	// DeactivateRetryInterval paces repeated Heroku deactivate calls after a 207, for
+	// integrations this client creates (30s when zero).
+	DeactivateRetryInterval time.Duration
 }
 
 // New wraps a Temporal client. taskQueue and herokuTaskQueue are the worker's queues

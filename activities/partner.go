@@ -1,0 +1,199 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/connect-onboarding/worker/internal/heroku"
+)
+
+// Integration is the partner integration as Heroku describes it.
+type Integration = heroku.Integration
+
+// Logo is an image file sent to Heroku.
+type Logo struct {
+	Filename string `json:"filename"`
+	Data     []byte `json:"data"`
+}
+
+// CreateIntegrationInput creates a partner integration.
+type CreateIntegrationInput struct {
+	Slug, Team, Name, Description, DocsURL, ContactEmail string
+	Logo                                                 Logo
+}
+
+// CreateIntegration registers the integration, or adopts it when an earlier attempt whose
+// answer was lost already did (same slug and team).
+func (a *Activities) CreateIntegration(ctx context.Context, in CreateIntegrationInput) (Integration, error) {
+	got, err := a.Heroku.CreateIntegration(ctx, heroku.IntegrationCreate{Slug: in.Slug, Name: in.Name, Team: in.Team,
+		ContactEmail: in.ContactEmail, Description: in.Description, DocsURL: in.DocsURL, Logo: heroku.Logo(in.Logo)})
+	if err == nil {
+		return *got, nil
+	}
+	if he, ok := heroku.AsError(err); ok && he.Kind == heroku.KindInvalid && len(he.Fields["slug"]) > 0 {
+		existing, ierr := a.Heroku.IntegrationInfo(ctx, in.Slug)
+		if ierr == nil && (existing.TeamName == in.Team || existing.Team.Name == in.Team) {
+			activity.GetLogger(ctx).Info("adopted partner integration created by an earlier attempt", "slug", in.Slug)
+			return *existing, nil
+		}
+	}
+	return Integration{}, fromHeroku(err)
+}
+
+// UpdateIntegrationInput changes the given fields.
+type UpdateIntegrationInput struct {
+	Slug                               string
+	Description, DocsURL, ContactEmail *string
+	Logo                               *Logo
+}
+
+// UpdateIntegration sends only the fields that change.
+func (a *Activities) UpdateIntegration(ctx context.Context, in UpdateIntegrationInput) (Integration, error) {
+	up := heroku.IntegrationUpdate{Description: in.Description, DocsURL: in.DocsURL, ContactEmail: in.ContactEmail}
+	if in.Logo != nil {
+		l := heroku.Logo(*in.Logo)
+		up.Logo = &l
+	}
+	got, err := a.Heroku.UpdateIntegration(ctx, in.Slug, up)
+	if err != nil {
+		return Integration{}, fromHeroku(err)
+	}
+	return *got, nil
+}
+
+// IntegrationInfo reads the integration.
+func (a *Activities) IntegrationInfo(ctx context.Context, slug string) (Integration, error) {
+	got, err := a.Heroku.IntegrationInfo(ctx, slug)
+	if err != nil {
+		return Integration{}, fromHeroku(err)
+	}
+	return *got, nil
+}
+
+// DeactivateResult is one deactivate call's outcome.
+type DeactivateResult struct {
+	Total, Succeeded, Failed int
+	Partial, AlreadyInactive bool
+	FailedAddons             []string
+}
+
+// DeactivateIntegration calls Heroku's deactivate once. A 207 comes back as Partial: the
+// workflow decides whether to call again.
+func (a *Activities) DeactivateIntegration(ctx context.Context, slug string) (DeactivateResult, error) {
+	d, err := a.Heroku.Deactivate(ctx, slug)
+	if err != nil {
+		return DeactivateResult{}, fromHeroku(err)
+	}
+	out := DeactivateResult{Total: d.Summary.Total, Succeeded: d.Summary.Succeeded, Failed: d.Summary.Failed,
+		Partial: d.Partial, AlreadyInactive: d.AlreadyInactive}
+	for _, r := range d.Responses {
+		if r.Status != "succeeded" {
+			out.FailedAddons = append(out.FailedAddons, fmt.Sprintf("%s: %s %s", r.AddonGUID, r.Error, r.Message))
+		}
+	}
+	return out, nil
+}
+
+// CustomerWorkflow is a running customer workflow found through visibility.
+type CustomerWorkflow struct {
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+	CustomerID string `json:"customer_id"`
+	AddonID    string `json:"addon_id,omitempty"`
+}
+
+// FindCustomersInput says which workflows to look for.
+type FindCustomersInput struct {
+	ISVSlug      string `json:"isv_slug"`
+	WorkflowType string `json:"workflow_type"`
+}
+
+// FindRunningCustomers lists the running customer workflows of an ISV through the IsvSlug
+// search attribute: the source of truth is Temporal's visibility, not a list kept by hand.
+func (a *Activities) FindRunningCustomers(ctx context.Context, in FindCustomersInput) ([]CustomerWorkflow, error) {
+	q := fmt.Sprintf("WorkflowType = '%s' AND IsvSlug = '%s' AND ExecutionStatus = 'Running'", in.WorkflowType, strings.ReplaceAll(in.ISVSlug, "'", ""))
+	var out []CustomerWorkflow
+	var token []byte
+	for {
+		resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token, PageSize: 1000})
+		if err != nil {
+			return nil, fmt.Errorf("list customer workflows of %s: %w", in.ISVSlug, err)
+		}
+		for _, e := range resp.Executions {
+			f := e.SearchAttributes.GetIndexedFields()
+			var cust, addon string
+			_ = converter.GetDefaultDataConverter().FromPayload(f["CustomerId"], &cust)
+			if p := f["HerokuAddonId"]; p != nil {
+				_ = converter.GetDefaultDataConverter().FromPayload(p, &addon)
+			}
+			out = append(out, CustomerWorkflow{WorkflowID: e.Execution.WorkflowId, RunID: e.Execution.RunId, CustomerID: cust, AddonID: addon})
+		}
+		token = resp.NextPageToken
+		if len(token) == 0 {
+			return out, nil
+		}
+	}
+}
+
+// CustomerOutcome is how a customer workflow ended after the deactivation signal.
+type CustomerOutcome struct {
+	WorkflowID string `json:"workflow_id"`
+	CustomerID string `json:"customer_id"`
+	AddonID    string `json:"addon_id,omitempty"`
+	Outcome    string `json:"outcome"` // the final stage, e.g. deactivated
+	Error      string `json:"error,omitempty"`
+}
+
+// AwaitCustomersInput names the workflows to wait for and the query that reads their stage.
+type AwaitCustomersInput struct {
+	Customers   []CustomerWorkflow `json:"customers"`
+	StatusQuery string             `json:"status_query"`
+}
+
+// AwaitCustomersClosed waits until every named workflow has closed and reports each one's
+// final stage. Until then it fails with NotYet and the retry policy polls, heartbeating so a
+// cancelled deactivation stops it.
+func (a *Activities) AwaitCustomersClosed(ctx context.Context, in AwaitCustomersInput) ([]CustomerOutcome, error) {
+	out := make([]CustomerOutcome, 0, len(in.Customers))
+	open := 0
+	for _, c := range in.Customers {
+		activity.RecordHeartbeat(ctx, c.WorkflowID)
+		o := CustomerOutcome{WorkflowID: c.WorkflowID, CustomerID: c.CustomerID, AddonID: c.AddonID}
+		// The latest run: a customer may have continued as new since it was listed.
+		desc, err := a.Temporal.DescribeWorkflowExecution(ctx, c.WorkflowID, "")
+		var nf *serviceerror.NotFound
+		switch {
+		case errors.As(err, &nf):
+			o.Outcome, o.Error = "unknown", "the workflow is gone from Temporal"
+		case err != nil:
+			return nil, fmt.Errorf("describe %s: %w", c.WorkflowID, err)
+		case desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+			open++
+			continue
+		default:
+			o.Outcome = strings.ToLower(strings.TrimPrefix(desc.WorkflowExecutionInfo.Status.String(), "WORKFLOW_EXECUTION_STATUS_"))
+			if v, qerr := a.Temporal.QueryWorkflow(ctx, c.WorkflowID, "", in.StatusQuery); qerr == nil {
+				var st struct {
+					Stage string `json:"stage"`
+					Error string `json:"error"`
+				}
+				if v.Get(&st) == nil && st.Stage != "" {
+					o.Outcome, o.Error = st.Stage, st.Error
+				}
+			}
+		}
+		out = append(out, o)
+	}
+	if open > 0 {
+		return nil, notYet("%d of %d customer workflows still running", open, len(in.Customers))
+	}
+	return out, nil
+}

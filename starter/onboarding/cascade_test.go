@@ -1,0 +1,104 @@
+package onboarding_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/connect-onboarding/worker/internal/herokusim"
+	"github.com/connect-onboarding/worker/internal/logo/logotest"
+	"github.com/connect-onboarding/worker/internal/testenv"
+	"github.com/connect-onboarding/worker/starter/onboarding"
+)
+
+// The deactivation cascade on the dev server: customers waiting, active and mid
+// re-authorization; Heroku fails one destroy once (207); afterwards every customer workflow
+// ended as deactivated, no add-on is left, and the report says so.
+func TestDeactivationCascade(t *testing.T) {
+	dev := testenv.StartDevServer(t)
+	sim := testenv.StartSim(t, func(c *herokusim.Config) { c.ProvisionDelay = 100 * time.Millisecond })
+	testenv.StartWorkerProcess(t, dev.Address, sim.URL)
+	c := onboarding.New(dev.Client, "", "")
+	c.DeactivateRetryInterval = time.Second
+	ctx := ctx(t)
+
+	// Bad input is refused before anything is created.
+	bad := onboarding.PartnerSpec{Slug: "Beta!", Team: testenv.ISVTeam, Name: "Beta", Description: "d", DocsURL: "http://x",
+		ContactEmail: "x", Logo: onboarding.Logo{Filename: "l.png", Data: logotest.JPEG(200, 200)}}
+	_, err := c.CreatePartner(ctx, bad)
+	var inv *onboarding.InvalidInputError
+	require.ErrorAs(t, err, &inv)
+	assert.Len(t, inv.Fields, 4, "%v", inv.Fields)
+	assert.Zero(t, sim.Snapshot().Calls["partner.create"])
+
+	spec := onboarding.PartnerSpec{Slug: "beta", Team: testenv.ISVTeam, Name: "Beta Sync", Description: "Syncs Beta",
+		DocsURL: "https://beta.example/docs", ContactEmail: "dev@beta.example", Logo: onboarding.Logo{Filename: "l.svg", Data: logotest.SVG(`width="256" height="256"`)}}
+	info, err := c.CreatePartner(ctx, spec)
+	require.NoError(t, err)
+	assert.Equal(t, "active", string(info.Stage))
+	again, err := c.CreatePartner(ctx, spec)
+	require.NoError(t, err, "creating twice returns the same integration")
+	assert.Equal(t, info.Integration.ID, again.Integration.ID)
+	assert.Equal(t, 1, sim.Snapshot().Calls["partner.create"])
+
+	in := func(customer string) onboarding.Input {
+		i := fastInput(customer)
+		i.ISVSlug = "beta"
+		return i
+	}
+	// c1 waits; c2 is active; c3 is re-authorizing.
+	_, err = c.Start(ctx, in("c1"))
+	require.NoError(t, err)
+	for _, cust := range []string{"c2", "c3"} {
+		res, err := c.Start(ctx, in(cust))
+		require.NoError(t, err)
+		signInAsCustomer(t, res.AuthorizationURL, org, user)
+		require.NoError(t, c.CustomerReturned(ctx, "beta", cust, res.Attempt))
+		testenv.Eventually(t, 30*time.Second, cust+" active", func() bool {
+			st, err := c.Status(ctx, "beta", cust)
+			return err == nil && st.Stage == "active"
+		})
+	}
+	_, err = c.Reauthorize(ctx, "beta", "c3")
+	require.NoError(t, err)
+	st, err := c.Status(ctx, "beta", "c3")
+	require.NoError(t, err)
+	require.Equal(t, onboarding.Stage("reauthorizing"), st.Stage)
+	testenv.Eventually(t, 30*time.Second, "visibility to see the three customers", func() bool {
+		list, err := c.List(ctx, "beta", "")
+		return err == nil && len(list) == 3
+	})
+
+	sim.Post(t, "/_sim/settings", map[string]any{"fail_deactivation": 1})
+	_, err = c.DeactivatePartner(ctx, "beta", testenv.ISVTeam, "bet")
+	require.ErrorAs(t, err, &inv, "a wrong confirmation is refused")
+
+	done, err := c.DeactivatePartner(ctx, "beta", testenv.ISVTeam, "beta")
+	require.NoError(t, err)
+	r := done.Report
+	require.NotNil(t, r)
+	assert.Equal(t, "inactive", string(done.Stage))
+	assert.Equal(t, 2, r.Attempts, "the 207 was called again")
+	assert.Equal(t, 3, r.Total)
+	assert.Equal(t, 3, r.Destroyed)
+	assert.True(t, r.Completed, "report: %+v", r)
+	require.Len(t, r.Customers, 3)
+	for _, o := range r.Customers {
+		assert.Equal(t, "deactivated", o.Outcome, "%s", o.CustomerID)
+		assert.NotEmpty(t, o.AddonID, "%s", o.CustomerID)
+	}
+	snap := sim.Snapshot()
+	assert.Equal(t, 0, snap.LivePerISV["beta"], "no add-on left")
+	assert.Equal(t, 3, snap.AddonsDestroyed, "each destroyed exactly once")
+	assert.Zero(t, snap.Calls["addons.destroy"], "the customer workflows destroyed nothing themselves")
+
+	// New onboardings are refused and create nothing.
+	_, err = c.Start(ctx, in("c4"))
+	assert.ErrorIs(t, err, onboarding.ErrIntegrationInactive)
+	assert.Equal(t, 3, sim.Snapshot().AddonsCreated)
+	info, err = c.Partner(ctx, "beta", false)
+	require.NoError(t, err, "info answers after the end")
+	assert.Equal(t, "inactive", string(info.Stage))
+}

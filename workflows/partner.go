@@ -1,0 +1,257 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/heroku"
+)
+
+// PartnerInput starts (or continues) an integration's workflow.
+type PartnerInput struct {
+	Slug string `json:"slug"`
+	// HerokuTaskQueue is where Heroku activities run (default "heroku").
+	HerokuTaskQueue string `json:"heroku_task_queue,omitempty"`
+	// MaxDeactivateAttempts bounds the calls made while Heroku answers 207 (default 10).
+	MaxDeactivateAttempts int `json:"max_deactivate_attempts,omitempty"`
+	// DeactivateRetryInterval paces those calls (default 30s).
+	DeactivateRetryInterval time.Duration `json:"deactivate_retry_interval,omitempty"`
+	// Carry is the previous run's state (continue-as-new).
+	Carry *PartnerInfo `json:"carry,omitempty"`
+}
+
+// ErrIntegrationDeactivated is the error type of requests to an integration that is
+// deactivating or inactive.
+const ErrIntegrationDeactivated = "IntegrationDeactivated"
+
+type partner struct {
+	in           PartnerInput
+	info         PartnerInfo
+	deactivateBy *Deactivate
+	busy         workflow.Mutex // one Heroku change at a time
+}
+
+// PartnerWorkflow owns one ISV's partner integration: create, update, info and refresh,
+// and the deactivation cascade that ends every customer workflow of the ISV.
+func PartnerWorkflow(ctx workflow.Context, in PartnerInput) (PartnerInfo, error) {
+	if in.HerokuTaskQueue == "" {
+		in.HerokuTaskQueue = HerokuTaskQueue
+	}
+	if in.MaxDeactivateAttempts <= 0 {
+		in.MaxDeactivateAttempts = 10
+	}
+	if in.DeactivateRetryInterval <= 0 {
+		in.DeactivateRetryInterval = 30 * time.Second
+	}
+	p := &partner{in: in, info: PartnerInfo{Slug: in.Slug, Stage: PartnerNew}, busy: workflow.NewMutex(ctx)}
+	if in.Carry != nil {
+		p.info = *in.Carry
+		p.in.Carry = nil
+	}
+	if err := p.registerHandlers(ctx); err != nil {
+		return p.info, err
+	}
+	for {
+		err := workflow.Await(ctx, func() bool {
+			return p.deactivateBy != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		})
+		if err != nil {
+			return p.info, err
+		}
+		if p.deactivateBy != nil {
+			p.deactivate(ctx)
+			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+			if !p.info.Report.Completed {
+				return p.info, temporal.NewNonRetryableApplicationError(p.info.Error, "DeactivationIncomplete", nil, p.info.Report)
+			}
+			return p.info, nil
+		}
+		_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+		next := p.in
+		next.Carry = &p.info
+		return p.info, workflow.NewContinueAsNewError(ctx, PartnerWorkflow, next)
+	}
+}
+
+func (p *partner) herokuCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, HerokuActivityOptions(p.in.HerokuTaskQueue, 10*time.Minute))
+}
+
+func (p *partner) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryPartnerInfo, func() (PartnerInfo, error) { return p.info, nil }); err != nil {
+		return err
+	}
+	open := func() error {
+		if p.info.Stage == PartnerDeactivating || p.info.Stage == PartnerInactive || p.deactivateBy != nil {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("partner integration %s is %s", p.in.Slug, p.info.Stage), ErrIntegrationDeactivated, nil)
+		}
+		return nil
+	}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdatePartnerCreate, func(ctx workflow.Context, spec PartnerSpec) (PartnerInfo, error) {
+		if err := p.busy.Lock(ctx); err != nil {
+			return p.info, err
+		}
+		defer p.busy.Unlock()
+		if p.info.Integration != nil {
+			return p.info, nil // created already: creating again is a no-op
+		}
+		var got activities.Integration
+		in := activities.CreateIntegrationInput{Slug: spec.Slug, Team: spec.Team, Name: spec.Name, Description: spec.Description,
+			DocsURL: spec.DocsURL, ContactEmail: spec.ContactEmail, Logo: spec.Logo}
+		if err := workflow.ExecuteActivity(p.herokuCtx(ctx), a.CreateIntegration, in).Get(ctx, &got); err != nil {
+			return p.info, err
+		}
+		p.setIntegration(ctx, got)
+		return p.info, nil
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, spec PartnerSpec) error {
+		if err := open(); err != nil {
+			return err
+		}
+		if spec.Slug != p.in.Slug {
+			return fmt.Errorf("slug: %q does not match this workflow's integration %q", spec.Slug, p.in.Slug)
+		}
+		return spec.Validate()
+	}})
+	if err != nil {
+		return err
+	}
+	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdatePartnerUpdate, func(ctx workflow.Context, c PartnerChanges) (PartnerInfo, error) {
+		if err := p.busy.Lock(ctx); err != nil {
+			return p.info, err
+		}
+		defer p.busy.Unlock()
+		var got activities.Integration
+		in := activities.UpdateIntegrationInput{Slug: p.in.Slug, Description: c.Description, DocsURL: c.DocsURL, ContactEmail: c.ContactEmail, Logo: c.Logo}
+		if err := workflow.ExecuteActivity(p.herokuCtx(ctx), a.UpdateIntegration, in).Get(ctx, &got); err != nil {
+			return p.info, err
+		}
+		p.setIntegration(ctx, got)
+		return p.info, nil
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, c PartnerChanges) error {
+		if err := open(); err != nil {
+			return err
+		}
+		return c.Validate()
+	}})
+	if err != nil {
+		return err
+	}
+	err = workflow.SetUpdateHandler(ctx, UpdatePartnerRefresh, func(ctx workflow.Context) (PartnerInfo, error) {
+		var got activities.Integration
+		if err := workflow.ExecuteActivity(p.herokuCtx(ctx), a.IntegrationInfo, p.in.Slug).Get(ctx, &got); err != nil {
+			return p.info, err
+		}
+		p.setIntegration(ctx, got)
+		return p.info, nil
+	})
+	if err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdatePartnerDeactivate, func(ctx workflow.Context, d Deactivate) (PartnerInfo, error) {
+		p.deactivateBy = &d
+		err := workflow.Await(ctx, func() bool { return p.info.Report != nil && !p.info.Report.At.IsZero() })
+		return p.info, err
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d Deactivate) error {
+		if err := open(); err != nil {
+			return err
+		}
+		if d.Confirm != p.in.Slug {
+			return fmt.Errorf("confirm: must equal the slug %q; deactivation destroys every add-on of the integration and cannot be undone", p.in.Slug)
+		}
+		if d.Team != "" && p.info.Integration != nil && d.Team != p.info.Integration.TeamName && d.Team != p.info.Integration.Team.Name {
+			return fmt.Errorf("team: %q is not the integration's team %q", d.Team, p.info.Integration.TeamName)
+		}
+		return nil
+	}})
+}
+
+func (p *partner) setIntegration(ctx workflow.Context, got activities.Integration) {
+	p.info.Integration = &got
+	p.info.RefreshedAt = workflow.Now(ctx)
+	if got.Status == heroku.IntegrationInactive {
+		p.info.Stage = PartnerInactive
+	} else if p.info.Stage == PartnerNew {
+		p.info.Stage = PartnerActive
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** · integration `%s` (%s)", p.info.Stage, got.Slug, got.Name))
+}
+
+// deactivate runs the cascade: Heroku deactivate until every add-on is gone (or the attempt
+// limit), then every running customer workflow of the ISV is told and awaited.
+func (p *partner) deactivate(ctx workflow.Context) {
+	p.info.Stage = PartnerDeactivating
+	workflow.SetCurrentDetails(ctx, "**deactivating** · integration `"+p.in.Slug+"`")
+	r := &DeactivationReport{Failed: []string{}, Customers: []CustomerOutcome{}}
+	p.info.Report = r
+	hctx := p.herokuCtx(ctx)
+	herokuDone := false
+	for r.Attempts < p.in.MaxDeactivateAttempts {
+		r.Attempts++
+		var res activities.DeactivateResult
+		if err := workflow.ExecuteActivity(hctx, a.DeactivateIntegration, p.in.Slug).Get(ctx, &res); err != nil {
+			p.info.Error = "Heroku deactivate failed: " + errorMessage(err)
+			break
+		}
+		if r.Attempts == 1 || res.Total > r.Total {
+			r.Total = res.Total
+		}
+		r.Destroyed += res.Succeeded
+		r.Failed = res.FailedAddons
+		if !res.Partial {
+			herokuDone = true
+			break
+		}
+		_ = workflow.Sleep(ctx, p.in.DeactivateRetryInterval)
+	}
+	if !herokuDone && p.info.Error == "" {
+		p.info.Error = fmt.Sprintf("Heroku still failed to destroy %d add-ons after %d attempts", len(r.Failed), r.Attempts)
+	}
+
+	// Tell every running customer workflow, found through visibility. Even after a partial
+	// failure they are told: the integration is going away either way.
+	var customers []activities.CustomerWorkflow
+	lctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: 10 * time.Minute})
+	if err := workflow.ExecuteActivity(lctx, a.FindRunningCustomers, activities.FindCustomersInput{ISVSlug: p.in.Slug, WorkflowType: ConnectionWorkflowName}).Get(ctx, &customers); err != nil {
+		p.info.Error = joinMsg(p.info.Error, "listing customers failed: "+errorMessage(err))
+	}
+	var signals []workflow.Future
+	for _, c := range customers {
+		signals = append(signals, workflow.SignalExternalWorkflow(ctx, c.WorkflowID, "", SignalIntegrationDeactivated,
+			IntegrationDeactivated{Reason: "partner integration " + p.in.Slug + " deactivated"}))
+	}
+	for i, f := range signals {
+		if err := f.Get(ctx, nil); err != nil {
+			r.Customers = append(r.Customers, CustomerOutcome{WorkflowID: customers[i].WorkflowID, CustomerID: customers[i].CustomerID,
+				AddonID: customers[i].AddonID, Outcome: "not_signalled", Error: errorMessage(err)})
+		}
+	}
+	if len(customers) > 0 {
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, HeartbeatTimeout: 30 * time.Second,
+			ScheduleToCloseTimeout: time.Hour,
+			RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 1.5, MaximumInterval: 15 * time.Second}})
+		var outcomes []CustomerOutcome
+		if err := workflow.ExecuteActivity(actx, a.AwaitCustomersClosed, activities.AwaitCustomersInput{Customers: customers, StatusQuery: QueryStatus}).Get(ctx, &outcomes); err != nil {
+			p.info.Error = joinMsg(p.info.Error, "waiting for customers failed: "+errorMessage(err))
+		}
+		r.Customers = append(r.Customers, outcomes...)
+	}
+	allEnded := true
+	for _, c := range r.Customers {
+		if c.Outcome != string(StageDeactivated) {
+			allEnded = false
+		}
+	}
+	r.Completed = herokuDone && allEnded && p.info.Error == ""
+	r.At = workflow.Now(ctx)
+	if herokuDone {
+		p.info.Stage = PartnerInactive
+		if p.info.Integration != nil {
+			p.info.Integration.Status = heroku.IntegrationInactive
+		}
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** · %d add-ons destroyed, %d customers ended", p.info.Stage, r.Destroyed, len(r.Customers)))
+}

@@ -1,0 +1,163 @@
+package workflows_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/internal/logo/logotest"
+	"github.com/connect-onboarding/worker/workflows"
+)
+
+func spec(slug string) workflows.PartnerSpec {
+	return workflows.PartnerSpec{Slug: slug, Team: isvTeam, Name: "Beta Sync", Description: "Syncs Beta with Salesforce",
+		DocsURL: "https://beta.example/docs", ContactEmail: "dev@beta.example", Logo: workflows.Logo{Filename: "logo.png", Data: logotest.PNG(300, 300)}}
+}
+
+func TestPartnerSpecValidation(t *testing.T) {
+	cases := []struct {
+		name  string
+		edit  func(*workflows.PartnerSpec)
+		field string
+		rule  string
+	}{
+		{"valid png", func(*workflows.PartnerSpec) {}, "", ""},
+		{"valid jpg", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.jpg", Data: logotest.JPEG(100, 100)} }, "", ""},
+		{"valid jpeg", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.jpeg", Data: logotest.JPEG(1000, 1000)} }, "", ""},
+		{"valid svg", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.svg", Data: logotest.SVG(`viewBox="0 0 400 200"`)} }, "", ""},
+		{"valid webp", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.webp", Data: logotest.WebP(640, 480)} }, "", ""},
+		{"bad slug", func(s *workflows.PartnerSpec) { s.Slug = "Beta_Sync" }, "slug", "lower-case"},
+		{"slug too short", func(s *workflows.PartnerSpec) { s.Slug = "ab" }, "slug", "3-30"},
+		{"slug double dash", func(s *workflows.PartnerSpec) { s.Slug = "be--ta" }, "slug", "single dashes"},
+		{"no team", func(s *workflows.PartnerSpec) { s.Team = " " }, "team", "required"},
+		{"no name", func(s *workflows.PartnerSpec) { s.Name = "" }, "isv_name", "required"},
+		{"description 501", func(s *workflows.PartnerSpec) { s.Description = strings.Repeat("é", 501) }, "description", "at most 500"},
+		{"description 500 ok", func(s *workflows.PartnerSpec) { s.Description = strings.Repeat("é", 500) }, "", ""},
+		{"http docs", func(s *workflows.PartnerSpec) { s.DocsURL = "http://beta.example" }, "docs_url", "https"},
+		{"bad email", func(s *workflows.PartnerSpec) { s.ContactEmail = "beta at example" }, "contact_email", "email"},
+		{"no logo", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{} }, "logo", "required"},
+		{"logo too small", func(s *workflows.PartnerSpec) { s.Logo.Data = logotest.PNG(99, 400) }, "logo", "between 100 and 1000"},
+		{"logo too large", func(s *workflows.PartnerSpec) { s.Logo.Data = logotest.PNG(400, 1001) }, "logo", "between 100 and 1000"},
+		{"svg too large", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.svg", Data: logotest.SVG(`width="2000" height="100"`)} }, "logo", "between 100 and 1000"},
+		{"logo too heavy", func(s *workflows.PartnerSpec) { s.Logo.Data = append(logotest.PNG(200, 200), bytes.Repeat([]byte{0}, 5<<20)...) }, "logo", "5 MB"},
+		{"logo over the transport limit", func(s *workflows.PartnerSpec) {
+			s.Logo.Data = append(logotest.PNG(200, 200), bytes.Repeat([]byte{0}, workflows.MaxLogoTransportBytes)...)
+		}, "logo", "payload limit"},
+		{"jpeg named png", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.png", Data: logotest.JPEG(200, 200)} }, "logo", "holds a jpeg"},
+		{"png named svg", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.svg", Data: logotest.PNG(200, 200)} }, "logo", "holds a png"},
+		{"gif", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.gif", Data: []byte("GIF89a")} }, "logo", ".jpeg, .jpg"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := spec("beta")
+			tc.edit(&s)
+			err := s.Validate()
+			if tc.field == "" {
+				assert.NoError(t, err)
+				return
+			}
+			var ve *workflows.ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Len(t, ve.Fields, 1, "%v", ve.Fields)
+			assert.Equal(t, tc.field, ve.Fields[0].Field)
+			assert.Contains(t, ve.Fields[0].Rule, tc.rule)
+		})
+	}
+}
+
+func TestPartnerChangesValidation(t *testing.T) {
+	assert.ErrorContains(t, workflows.PartnerChanges{}.Validate(), "at least one")
+	long := strings.Repeat("x", 501)
+	assert.ErrorContains(t, workflows.PartnerChanges{Description: &long}.Validate(), "description")
+	ok := "fine"
+	assert.NoError(t, workflows.PartnerChanges{Description: &ok}.Validate())
+}
+
+// The partner workflow in the test environment, against herokusim.
+func TestPartnerLifecycleAndDeactivation(t *testing.T) {
+	h := newHarness(t)
+	env := h.env
+	// Two customers were running; both end as deactivated.
+	customers := []activities.CustomerWorkflow{{WorkflowID: "connection/beta/c1", CustomerID: "c1"}, {WorkflowID: "connection/beta/c2", CustomerID: "c2"}}
+	env.OnActivity("FindRunningCustomers", mock.Anything, mock.Anything).Return(customers, nil)
+	env.OnActivity("AwaitCustomersClosed", mock.Anything, mock.Anything).Return([]activities.CustomerOutcome{
+		{WorkflowID: "connection/beta/c1", CustomerID: "c1", Outcome: "deactivated"},
+		{WorkflowID: "connection/beta/c2", CustomerID: "c2", Outcome: "deactivated"}}, nil)
+
+	var created, updated, refreshed, deactivated workflows.PartnerInfo
+	var rejectedConfirm, rejectedAfter *error
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.UpdatePartnerCreate, "create", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("create rejected: %v", err) }, OnComplete: func(v any, err error) { require.NoError(t, err); decodeInto(t, v, &created) },
+		}, spec("beta"))
+	}, 0)
+	env.RegisterDelayedCallback(func() {
+		desc := "New words"
+		env.UpdateWorkflow(workflows.UpdatePartnerUpdate, "update", &testsuite.TestUpdateCallback{
+			OnComplete: func(v any, err error) { require.NoError(t, err); decodeInto(t, v, &updated) },
+		}, workflows.PartnerChanges{Description: &desc})
+		env.UpdateWorkflow(workflows.UpdatePartnerRefresh, "refresh", &testsuite.TestUpdateCallback{
+			OnComplete: func(v any, err error) { require.NoError(t, err); decodeInto(t, v, &refreshed) },
+		})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		// Heroku's first deactivate fails on one add-on (207).
+		h.createAddonFor(t, "beta")
+		h.createAddonFor(t, "beta")
+		h.settings(map[string]any{"fail_deactivation": 1})
+		env.UpdateWorkflow(workflows.UpdatePartnerDeactivate, "bad-confirm", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { rejectedConfirm = &err }, OnComplete: func(any, error) { t.Error("accepted a wrong confirmation") },
+		}, workflows.Deactivate{Confirm: "bet"})
+		env.UpdateWorkflow(workflows.UpdatePartnerDeactivate, "deactivate", &testsuite.TestUpdateCallback{
+			OnComplete: func(v any, err error) { require.NoError(t, err); decodeInto(t, v, &deactivated) },
+		}, workflows.Deactivate{Confirm: "beta", Team: isvTeam})
+	}, 2*time.Minute)
+	env.RegisterDelayedCallback(func() {
+		desc := "too late"
+		env.UpdateWorkflow(workflows.UpdatePartnerUpdate, "late", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { rejectedAfter = &err }, OnComplete: func(any, error) {},
+		}, workflows.PartnerChanges{Description: &desc})
+	}, 2*time.Minute+time.Second)
+
+	env.ExecuteWorkflow(workflows.PartnerWorkflow, workflows.PartnerInput{Slug: "beta", DeactivateRetryInterval: time.Second})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+
+	require.NotNil(t, created.Integration)
+	assert.Equal(t, workflows.PartnerActive, created.Stage)
+	assert.Equal(t, "beta", created.Integration.Slug)
+	assert.Equal(t, "New words", updated.Integration.Description)
+	assert.Equal(t, "New words", refreshed.Integration.Description)
+	require.NotNil(t, rejectedConfirm)
+	assert.Contains(t, (*rejectedConfirm).Error(), "confirm")
+	require.NotNil(t, rejectedAfter, "changes are refused once deactivation began")
+	assert.Contains(t, (*rejectedAfter).Error(), "deactivat")
+
+	assert.Equal(t, workflows.PartnerInactive, deactivated.Stage)
+	r := deactivated.Report
+	require.NotNil(t, r)
+	assert.Equal(t, 2, r.Attempts, "the 207 was retried")
+	assert.Equal(t, 2, r.Total)
+	assert.Equal(t, 2, r.Destroyed)
+	assert.Empty(t, r.Failed)
+	assert.Len(t, r.Customers, 2)
+	assert.True(t, r.Completed)
+	assert.Equal(t, 0, h.sim.Snapshot().LivePerISV["beta"])
+	in, err := h.client.IntegrationInfo(t.Context(), "beta")
+	require.NoError(t, err)
+	assert.Equal(t, heroku.IntegrationInactive, in.Status)
+}
+
+// createAddonFor provisions an ISV add-on directly on the simulator.
+func (h *harness) createAddonFor(t *testing.T, slug string) {
+	_, err := h.client.CreateAddon(t.Context(), isvApp, heroku.AddonCreate{Plan: "herokuconnect:enterprise", Config: map[string]string{"isv": slug}})
+	require.NoError(t, err)
+}
