@@ -217,6 +217,8 @@ type ConnectionState struct {
 	State    string `json:"state"`
 	OrgID    string `json:"org_id,omitempty"`
 	Username string `json:"username,omitempty"`
+	// AuthUpdated is when Salesforce last authorized the connection.
+	AuthUpdated time.Time `json:"auth_updated,omitzero"`
 }
 
 // ReadConnection reads one connection's state and authorized identity.
@@ -230,6 +232,9 @@ func (a *Activities) ReadConnection(ctx context.Context, ref ConnectionRef) (Con
 
 func stateOf(c *heroku.Connection) ConnectionState {
 	out := ConnectionState{State: c.State}
+	if c.AuthUpdated != nil {
+		out.AuthUpdated = *c.AuthUpdated
+	}
 	if c.OrganizationID != nil {
 		out.OrgID = *c.OrganizationID
 	}

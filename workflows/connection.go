@@ -17,6 +17,14 @@ import (
 // samples; the worker registers a populated one.
 var a *activities.Activities
 
+// Versioned changes (workflow.GetVersion change IDs); each has replay fixtures recorded at
+// its newest version.
+const (
+	// changeFreshReauthorization: a re-authorization round accepts only an authorization
+	// newer than the one the connection was active on.
+	changeFreshReauthorization = "fresh-reauthorization"
+)
+
 // Error types a connection workflow fails with.
 const (
 	ErrInvalidInput          = "InvalidInput"
@@ -400,6 +408,12 @@ func (w *connection) verify(ctx workflow.Context) (bool, end) {
 	w.st.Verifications++
 	w.st.LastState = cs.State
 	authorized := cs.OrgID != "" && cs.State != heroku.StateNew && cs.State != heroku.StateNeedAuthentication && cs.State != heroku.StateUnauthorized
+	// A re-authorization round needs a new authorization: the one the connection was active
+	// on still reads as healthy when the ISV asked for a new one.
+	if workflow.GetVersion(ctx, changeFreshReauthorization, workflow.DefaultVersion, 1) >= 1 &&
+		waitingStage == StageReauthorizing && !w.st.AuthorizedAt.IsZero() && !cs.AuthUpdated.After(w.st.AuthorizedAt) {
+		authorized = false
+	}
 	if !authorized {
 		w.setStage(ctx, waitingStage, "")
 		return false, endNone
@@ -417,6 +431,7 @@ func (w *connection) verify(ctx workflow.Context) (bool, end) {
 		return false, w.issueURL(ctx) // the used URL is spent; the customer gets a new one
 	}
 	w.st.LastProblem = ""
+	w.st.AuthorizedAt = cs.AuthUpdated
 	w.setStage(ctx, StageActive, fmt.Sprintf("authorized by %s of org %s (%s)", w.in.Salesforce.Username, w.in.Salesforce.OrgID, cs.State))
 	return true, endNone
 }
@@ -473,9 +488,9 @@ func (w *connection) keepActive(ctx workflow.Context) end {
 // watch registers this connection with its app's watcher (waiting: poll fast).
 func (w *connection) watch(ctx workflow.Context, waiting bool) error {
 	o := w.in.Options
-	known := heroku.StateNeedAuthentication
-	if !waiting {
-		known = w.st.LastState
+	known := w.st.LastState // the watcher reports changes from what this workflow last saw
+	if known == "" {
+		known = heroku.StateNeedAuthentication
 	}
 	in := activities.RegisterWatchInput{
 		WatcherID: WatcherWorkflowID(w.st.Addon.App), WatcherWorkflow: WatcherWorkflowName, TaskQueue: workflow.GetInfo(ctx).TaskQueueName,

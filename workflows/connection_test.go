@@ -465,3 +465,30 @@ func TestInvalidInputCreatesNothing(t *testing.T) {
 	c := h.sim.Snapshot()
 	assert.Zero(t, c.Calls["addons.create"]+c.Calls["partner.info"], "no Heroku call for a bad input")
 }
+
+// An ISV-requested re-authorization is not satisfied by the authorization the connection
+// already had: only a new sign-in ends it.
+func TestRequestedReauthorizationNeedsAFreshSignIn(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.at(time.Minute, func() { h.customerSignsIn("c1", orgID, username); h.returned(1) })
+	h.at(2*time.Minute, func() { h.update(workflows.UpdateReauthorize, nil) })
+	h.at(3*time.Minute, func() {
+		h.watcherReports(heroku.StateIdle) // the old authorization still looks healthy
+		h.returned(2)
+	})
+	h.at(4*time.Minute, func() {
+		st := h.status()
+		assert.Equal(t, workflows.StageReauthorizing, st.Stage, "the old authorization does not count")
+		assert.Equal(t, 0, st.Mismatches)
+		h.customerSignsIn("c1", orgID, username)
+		h.returned(2)
+	})
+	h.at(5*time.Minute, func() {
+		assert.Equal(t, workflows.StageActive, h.status().Stage)
+		h.update(workflows.UpdateOffboard, nil)
+	})
+	st, err := h.run(input("c1"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Reauthorizations)
+}

@@ -153,12 +153,14 @@ type Status struct {
 	URLExpiresAt     time.Time      `json:"url_expires_at,omitzero"`
 	URLRefreshAt     time.Time      `json:"url_refresh_at,omitzero"`
 	LastState        string         `json:"last_state,omitempty"`
-	URLsIssued       int            `json:"urls_issued"`
-	Verifications    int            `json:"verifications"`
-	Mismatches       int            `json:"mismatches"`
-	LastProblem      string         `json:"last_problem,omitempty"`
-	Reauthorizations int            `json:"reauthorizations"`
-	Compensated      []string       `json:"compensated,omitempty"`
-	Error            string         `json:"error,omitempty"`
-	Events           []Event        `json:"events"`
+	// AuthorizedAt is Heroku's auth_updated of the authorization the connection is active on.
+	AuthorizedAt     time.Time `json:"authorized_at,omitzero"`
+	URLsIssued       int       `json:"urls_issued"`
+	Verifications    int       `json:"verifications"`
+	Mismatches       int       `json:"mismatches"`
+	LastProblem      string    `json:"last_problem,omitempty"`
+	Reauthorizations int       `json:"reauthorizations"`
+	Compensated      []string  `json:"compensated,omitempty"`
+	Error            string    `json:"error,omitempty"`
+	Events           []Event   `json:"events"`
 }

@@ -30,10 +30,18 @@ func TestPartnerSpecValidation(t *testing.T) {
 		rule  string
 	}{
 		{"valid png", func(*workflows.PartnerSpec) {}, "", ""},
-		{"valid jpg", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.jpg", Data: logotest.JPEG(100, 100)} }, "", ""},
-		{"valid jpeg", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.jpeg", Data: logotest.JPEG(1000, 1000)} }, "", ""},
-		{"valid svg", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.svg", Data: logotest.SVG(`viewBox="0 0 400 200"`)} }, "", ""},
-		{"valid webp", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.webp", Data: logotest.WebP(640, 480)} }, "", ""},
+		{"valid jpg", func(s *workflows.PartnerSpec) {
+			s.Logo = workflows.Logo{Filename: "l.jpg", Data: logotest.JPEG(100, 100)}
+		}, "", ""},
+		{"valid jpeg", func(s *workflows.PartnerSpec) {
+			s.Logo = workflows.Logo{Filename: "l.jpeg", Data: logotest.JPEG(1000, 1000)}
+		}, "", ""},
+		{"valid svg", func(s *workflows.PartnerSpec) {
+			s.Logo = workflows.Logo{Filename: "l.svg", Data: logotest.SVG(`viewBox="0 0 400 200"`)}
+		}, "", ""},
+		{"valid webp", func(s *workflows.PartnerSpec) {
+			s.Logo = workflows.Logo{Filename: "l.webp", Data: logotest.WebP(640, 480)}
+		}, "", ""},
 		{"bad slug", func(s *workflows.PartnerSpec) { s.Slug = "Beta_Sync" }, "slug", "lower-case"},
 		{"slug too short", func(s *workflows.PartnerSpec) { s.Slug = "ab" }, "slug", "3-30"},
 		{"slug double dash", func(s *workflows.PartnerSpec) { s.Slug = "be--ta" }, "slug", "single dashes"},
@@ -46,13 +54,21 @@ func TestPartnerSpecValidation(t *testing.T) {
 		{"no logo", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{} }, "logo", "required"},
 		{"logo too small", func(s *workflows.PartnerSpec) { s.Logo.Data = logotest.PNG(99, 400) }, "logo", "between 100 and 1000"},
 		{"logo too large", func(s *workflows.PartnerSpec) { s.Logo.Data = logotest.PNG(400, 1001) }, "logo", "between 100 and 1000"},
-		{"svg too large", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.svg", Data: logotest.SVG(`width="2000" height="100"`)} }, "logo", "between 100 and 1000"},
-		{"logo too heavy", func(s *workflows.PartnerSpec) { s.Logo.Data = append(logotest.PNG(200, 200), bytes.Repeat([]byte{0}, 5<<20)...) }, "logo", "5 MB"},
+		{"svg too large", func(s *workflows.PartnerSpec) {
+			s.Logo = workflows.Logo{Filename: "l.svg", Data: logotest.SVG(`width="2000" height="100"`)}
+		}, "logo", "between 100 and 1000"},
+		{"logo too heavy", func(s *workflows.PartnerSpec) {
+			s.Logo.Data = append(logotest.PNG(200, 200), bytes.Repeat([]byte{0}, 5<<20)...)
+		}, "logo", "5 MB"},
 		{"logo over the transport limit", func(s *workflows.PartnerSpec) {
 			s.Logo.Data = append(logotest.PNG(200, 200), bytes.Repeat([]byte{0}, workflows.MaxLogoTransportBytes)...)
 		}, "logo", "payload limit"},
-		{"jpeg named png", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.png", Data: logotest.JPEG(200, 200)} }, "logo", "holds a jpeg"},
-		{"png named svg", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.svg", Data: logotest.PNG(200, 200)} }, "logo", "holds a png"},
+		{"jpeg named png", func(s *workflows.PartnerSpec) {
+			s.Logo = workflows.Logo{Filename: "l.png", Data: logotest.JPEG(200, 200)}
+		}, "logo", "holds a jpeg"},
+		{"png named svg", func(s *workflows.PartnerSpec) {
+			s.Logo = workflows.Logo{Filename: "l.svg", Data: logotest.PNG(200, 200)}
+		}, "logo", "holds a png"},
 		{"gif", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.gif", Data: []byte("GIF89a")} }, "logo", ".jpeg, .jpg"},
 	}
 	for _, tc := range cases {

@@ -1,107 +1,85 @@
 package workflows_test
 
 import (
-	"compress/gzip"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/connect-onboarding/worker/internal/replay"
 	"github.com/connect-onboarding/worker/workflows"
 )
 
-// The replay fixtures were recorded from the dev server by `make fixtures` at the commit
-// their manifest names. Replaying them against today's code proves a change did not break
-// running workflows; a workflow.GetVersion change without a fixture recorded at its version
-// fails here.
+// The replay fixtures were recorded from the dev server by `make fixtures`, each recording
+// at the commit its manifest names. Replaying every one of them against today's code proves
+// a change did not break workflows already running; a workflow.GetVersion change without a
+// recording made at its newest version fails here.
 
-type manifest struct {
-	Commit   string         `json:"commit"`
-	Versions map[string]int `json:"versions"`
-	Fixtures []struct {
-		File, Workflow, Scenario string
-	} `json:"fixtures"`
-}
+var replayRoot = filepath.Join("testdata", "replay")
 
-func readManifest(t *testing.T) manifest {
+func recordings(t *testing.T) []replay.Recording {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "replay", "manifest.json"))
-	require.NoError(t, err, "no replay fixtures: run `make fixtures`")
-	var m manifest
-	require.NoError(t, json.Unmarshal(b, &m))
-	require.NotEmpty(t, m.Fixtures)
-	require.Regexp(t, `^[0-9a-f]{40}$`, m.Commit, "fixtures name the commit they come from")
-	return m
+	recs, err := replay.Load(replayRoot)
+	require.NoError(t, err)
+	require.NotEmpty(t, recs, "no replay fixtures: run `make fixtures`")
+	return recs
 }
 
 func TestReplayRecordedHistories(t *testing.T) {
-	m := readManifest(t)
-	for _, f := range m.Fixtures {
-		t.Run(f.Scenario, func(t *testing.T) {
-			fh, err := os.Open(filepath.Join("testdata", "replay", f.File))
-			require.NoError(t, err)
-			defer fh.Close()
-			zr, err := gzip.NewReader(fh)
-			require.NoError(t, err)
-			hist, err := client.HistoryFromJSON(zr, client.HistoryJSONOptions{})
-			require.NoError(t, err)
-			require.NotEmpty(t, hist.Events)
-			r := worker.NewWorkflowReplayer()
-			workflows.Register(r)
-			require.NoError(t, r.ReplayWorkflowHistory(nil, hist), "replaying %s", f.File)
-		})
+	for _, rec := range recordings(t) {
+		for _, f := range rec.Fixtures {
+			t.Run(filepath.Base(rec.Dir)+"/"+f.Scenario, func(t *testing.T) {
+				hist, err := replay.History(filepath.Join(rec.Dir, f.File))
+				require.NoError(t, err)
+				require.NotEmpty(t, hist.Events)
+				r := worker.NewWorkflowReplayer()
+				workflows.Register(r)
+				require.NoError(t, r.ReplayWorkflowHistory(nil, hist), "replaying %s", f.File)
+			})
+		}
 	}
 }
 
-// Every fixture file is in the manifest, and every manifest entry has its file.
+// Every fixture file is in its manifest and every manifest entry has its file; each
+// recording names its commit and covers the customer and watcher workflows.
 func TestReplayFixturesAreComplete(t *testing.T) {
-	m := readManifest(t)
-	listed := map[string]bool{}
-	for _, f := range m.Fixtures {
-		listed[f.File] = true
-		_, err := os.Stat(filepath.Join("testdata", "replay", f.File))
-		assert.NoError(t, err)
+	for _, rec := range recordings(t) {
+		assert.Regexp(t, regexp.MustCompile(`^[0-9a-f]{40}$`), rec.Commit, "%s names the commit it was recorded at", rec.Dir)
+		listed := map[string]bool{}
+		seen := map[string]bool{}
+		for _, f := range rec.Fixtures {
+			listed[f.File] = true
+			seen[f.Workflow] = true
+			_, err := os.Stat(filepath.Join(rec.Dir, f.File))
+			assert.NoError(t, err)
+		}
+		files, _ := filepath.Glob(filepath.Join(rec.Dir, "*.json.gz"))
+		for _, f := range files {
+			assert.True(t, listed[filepath.Base(f)], "%s is not in the manifest", f)
+		}
+		assert.True(t, seen[workflows.ConnectionWorkflowName], rec.Dir)
+		assert.True(t, seen[workflows.WatcherWorkflowName], rec.Dir)
 	}
-	files, _ := filepath.Glob(filepath.Join("testdata", "replay", "*.json.gz"))
-	for _, f := range files {
-		assert.True(t, listed[filepath.Base(f)], "%s is not in the manifest", f)
-	}
-	workflowsSeen := map[string]bool{}
-	for _, f := range m.Fixtures {
-		workflowsSeen[f.Workflow] = true
-	}
-	assert.True(t, workflowsSeen[workflows.ConnectionWorkflowName])
-	assert.True(t, workflowsSeen[workflows.WatcherWorkflowName])
 }
 
-var getVersionCall = regexp.MustCompile(`workflow\.GetVersion\([^,]+,\s*"([^"]+)"\s*,\s*[^,]+,\s*([0-9]+)\)`)
-
-// A versioned change needs fixtures recorded at its newest version.
+// A versioned change needs a recording made at its newest version.
 func TestEveryVersionedChangeHasFixtures(t *testing.T) {
-	m := readManifest(t)
-	files, err := filepath.Glob("*.go")
+	want, err := replay.VersionsInSource(".")
 	require.NoError(t, err)
-	found := 0
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		require.NoError(t, err)
-		for _, match := range getVersionCall.FindAllStringSubmatch(string(b), -1) {
-			found++
-			v, _ := strconv.Atoi(match[2])
-			assert.GreaterOrEqual(t, m.Versions[match[1]], v,
-				"%s: change %q is at version %d but no fixture was recorded at it: run `make fixtures` after committing", f, match[1], v)
+	have := map[string]int{}
+	for _, rec := range recordings(t) {
+		for id, v := range rec.Versions {
+			if v > have[id] {
+				have[id] = v
+			}
 		}
 	}
-	t.Logf("%d versioned changes checked", found)
+	for id, v := range want {
+		assert.GreaterOrEqual(t, have[id], v, "change %q is at version %d but no fixtures were recorded at it: commit, then run `make fixtures`", id, v)
+	}
+	t.Logf("versioned changes: %v", want)
 }

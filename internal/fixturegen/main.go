@@ -18,9 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -36,24 +34,10 @@ import (
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/herokusim"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
+	"github.com/connect-onboarding/worker/internal/replay"
 	"github.com/connect-onboarding/worker/starter/onboarding"
 	"github.com/connect-onboarding/worker/workflows"
 )
-
-// Manifest describes the recorded fixtures.
-type Manifest struct {
-	Commit      string         `json:"commit"`
-	GeneratedAt time.Time      `json:"generated_at"`
-	Versions    map[string]int `json:"versions"` // GetVersion change ID → version the fixtures were made at
-	Fixtures    []Fixture      `json:"fixtures"`
-}
-
-// Fixture is one recorded history.
-type Fixture struct {
-	File     string `json:"file"`
-	Workflow string `json:"workflow"`
-	Scenario string `json:"scenario"`
-}
 
 const (
 	org  = "00D000000000062"
@@ -67,7 +51,7 @@ type gen struct {
 	sim *herokusim.Sim
 	url string
 	dir string
-	m   Manifest
+	m   replay.Manifest
 }
 
 func main() {
@@ -139,8 +123,13 @@ func run() error {
 	}
 	defer w2.Stop()
 
-	g := &gen{ctx: ctx, c: c, on: onboarding.New(c, "", ""), sim: sim, url: hs.URL, dir: filepath.Join(root, "workflows", "testdata", "replay"),
-		m: Manifest{Commit: strings.TrimSpace(string(commit)), GeneratedAt: time.Now().UTC(), Versions: versionsInSource(root)}}
+	versions, err := replay.VersionsInSource(filepath.Join(root, "workflows"))
+	if err != nil {
+		return err
+	}
+	head := strings.TrimSpace(string(commit))
+	g := &gen{ctx: ctx, c: c, on: onboarding.New(c, "", ""), sim: sim, url: hs.URL, dir: filepath.Join(root, "workflows", "testdata", "replay", head[:7]),
+		m: replay.Manifest{Commit: head, GeneratedAt: time.Now().UTC(), Versions: versions}}
 	if err := os.MkdirAll(g.dir, 0o755); err != nil {
 		return err
 	}
@@ -153,27 +142,6 @@ func run() error {
 	sort.Slice(g.m.Fixtures, func(i, j int) bool { return g.m.Fixtures[i].File < g.m.Fixtures[j].File })
 	b, _ := json.MarshalIndent(g.m, "", "  ")
 	return os.WriteFile(filepath.Join(g.dir, "manifest.json"), append(b, '\n'), 0o644)
-}
-
-var getVersionCall = regexp.MustCompile(`workflow\.GetVersion\([^,]+,\s*"([^"]+)"\s*,\s*[^,]+,\s*([0-9]+)\)`)
-
-// versionsInSource finds every workflow.GetVersion change and its current max version.
-func versionsInSource(root string) map[string]int {
-	out := map[string]int{}
-	files, _ := filepath.Glob(filepath.Join(root, "workflows", "*.go"))
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, _ := os.ReadFile(f)
-		for _, m := range getVersionCall.FindAllStringSubmatch(string(b), -1) {
-			v, _ := strconv.Atoi(m[2])
-			if v > out[m[1]] {
-				out[m[1]] = v
-			}
-		}
-	}
-	return out
 }
 
 type scenario struct {
@@ -232,6 +200,22 @@ var scenarios = []scenario{
 		if err := g.waitFor(name, func(st onboarding.Status) bool { return st.Stage == "reauthorizing" && st.AuthorizationURL != "" }); err != nil {
 			return err
 		}
+		g.signIn(addon, org, user)
+		return g.activeThenOffboard(name)
+	}},
+	{"connection_reauthorization_requested", func(g *gen, name string) error {
+		if _, err := g.on.Start(g.ctx, input(name)); err != nil {
+			return err
+		}
+		addon := workflows.AddonName("acme", name)
+		g.signIn(addon, org, user)
+		if err := g.waitFor(name, func(st onboarding.Status) bool { return st.Stage == "active" }); err != nil {
+			return err
+		}
+		if _, err := g.on.Reauthorize(g.ctx, "acme", name); err != nil {
+			return err
+		}
+		time.Sleep(time.Second) // the watcher sees the old, still healthy authorization
 		g.signIn(addon, org, user)
 		return g.activeThenOffboard(name)
 	}},
@@ -398,6 +382,6 @@ func (g *gen) recordRun(name, wf, id, runID string) error {
 	if err := os.WriteFile(filepath.Join(g.dir, file), buf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	g.m.Fixtures = append(g.m.Fixtures, Fixture{File: file, Workflow: wf, Scenario: name})
+	g.m.Fixtures = append(g.m.Fixtures, replay.Fixture{File: file, Workflow: wf, Scenario: name})
 	return nil
 }
