@@ -274,7 +274,32 @@ type AppConnectionsInput struct {
 	RegionURL string `json:"region_url"`
 }
 
+// ConnectionSnapshot is what a watcher compares between polls.
+type ConnectionSnapshot struct {
+	State       string    `json:"state"`
+	AuthUpdated time.Time `json:"auth_updated,omitzero"`
+}
+
+// ListAppConnectionStates reads every connection of an app in one call, keyed by connection
+// ID, with when each was last authorized (a re-authorization may not change the state).
+func (a *Activities) ListAppConnectionStates(ctx context.Context, in AppConnectionsInput) (map[string]ConnectionSnapshot, error) {
+	conns, err := a.Heroku.AppConnections(ctx, in.RegionURL, in.App)
+	if err != nil {
+		return nil, fromHeroku(err)
+	}
+	out := make(map[string]ConnectionSnapshot, len(conns))
+	for _, c := range conns {
+		snap := ConnectionSnapshot{State: c.State}
+		if c.AuthUpdated != nil {
+			snap.AuthUpdated = *c.AuthUpdated
+		}
+		out[c.ID] = snap
+	}
+	return out, nil
+}
+
 // ListAppConnections reads every connection of an app in one call, keyed by connection ID.
+// Kept for watcher runs recorded before ListAppConnectionStates existed.
 func (a *Activities) ListAppConnections(ctx context.Context, in AppConnectionsInput) (map[string]string, error) {
 	conns, err := a.Heroku.AppConnections(ctx, in.RegionURL, in.App)
 	if err != nil {

@@ -16,6 +16,8 @@ type WatchMember struct {
 	Waiting bool `json:"waiting"`
 	// KnownState is the state the member last saw; the watcher reports changes from it.
 	KnownState string `json:"known_state"`
+	// KnownAuth is the auth_updated the member last saw; a newer one is reported too.
+	KnownAuth time.Time `json:"known_auth,omitzero"`
 }
 
 // WatcherInput starts (or continues) the watcher of one app.

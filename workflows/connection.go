@@ -23,6 +23,9 @@ const (
 	// changeFreshReauthorization: a re-authorization round accepts only an authorization
 	// newer than the one the connection was active on.
 	changeFreshReauthorization = "fresh-reauthorization"
+	// changeWatchAuthUpdated: the watcher reads auth_updated too and reports a newer
+	// authorization even when the state did not change.
+	changeWatchAuthUpdated = "watch-auth-updated"
 )
 
 // Error types a connection workflow fails with.
@@ -495,7 +498,8 @@ func (w *connection) watch(ctx workflow.Context, waiting bool) error {
 	in := activities.RegisterWatchInput{
 		WatcherID: WatcherWorkflowID(w.st.Addon.App), WatcherWorkflow: WatcherWorkflowName, TaskQueue: workflow.GetInfo(ctx).TaskQueueName,
 		Signal: SignalWatchRegister,
-		Member: activities.WatchMember{WorkflowID: w.st.WorkflowID, ConnectionID: w.st.Connection.ID, Waiting: waiting, KnownState: known},
+		Member: activities.WatchMember{WorkflowID: w.st.WorkflowID, ConnectionID: w.st.Connection.ID, Waiting: waiting, KnownState: known,
+			KnownAuth: w.st.AuthorizedAt},
 		Start: activities.WatcherInput{App: w.st.Addon.App, RegionURL: w.st.Connection.RegionURL, HerokuTaskQueue: o.HerokuTaskQueue,
 			WaitingInterval: o.WatchWaitingInterval, ActiveInterval: o.WatchActiveInterval, IdleTimeout: time.Hour},
 	}

@@ -119,8 +119,9 @@ type CustomerReturned struct {
 
 // ConnectionStateReport is the payload of SignalConnectionState.
 type ConnectionStateReport struct {
-	ConnectionID string `json:"connection_id"`
-	State        string `json:"state"`
+	ConnectionID string    `json:"connection_id"`
+	State        string    `json:"state"`
+	AuthUpdated  time.Time `json:"auth_updated,omitzero"`
 }
 
 // IntegrationDeactivated is the payload of SignalIntegrationDeactivated.

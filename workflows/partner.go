@@ -141,6 +141,10 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 		return err
 	}
 	err = workflow.SetUpdateHandler(ctx, UpdatePartnerRefresh, func(ctx workflow.Context) (PartnerInfo, error) {
+		if err := p.busy.Lock(ctx); err != nil { // after any change in flight
+			return p.info, err
+		}
+		defer p.busy.Unlock()
 		var got activities.Integration
 		if err := workflow.ExecuteActivity(p.herokuCtx(ctx), a.IntegrationInfo, p.in.Slug).Get(ctx, &got); err != nil {
 			return p.info, err

@@ -84,8 +84,7 @@ func WatcherWorkflow(ctx workflow.Context, in WatcherInput) error {
 			continue
 		}
 		workflow.SetCurrentDetails(ctx, watcherDetails(in))
-		var states map[string]string
-		err := workflow.ExecuteActivity(actx, a.ListAppConnections, activities.AppConnectionsInput{App: in.App, RegionURL: in.RegionURL}).Get(ctx, &states)
+		states, err := listConnections(ctx, actx, in)
 		if temporal.IsCanceledError(err) {
 			return err
 		}
@@ -119,7 +118,27 @@ func WatcherWorkflow(ctx workflow.Context, in WatcherInput) error {
 // reportChanges signals every member whose connection state differs from what it knows.
 // A member whose connection is gone is told so once ("GONE") and dropped; a member whose
 // workflow is gone is dropped.
-func reportChanges(ctx workflow.Context, members map[string]WatchMember, states map[string]string) {
+// listConnections reads the app's connections; runs recorded before the watcher compared
+// auth_updated keep the older activity.
+func listConnections(ctx, actx workflow.Context, in WatcherInput) (map[string]activities.ConnectionSnapshot, error) {
+	args := activities.AppConnectionsInput{App: in.App, RegionURL: in.RegionURL}
+	if workflow.GetVersion(ctx, changeWatchAuthUpdated, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		var states map[string]string
+		err := workflow.ExecuteActivity(actx, a.ListAppConnections, args).Get(ctx, &states)
+		out := make(map[string]activities.ConnectionSnapshot, len(states))
+		// Building a map does not depend on order.
+		//workflowcheck:ignore
+		for id, st := range states {
+			out[id] = activities.ConnectionSnapshot{State: st}
+		}
+		return out, err
+	}
+	var snaps map[string]activities.ConnectionSnapshot
+	err := workflow.ExecuteActivity(actx, a.ListAppConnectionStates, args).Get(ctx, &snaps)
+	return snaps, err
+}
+
+func reportChanges(ctx workflow.Context, members map[string]WatchMember, states map[string]activities.ConnectionSnapshot) {
 	type sent struct {
 		id string
 		f  workflow.Future
@@ -127,19 +146,24 @@ func reportChanges(ctx workflow.Context, members map[string]WatchMember, states 
 	var futures []sent
 	for _, id := range sortedKeys(members) {
 		m := members[id]
-		state, ok := states[m.ConnectionID]
+		snap, ok := states[m.ConnectionID]
+		state := snap.State
 		if !ok {
 			state = StateGone
 		}
-		if state == m.KnownState {
+		newAuth := !snap.AuthUpdated.IsZero() && snap.AuthUpdated.After(m.KnownAuth)
+		if state == m.KnownState && !newAuth {
 			continue
 		}
 		m.KnownState = state
+		if newAuth {
+			m.KnownAuth = snap.AuthUpdated
+		}
 		if state != "NEED_AUTHENTICATION" && state != "UNAUTHORIZED" && state != "NEW" {
 			m.Waiting = false
 		}
 		members[id] = m
-		f := workflow.SignalExternalWorkflow(ctx, m.WorkflowID, "", SignalConnectionState, ConnectionStateReport{ConnectionID: m.ConnectionID, State: state})
+		f := workflow.SignalExternalWorkflow(ctx, m.WorkflowID, "", SignalConnectionState, ConnectionStateReport{ConnectionID: m.ConnectionID, State: state, AuthUpdated: snap.AuthUpdated})
 		futures = append(futures, sent{id, f})
 	}
 	for _, s := range futures {
