@@ -301,6 +301,34 @@ var scenarios = []scenario{
 		_ = run.Get(g.ctx, nil)
 		return g.record(name, workflows.ConnectionWorkflowName)
 	}},
+	{"partner_lifecycle", func(g *gen, name string) error {
+		g.on.DeactivateRetryInterval = 500 * time.Millisecond
+		spec := onboarding.PartnerSpec{Slug: "delta", Team: "acme-team", Name: "Delta Sync", Description: "Delta", DocsURL: "https://delta.example",
+			ContactEmail: "dev@delta.example", Logo: onboarding.Logo{Filename: "l.png", Data: logotest.PNG(200, 200)}}
+		if _, err := g.on.CreatePartner(g.ctx, spec); err != nil {
+			return err
+		}
+		desc := "Delta, updated"
+		if _, err := g.on.UpdatePartner(g.ctx, "delta", onboarding.PartnerChanges{Description: &desc}); err != nil {
+			return err
+		}
+		if _, err := g.on.Partner(g.ctx, "delta", true); err != nil {
+			return err
+		}
+		in := input("delta-customer")
+		in.ISVSlug = "delta"
+		if _, err := g.on.Start(g.ctx, in); err != nil {
+			return err
+		}
+		g.post("/_sim/settings", map[string]any{"fail_deactivation": 1})
+		if _, err := g.on.DeactivatePartner(g.ctx, "delta", "acme-team", "delta"); err != nil {
+			return err
+		}
+		if err := g.recordID("partner_deactivated_customer", workflows.ConnectionWorkflowName, onboarding.WorkflowID("delta", "delta-customer")); err != nil {
+			return err
+		}
+		return g.recordID(name, workflows.PartnerWorkflowName, workflows.PartnerWorkflowID("delta"))
+	}},
 	{"watcher_app", func(g *gen, name string) error {
 		id := workflows.WatcherWorkflowID("acme-app")
 		// Every customer above has left; the watcher ends after its idle timeout (1h), so
@@ -349,7 +377,7 @@ func (g *gen) record(customer, wf string) error {
 
 // recordID waits for the workflow to close (watchers may stay open) and writes its history.
 func (g *gen) recordID(name, wf, id string) error {
-	if wf == workflows.ConnectionWorkflowName {
+	if wf != workflows.WatcherWorkflowName {
 		run := g.c.GetWorkflow(g.ctx, id, "")
 		_ = run.Get(g.ctx, nil)
 	}
