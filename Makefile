@@ -24,6 +24,7 @@ build:
 	$(GO) build -o $(BIN)/worker ./worker
 	$(GO) build -o $(BIN)/herokusim ./internal/herokusim/cmd/herokusim
 	$(GO) build -o $(BIN)/devstack ./internal/devstack/cmd/devstack
+	$(GO) build -o $(BIN)/starter ./starter
 
 ## run: the whole stack on the embedded default, in this terminal (Ctrl-C stops it)
 run: tools build

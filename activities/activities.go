@@ -39,6 +39,8 @@ var _ Heroku = (*heroku.Client)(nil)
 type Activities struct {
 	Heroku   Heroku
 	Temporal client.Client
+	// StateKey signs the customer return state (RETURN_STATE_KEY); none when empty.
+	StateKey []byte
 }
 
 // Error types the workflows' retry policies name.

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/internal/returnstate"
 )
 
 // AddonRef identifies an add-on and whether onboarding created it (only those are
@@ -195,7 +196,13 @@ type AuthorizeInput struct {
 	ISVSlug string                  `json:"isv_slug"`
 	AddonID string                  `json:"addon_id"`
 	Request heroku.AuthorizeRequest `json:"request"`
+	// WorkflowID and Attempt are bound into the signed return state added to Request.Next.
+	WorkflowID string `json:"workflow_id,omitempty"`
+	Attempt    int    `json:"attempt,omitempty"`
 }
+
+// ReturnStateLifetime outlives the authorization URL (24h) a little.
+const ReturnStateLifetime = 25 * time.Hour
 
 // AuthorizationURL is a URL and its expiry.
 type AuthorizationURL struct {
@@ -204,7 +211,19 @@ type AuthorizationURL struct {
 }
 
 // RequestAuthorizationURL asks Heroku for a URL bound to the customer's org and user.
+// When a return URL is given and the worker has a state key, the customer comes back with a
+// signed state naming this workflow and attempt, which starter serve checks before it
+// signals the workflow.
 func (a *Activities) RequestAuthorizationURL(ctx context.Context, in AuthorizeInput) (AuthorizationURL, error) {
+	if in.Request.Next != "" && len(a.StateKey) > 0 && in.WorkflowID != "" {
+		token := returnstate.Sign(a.StateKey, returnstate.State{WorkflowID: in.WorkflowID, Attempt: in.Attempt,
+			Expires: time.Now().Add(ReturnStateLifetime).Unix()})
+		next, err := returnstate.AddToURL(in.Request.Next, token)
+		if err != nil {
+			return AuthorizationURL{}, final(ErrHerokuFinal, "return URL: %v", err)
+		}
+		in.Request.Next = next
+	}
 	got, err := a.Heroku.Authorize(ctx, in.ISVSlug, in.AddonID, in.Request)
 	if err != nil {
 		return AuthorizationURL{}, fromHeroku(err)

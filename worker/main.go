@@ -71,7 +71,7 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	acts := &activities.Activities{Heroku: hc, Temporal: tc}
+	acts := &activities.Activities{Heroku: hc, Temporal: tc, StateKey: []byte(cfg.StateKey.Reveal())}
 
 	onboarding := worker.New(tc, cfg.OnboardingQueue, worker.Options{WorkerStopTimeout: cfg.StopTimeout})
 	workflows.Register(onboarding)

@@ -386,7 +386,7 @@ func (w *connection) issueURL(ctx workflow.Context) end {
 	req := heroku.AuthorizeRequest{SFOrgID: w.in.Salesforce.OrgID, SFUsername: w.in.Salesforce.Username,
 		Environment: w.in.Salesforce.Environment, Domain: w.in.Salesforce.Domain, APIVersion: w.in.Salesforce.APIVersion, Next: w.in.ReturnURL}
 	var got activities.AuthorizationURL
-	in := activities.AuthorizeInput{ISVSlug: w.in.ISVSlug, AddonID: w.st.Addon.ID, Request: req}
+	in := activities.AuthorizeInput{ISVSlug: w.in.ISVSlug, AddonID: w.st.Addon.ID, Request: req, WorkflowID: w.st.WorkflowID, Attempt: w.st.URLsIssued + 1}
 	if why := w.step(ctx, workflow.ExecuteActivity(w.herokuCtx(ctx, time.Hour), a.RequestAuthorizationURL, in), &got); why != endNone {
 		return why
 	}

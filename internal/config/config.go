@@ -56,6 +56,7 @@ type Worker struct {
 	Heroku
 	Log
 	HTTPAddr    string        `envconfig:"WORKER_HTTP_ADDR" default:":9090" desc:"listen address of /healthz and /metrics"`
+	StateKey    Secret        `envconfig:"RETURN_STATE_KEY" desc:"HMAC key that signs the customer return state; shared with starter serve (never logged)"`
 	StopTimeout time.Duration `envconfig:"WORKER_STOP_TIMEOUT" default:"30s" desc:"how long SIGTERM waits for in-flight tasks"`
 }
 
@@ -101,6 +102,9 @@ func cleanEnvError(err error) error {
 func (w *Worker) Validate() error {
 	var errs []error
 	errs = append(errs, w.Temporal.Validate(), w.Heroku.Validate(), w.Log.Validate())
+	if w.StateKey != "" && len(w.StateKey) < 32 {
+		errs = append(errs, fmt.Errorf("RETURN_STATE_KEY must be at least 32 characters"))
+	}
 	if w.StopTimeout < 0 {
 		errs = append(errs, fmt.Errorf("WORKER_STOP_TIMEOUT must not be negative"))
 	}
@@ -229,4 +233,30 @@ func ParsePairs(s string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// Starter is the configuration of the starter command (CLI and `serve`).
+type Starter struct {
+	Temporal
+	Log
+	// ServeAddr is where `starter serve` listens.
+	ServeAddr string `envconfig:"STARTER_ADDR" default:"127.0.0.1:8080" desc:"listen address of starter serve"`
+	// APITokens are the bearer tokens accepted by the HTTP API (comma-separated).
+	APITokens Secret `envconfig:"STARTER_API_TOKENS" desc:"bearer tokens accepted by the HTTP API, comma-separated (never logged)"`
+	// StateKey signs the customer return state (HMAC-SHA256); the worker needs the same key.
+	StateKey Secret `envconfig:"RETURN_STATE_KEY" desc:"HMAC key of the customer return state; shared with the worker (never logged)"`
+	// PublicURL is where customers' browsers reach starter serve: the base of return URLs.
+	PublicURL string `envconfig:"STARTER_PUBLIC_URL" default:"http://localhost:8080" desc:"URL browsers reach starter serve at (the return address given to Heroku)"`
+}
+
+// Validate checks the starter settings.
+func (s *Starter) Validate() error {
+	errs := []error{s.Temporal.Validate(), s.Log.Validate()}
+	if u, err := url.Parse(s.PublicURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		errs = append(errs, fmt.Errorf("STARTER_PUBLIC_URL=%q must be an http(s) URL", s.PublicURL))
+	}
+	if s.StateKey != "" && len(s.StateKey) < 32 {
+		errs = append(errs, fmt.Errorf("RETURN_STATE_KEY must be at least 32 characters"))
+	}
+	return errors.Join(errs...)
 }

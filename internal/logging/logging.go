@@ -4,6 +4,7 @@ package logging
 
 import (
 	"fmt"
+	"golang.org/x/term"
 	"io"
 	"os"
 	"strings"
@@ -37,8 +38,7 @@ func isTerminal(w io.Writer) bool {
 	if !ok {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd())) // not just a character device: /dev/null is one
 }
 
 // Temporal adapts a zerolog logger to the SDK's log.Logger and log.WithLogger.

@@ -1,0 +1,82 @@
+// Package returnstate signs and checks the state carried by the customer's return from
+// Heroku's authorization page to the ISV (starter serve). The state binds the customer
+// workflow and the authorization attempt, expires, and is signed with HMAC-SHA256 so that
+// only the worker that issued the URL could have made it.
+package returnstate
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// State is what a return proves.
+type State struct {
+	WorkflowID string `json:"w"`
+	Attempt    int    `json:"a"`
+	Expires    int64  `json:"e"` // unix seconds
+}
+
+// Errors of Verify. None of them says more than needed to a forger.
+var (
+	ErrMalformed = errors.New("return state is malformed")
+	ErrForged    = errors.New("return state signature does not match")
+	ErrExpired   = errors.New("return state has expired")
+)
+
+// Sign returns the state token.
+func Sign(key []byte, s State) string {
+	payload, _ := json.Marshal(s)
+	p := base64.RawURLEncoding.EncodeToString(payload)
+	return p + "." + base64.RawURLEncoding.EncodeToString(mac(key, p))
+}
+
+// Verify checks the signature in constant time, then the expiry.
+func Verify(key []byte, token string, now time.Time) (State, error) {
+	p, sig, ok := strings.Cut(token, ".")
+	if !ok || p == "" || sig == "" {
+		return State{}, ErrMalformed
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		return State{}, ErrMalformed
+	}
+	if !hmac.Equal(got, mac(key, p)) {
+		return State{}, ErrForged
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(p)
+	if err != nil {
+		return State{}, ErrMalformed
+	}
+	var s State
+	if err := json.Unmarshal(raw, &s); err != nil || s.WorkflowID == "" {
+		return State{}, ErrMalformed
+	}
+	if now.Unix() >= s.Expires {
+		return State{}, ErrExpired
+	}
+	return s, nil
+}
+
+func mac(key []byte, payload string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("connect-onboarding/return-state/v1\x00" + payload))
+	return m.Sum(nil)
+}
+
+// AddToURL returns returnURL with state=token added to its query.
+func AddToURL(returnURL, token string) (string, error) {
+	u, err := url.Parse(returnURL)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("state", token)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}

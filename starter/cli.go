@@ -1,0 +1,464 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"golang.org/x/term"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/connect-onboarding/worker/internal/config"
+	"github.com/connect-onboarding/worker/starter/onboarding"
+)
+
+type cli struct {
+	c      *onboarding.Client
+	cfg    config.Starter
+	log    zerolog.Logger
+	in     io.Reader
+	out    io.Writer
+	errOut io.Writer
+	json   bool
+}
+
+// usageError is a mistake in the command line (exit 2).
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func (a *cli) dispatch(ctx context.Context, args []string) error {
+	switch args[0] {
+	case "partner":
+		if len(args) < 2 {
+			return usagef("partner needs a subcommand: create, update, info or deactivate")
+		}
+		switch args[1] {
+		case "create":
+			return a.partnerCreate(ctx, args[2:])
+		case "update":
+			return a.partnerUpdate(ctx, args[2:])
+		case "info":
+			return a.partnerInfo(ctx, args[2:])
+		case "deactivate":
+			return a.partnerDeactivate(ctx, args[2:])
+		}
+		return usagef("unknown partner subcommand %q", args[1])
+	case "onboard":
+		return a.onboard(ctx, args[1:])
+	case "status", "reauthorize", "reissue", "offboard":
+		return a.customerCommand(ctx, args[0], args[1:])
+	case "list":
+		return a.list(ctx, args[1:])
+	case "serve":
+		return a.serve(ctx, args[1:])
+	}
+	return usagef("unknown command %q (starter -h lists them)", args[0])
+}
+
+// flags makes a flag set that parses flags before and after positional arguments, as the
+// Heroku CLI does (`partner create SLUG --team T`).
+func (a *cli) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(a.errOut)
+	fs.BoolVar(&a.json, "json", false, "print JSON")
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func oneSlug(pos []string, cmd string) (string, error) {
+	if len(pos) != 1 {
+		return "", usagef("%s needs exactly one SLUG", cmd)
+	}
+	return pos[0], nil
+}
+
+func readLogo(path string) (*onboarding.Logo, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("--logo-file: %v", err)
+	}
+	return &onboarding.Logo{Filename: filepath.Base(path), Data: data}, nil
+}
+
+func (a *cli) partnerCreate(ctx context.Context, args []string) error {
+	fs := a.flags("partner create")
+	var spec onboarding.PartnerSpec
+	var logoFile string
+	fs.StringVar(&spec.Team, "team", "", "Heroku team of the ISV's apps")
+	fs.StringVar(&spec.Name, "isv-name", "", "the ISV's name as customers see it")
+	fs.StringVar(&spec.Description, "description", "", "at most 500 characters")
+	fs.StringVar(&spec.DocsURL, "docs-url", "", "https URL of the ISV's documentation")
+	fs.StringVar(&spec.ContactEmail, "contact-email", "", "contact address")
+	fs.StringVar(&logoFile, "logo-file", "", "jpeg, png, svg or webp, 100-1000 px, at most 5 MB")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if spec.Slug, err = oneSlug(pos, "partner create"); err != nil {
+		return err
+	}
+	logo, err := readLogo(logoFile)
+	if err != nil {
+		return err
+	}
+	if logo != nil {
+		spec.Logo = *logo
+	}
+	info, err := a.c.CreatePartner(ctx, spec)
+	if err != nil {
+		return err
+	}
+	return a.printPartner("Created partner integration "+spec.Slug, info)
+}
+
+func (a *cli) partnerUpdate(ctx context.Context, args []string) error {
+	fs := a.flags("partner update")
+	var desc, docs, email, logoFile string
+	fs.StringVar(&desc, "description", "", "new description")
+	fs.StringVar(&docs, "docs-url", "", "new docs URL")
+	fs.StringVar(&email, "contact-email", "", "new contact email")
+	fs.StringVar(&logoFile, "logo-file", "", "new logo file")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	slug, err := oneSlug(pos, "partner update")
+	if err != nil {
+		return err
+	}
+	var ch onboarding.PartnerChanges
+	fs.Visit(func(f *flag.Flag) {
+		v := f.Value.String()
+		switch f.Name {
+		case "description":
+			ch.Description = &v
+		case "docs-url":
+			ch.DocsURL = &v
+		case "contact-email":
+			ch.ContactEmail = &v
+		}
+	})
+	if ch.Logo, err = readLogo(logoFile); err != nil {
+		return err
+	}
+	info, err := a.c.UpdatePartner(ctx, slug, ch)
+	if err != nil {
+		return err
+	}
+	return a.printPartner("Updated partner integration "+slug, info)
+}
+
+func (a *cli) partnerInfo(ctx context.Context, args []string) error {
+	fs := a.flags("partner info")
+	refresh := fs.Bool("refresh", false, "read the current state from Heroku")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	slug, err := oneSlug(pos, "partner info")
+	if err != nil {
+		return err
+	}
+	info, err := a.c.Partner(ctx, slug, *refresh)
+	if err != nil {
+		return err
+	}
+	return a.printPartner("", info)
+}
+
+func (a *cli) partnerDeactivate(ctx context.Context, args []string) error {
+	fs := a.flags("partner deactivate")
+	team := fs.String("team", "", "the integration's Heroku team (required)")
+	confirm := fs.String("confirm", "", "the slug again, to confirm")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	slug, err := oneSlug(pos, "partner deactivate")
+	if err != nil {
+		return err
+	}
+	if *team == "" {
+		return usagef("partner deactivate needs --team")
+	}
+	if *confirm == "" {
+		if !isTerminal(a.in) {
+			return usagef("deactivation destroys every add-on of %s and cannot be undone: pass --confirm %s", slug, slug)
+		}
+		fmt.Fprintf(a.errOut, " ▸    WARNING: This will deactivate %s and destroy every Heroku Connect add-on associated with it.\n", slug)
+		fmt.Fprintf(a.errOut, " ▸    To proceed, type %s or re-run this command with --confirm %s\n\n> ", slug, slug)
+		line, _ := bufio.NewReader(a.in).ReadString('\n')
+		*confirm = strings.TrimSpace(line)
+	}
+	fmt.Fprintf(a.errOut, "Deactivating %s… ", slug)
+	info, err := a.c.DeactivatePartner(ctx, slug, *team, *confirm)
+	if err != nil {
+		fmt.Fprintln(a.errOut, "failed")
+		return err
+	}
+	fmt.Fprintln(a.errOut, "done")
+	return a.printPartner("Deactivated partner integration "+slug, info)
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	return term.IsTerminal(int(f.Fd())) // not just a character device: /dev/null is one
+}
+
+func (a *cli) onboard(ctx context.Context, args []string) error {
+	fs := a.flags("onboard")
+	var in onboarding.Input
+	fs.StringVar(&in.ISVSlug, "isv", "", "the ISV's partner integration slug")
+	fs.StringVar(&in.CustomerID, "customer", "", "the ISV's own customer ID")
+	fs.StringVar(&in.App, "app", "", "provision a new add-on on this ISV app")
+	fs.StringVar(&in.Addon, "addon", "", "enroll this existing Connect add-on instead")
+	fs.StringVar(&in.Schema, "schema", "", "Postgres schema (default: derived from the customer ID)")
+	fs.StringVar(&in.DBKey, "db-key", "", "config var of the database (default DATABASE_URL)")
+	fs.StringVar(&in.Salesforce.OrgID, "org-id", "", "the customer's Salesforce org ID (15 or 18 characters)")
+	fs.StringVar(&in.Salesforce.Username, "username", "", "the customer's integration user")
+	fs.StringVar(&in.Salesforce.Environment, "environment", "", "production, sandbox (default) or custom")
+	fs.StringVar(&in.Salesforce.Domain, "domain", "", "My Domain login URL, for custom")
+	fs.StringVar(&in.Salesforce.APIVersion, "api-version", "", "Salesforce API version, e.g. 66.0")
+	fs.StringVar(&in.ReturnURL, "return-url", "", "where the customer returns after authorizing")
+	fs.DurationVar(&in.Options.AuthorizationTimeout, "authorization-timeout", 0, "how long to wait for the customer (default 168h)")
+	wait := fs.Bool("wait", false, "show the stages live until active or failed")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	in.Mode = onboarding.ModeProvision
+	if in.Addon != "" {
+		in.Mode = onboarding.ModeEnroll
+	}
+	res, err := a.c.Start(ctx, in)
+	if err != nil {
+		return err
+	}
+	if !*wait {
+		return a.print(res, "Started onboarding of "+in.CustomerID, [][2]string{
+			{"Workflow", res.WorkflowID}, {"Stage", string(res.Stage)}, {"Authorization URL", res.AuthorizationURL},
+			{"Expires", fmtTime(res.ExpiresAt)}})
+	}
+	if !a.json {
+		fmt.Fprintf(a.out, "Open this URL as the customer to authorize:\n  %s\n\n", res.AuthorizationURL)
+	}
+	return a.watch(ctx, in.ISVSlug, in.CustomerID)
+}
+
+// watch shows the stages as they change until the onboarding is active or has ended.
+func (a *cli) watch(ctx context.Context, isv, customer string) error {
+	start := time.Now()
+	last := onboarding.Stage("")
+	for {
+		st, err := a.c.Status(ctx, isv, customer)
+		if err != nil {
+			return err
+		}
+		if st.Stage != last {
+			if !a.json {
+				if last != "" {
+					fmt.Fprintln(a.out)
+				}
+				fmt.Fprintf(a.out, "%8s  %-24s", time.Since(start).Round(time.Second), st.Stage)
+			}
+			last = st.Stage
+		} else if !a.json {
+			fmt.Fprint(a.out, ".")
+		}
+		switch {
+		case st.Stage == "active":
+			if !a.json {
+				fmt.Fprintln(a.out)
+			}
+			return a.printStatus("Onboarding of "+customer+" is active", st)
+		case st.Stage.Terminal():
+			if !a.json {
+				fmt.Fprintln(a.out)
+			}
+			_ = a.printStatus("", st)
+			return fmt.Errorf("onboarding ended %s: %s", st.Stage, st.Error)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (a *cli) customerCommand(ctx context.Context, cmd string, args []string) error {
+	fs := a.flags(cmd)
+	isv := fs.String("isv", "", "the ISV's slug")
+	customer := fs.String("customer", "", "the customer ID")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *isv == "" || *customer == "" {
+		return usagef("%s needs --isv and --customer", cmd)
+	}
+	switch cmd {
+	case "status":
+		st, err := a.c.Status(ctx, *isv, *customer)
+		if err != nil {
+			return err
+		}
+		return a.printStatus("", st)
+	case "offboard":
+		st, err := a.c.Offboard(ctx, *isv, *customer)
+		if err != nil {
+			return err
+		}
+		return a.printStatus("Offboarded "+*customer, st)
+	default:
+		f := a.c.Reauthorize
+		if cmd == "reissue" {
+			f = a.c.ReissueURL
+		}
+		res, err := f(ctx, *isv, *customer)
+		if err != nil {
+			return err
+		}
+		return a.print(res, "New authorization URL for "+*customer, [][2]string{{"Stage", string(res.Stage)},
+			{"Authorization URL", res.AuthorizationURL}, {"Expires", fmtTime(res.ExpiresAt)}, {"Attempt", fmt.Sprint(res.Attempt)}})
+	}
+}
+
+func (a *cli) list(ctx context.Context, args []string) error {
+	fs := a.flags("list")
+	isv := fs.String("isv", "", "the ISV's slug")
+	stage := fs.String("stage", "", "only this stage")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *isv == "" {
+		return usagef("list needs --isv")
+	}
+	items, err := a.c.List(ctx, *isv, *stage)
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return json.NewEncoder(a.out).Encode(items)
+	}
+	fmt.Fprintf(a.out, "=== %s onboardings (%d)\n\n", *isv, len(items))
+	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "Customer\tStage\tStatus\tAdd-on\tStarted")
+	for _, it := range items {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.CustomerID, it.Stage, strings.ToLower(strings.TrimPrefix(it.Status, "WORKFLOW_EXECUTION_STATUS_")), it.AddonID, fmtTime(it.StartedAt))
+	}
+	return tw.Flush()
+}
+
+// --- output, laid out like the Heroku CLI: a check mark line, then aligned rows ---
+
+func (a *cli) print(v any, headline string, rows [][2]string) error {
+	if a.json {
+		enc := json.NewEncoder(a.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	if headline != "" {
+		fmt.Fprintf(a.out, "✓ %s\n", headline)
+	}
+	width := 0
+	for _, r := range rows {
+		if r[1] != "" && len(r[0]) > width {
+			width = len(r[0])
+		}
+	}
+	for _, r := range rows {
+		if r[1] == "" {
+			continue
+		}
+		fmt.Fprintf(a.out, "%-*s %s\n", width+1, r[0]+":", r[1])
+	}
+	return nil
+}
+
+func (a *cli) printPartner(headline string, info onboarding.PartnerInfo) error {
+	rows := [][2]string{{"Slug", info.Slug}, {"Stage", string(info.Stage)}}
+	if in := info.Integration; in != nil {
+		rows = append(rows, [][2]string{{"ID", in.ID}, {"Name", in.Name}, {"Status", in.Status}, {"Team", in.TeamName},
+			{"Description", in.Description}, {"Docs URL", in.DocsURL}, {"Contact Email", in.ContactEmail}, {"Logo URL", in.LogoURL},
+			{"Created At", fmtTime(in.CreatedAt)}, {"Updated At", fmtTime(in.UpdatedAt)}}...)
+	}
+	if r := info.Report; r != nil {
+		rows = append(rows, [][2]string{{"Deactivate Calls", fmt.Sprint(r.Attempts)}, {"Add-ons Destroyed", fmt.Sprintf("%d of %d", r.Destroyed, r.Total)},
+			{"Customers Ended", fmt.Sprint(len(r.Customers))}, {"Complete", fmt.Sprint(r.Completed)}}...)
+		for _, c := range r.Customers {
+			rows = append(rows, [2]string{"  " + c.CustomerID, strings.TrimSpace(c.Outcome + " " + c.AddonID + " " + c.Error)})
+		}
+	}
+	rows = append(rows, [2]string{"Error", info.Error})
+	return a.print(info, headline, rows)
+}
+
+func (a *cli) printStatus(headline string, st onboarding.Status) error {
+	rows := [][2]string{{"Workflow", st.WorkflowID}, {"Stage", string(st.Stage)}}
+	if st.Addon != nil {
+		rows = append(rows, [2]string{"Add-on", fmt.Sprintf("%s (%s) on %s", st.Addon.Name, st.Addon.ID, st.Addon.App)})
+	}
+	rows = append(rows, [][2]string{{"Connection State", st.LastState}, {"Authorization URL", st.AuthorizationURL},
+		{"URL Expires", fmtTime(st.URLExpiresAt)}, {"URLs Issued", fmt.Sprint(st.URLsIssued)},
+		{"Mismatches", nonZero(st.Mismatches)}, {"Last Problem", st.LastProblem}, {"Re-authorizations", nonZero(st.Reauthorizations)},
+		{"Cleaned Up", strings.Join(st.Compensated, "; ")}, {"Error", st.Error}}...)
+	return a.print(st, headline, rows)
+}
+
+func nonZero(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprint(n)
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// fail prints an error the way a user can act on: field errors one per line.
+func (a *cli) fail(err error) {
+	var inv *onboarding.InvalidInputError
+	if errors.As(err, &inv) {
+		fmt.Fprintln(a.errOut, " ▸    Invalid input:")
+		for _, f := range inv.Fields {
+			fmt.Fprintf(a.errOut, " ▸      %s: %s\n", f.Field, f.Rule)
+		}
+		return
+	}
+	fmt.Fprintf(a.errOut, " ▸    %v\n", err)
+}

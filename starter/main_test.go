@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/connect-onboarding/worker/internal/logo/logotest"
+	"github.com/connect-onboarding/worker/internal/returnstate"
+	"github.com/connect-onboarding/worker/internal/testenv"
+	"github.com/connect-onboarding/worker/starter/onboarding"
+)
+
+const (
+	stateKey = "test-state-key-of-at-least-32-bytes!!"
+	apiToken = "api-token-1"
+	org      = "00D000000000062"
+	user     = "integration@customer.example"
+)
+
+type env struct {
+	dev *testenv.DevServer
+	sim *testenv.Sim
+	c   *onboarding.Client
+}
+
+func setup(t *testing.T) *env {
+	t.Helper()
+	dev := testenv.StartDevServer(t)
+	sim := testenv.StartSim(t)
+	t.Setenv("RETURN_STATE_KEY", stateKey)
+	testenv.StartWorkerProcess(t, dev.Address, sim.URL) // inherits RETURN_STATE_KEY
+	t.Setenv("TEMPORAL_ADDRESS", dev.Address)
+	t.Setenv("LOG_LEVEL", "error")
+	return &env{dev: dev, sim: sim, c: onboarding.New(dev.Client, "", "")}
+}
+
+// cli runs the starter command as a user would, returning exit code, stdout and stderr.
+func cliRun(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCLIPartnerAndOnboarding(t *testing.T) {
+	e := setup(t)
+	logo := filepath.Join(t.TempDir(), "logo.webp")
+	require.NoError(t, os.WriteFile(logo, logotest.WebP(300, 300), 0o644))
+	tiny := filepath.Join(t.TempDir(), "tiny.png")
+	require.NoError(t, os.WriteFile(tiny, logotest.PNG(20, 20), 0o644))
+
+	code, _, errOut := cliRun(t, "", "partner", "create", "acme", "--team", testenv.ISVTeam, "--isv-name", "Acme Sync", "--description", "Syncs",
+		"--docs-url", "http://acme.example", "--contact-email", "dev@acme.example", "--logo-file", tiny)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "docs_url: must be an https URL")
+	assert.Contains(t, errOut, "logo: is 20x20 pixels")
+
+	code, out, errOut := cliRun(t, "", "partner", "create", "acme", "--team", testenv.ISVTeam, "--isv-name", "Acme Sync", "--description", "Syncs",
+		"--docs-url", "https://acme.example", "--contact-email", "dev@acme.example", "--logo-file", logo)
+	require.Equal(t, 0, code, errOut)
+	assert.True(t, strings.HasPrefix(out, "✓ Created partner integration acme\n"), out)
+	assert.Contains(t, out, "Status:        active")
+
+	code, out, _ = cliRun(t, "", "partner", "update", "acme", "--description", "Syncs better", "--json")
+	require.Equal(t, 0, code)
+	var info onboarding.PartnerInfo
+	require.NoError(t, json.Unmarshal([]byte(out), &info))
+	assert.Equal(t, "Syncs better", info.Integration.Description)
+
+	code, out, _ = cliRun(t, "", "partner", "info", "acme", "--refresh")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "Description:   Syncs better")
+
+	// Bad onboarding input: field errors, nothing created.
+	code, _, errOut = cliRun(t, "", "onboard", "--isv", "acme", "--customer", "c1", "--app", testenv.ISVApp, "--org-id", "001", "--username", user)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "salesforce.sf_org_id")
+	assert.Zero(t, e.sim.Snapshot().AddonsCreated)
+
+	code, out, errOut = cliRun(t, "", "onboard", "--isv", "acme", "--customer", "c1", "--app", testenv.ISVApp, "--org-id", org, "--username", user, "--json")
+	require.Equal(t, 0, code, errOut)
+	var res onboarding.StartResult
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	assert.NotEmpty(t, res.AuthorizationURL)
+
+	signIn(t, res.AuthorizationURL)
+	require.NoError(t, e.c.CustomerReturned(context.Background(), "acme", "c1", 1))
+	testenv.Eventually(t, 30*time.Second, "active", func() bool {
+		code, out, _ := cliRun(t, "", "status", "--isv", "acme", "--customer", "c1")
+		return code == 0 && strings.Contains(out, "Stage:            active")
+	})
+	code, out, _ = cliRun(t, "", "offboard", "--isv", "acme", "--customer", "c1")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "✓ Offboarded c1")
+	assert.Contains(t, out, "Cleaned Up:")
+
+	// Deactivation refuses without confirmation off a terminal, and with the wrong one.
+	code, _, errOut = cliRun(t, "", "partner", "deactivate", "acme", "--team", testenv.ISVTeam)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "--confirm acme")
+	code, out, _ = cliRun(t, "", "partner", "deactivate", "acme", "--team", testenv.ISVTeam, "--confirm", "acme")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "✓ Deactivated partner integration acme")
+	assert.Contains(t, out, "Complete:          true")
+
+	code, _, errOut = cliRun(t, "", "frobnicate")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "unknown command")
+}
+
+func signIn(t *testing.T, authURL string) *http.Response {
+	t.Helper()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.PostForm(authURL+"/login", url.Values{"org_id": {org}, "username": {user}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp
+}
+
+func TestHTTPAPI(t *testing.T) {
+	e := setup(t)
+	e.sim.CreateIntegration(t, testenv.ISV)
+	a := newAPI(e.c, [][]byte{[]byte(apiToken)}, []byte(stateKey), "", zerolog.Nop())
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	a.returnURL = srv.URL + "/return"
+
+	call := func(method, path, token string, body any) (int, []byte) {
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, srv.URL+path, rd)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, out
+	}
+	input := map[string]any{"isv_slug": "acme", "customer_id": "c9", "mode": "provision", "app": testenv.ISVApp,
+		"salesforce": map[string]string{"sf_org_id": org, "sf_username": user}}
+
+	// Auth missing or wrong: 401, nothing started.
+	code, _ := call("POST", "/v1/onboardings", "", input)
+	assert.Equal(t, 401, code)
+	code, _ = call("POST", "/v1/onboardings", "wrong", input)
+	assert.Equal(t, 401, code)
+
+	// Bad input: field errors.
+	bad := map[string]any{"isv_slug": "ACME", "customer_id": "c9", "mode": "teleport", "salesforce": map[string]string{}}
+	code, body := call("POST", "/v1/onboardings", apiToken, bad)
+	assert.Equal(t, 400, code)
+	var apiErr apiError
+	require.NoError(t, json.Unmarshal(body, &apiErr))
+	fields := map[string]bool{}
+	for _, f := range apiErr.Fields {
+		fields[f.Field] = true
+	}
+	assert.True(t, fields["isv_slug"] && fields["mode"] && fields["salesforce.sf_org_id"], "%v", apiErr.Fields)
+	code, _ = call("POST", "/v1/onboardings", apiToken, map[string]any{"nonsense": 1})
+	assert.Equal(t, 400, code, "unknown fields are refused")
+	assert.Zero(t, e.sim.Snapshot().Calls["addons.create"])
+
+	// Start twice: one workflow, one add-on.
+	code, body = call("POST", "/v1/onboardings", apiToken, input)
+	require.Equal(t, 200, code, string(body))
+	var res onboarding.StartResult
+	require.NoError(t, json.Unmarshal(body, &res))
+	code, body = call("POST", "/v1/onboardings", apiToken, input)
+	require.Equal(t, 200, code)
+	var again onboarding.StartResult
+	require.NoError(t, json.Unmarshal(body, &again))
+	assert.Equal(t, res.AuthorizationURL, again.AuthorizationURL)
+	assert.Equal(t, 1, e.sim.Snapshot().AddonsCreated)
+
+	// Forged and expired return states are refused and signal nothing.
+	forged := returnstate.Sign([]byte("some-other-key-that-is-32-bytes-long"), returnstate.State{WorkflowID: res.WorkflowID, Attempt: 1, Expires: time.Now().Add(time.Hour).Unix()})
+	expired := returnstate.Sign([]byte(stateKey), returnstate.State{WorkflowID: res.WorkflowID, Attempt: 1, Expires: time.Now().Add(-time.Minute).Unix()})
+	for _, tok := range []string{forged, expired, "garbage"} {
+		resp, err := http.Get(srv.URL + "/return?state=" + url.QueryEscape(tok))
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, 400, resp.StatusCode)
+	}
+	hist := e.dev.Client.GetWorkflowHistory(context.Background(), res.WorkflowID, "", false, 0)
+	for hist.HasNext() {
+		ev, err := hist.Next()
+		require.NoError(t, err)
+		assert.Nil(t, ev.GetWorkflowExecutionSignaledEventAttributes(), "a refused return must not signal")
+	}
+
+	// The happy path: the customer authorizes, Heroku redirects to /return with the state
+	// the worker signed, the workflow is signalled and goes active at once.
+	resp := signIn(t, res.AuthorizationURL)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	next := resp.Header.Get("Location")
+	require.True(t, strings.HasPrefix(next, srv.URL+"/return?state="), next)
+	page, err := http.Get(next)
+	require.NoError(t, err)
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	assert.Equal(t, 200, page.StatusCode)
+	assert.Contains(t, string(html), "You can close this page")
+	replayed, err := http.Get(next)
+	require.NoError(t, err)
+	replayed.Body.Close()
+	assert.Equal(t, 409, replayed.StatusCode, "a state works once")
+	testenv.Eventually(t, 20*time.Second, "active after the return", func() bool {
+		code, body := call("GET", "/v1/onboardings/acme/c9", apiToken, nil)
+		return code == 200 && strings.Contains(string(body), `"stage":"active"`)
+	})
+
+	code, body = call("GET", "/v1/onboardings/acme/nobody", apiToken, nil)
+	assert.Equal(t, 404, code, string(body))
+	code, body = call("POST", "/v1/onboardings/acme/c9/offboard", apiToken, nil)
+	assert.Equal(t, 200, code, string(body))
+	assert.Contains(t, string(body), `"stage":"offboarded"`)
+	assert.Equal(t, 0, e.sim.Snapshot().Live)
+
+	code, body = call("GET", "/openapi.json", "", nil)
+	assert.Equal(t, 200, code)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(body, &doc))
+	assert.Contains(t, doc["paths"], "/v1/onboardings")
+}

@@ -1,0 +1,360 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/connect-onboarding/worker/internal/returnstate"
+	"github.com/connect-onboarding/worker/starter/onboarding"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+func (a *cli) serve(ctx context.Context, args []string) error {
+	fs := a.flags("serve")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	tokens := splitTokens(a.cfg.APITokens.Reveal())
+	if len(tokens) == 0 {
+		return usagef("STARTER_API_TOKENS is empty: the HTTP API needs at least one bearer token")
+	}
+	if a.cfg.StateKey == "" {
+		return usagef("RETURN_STATE_KEY is empty: the return endpoint cannot check states without the worker's key")
+	}
+	ln, err := net.Listen("tcp", a.cfg.ServeAddr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (STARTER_ADDR): %w", a.cfg.ServeAddr, err)
+	}
+	api := newAPI(a.c, tokens, []byte(a.cfg.StateKey.Reveal()), strings.TrimRight(a.cfg.PublicURL, "/")+"/return", a.log)
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+	}()
+	a.log.Info().Str("addr", ln.Addr().String()).Str("return_url", api.returnURL).Msg("starter serve listening")
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func splitTokens(s string) [][]byte {
+	var out [][]byte
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, []byte(t))
+		}
+	}
+	return out
+}
+
+// api is the HTTP face of the onboarding package.
+type api struct {
+	c         *onboarding.Client
+	tokens    [][]byte
+	key       []byte
+	returnURL string
+	log       zerolog.Logger
+	mux       *http.ServeMux
+	now       func() time.Time
+
+	mu   sync.Mutex
+	used map[[32]byte]time.Time // return states already used, until they expire
+}
+
+func newAPI(c *onboarding.Client, tokens [][]byte, key []byte, returnURL string, log zerolog.Logger) *api {
+	s := &api{c: c, tokens: tokens, key: key, returnURL: returnURL, log: log, now: time.Now, used: map[[32]byte]time.Time{}}
+	m := http.NewServeMux()
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	m.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPI)
+	})
+	m.HandleFunc("GET /return", s.customerReturn)
+	m.Handle("POST /v1/onboardings", s.auth(s.startOnboarding))
+	m.Handle("GET /v1/onboardings", s.auth(s.listOnboardings))
+	m.Handle("GET /v1/onboardings/{isv}/{customer}", s.auth(s.onboardingStatus))
+	m.Handle("POST /v1/onboardings/{isv}/{customer}/{action}", s.auth(s.onboardingAction))
+	m.Handle("POST /v1/partners", s.auth(s.createPartner))
+	m.Handle("GET /v1/partners/{slug}", s.auth(s.partnerInfo))
+	m.Handle("PATCH /v1/partners/{slug}", s.auth(s.updatePartner))
+	m.Handle("POST /v1/partners/{slug}/deactivate", s.auth(s.deactivatePartner))
+	s.mux = m
+	return s
+}
+
+func (s *api) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// auth checks the bearer token in constant time.
+func (s *api) auth(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		valid := 0
+		for _, t := range s.tokens {
+			valid |= subtle.ConstantTimeCompare([]byte(got), t)
+		}
+		if !ok || valid != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="connect-onboarding"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid bearer token is required", nil)
+			return
+		}
+		h(w, r)
+	})
+}
+
+type apiError struct {
+	ID      string                  `json:"id"`
+	Message string                  `json:"message"`
+	Fields  []onboarding.FieldError `json:"fields,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, id, msg string, fields []onboarding.FieldError) {
+	writeJSON(w, status, apiError{ID: id, Message: msg, Fields: fields})
+}
+
+// writeFailure maps the package's errors to statuses.
+func writeFailure(w http.ResponseWriter, err error) {
+	var inv *onboarding.InvalidInputError
+	switch {
+	case errors.As(err, &inv):
+		writeError(w, http.StatusBadRequest, "invalid_input", err.Error(), inv.Fields)
+	case errors.Is(err, onboarding.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", err.Error(), nil)
+	case errors.Is(err, onboarding.ErrIntegrationInactive):
+		writeError(w, http.StatusConflict, "integration_inactive", err.Error(), nil)
+	case errors.Is(err, onboarding.ErrRejected):
+		writeError(w, http.StatusConflict, "rejected", err.Error(), nil)
+	default:
+		writeError(w, http.StatusBadGateway, "upstream_error", err.Error(), nil)
+	}
+}
+
+// decode reads a JSON body strictly: unknown fields are a client mistake worth naming.
+func decode(w http.ResponseWriter, r *http.Request, dst any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_json", "the body is not the expected JSON: "+err.Error(), nil)
+		return false
+	}
+	return true
+}
+
+func (s *api) startOnboarding(w http.ResponseWriter, r *http.Request) {
+	var in onboarding.Input
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Carry != nil {
+		writeError(w, http.StatusBadRequest, "invalid_input", "carry is internal", []onboarding.FieldError{{Field: "carry", Rule: "must not be set"}})
+		return
+	}
+	if in.ReturnURL == "" {
+		in.ReturnURL = s.returnURL // the customer comes back here, with a signed state
+	}
+	res, err := s.c.Start(r.Context(), in)
+	if err != nil {
+		writeFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *api) listOnboardings(w http.ResponseWriter, r *http.Request) {
+	isv := r.URL.Query().Get("isv")
+	if isv == "" {
+		writeError(w, http.StatusBadRequest, "invalid_input", "the isv query parameter is required", []onboarding.FieldError{{Field: "isv", Rule: "is required"}})
+		return
+	}
+	items, err := s.c.List(r.Context(), isv, r.URL.Query().Get("stage"))
+	if err != nil {
+		writeFailure(w, err)
+		return
+	}
+	if items == nil {
+		items = []onboarding.Summary{}
+	}
+	writeJSON(w, http.StatusOK, items)
+}
+
+func (s *api) onboardingStatus(w http.ResponseWriter, r *http.Request) {
+	st, err := s.c.Status(r.Context(), r.PathValue("isv"), r.PathValue("customer"))
+	if err != nil {
+		writeFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *api) onboardingAction(w http.ResponseWriter, r *http.Request) {
+	isv, customer := r.PathValue("isv"), r.PathValue("customer")
+	var v any
+	var err error
+	switch r.PathValue("action") {
+	case "reauthorize":
+		v, err = s.c.Reauthorize(r.Context(), isv, customer)
+	case "reissue":
+		v, err = s.c.ReissueURL(r.Context(), isv, customer)
+	case "offboard":
+		v, err = s.c.Offboard(r.Context(), isv, customer)
+	case "returned":
+		err = s.c.CustomerReturned(r.Context(), isv, customer, 0)
+		v = map[string]bool{"signalled": err == nil}
+	default:
+		writeError(w, http.StatusNotFound, "not_found", "unknown action "+r.PathValue("action"), nil)
+		return
+	}
+	if err != nil {
+		writeFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *api) createPartner(w http.ResponseWriter, r *http.Request) {
+	var spec onboarding.PartnerSpec
+	if !decode(w, r, &spec) {
+		return
+	}
+	info, err := s.c.CreatePartner(r.Context(), spec)
+	if err != nil {
+		writeFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+func (s *api) partnerInfo(w http.ResponseWriter, r *http.Request) {
+	info, err := s.c.Partner(r.Context(), r.PathValue("slug"), r.URL.Query().Get("refresh") == "true")
+	if err != nil {
+		writeFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+func (s *api) updatePartner(w http.ResponseWriter, r *http.Request) {
+	var ch onboarding.PartnerChanges
+	if !decode(w, r, &ch) {
+		return
+	}
+	info, err := s.c.UpdatePartner(r.Context(), r.PathValue("slug"), ch)
+	if err != nil {
+		writeFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+func (s *api) deactivatePartner(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Confirm string `json:"confirm"`
+		Team    string `json:"team"`
+	}
+	if !decode(w, r, &body) {
+		return
+	}
+	info, err := s.c.DeactivatePartner(r.Context(), r.PathValue("slug"), body.Team, body.Confirm)
+	if err != nil {
+		writeFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+var returnPage = template.Must(template.New("r").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;color:#1d1d1f}</style></head>
+<body><h1>{{.Title}}</h1><p>{{.Message}}</p></body></html>`))
+
+// customerReturn is the return address given to Heroku: it accepts only a state signed by
+// the worker, fresh and unused, signals the customer's workflow, and tells the customer
+// they can close the page.
+func (s *api) customerReturn(w http.ResponseWriter, r *http.Request) {
+	page := func(status int, title, msg string) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		_ = returnPage.Execute(w, map[string]string{"Title": title, "Message": msg})
+	}
+	token := r.URL.Query().Get("state")
+	st, err := returnstate.Verify(s.key, token, s.now())
+	if err != nil {
+		s.log.Warn().Str("remote", r.RemoteAddr).Str("reason", err.Error()).Msg("customer return refused")
+		page(http.StatusBadRequest, "This link cannot be used", "The link you followed is not valid or has expired. Go back to the application that sent you and start again.")
+		return
+	}
+	digest := sha256.Sum256([]byte(token))
+	if !s.markUsed(digest, time.Unix(st.Expires, 0)) {
+		s.log.Warn().Str("remote", r.RemoteAddr).Str("workflow_id", st.WorkflowID).Msg("customer return refused: state replayed")
+		page(http.StatusConflict, "Already received", "This return was already received. You can close this page.")
+		return
+	}
+	isv, customer, ok := splitWorkflowID(st.WorkflowID)
+	if !ok {
+		page(http.StatusBadRequest, "This link cannot be used", "The link does not name a customer connection.")
+		return
+	}
+	if err := s.c.CustomerReturned(r.Context(), isv, customer, st.Attempt); err != nil {
+		s.log.Error().Err(err).Str("workflow_id", st.WorkflowID).Msg("signal customer return")
+		s.unmark(digest)
+		page(http.StatusBadGateway, "Please try again", "We could not record your return just now. Reload this page in a moment.")
+		return
+	}
+	s.log.Info().Str("workflow_id", st.WorkflowID).Int("attempt", st.Attempt).Msg("customer returned")
+	page(http.StatusOK, "You're all set", "Your Salesforce org is connected. You can close this page.")
+}
+
+func (s *api) markUsed(d [32]byte, until time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for k, exp := range s.used { // forget the expired ones
+		if now.After(exp) {
+			delete(s.used, k)
+		}
+	}
+	if _, seen := s.used[d]; seen {
+		return false
+	}
+	s.used[d] = until
+	return true
+}
+
+func (s *api) unmark(d [32]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.used, d)
+}
+
+// splitWorkflowID reads connection/<isv>/<customer>.
+func splitWorkflowID(id string) (string, string, bool) {
+	rest, ok := strings.CutPrefix(id, "connection/")
+	if !ok {
+		return "", "", false
+	}
+	isv, customer, ok := strings.Cut(rest, "/")
+	return isv, customer, ok && isv != "" && customer != ""
+}
