@@ -25,6 +25,7 @@ build:
 	$(GO) build -o $(BIN)/herokusim ./internal/herokusim/cmd/herokusim
 	$(GO) build -o $(BIN)/devstack ./internal/devstack/cmd/devstack
 	$(GO) build -o $(BIN)/starter ./starter
+	$(GO) build -o $(BIN)/demo ./internal/demo/cmd/demo
 
 ## run: the whole stack on the embedded default, in this terminal (Ctrl-C stops it)
 run: tools build
@@ -40,8 +41,12 @@ lint: tools
 	$(GO) vet ./...
 	$(BIN)/workflowcheck ./workflows/...
 
+## demo: a partner integration and a customer, end to end, against `make run`
+demo: build
+	@$(BIN)/demo
+
 clean:
-	rm -rf $(BIN)/worker $(BIN)/herokusim $(BIN)/devstack
+	rm -rf $(BIN)/worker $(BIN)/herokusim $(BIN)/devstack $(BIN)/starter $(BIN)/demo
 
 ## fixtures: record replay fixtures from the dev server (commit workflow changes first)
 fixtures: tools

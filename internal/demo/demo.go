@@ -1,0 +1,182 @@
+// Package demo walks a partner integration and one customer through the whole life of an
+// onboarding against a running stack (`make run`), printing each step: the `make demo`
+// target, and a test of the stack end to end.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/connect-onboarding/worker/internal/herokusim"
+	"github.com/connect-onboarding/worker/internal/logo/logotest"
+	"github.com/connect-onboarding/worker/starter/onboarding"
+)
+
+// Config says where the stack is.
+type Config struct {
+	Temporal client.Client
+	SimURL   string // herokusim's base URL
+	App      string // the ISV app the simulator knows (acme-isv-app)
+	Team     string // its team (acme-team)
+	UIURL    string // the Temporal UI, to point the reader at
+	Out      io.Writer
+}
+
+const (
+	org  = "00D5g000004ABcD"
+	user = "integration@globex.example"
+)
+
+// Run performs every step and fails at the first one that does not happen.
+func Run(ctx context.Context, cfg Config) error {
+	c := onboarding.New(cfg.Temporal, "", "")
+	c.DeactivateRetryInterval = 2 * time.Second
+	slug := "demo-" + strconv.FormatInt(time.Now().UnixNano()/1e6%1e11, 36)
+	customer := "globex"
+	step := 0
+	say := func(format string, args ...any) {
+		step++
+		fmt.Fprintf(cfg.Out, "\n%d. %s\n", step, fmt.Sprintf(format, args...))
+	}
+	ok := func(format string, args ...any) { fmt.Fprintf(cfg.Out, "   ✓ %s\n", fmt.Sprintf(format, args...)) }
+
+	say("Create the partner integration %s", slug)
+	info, err := c.CreatePartner(ctx, onboarding.PartnerSpec{Slug: slug, Team: cfg.Team, Name: "Demo Sync", Description: "A demo ISV",
+		DocsURL: "https://demo.example/docs", ContactEmail: "dev@demo.example", Logo: onboarding.Logo{Filename: "logo.png", Data: logotest.PNG(256, 256)}})
+	if err != nil {
+		return fmt.Errorf("create partner integration: %w", err)
+	}
+	ok("integration %s is %s", info.Integration.ID, info.Stage)
+
+	say("Onboard customer %s: provision a Heroku Connect add-on on %s and get the authorization URL", customer, cfg.App)
+	res, err := c.Start(ctx, onboarding.Input{ISVSlug: slug, CustomerID: customer, Mode: onboarding.ModeProvision, App: cfg.App,
+		Salesforce: onboarding.Salesforce{OrgID: org, Username: user, Environment: "production", APIVersion: "66.0"}})
+	if err != nil {
+		return fmt.Errorf("start onboarding: %w", err)
+	}
+	ok("workflow %s is %s", res.WorkflowID, res.Stage)
+	ok("authorization URL %s", res.AuthorizationURL)
+
+	say("The customer opens the URL and signs in to Salesforce as %s", user)
+	if err := signIn(ctx, res.AuthorizationURL, org, user); err != nil {
+		return err
+	}
+	ok("the simulator's page accepted the sign-in")
+	if err := c.CustomerReturned(ctx, slug, customer, res.Attempt); err != nil {
+		return fmt.Errorf("report the customer's return: %w", err)
+	}
+	ok("the ISV backend reported the customer's return")
+
+	say("Wait for the workflow to verify the org and user and become active")
+	st, err := waitStage(ctx, c, slug, customer, "active", time.Minute)
+	if err != nil {
+		return err
+	}
+	ok("active: add-on %s, connection %s", st.Addon.Name, st.LastState)
+	if cfg.UIURL != "" {
+		ok("see it in the Temporal UI: %s/namespaces/default/workflows/%s", cfg.UIURL, url.PathEscape(res.WorkflowID))
+	}
+
+	say("Offboard the customer")
+	st, err = c.Offboard(ctx, slug, customer)
+	if err != nil {
+		return fmt.Errorf("offboard: %w", err)
+	}
+	if st.Stage != "offboarded" {
+		return fmt.Errorf("offboard ended %s: %s", st.Stage, st.Error)
+	}
+	ok("%s", strings.Join(st.Compensated, "; "))
+
+	say("Check the simulator: nothing of %s is left", slug)
+	counters, err := simCounters(ctx, cfg.SimURL)
+	if err != nil {
+		return err
+	}
+	if counters.CreatedPerISV[slug] != 1 || counters.LivePerISV[slug] != 0 {
+		return fmt.Errorf("the simulator shows %d add-ons created and %d live for %s; want 1 and 0", counters.CreatedPerISV[slug], counters.LivePerISV[slug], slug)
+	}
+	ok("1 add-on created, 0 left")
+
+	say("Deactivate the partner integration %s", slug)
+	info, err = c.DeactivatePartner(ctx, slug, cfg.Team, slug)
+	if err != nil {
+		return fmt.Errorf("deactivate: %w", err)
+	}
+	if info.Stage != "inactive" || !info.Report.Completed {
+		return fmt.Errorf("deactivation ended %s (complete %v): %s", info.Stage, info.Report.Completed, info.Error)
+	}
+	ok("inactive; %d Heroku calls", info.Report.Attempts)
+	fmt.Fprintln(cfg.Out, "\nThe demo completed every step.")
+	return nil
+}
+
+// signIn does what the customer's browser does on the simulator's pages.
+func signIn(ctx context.Context, authURL, org, user string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("open the authorization page: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("the authorization page answered %d", resp.StatusCode)
+	}
+	form := url.Values{"org_id": {org}, "username": {user}}
+	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, authURL+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("sign in: %w", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Authorized") {
+		return fmt.Errorf("sign-in refused (%d)", resp.StatusCode)
+	}
+	return nil
+}
+
+func waitStage(ctx context.Context, c *onboarding.Client, isv, customer, stage string, timeout time.Duration) (onboarding.Status, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		st, err := c.Status(ctx, isv, customer)
+		if err == nil && string(st.Stage) == stage {
+			return st, nil
+		}
+		if err == nil && st.Stage.Terminal() {
+			return st, fmt.Errorf("the onboarding ended %s: %s", st.Stage, st.Error)
+		}
+		if time.Now().After(deadline) {
+			return st, fmt.Errorf("not %s after %s (stage %s)", stage, timeout, st.Stage)
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func simCounters(ctx context.Context, simURL string) (herokusim.Counters, error) {
+	var out herokusim.Counters
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, simURL+herokusim.AdminPrefix+"/counters", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return out, fmt.Errorf("read the simulator's counters: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return out, errors.New("the simulator's counters answered " + resp.Status)
+	}
+	return out, json.NewDecoder(resp.Body).Decode(&out)
+}
