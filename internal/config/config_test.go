@@ -2,6 +2,9 @@ package config
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,4 +70,19 @@ func TestUsageListsEveryVariable(t *testing.T) {
 		assert.Contains(t, buf.String(), v)
 	}
 	assert.Contains(t, buf.String(), "localhost:7233")
+}
+
+// The README's configuration table names every variable of the worker and the starter.
+func TestReadmeListsEveryVariable(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	for _, spec := range []any{&Worker{}, &Starter{}} {
+		var buf bytes.Buffer
+		require.NoError(t, Usage(&buf, spec))
+		for _, line := range strings.Split(buf.String(), "\n")[1:] {
+			if f := strings.Fields(line); len(f) > 0 {
+				assert.Contains(t, string(readme), "`"+f[0], "README misses %s", f[0])
+			}
+		}
+	}
 }
