@@ -177,3 +177,9 @@ func (h *harness) createAddonFor(t *testing.T, slug string) {
 	_, err := h.client.CreateAddon(t.Context(), isvApp, heroku.AddonCreate{Plan: "herokuconnect:enterprise", Config: map[string]string{"isv": slug}})
 	require.NoError(t, err)
 }
+
+// activities repeats two partner names it cannot import; they must agree.
+func TestActivitiesKnowThePartnerWorkflow(t *testing.T) {
+	assert.Equal(t, workflows.PartnerWorkflowID("x"), activities.PartnerWorkflowIDPrefix+"x")
+	assert.Equal(t, workflows.QueryPartnerInfo, activities.PartnerInfoQuery)
+}

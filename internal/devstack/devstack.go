@@ -196,6 +196,16 @@ func (s *Stack) spawn(o Options, name, path string, args, env []string) error {
 	return nil
 }
 
+// PID returns the process ID of a started process (temporal, herokusim, worker), or 0.
+func (s *Stack) PID(name string) int {
+	for _, p := range s.procs {
+		if p.name == name && p.cmd.Process != nil {
+			return p.cmd.Process.Pid
+		}
+	}
+	return 0
+}
+
 // Exited delivers the name of a process that ended on its own.
 func (s *Stack) Exited() <-chan string { return s.exited }
 
