@@ -45,6 +45,10 @@ lint: tools
 demo: build
 	@$(BIN)/demo
 
+## bench: throughput, latency, Heroku budget and memory, with baselines (BENCH_FLAGS=-h lists the flags)
+bench: tools build
+	$(GO) run ./internal/bench/cmd/bench $(BENCH_FLAGS)
+
 clean:
 	rm -rf $(BIN)/worker $(BIN)/herokusim $(BIN)/devstack $(BIN)/starter $(BIN)/demo
 

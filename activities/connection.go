@@ -317,6 +317,23 @@ func (a *Activities) ListAppConnectionStates(ctx context.Context, in AppConnecti
 	return out, nil
 }
 
+// ListAppConnectionsNotWaiting is ListAppConnectionStates without the connections that are
+// still waiting for their first authorization (NEED_AUTHENTICATION, never authorized): the
+// common case of thousands of waiting customers then costs nothing in the watcher's
+// history, whose activity results would otherwise grow with every waiting customer.
+func (a *Activities) ListAppConnectionsNotWaiting(ctx context.Context, in AppConnectionsInput) (map[string]ConnectionSnapshot, error) {
+	all, err := a.ListAppConnectionStates(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	for id, s := range all {
+		if s.State == heroku.StateNeedAuthentication && s.AuthUpdated.IsZero() {
+			delete(all, id)
+		}
+	}
+	return all, nil
+}
+
 // ListAppConnections reads every connection of an app in one call, keyed by connection ID.
 // Kept for watcher runs recorded before ListAppConnectionStates existed.
 func (a *Activities) ListAppConnections(ctx context.Context, in AppConnectionsInput) (map[string]string, error) {

@@ -12,7 +12,8 @@ func RegisterHeroku(r worker.ActivityRegistry, a *Activities) {
 		"CheckIntegration": a.CheckIntegration, "ProvisionAddon": a.ProvisionAddon, "WaitAddonProvisioned": a.WaitAddonProvisioned,
 		"EnrollAddon": a.EnrollAddon, "ConfigureConnection": a.ConfigureConnection, "RequestAuthorizationURL": a.RequestAuthorizationURL,
 		"ReadConnection": a.ReadConnection, "DestroyAddon": a.DestroyAddon, "WaitAddonGone": a.WaitAddonGone,
-		"ListAppConnections": a.ListAppConnections, "ListAppConnectionStates": a.ListAppConnectionStates, "CreateIntegration": a.CreateIntegration, "UpdateIntegration": a.UpdateIntegration,
+		"ListAppConnections": a.ListAppConnections, "ListAppConnectionStates": a.ListAppConnectionStates,
+		"ListAppConnectionsNotWaiting": a.ListAppConnectionsNotWaiting, "CreateIntegration": a.CreateIntegration, "UpdateIntegration": a.UpdateIntegration,
 		"IntegrationInfo": a.IntegrationInfo, "DeactivateIntegration": a.DeactivateIntegration,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})

@@ -26,6 +26,9 @@ const (
 	// changeWatchAuthUpdated: the watcher reads auth_updated too and reports a newer
 	// authorization even when the state did not change.
 	changeWatchAuthUpdated = "watch-auth-updated"
+	// changeWatchOmitWaiting: the watcher's read leaves out connections still waiting for
+	// their first authorization, so its history does not grow with the waiting customers.
+	changeWatchOmitWaiting = "watch-omit-waiting"
 )
 
 // Error types a connection workflow fails with.

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/heroku"
 )
 
 // WatcherWorkflowName is the registered name of WatcherWorkflow (the activity that
@@ -134,8 +135,25 @@ func listConnections(ctx, actx workflow.Context, in WatcherInput) (map[string]ac
 		return out, err
 	}
 	var snaps map[string]activities.ConnectionSnapshot
-	err := workflow.ExecuteActivity(actx, a.ListAppConnectionStates, args).Get(ctx, &snaps)
-	return snaps, err
+	if workflow.GetVersion(ctx, changeWatchOmitWaiting, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		err := workflow.ExecuteActivity(actx, a.ListAppConnectionStates, args).Get(ctx, &snaps)
+		return snaps, err
+	}
+	err := workflow.ExecuteActivity(actx, a.ListAppConnectionsNotWaiting, args).Get(ctx, &snaps)
+	if err != nil {
+		return nil, err
+	}
+	if snaps == nil {
+		snaps = map[string]activities.ConnectionSnapshot{}
+	}
+	// Members absent from the read are still waiting: report them as what they know.
+	for _, id := range sortedKeys(in.Members) {
+		m := in.Members[id]
+		if _, ok := snaps[m.ConnectionID]; !ok && m.KnownState == heroku.StateNeedAuthentication && m.KnownAuth.IsZero() {
+			snaps[m.ConnectionID] = activities.ConnectionSnapshot{State: heroku.StateNeedAuthentication}
+		}
+	}
+	return snaps, nil
 }
 
 func reportChanges(ctx workflow.Context, members map[string]WatchMember, states map[string]activities.ConnectionSnapshot) {

@@ -86,6 +86,7 @@ type Budget struct {
 	BaselinePerHour     float64   `json:"baseline_calls_per_simulated_hour"`
 	Ratio               float64   `json:"baseline_to_watcher_ratio"`
 	WorkerRSSMB         float64   `json:"worker_rss_mb"`
+	RSSPerWaitingKB     float64   `json:"worker_rss_per_waiting_kb"`
 }
 
 // Cost is scenario 3.
@@ -177,7 +178,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if len(r.rep.Budget) > 0 {
 		last := r.rep.Budget[len(r.rep.Budget)-1]
 		r.rep.Cost.WorkerRSSLargeMB = last.WorkerRSSMB
-		r.rep.Cost.RSSPerWaitingKB = (last.WorkerRSSMB - r.rep.Cost.WorkerRSSIdleMB) * 1024 / float64(last.Waiting)
+		r.rep.Cost.RSSPerWaitingKB = last.RSSPerWaitingKB
 	}
 	if len(r.rep.Failures) > 0 {
 		return r.rep, fmt.Errorf("%d correctness failures: %s", len(r.rep.Failures), strings.Join(r.rep.Failures, "; "))
@@ -376,6 +377,7 @@ func (r *runner) budget(ctx context.Context, n int, interval time.Duration) erro
 		return err
 	}
 	r.say("scenario 2: starting %d waiting customers", n)
+	rssBefore := rssMB(r.stack.PID("worker"))
 	t0 := time.Now()
 	urls := make([]string, n)
 	parallel(n, r.o.Concurrency, func(i int) {
@@ -433,6 +435,7 @@ func (r *runner) budget(ctx context.Context, n int, interval time.Duration) erro
 		r.fail("%d of %d silent authorizations were not detected in the window", b.SilentAuthorized-b.Detected, b.SilentAuthorized)
 	}
 	b.WorkerRSSMB = rssMB(r.stack.PID("worker"))
+	b.RSSPerWaitingKB = (b.WorkerRSSMB - rssBefore) * 1024 / float64(n)
 	r.checkAddons(after, slug, n, n)
 
 	// Baseline: one poller per waiting customer, polling at the interval that gives the same

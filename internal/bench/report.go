@@ -1,0 +1,122 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+)
+
+// PrintTable writes the human summary.
+func PrintTable(w io.Writer, r *Report) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	tp := r.Throughput
+	fmt.Fprintf(w, "\nMachine: %s\n\n", r.Machine)
+	fmt.Fprintln(w, "1. Throughput and latency")
+	fmt.Fprintf(tw, "onboardings\t%d\t\n", tp.N)
+	fmt.Fprintf(tw, "onboardings/s\t%.2f\t\n", tp.PerSecond)
+	fmt.Fprintf(tw, "start → URL p50 / p95 / p99 (ms)\t%.0f / %.0f / %.0f\t\n", tp.StartToURL.P50, tp.StartToURL.P95, tp.StartToURL.P99)
+	fmt.Fprintf(tw, "authorization → active p50 / p95 / p99 (ms)\t%.0f / %.0f / %.0f\t\n", tp.AuthToActive.P50, tp.AuthToActive.P95, tp.AuthToActive.P99)
+	fmt.Fprintf(tw, "Heroku calls per onboarding\t%.1f\t\n", tp.HerokuCallsPer)
+	fmt.Fprintf(tw, "baseline, %d no-op activities (wf/s)\t%.2f\t\n", tp.ActivitiesPer, tp.BaselineSame)
+	fmt.Fprintf(tw, "baseline, 4 no-op activities (wf/s)\t%.2f\t\n", tp.BaselineFour)
+	fmt.Fprintf(tw, "ours ÷ same-shape baseline\t%.2f\t\n", tp.RatioSame)
+	fmt.Fprintf(tw, "ours ÷ 4-activity baseline\t%.2f\t\n", tp.RatioFour)
+	_ = tw.Flush()
+	fmt.Fprintln(w, "\n2. Heroku budget while customers wait (per ISV account; budget 4,500 calls/hour)")
+	fmt.Fprintf(tw, "waiting\tcalls/sim. hour\tof budget\tdetection p50/p95 (sim. s)\tper-workflow pollers\tratio\t\n")
+	for _, b := range r.Budget {
+		fmt.Fprintf(tw, "%d\t%.0f\t%.1f%%\t%.0f / %.0f\t%.0f\t%.0fx\t\n", b.Waiting, b.CallsPerHour, 100*b.BudgetShare,
+			b.DetectionSimSeconds.P50, b.DetectionSimSeconds.P95, b.BaselinePerHour, b.Ratio)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "\n3. Cost of a waiting customer")
+	fmt.Fprintf(tw, "worker RSS idle (MB)\t%.0f\t\n", r.Cost.WorkerRSSIdleMB)
+	fmt.Fprintf(tw, "worker RSS with the largest waiting set (MB)\t%.0f\t\n", r.Cost.WorkerRSSLargeMB)
+	for _, b := range r.Budget {
+		fmt.Fprintf(tw, "worker RSS growth per waiting customer, %d waiting (KB)\t%.1f\t\n", b.Waiting, b.RSSPerWaitingKB)
+	}
+	fmt.Fprintf(tw, "history events per completed onboarding\t%d\t\n", r.Cost.HistoryEvents)
+	fmt.Fprintf(tw, "history bytes per completed onboarding\t%d\t\n", r.Cost.HistoryBytes)
+	_ = tw.Flush()
+	if len(r.Failures) > 0 {
+		fmt.Fprintf(w, "\nFAILURES (%d):\n  %s\n", len(r.Failures), strings.Join(r.Failures, "\n  "))
+	} else {
+		fmt.Fprintln(w, "\nCorrectness: every onboarding succeeded; no duplicate or orphaned add-on.")
+	}
+}
+
+// Write saves report.json and latency.svg under dir.
+func Write(dir string, r *Report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	svg := cdfSVG("Latency distributions (CDF)", []series{
+		{"start → authorization URL", r.Throughput.startToURL, "#79589f"},
+		{"authorization → active", r.Throughput.authToA, "#2a9d8f"},
+	})
+	return os.WriteFile(filepath.Join(dir, "latency.svg"), []byte(svg), 0o644)
+}
+
+type series struct {
+	name   string
+	values []float64 // ms
+	color  string
+}
+
+// cdfSVG draws the cumulative distributions on a log-scaled millisecond axis.
+func cdfSVG(title string, ss []series) string {
+	const w, h, left, right, top, bottom = 720, 400, 60, 20, 40, 50
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range ss {
+		for _, v := range s.values {
+			if v > 0 {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	if math.IsInf(lo, 1) {
+		lo, hi = 1, 10
+	}
+	lo, hi = math.Pow(10, math.Floor(math.Log10(lo))), math.Pow(10, math.Ceil(math.Log10(hi)))
+	x := func(v float64) float64 {
+		return left + (math.Log10(math.Max(v, lo))-math.Log10(lo))/(math.Log10(hi)-math.Log10(lo))*(w-left-right)
+	}
+	y := func(p float64) float64 { return top + (1-p)*(h-top-bottom) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`, w, h)
+	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/><text x="%d" y="24" font-size="15">%s</text>`, left, title)
+	for d := lo; d <= hi*1.0001; d *= 10 {
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/><text x="%.1f" y="%d" text-anchor="middle">%g ms</text>`,
+			x(d), top, x(d), h-bottom, x(d), h-bottom+18, d)
+	}
+	for _, p := range []float64{0, 0.5, 0.95, 1} {
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#eee"/><text x="%d" y="%.1f" text-anchor="end">p%g</text>`,
+			left, y(p), w-right, y(p), left-6, y(p)+4, p*100)
+	}
+	for i, s := range ss {
+		v := append([]float64(nil), s.values...)
+		sort.Float64s(v)
+		var pts []string
+		for k, val := range v {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(val), y(float64(k+1)/float64(len(v)))))
+		}
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`, s.color, strings.Join(pts, " "))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d">%s (n=%d)</text>`,
+			w-260, top+8+i*18, s.color, w-242, top+18+i*18, s.name, len(v))
+	}
+	b.WriteString(`</svg>`)
+	return b.String()
+}

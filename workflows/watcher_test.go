@@ -1,0 +1,63 @@
+package workflows_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/workflows"
+)
+
+// One read per round; only members whose state or authorization changed are signalled;
+// waiting members left out of the read are not; the watcher ends when nobody is left.
+func TestWatcherSignalsOnlyChanges(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	workflows.Register(env)
+	acts := &activities.Activities{}
+	activities.RegisterHeroku(env, acts)
+
+	authAt := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	reads := 0
+	env.OnActivity("ListAppConnectionsNotWaiting", mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.AppConnectionsInput) (map[string]activities.ConnectionSnapshot, error) {
+			reads++
+			out := map[string]activities.ConnectionSnapshot{"conn-active": {State: heroku.StateIdle, AuthUpdated: authAt}}
+			if reads >= 2 {
+				out["conn-active"] = activities.ConnectionSnapshot{State: heroku.StateUnauthorized, AuthUpdated: authAt}
+			}
+			if reads >= 3 {
+				out["conn-wait"] = activities.ConnectionSnapshot{State: heroku.StateIdle, AuthUpdated: authAt.Add(time.Hour)}
+			}
+			return out, nil
+		})
+	var signalled []string
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, workflows.SignalConnectionState, mock.Anything).Return(
+		func(_, id, _, _ string, arg any) error {
+			r := arg.(workflows.ConnectionStateReport)
+			signalled = append(signalled, id+"="+r.State)
+			return nil
+		})
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(workflows.SignalWatchRegister, workflows.WatchMember{WorkflowID: "wf-wait", ConnectionID: "conn-wait", Waiting: true, KnownState: heroku.StateNeedAuthentication})
+		env.SignalWorkflow(workflows.SignalWatchRegister, workflows.WatchMember{WorkflowID: "wf-active", ConnectionID: "conn-active", KnownState: heroku.StateIdle, KnownAuth: authAt})
+	}, 0)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(workflows.SignalWatchUnregister, "wf-wait")
+		env.SignalWorkflow(workflows.SignalWatchUnregister, "wf-active")
+	}, 2*time.Minute)
+	env.ExecuteWorkflow(workflows.WatcherWorkflow, workflows.WatcherInput{App: "acme-app", RegionURL: "http://x", HerokuTaskQueue: "heroku",
+		WaitingInterval: 30 * time.Second, ActiveInterval: 5 * time.Minute, IdleTimeout: 10 * time.Minute})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError(), "the watcher ends when nobody is left")
+	assert.Equal(t, []string{"wf-active=UNAUTHORIZED", "wf-wait=IDLE"}, signalled)
+	assert.GreaterOrEqual(t, reads, 3)
+	assert.LessOrEqual(t, reads, 6, "30s rounds while someone waits, for 2 minutes")
+}
