@@ -29,6 +29,9 @@ const (
 	// changeWatchOmitWaiting: the watcher's read leaves out connections still waiting for
 	// their first authorization, so its history does not grow with the waiting customers.
 	changeWatchOmitWaiting = "watch-omit-waiting"
+	// changeDeactivationDuringStep: a step that fails after the add-on exists checks whether
+	// the integration was deactivated, and ends as deactivated if so.
+	changeDeactivationDuringStep = "deactivation-during-step"
 )
 
 // Error types a connection workflow fails with.
@@ -295,10 +298,34 @@ func (w *connection) step(ctx workflow.Context, f workflow.Future, out any) end 
 	case err != nil && temporal.IsCanceledError(err):
 		return endCancelled
 	case err != nil:
+		if w.deactivatedUnderUs(ctx) {
+			return endDeactivated
+		}
 		w.err = err
 		return endFailed
 	}
 	return w.interrupted()
+}
+
+// deactivatedUnderUs tells a failed step caused by the integration's deactivation (Heroku
+// destroyed the add-on mid-step, before the partner workflow's signal arrived) from a real
+// failure: the run then ends as deactivated, not failed.
+func (w *connection) deactivatedUnderUs(ctx workflow.Context) bool {
+	w.drainSignals()
+	if w.deactivated {
+		return true
+	}
+	if w.st.Addon == nil || workflow.GetVersion(ctx, changeDeactivationDuringStep, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return false
+	}
+	err := workflow.ExecuteActivity(w.herokuCtx(ctx, 10*time.Minute), a.CheckIntegration, w.in.ISVSlug).Get(ctx, nil)
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) && ae.Type() == activities.ErrIntegrationInactive {
+		w.deactivated = true
+		w.record("the integration was deactivated during the step")
+		return true
+	}
+	return false
 }
 
 // interrupted reports an offboard or deactivation that arrived.

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -491,4 +493,49 @@ func TestRequestedReauthorizationNeedsAFreshSignIn(t *testing.T) {
 	st, err := h.run(input("c1"))
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Reauthorizations)
+}
+
+// Cancellation and deactivation arriving while a step runs: the step's activity triggers
+// them, so the moment is exact.
+func TestInterruptionsDuringSteps(t *testing.T) {
+	cases := []struct {
+		name, activity string
+		deactivate     bool
+		want           workflows.Stage
+		destroyed      int
+	}{
+		{"cancel while configuring", "ConfigureConnection", false, workflows.StageCancelled, 1},
+		{"cancel while issuing the URL", "RequestAuthorizationURL", false, workflows.StageCancelled, 1},
+		{"deactivation while provisioning", "WaitAddonProvisioned", true, workflows.StageDeactivated, 1},
+		{"deactivation while configuring", "ConfigureConnection", true, workflows.StageDeactivated, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			fired := false
+			interrupt := func() {
+				if fired {
+					return
+				}
+				fired = true
+				if tc.deactivate {
+					_, err := h.client.Deactivate(t.Context(), isv)
+					require.NoError(t, err)
+					h.env.SignalWorkflow(workflows.SignalIntegrationDeactivated, workflows.IntegrationDeactivated{})
+					return
+				}
+				h.env.CancelWorkflow()
+			}
+			h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				if info.ActivityType.Name == tc.activity {
+					interrupt()
+				}
+			})
+			st, _ := h.run(input("c1"))
+			assert.Equal(t, tc.want, st.Stage)
+			c := h.sim.Snapshot()
+			assert.Equal(t, tc.destroyed, c.AddonsDestroyed)
+			assert.Equal(t, 0, c.Live, "nothing left behind")
+		})
+	}
 }
