@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"golang.org/x/term"
+
 	"github.com/connect-onboarding/worker/internal/devstack"
 )
 
@@ -22,6 +24,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := devstack.Options{Root: root, DataDir: filepath.Join(root, "data")}
+	if term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("LOG_FORMAT") == "" {
+		// The children write into our pipe; on a terminal they should still read as text.
+		opts.SimEnv = append(opts.SimEnv, "LOG_FORMAT=console")
+		opts.WorkerEnv = append(opts.WorkerEnv, "LOG_FORMAT=console")
+	}
 	if u := os.Getenv("HEROKU_API_URL"); u != "" {
 		if os.Getenv("HEROKU_API_TOKEN") == "" {
 			fmt.Fprintln(os.Stderr, "make run: HEROKU_API_URL is set but HEROKU_API_TOKEN is not; set both for a real Heroku, or neither for the simulator")
