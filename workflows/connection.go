@@ -205,7 +205,7 @@ func (w *connection) onState(r ConnectionStateReport) {
 
 func (w *connection) result() StartResult {
 	return StartResult{WorkflowID: w.st.WorkflowID, Stage: w.st.Stage, AuthorizationURL: w.st.AuthorizationURL,
-		ExpiresAt: w.st.URLExpiresAt, Attempt: w.st.URLsIssued, Error: w.st.Error}
+		ExpiresAt: w.st.URLExpiresAt, Attempt: w.st.URLsIssued, Error: w.st.Error, ErrorType: w.st.ErrorType}
 }
 
 func (w *connection) run(ctx workflow.Context) (Status, error) {
@@ -213,7 +213,7 @@ func (w *connection) run(ctx workflow.Context) (Status, error) {
 		if err := w.in.Validate(); err != nil {
 			var ve *ValidationError
 			errors.As(err, &ve)
-			w.st.Stage, w.st.Error = StageFailed, err.Error()
+			w.st.Stage, w.st.Error, w.st.ErrorType = StageFailed, err.Error(), ErrInvalidInput
 			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 			return w.st, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, nil, ve)
 		}
@@ -566,13 +566,13 @@ func (w *connection) finish(ctx workflow.Context, why end) (Status, error) {
 		endCancelled: "workflow cancelled"}[why]
 	if why == endFailed {
 		reason = "failed: " + errorMessage(w.err)
-		w.st.Error = errorMessage(w.err)
+		w.st.Error, w.st.ErrorType = errorMessage(w.err), failureType(w.err)
 	}
 	w.setStage(dctx, StageCompensating, reason)
 	compErr := w.compensate(dctx, why == endDeactivated)
 	if compErr != nil {
 		final = StageFailed
-		w.st.Error = joinMsg(w.st.Error, compErr.Error())
+		w.st.Error, w.st.ErrorType = joinMsg(w.st.Error, compErr.Error()), ErrCompensationFailed
 	}
 	w.setStage(dctx, final, "")
 	w.drainSignals()

@@ -299,6 +299,7 @@ func TestStepFailuresCompensate(t *testing.T) {
 			assert.NotEmpty(t, st.Error)
 			assert.Equal(t, workflows.StageFailed, start.Stage, "the start update learns of the failure")
 			assert.NotEmpty(t, start.Error)
+			assert.NotEmpty(t, start.ErrorType)
 			assert.Equal(t, tc.created, h.sim.Snapshot().AddonsCreated)
 			assert.Equal(t, 0, h.live(), "nothing left behind")
 		})
@@ -349,6 +350,7 @@ func TestCompensationThatCannotSucceedIsReported(t *testing.T) {
 	assert.Equal(t, workflows.ErrCompensationFailed, appErrType(err))
 	assert.Equal(t, workflows.StageFailed, st.Stage)
 	assert.Contains(t, st.Error, workflows.AddonName(isv, "c1"), "the operator learns which add-on is left")
+	assert.Equal(t, workflows.ErrCompensationFailed, st.ErrorType)
 }
 
 func TestDeactivationInEachStage(t *testing.T) {

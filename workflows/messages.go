@@ -110,6 +110,8 @@ type StartResult struct {
 	// Attempt numbers the authorization URLs issued; a return signal names the attempt.
 	Attempt int    `json:"attempt"`
 	Error   string `json:"error,omitempty"` // why the workflow ended, when it did
+	// ErrorType classifies Error: IntegrationInactive, HerokuFinal, AuthorizationTimeout, ...
+	ErrorType string `json:"error_type,omitempty"`
 }
 
 // CustomerReturned is the payload of SignalCustomerReturned.
@@ -163,5 +165,6 @@ type Status struct {
 	Reauthorizations int       `json:"reauthorizations"`
 	Compensated      []string  `json:"compensated,omitempty"`
 	Error            string    `json:"error,omitempty"`
+	ErrorType        string    `json:"error_type,omitempty"`
 	Events           []Event   `json:"events"`
 }

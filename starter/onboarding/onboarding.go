@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/workflows"
 )
 
@@ -137,7 +138,7 @@ func resultError(res StartResult) error {
 	if res.Stage != workflows.StageFailed {
 		return nil
 	}
-	if strings.Contains(res.Error, "partner integration") {
+	if res.ErrorType == activities.ErrIntegrationInactive {
 		return fmt.Errorf("%w: %s", ErrIntegrationInactive, res.Error)
 	}
 	return fmt.Errorf("onboarding failed: %s", res.Error)
