@@ -32,6 +32,9 @@ const (
 	// changeDeactivationDuringStep: a step that fails after the add-on exists checks whether
 	// the integration was deactivated, and ends as deactivated if so.
 	changeDeactivationDuringStep = "deactivation-during-step"
+	// changeWatchNoMidRoundJoin: a member registering while the watcher's read is in flight
+	// is compared from the next round on (it was taken for gone and dropped).
+	changeWatchNoMidRoundJoin = "watch-no-midround-join"
 )
 
 // Error types a connection workflow fails with.

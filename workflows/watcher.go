@@ -90,7 +90,11 @@ func WatcherWorkflow(ctx workflow.Context, in WatcherInput) error {
 			return err
 		}
 		if err == nil {
-			drain() // registrations that came during the call compare against fresh states
+			if workflow.GetVersion(ctx, changeWatchNoMidRoundJoin, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+				drain() // the old behaviour: a member that joined during the read was judged by it
+			}
+			// A member that joins while the read is in flight waits for the next round: its
+			// connection may be newer than the read, and must not be taken for gone.
 			reportChanges(ctx, in.Members, states)
 		} else {
 			workflow.GetLogger(ctx).Warn("reading app connections failed; trying at the next interval", "app", in.App, "error", err)

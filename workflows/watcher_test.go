@@ -61,3 +61,45 @@ func TestWatcherSignalsOnlyChanges(t *testing.T) {
 	assert.GreaterOrEqual(t, reads, 3)
 	assert.LessOrEqual(t, reads, 6, "30s rounds while someone waits, for 2 minutes")
 }
+
+// A customer registering while the watcher's read is in flight is not judged by that read
+// (its connection can be newer than it): it is neither reported gone nor dropped.
+func TestWatcherMemberJoiningMidReadIsKept(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	workflows.Register(env)
+	activities.RegisterHeroku(env, &activities.Activities{})
+	authAt := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	reads := 0
+	env.OnActivity("ListAppConnectionsNotWaiting", mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.AppConnectionsInput) (map[string]activities.ConnectionSnapshot, error) {
+			reads++
+			if reads == 1 {
+				// The newcomer registers now; this read predates its connection.
+				env.SignalWorkflow(workflows.SignalWatchRegister, workflows.WatchMember{WorkflowID: "wf-new", ConnectionID: "conn-new", Waiting: true, KnownState: heroku.StateNeedAuthentication})
+				return map[string]activities.ConnectionSnapshot{"conn-old": {State: heroku.StateIdle, AuthUpdated: authAt}}, nil
+			}
+			out := map[string]activities.ConnectionSnapshot{"conn-old": {State: heroku.StateIdle, AuthUpdated: authAt}}
+			if reads >= 3 {
+				out["conn-new"] = activities.ConnectionSnapshot{State: heroku.StateIdle, AuthUpdated: authAt.Add(time.Hour)}
+			}
+			return out, nil
+		})
+	var signalled []string
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, workflows.SignalConnectionState, mock.Anything).Return(
+		func(_, id, _, _ string, arg any) error {
+			signalled = append(signalled, id+"="+arg.(workflows.ConnectionStateReport).State)
+			return nil
+		})
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(workflows.SignalWatchRegister, workflows.WatchMember{WorkflowID: "wf-old", ConnectionID: "conn-old", KnownState: heroku.StateIdle, KnownAuth: authAt})
+	}, 0)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(workflows.SignalWatchUnregister, "wf-old")
+		env.SignalWorkflow(workflows.SignalWatchUnregister, "wf-new")
+	}, 3*time.Minute)
+	env.ExecuteWorkflow(workflows.WatcherWorkflow, workflows.WatcherInput{App: "acme-app", RegionURL: "http://x", HerokuTaskQueue: "heroku",
+		WaitingInterval: 30 * time.Second, ActiveInterval: time.Minute, IdleTimeout: 10 * time.Minute})
+	require.NoError(t, env.GetWorkflowError())
+	assert.Equal(t, []string{"wf-new=IDLE"}, signalled, "never reported GONE; its authorization is reported")
+}
