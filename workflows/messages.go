@@ -64,6 +64,13 @@ var (
 // namespace (make run, the tests' dev server, a cluster's operator).
 var SearchAttributes = []string{"IsvSlug", "CustomerId", "OnboardingStage", "HerokuAddonId"}
 
+// SearchAttributeTypes is the same set as typed keys, the form testsuite.StartDevServer
+// registers.
+func SearchAttributeTypes() temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(SAIsvSlug.ValueSet(""), SACustomerID.ValueSet(""),
+		SAOnboardingStage.ValueSet(""), SAHerokuAddonID.ValueSet(""))
+}
+
 // Stage is where a customer connection is in its life.
 type Stage string
 

@@ -103,3 +103,13 @@ func TestWatcherMemberJoiningMidReadIsKept(t *testing.T) {
 	require.NoError(t, env.GetWorkflowError())
 	assert.Equal(t, []string{"wf-new=IDLE"}, signalled, "never reported GONE; its authorization is reported")
 }
+
+// The named list (make run, compose) and the typed keys (tests) are the same set.
+func TestSearchAttributeListsAgree(t *testing.T) {
+	typed := workflows.SearchAttributeTypes()
+	var names []string
+	for k := range typed.GetUntypedValues() {
+		names = append(names, k.GetName())
+	}
+	assert.ElementsMatch(t, workflows.SearchAttributes, names)
+}

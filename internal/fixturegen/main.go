@@ -25,7 +25,6 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
@@ -78,8 +77,7 @@ func run() error {
 	}
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath: filepath.Join(root, "bin", "temporal"), LogLevel: "error", Stdout: io.Discard, Stderr: io.Discard,
-		SearchAttributes: temporal.NewSearchAttributes(workflows.SAIsvSlug.ValueSet(""), workflows.SACustomerID.ValueSet(""),
-			workflows.SAOnboardingStage.ValueSet(""), workflows.SAHerokuAddonID.ValueSet("")),
+		SearchAttributes: workflows.SearchAttributeTypes(),
 	})
 	if err != nil {
 		return fmt.Errorf("start dev server (run make tools first): %w", err)

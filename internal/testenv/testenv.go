@@ -22,7 +22,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
@@ -65,13 +64,11 @@ func StartDevServer(t testing.TB) *DevServer {
 	defer cancel()
 	port := FreePort(t)
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  TemporalCLI(t),
-		ClientOptions: &client.Options{HostPort: "127.0.0.1:" + strconv.Itoa(port), Logger: quiet{}},
-		LogLevel:      "error",
-		SearchAttributes: temporal.NewSearchAttributes(
-			workflows.SAIsvSlug.ValueSet(""), workflows.SACustomerID.ValueSet(""),
-			workflows.SAOnboardingStage.ValueSet(""), workflows.SAHerokuAddonID.ValueSet("")),
-		Stdout: io.Discard, Stderr: io.Discard,
+		ExistingPath:     TemporalCLI(t),
+		ClientOptions:    &client.Options{HostPort: "127.0.0.1:" + strconv.Itoa(port), Logger: quiet{}},
+		LogLevel:         "error",
+		SearchAttributes: workflows.SearchAttributeTypes(),
+		Stdout:           io.Discard, Stderr: io.Discard,
 	})
 	require.NoError(t, err, "start the Temporal dev server from bin/temporal")
 	t.Cleanup(func() { _ = srv.Stop() })
