@@ -35,6 +35,10 @@ const (
 	// changeWatchNoMidRoundJoin: a member registering while the watcher's read is in flight
 	// is compared from the next round on (it was taken for gone and dropped).
 	changeWatchNoMidRoundJoin = "watch-no-midround-join"
+	// changeWatchShards: customers of an app are spread over WatchShards watchers, so no
+	// watcher's carried member list nears Temporal's 2 MB payload limit (it did at ~10,000
+	// members, and the watcher stalled).
+	changeWatchShards = "watch-shards"
 )
 
 // Error types a connection workflow fails with.
@@ -528,8 +532,14 @@ func (w *connection) watch(ctx workflow.Context, waiting bool) error {
 	if known == "" {
 		known = heroku.StateNeedAuthentication
 	}
+	if w.st.WatcherID == "" {
+		w.st.WatcherID = WatcherWorkflowID(w.st.Addon.App)
+		if workflow.GetVersion(ctx, changeWatchShards, workflow.DefaultVersion, 1) >= 1 {
+			w.st.WatcherID = WatcherShardID(w.st.Addon.App, w.st.WorkflowID, o.WatchShards)
+		}
+	}
 	in := activities.RegisterWatchInput{
-		WatcherID: WatcherWorkflowID(w.st.Addon.App), WatcherWorkflow: WatcherWorkflowName, TaskQueue: workflow.GetInfo(ctx).TaskQueueName,
+		WatcherID: w.st.WatcherID, WatcherWorkflow: WatcherWorkflowName, TaskQueue: workflow.GetInfo(ctx).TaskQueueName,
 		Signal: SignalWatchRegister,
 		Member: activities.WatchMember{WorkflowID: w.st.WorkflowID, ConnectionID: w.st.Connection.ID, Waiting: waiting, KnownState: known,
 			KnownAuth: w.st.AuthorizedAt},
@@ -561,7 +571,11 @@ func (w *connection) finish(ctx workflow.Context, why end) (Status, error) {
 	defer cancel()
 	if w.watchRegistered {
 		// Best effort: a watcher that is gone needs no goodbye.
-		_ = workflow.SignalExternalWorkflow(dctx, WatcherWorkflowID(w.st.Addon.App), "", SignalWatchUnregister, w.st.WorkflowID).Get(dctx, nil)
+		watcher := w.st.WatcherID
+		if watcher == "" { // registered by a run that did not record it
+			watcher = WatcherWorkflowID(w.st.Addon.App)
+		}
+		_ = workflow.SignalExternalWorkflow(dctx, watcher, "", SignalWatchUnregister, w.st.WorkflowID).Get(dctx, nil)
 		w.watchRegistered = false
 	}
 	final := map[end]Stage{endOffboard: StageOffboarded, endDeactivated: StageDeactivated, endFailed: StageFailed, endCancelled: StageCancelled}[why]

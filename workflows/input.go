@@ -44,6 +44,9 @@ type ConnectionOptions struct {
 	// WatchWaitingInterval and WatchActiveInterval pace the app watcher (30s and 5m).
 	WatchWaitingInterval time.Duration `json:"watch_waiting_interval,omitempty"`
 	WatchActiveInterval  time.Duration `json:"watch_active_interval,omitempty"`
+	// WatchShards spreads an app's customers over this many watchers (default 4): each
+	// reads the app once per interval, and each carries only its share of the customers.
+	WatchShards int `json:"watch_shards,omitempty"`
 	// ContinueAsNewAfter continues the workflow as new once its history has this many
 	// events (default: when Temporal suggests it).
 	ContinueAsNewAfter int `json:"continue_as_new_after,omitempty"`
@@ -152,6 +155,9 @@ func (in ConnectionInput) WithDefaults() ConnectionInput {
 	}
 	if o.WatchActiveInterval == 0 {
 		o.WatchActiveInterval = 5 * time.Minute
+	}
+	if o.WatchShards == 0 {
+		o.WatchShards = 4
 	}
 	return in
 }
@@ -268,6 +274,9 @@ func (in ConnectionInput) Validate() error {
 	}
 	if o.URLRefreshMargin < 0 || o.PollInterval < 0 || o.WatchWaitingInterval < 0 || o.WatchActiveInterval < 0 {
 		v.add("options", "durations must not be negative")
+	}
+	if o.WatchShards < 1 || o.WatchShards > 64 {
+		v.add("options.watch_shards", "must be between 1 and 64")
 	}
 	if o.ContinueAsNewAfter != 0 && o.ContinueAsNewAfter < 50 {
 		v.add("options.continue_as_new_after", "must be 0 (Temporal's suggestion) or at least 50 events")

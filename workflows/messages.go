@@ -5,6 +5,8 @@
 package workflows
 
 import (
+	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/connect-onboarding/worker/activities"
@@ -105,8 +107,20 @@ func ConnectionWorkflowID(isvSlug, customerID string) string {
 	return "connection/" + isvSlug + "/" + customerID
 }
 
-// WatcherWorkflowID is the business key of the watcher of one ISV app.
+// WatcherWorkflowID is the business key of the (single, unsharded) watcher of one ISV app:
+// the ID of watchers started before watch-shards.
 func WatcherWorkflowID(app string) string { return "watch/" + app }
+
+// WatcherShardID is the watcher of one shard of an app's customers: watch/<app>/<n>, where
+// n is a stable hash of the customer's workflow ID.
+func WatcherShardID(app, workflowID string, shards int) string {
+	if shards < 1 {
+		shards = 1
+	}
+	h := fnv.New32a()
+	h.Write([]byte(workflowID))
+	return fmt.Sprintf("watch/%s/%d", app, h.Sum32()%uint32(shards))
+}
 
 // StartResult answers UpdateStart, UpdateReissueURL and UpdateReauthorize.
 type StartResult struct {
@@ -163,6 +177,8 @@ type Status struct {
 	URLExpiresAt     time.Time      `json:"url_expires_at,omitzero"`
 	URLRefreshAt     time.Time      `json:"url_refresh_at,omitzero"`
 	LastState        string         `json:"last_state,omitempty"`
+	// WatcherID is the watcher this connection registered with.
+	WatcherID string `json:"watcher_id,omitempty"`
 	// AuthorizedAt is Heroku's auth_updated of the authorization the connection is active on.
 	AuthorizedAt     time.Time `json:"authorized_at,omitzero"`
 	URLsIssued       int       `json:"urls_issued"`

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -112,4 +113,20 @@ func TestSearchAttributeListsAgree(t *testing.T) {
 		names = append(names, k.GetName())
 	}
 	assert.ElementsMatch(t, workflows.SearchAttributes, names)
+}
+
+// Customers spread evenly and stably over the shards.
+func TestWatcherShardsSpreadCustomers(t *testing.T) {
+	counts := map[string]int{}
+	for i := 0; i < 4000; i++ {
+		id := workflows.ConnectionWorkflowID("acme", fmt.Sprintf("customer-%d", i))
+		shard := workflows.WatcherShardID("acme-app", id, 4)
+		assert.Equal(t, shard, workflows.WatcherShardID("acme-app", id, 4), "stable")
+		counts[shard]++
+	}
+	require.Len(t, counts, 4)
+	for shard, n := range counts {
+		assert.InDelta(t, 1000, n, 150, shard)
+	}
+	assert.Equal(t, "watch/acme-app/0", workflows.WatcherShardID("acme-app", "x", 1))
 }

@@ -328,11 +328,33 @@ var scenarios = []scenario{
 		return g.recordID(name, workflows.PartnerWorkflowName, workflows.PartnerWorkflowID("delta"))
 	}},
 	{"watcher_app", func(g *gen, name string) error {
-		id := workflows.WatcherWorkflowID("acme-app")
+		// The busiest of the app's watcher shards.
+		id, err := g.busiestWatcher()
+		if err != nil {
+			return err
+		}
 		// Every customer above has left; the watcher ends after its idle timeout (1h), so
 		// record what it did until now.
 		return g.recordID(name, workflows.WatcherWorkflowName, id)
 	}},
+}
+
+func (g *gen) busiestWatcher() (string, error) {
+	best, most := "", -1
+	for shard := 0; shard < 64; shard++ {
+		id := fmt.Sprintf("watch/acme-app/%d", shard)
+		desc, err := g.c.DescribeWorkflowExecution(g.ctx, id, "")
+		if err != nil {
+			continue
+		}
+		if n := int(desc.WorkflowExecutionInfo.HistoryLength); n > most {
+			best, most = id, n
+		}
+	}
+	if best == "" {
+		return "", errors.New("no watcher shard of acme-app found")
+	}
+	return best, nil
 }
 
 func (g *gen) post(path string, body any) {
