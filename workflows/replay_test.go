@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/connect-onboarding/worker/internal/replay"
 	"github.com/connect-onboarding/worker/workflows"
@@ -39,7 +40,11 @@ func TestReplayRecordedHistories(t *testing.T) {
 				require.NotEmpty(t, hist.Events)
 				r := worker.NewWorkflowReplayer()
 				workflows.Register(r)
-				require.NoError(t, r.ReplayWorkflowHistory(nil, hist), "replaying %s", f.File)
+				opts := worker.ReplayWorkflowHistoryOptions{}
+				if f.WorkflowID != "" {
+					opts.OriginalExecution = workflow.Execution{ID: f.WorkflowID}
+				}
+				require.NoError(t, r.ReplayWorkflowHistoryWithOptions(nil, hist, opts), "replaying %s", f.File)
 			})
 		}
 	}

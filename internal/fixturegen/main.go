@@ -430,6 +430,6 @@ func (g *gen) recordRun(name, wf, id, runID string) error {
 	if err := os.WriteFile(filepath.Join(g.dir, file), buf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	g.m.Fixtures = append(g.m.Fixtures, replay.Fixture{File: file, Workflow: wf, Scenario: name})
+	g.m.Fixtures = append(g.m.Fixtures, replay.Fixture{File: file, Workflow: wf, Scenario: name, WorkflowID: id})
 	return nil
 }

@@ -31,6 +31,9 @@ type Fixture struct {
 	File     string `json:"file"`
 	Workflow string `json:"workflow"`
 	Scenario string `json:"scenario"`
+	// WorkflowID is the recorded run's ID: workflow code may depend on it (the watcher
+	// shard is a hash of it), so a replay must use it.
+	WorkflowID string `json:"workflow_id,omitempty"`
 }
 
 // Recording is a manifest and the folder it lives in.
