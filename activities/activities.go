@@ -41,6 +41,8 @@ type Activities struct {
 	Temporal client.Client
 	// StateKey signs the customer return state (RETURN_STATE_KEY); none when empty.
 	StateKey []byte
+	// Settings are the worker's operational settings, handed to workflows by WorkerSettings.
+	Settings Settings
 }
 
 // Error types the workflows' retry policies name.
@@ -53,8 +55,21 @@ const (
 	ErrProvisioningFailed = "ProvisioningFailed"
 	// ErrIntegrationInactive means the partner integration cannot take new customers.
 	ErrIntegrationInactive = "IntegrationInactive"
-	// ErrAddonConflict means an add-on with our name exists but is not ours to adopt.
+	// ErrAddonConflict means an add-on with our name exists but is not ours to adopt, or an
+	// add-on to enroll belongs to another ISV or another live customer.
 	ErrAddonConflict = "AddonConflict"
+	// ErrAddonNameTaken means the create found the name taken: the workflow then looks for
+	// the add-on an earlier attempt made (a lost response, a crash after the call).
+	ErrAddonNameTaken = "AddonNameTaken"
+	// ErrConnectionNotNew means the connection's database and schema can no longer be set:
+	// the workflow reads it to learn whether an earlier attempt set them.
+	ErrConnectionNotNew = "ConnectionNotNew"
+	// ErrSchemaTaken means another live customer already syncs into that schema.
+	ErrSchemaTaken = "SchemaTaken"
+	// ErrHerokuTransient and ErrHerokuRateLimited are retried; the second after the delay
+	// Heroku asks.
+	ErrHerokuTransient   = "HerokuTransient"
+	ErrHerokuRateLimited = "HerokuRateLimited"
 )
 
 // fromHeroku turns a client error into a Temporal error: 4xx final (with Heroku's kind as
@@ -68,17 +83,31 @@ func fromHeroku(err error) error {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
-		return temporal.NewApplicationErrorWithCause(err.Error(), "HerokuTransient", err)
+		return temporal.NewApplicationErrorWithCause(err.Error(), ErrHerokuTransient, err)
 	}
 	msg := he.Error()
 	switch he.Kind {
 	case heroku.KindRateLimited:
-		return temporal.NewApplicationErrorWithOptions(msg, "HerokuRateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: he.RetryAfter})
+		return temporal.NewApplicationErrorWithOptions(msg, ErrHerokuRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: he.RetryAfter})
 	case heroku.KindTransient, heroku.KindOther:
-		return temporal.NewApplicationError(msg, "HerokuTransient")
+		return temporal.NewApplicationError(msg, ErrHerokuTransient)
 	default:
 		return temporal.NewNonRetryableApplicationError(msg, ErrHerokuFinal, nil, he.Kind.String(), he.Fields)
 	}
+}
+
+// retryableFromHeroku is fromHeroku for cleanup: nothing is final, the caller's retry policy
+// and schedule-to-close budget decide. A 401 or 403 during a cleanup is most often a rotated
+// token, which an operator fixes within the cleanup's 24 hours.
+func retryableFromHeroku(err error) error {
+	if err == nil {
+		return nil
+	}
+	he, ok := heroku.AsError(err)
+	if !ok || he.Kind == heroku.KindRateLimited || he.Kind == heroku.KindTransient || he.Kind == heroku.KindOther {
+		return fromHeroku(err)
+	}
+	return temporal.NewApplicationError(he.Error(), ErrHerokuFinal, he.Kind.String())
 }
 
 func notYet(format string, args ...any) error {

@@ -20,6 +20,15 @@ type AddonRef struct {
 	Created bool   `json:"created"`
 }
 
+// Key is how Heroku finds the add-on: its ID, or its name before the ID is known (a
+// compensation recorded before the create).
+func (r AddonRef) Key() string {
+	if r.ID != "" {
+		return r.ID
+	}
+	return r.Name
+}
+
 // ConnectionRef identifies a Connect connection and where it lives.
 type ConnectionRef struct {
 	ID        string `json:"id"`
@@ -238,6 +247,9 @@ type ConnectionState struct {
 	Username string `json:"username,omitempty"`
 	// AuthUpdated is when Salesforce last authorized the connection.
 	AuthUpdated time.Time `json:"auth_updated,omitzero"`
+	// DBKey and Schema are where the connection writes.
+	DBKey  string `json:"db_key,omitempty"`
+	Schema string `json:"schema,omitempty"`
 }
 
 // ReadConnection reads one connection's state and authorized identity.
@@ -250,7 +262,7 @@ func (a *Activities) ReadConnection(ctx context.Context, ref ConnectionRef) (Con
 }
 
 func stateOf(c *heroku.Connection) ConnectionState {
-	out := ConnectionState{State: c.State}
+	out := ConnectionState{State: c.State, DBKey: c.DBKey, Schema: c.SchemaName}
 	if c.AuthUpdated != nil {
 		out.AuthUpdated = *c.AuthUpdated
 	}

@@ -15,6 +15,10 @@ func RegisterHeroku(r worker.ActivityRegistry, a *Activities) {
 		"ListAppConnections": a.ListAppConnections, "ListAppConnectionStates": a.ListAppConnectionStates,
 		"ListAppConnectionsNotWaiting": a.ListAppConnectionsNotWaiting, "CreateIntegration": a.CreateIntegration, "UpdateIntegration": a.UpdateIntegration,
 		"IntegrationInfo": a.IntegrationInfo, "DeactivateIntegration": a.DeactivateIntegration,
+		"CreateAddon": a.CreateAddon, "FindOwnAddon": a.FindOwnAddon, "LookupAddon": a.LookupAddon,
+		"EnrollInIntegration": a.EnrollInIntegration, "JoinConnectAccess": a.JoinConnectAccess,
+		"DiscoverConnection": a.DiscoverConnection, "SetConnectionSchema": a.SetConnectionSchema,
+		"DestroyAddonByKey": a.DestroyAddonByKey, "WaitAddonGoneByKey": a.WaitAddonGoneByKey,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -25,4 +29,6 @@ func RegisterOnboarding(r worker.ActivityRegistry, a *Activities) {
 	r.RegisterActivityWithOptions(a.RegisterWithWatcher, activity.RegisterOptions{Name: "RegisterWithWatcher"})
 	r.RegisterActivityWithOptions(a.FindRunningCustomers, activity.RegisterOptions{Name: "FindRunningCustomers"})
 	r.RegisterActivityWithOptions(a.AwaitCustomersClosed, activity.RegisterOptions{Name: "AwaitCustomersClosed"})
+	r.RegisterActivityWithOptions(a.WorkerSettings, activity.RegisterOptions{Name: "WorkerSettings"})
+	r.RegisterActivityWithOptions(a.CheckClaims, activity.RegisterOptions{Name: "CheckClaims"})
 }

@@ -48,6 +48,10 @@ type RegisterWatchInput struct {
 // RegisterWithWatcher signals the app's watcher, starting it when it is not running. This
 // is an activity because only a client can signal-with-start.
 func (a *Activities) RegisterWithWatcher(ctx context.Context, in RegisterWatchInput) error {
+	if s := a.Settings; s.HerokuTaskQueue != "" {
+		// The worker's settings, not the first customer's, pace a watcher it starts.
+		in.Start.HerokuTaskQueue, in.Start.WaitingInterval, in.Start.ActiveInterval = s.HerokuTaskQueue, s.WatchWaitingInterval, s.WatchActiveInterval
+	}
 	_, err := a.Temporal.SignalWithStartWorkflow(ctx, in.WatcherID, in.Signal, in.Member, client.StartWorkflowOptions{
 		ID:            in.WatcherID,
 		TaskQueue:     in.TaskQueue,

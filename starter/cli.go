@@ -42,7 +42,7 @@ func (a *cli) dispatch(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "partner":
 		if len(args) < 2 {
-			return usagef("partner needs a subcommand: create, update, info or deactivate")
+			return usagef("partner needs a subcommand: create, adopt, update, info or deactivate")
 		}
 		switch args[1] {
 		case "create":
@@ -51,6 +51,8 @@ func (a *cli) dispatch(ctx context.Context, args []string) error {
 			return a.partnerUpdate(ctx, args[2:])
 		case "info":
 			return a.partnerInfo(ctx, args[2:])
+		case "adopt":
+			return a.partnerAdopt(ctx, args[2:])
 		case "deactivate":
 			return a.partnerDeactivate(ctx, args[2:])
 		}
@@ -193,6 +195,25 @@ func (a *cli) partnerInfo(ctx context.Context, args []string) error {
 		return err
 	}
 	return a.printPartner("", info)
+}
+
+// partnerAdopt registers an integration that already exists on Heroku (made with the
+// Heroku CLI or before this tool) so customers can be onboarded into it.
+func (a *cli) partnerAdopt(ctx context.Context, args []string) error {
+	fs := a.flags("partner adopt")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	slug, err := oneSlug(pos, "partner adopt")
+	if err != nil {
+		return err
+	}
+	info, err := a.c.AdoptPartner(ctx, slug)
+	if err != nil {
+		return err
+	}
+	return a.printPartner("adopted", info)
 }
 
 func (a *cli) partnerDeactivate(ctx context.Context, args []string) error {

@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
 	"github.com/connect-onboarding/worker/internal/returnstate"
@@ -134,6 +135,8 @@ func signIn(t *testing.T, authURL string) *http.Response {
 func TestHTTPAPI(t *testing.T) {
 	e := setup(t)
 	e.sim.CreateIntegration(t, testenv.ISV)
+	_, err := e.c.AdoptPartner(t.Context(), testenv.ISV)
+	require.NoError(t, err)
 	a := newAPI(e.c, [][]byte{[]byte(apiToken)}, []byte(stateKey), "", zerolog.Nop())
 	srv := httptest.NewServer(a)
 	defer srv.Close()
@@ -148,6 +151,9 @@ func TestHTTPAPI(t *testing.T) {
 		req, _ := http.NewRequest(method, srv.URL+path, rd)
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
 		}
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
@@ -179,6 +185,54 @@ func TestHTTPAPI(t *testing.T) {
 	assert.Equal(t, 400, code, "unknown fields are refused")
 	assert.Zero(t, e.sim.Snapshot().Calls["addons.create"])
 
+	// Hostile bodies (issue 10 item 11): each refused with a clear error, nothing started.
+	raw := func(contentType, body string) (int, apiError) {
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/onboardings", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+apiToken)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out apiError
+		b, _ := io.ReadAll(resp.Body)
+		_ = json.Unmarshal(b, &out)
+		return resp.StatusCode, out
+	}
+	before := e.sim.Snapshot()
+	good := `"isv_slug":"acme","mode":"provision","app":"` + testenv.ISVApp + `","salesforce":{"sf_org_id":"` + org + `","sf_username":"` + user + `"}`
+	hostile := []struct {
+		name, contentType, body string
+		status                  int
+		field                   string
+	}{
+		{"text/plain", "text/plain", `{"customer_id":"h1",` + good + `}`, 415, ""},
+		{"no content type", "", `{"customer_id":"h1",` + good + `}`, 415, ""},
+		{"duplicate key", "application/json", `{"customer_id":"x/y","customer_id":"h1",` + good + `}`, 400, "customer_id"},
+		{"upper-case key", "application/json", `{"customer_id":"h1","ISV_SLUG":"acme",` + good[len(`"isv_slug":"acme",`):] + `}`, 400, "ISV_SLUG"},
+		{"trailing garbage", "application/json", `{"customer_id":"h1",` + good + `}{"x":1}`, 400, ""},
+		{"huge number", "application/json", `{"customer_id":"h1",` + good + `,"options":{"max_mismatches":1e400}}`, 400, "options.max_mismatches"},
+		{"invalid utf-8", "application/json", "{\"customer_id\":\"h\xff1\"," + good + "}", 400, ""},
+		{"5 MB", "application/json", `{"customer_id":"` + strings.Repeat("a", 5<<20) + `"}`, 413, ""},
+		{"worker setting", "application/json", `{"customer_id":"h1",` + good + `,"options":{"heroku_task_queue":"nobody-polls-this"}}`, 400, "options.heroku_task_queue"},
+		{"no integration", "application/json", `{"customer_id":"h1","isv_slug":"nobody",` + good[len(`"isv_slug":"acme",`):] + `}`, 409, ""},
+	}
+	for _, h := range hostile {
+		code, out := raw(h.contentType, h.body)
+		assert.Equal(t, h.status, code, "%s: %+v", h.name, out)
+		assert.NotContains(t, out.Message, "Go struct", h.name)
+		if h.field != "" && assert.NotEmpty(t, out.Fields, h.name) {
+			assert.Equal(t, h.field, out.Fields[0].Field, h.name)
+		}
+	}
+	list, err := e.dev.Client.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: "WorkflowType = 'ConnectionWorkflow'"})
+	require.NoError(t, err)
+	assert.Empty(t, list.Executions, "no hostile request started a workflow")
+	snap := e.sim.Snapshot()
+	assert.Equal(t, before.Calls["addons.create"]+before.Calls["partner.info"], snap.Calls["addons.create"]+snap.Calls["partner.info"],
+		"no hostile request reached Heroku")
+
 	// Start twice: one workflow, one add-on.
 	code, body = call("POST", "/v1/onboardings", apiToken, input)
 	require.Equal(t, 200, code, string(body))
@@ -190,6 +244,31 @@ func TestHTTPAPI(t *testing.T) {
 	require.NoError(t, json.Unmarshal(body, &again))
 	assert.Equal(t, res.AuthorizationURL, again.AuthorizationURL)
 	assert.Equal(t, 1, e.sim.Snapshot().AddonsCreated)
+	// The same customer with another org or user: a conflict naming the fields.
+	other := map[string]any{"isv_slug": "acme", "customer_id": "c9", "mode": "provision", "app": testenv.ISVApp,
+		"salesforce": map[string]string{"sf_org_id": "00D000000000063", "sf_username": "other@cust.example"}}
+	code, body = call("POST", "/v1/onboardings", apiToken, other)
+	assert.Equal(t, 409, code, string(body))
+	assert.Contains(t, string(body), "salesforce.sf_org_id")
+	assert.Contains(t, string(body), "salesforce.sf_username")
+	assert.Equal(t, 1, e.sim.Snapshot().AddonsCreated)
+
+	// A return before the customer signed in is not "all set".
+	early := returnstate.Sign([]byte(stateKey), returnstate.State{WorkflowID: res.WorkflowID, Attempt: res.Attempt, Expires: time.Now().Add(time.Hour).Unix()})
+	earlyPage, err := http.Get(srv.URL + "/return?state=" + url.QueryEscape(early))
+	require.NoError(t, err)
+	earlyHTML, _ := io.ReadAll(earlyPage.Body)
+	earlyPage.Body.Close()
+	assert.NotContains(t, string(earlyHTML), "all set")
+	assert.Contains(t, string(earlyHTML), "Not connected yet")
+	// That state is spent: used again, or spelled another way, it is refused.
+	again2, err := http.Get(srv.URL + "/return?state=" + url.QueryEscape(early))
+	require.NoError(t, err)
+	again2.Body.Close()
+	assert.Equal(t, 409, again2.StatusCode)
+	code, body = call("POST", "/v1/onboardings/acme/c9/reissue", apiToken, nil)
+	require.Equal(t, 200, code, string(body))
+	require.NoError(t, json.Unmarshal(body, &res))
 
 	// Forged and expired return states are refused and signal nothing.
 	forged := returnstate.Sign([]byte("some-other-key-that-is-32-bytes-long"), returnstate.State{WorkflowID: res.WorkflowID, Attempt: 1, Expires: time.Now().Add(time.Hour).Unix()})
@@ -240,4 +319,14 @@ func TestHTTPAPI(t *testing.T) {
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal(body, &doc))
 	assert.Contains(t, doc["paths"], "/v1/onboardings")
+}
+
+// Issue 10 item 8: a client that goes quiet holds no connection for long.
+func TestServerTimeouts(t *testing.T) {
+	srv := newServer(http.NotFoundHandler())
+	assert.Equal(t, readHeaderTimeout, srv.ReadHeaderTimeout)
+	assert.Positive(t, srv.ReadTimeout)
+	assert.Greater(t, srv.WriteTimeout, startTimeout, "a start is answered before the write deadline")
+	assert.Positive(t, srv.IdleTimeout)
+	assert.Equal(t, 16<<10, srv.MaxHeaderBytes)
 }

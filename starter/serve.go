@@ -2,22 +2,23 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/connect-onboarding/worker/internal/returnstate"
+	"github.com/connect-onboarding/worker/internal/strictjson"
 	"github.com/connect-onboarding/worker/starter/onboarding"
 )
 
@@ -41,7 +42,7 @@ func (a *cli) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("cannot listen on %s (STARTER_ADDR): %w", a.cfg.ServeAddr, err)
 	}
 	api := newAPI(a.c, tokens, []byte(a.cfg.StateKey.Reveal()), strings.TrimRight(a.cfg.PublicURL, "/")+"/return", a.log)
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(api)
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -53,6 +54,26 @@ func (a *cli) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// Limits of the HTTP server: a slow or idle client holds no connection for long, and no
+// header is larger than any real client sends.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	// writeTimeout outlasts startTimeout: a start may wait for its URL under a saturated
+	// Heroku budget, and is answered 503 (retry, it is idempotent) before the write deadline.
+	writeTimeout   = 2 * time.Minute
+	startTimeout   = 90 * time.Second
+	idleTimeout    = 60 * time.Second
+	maxHeaderBytes = 16 << 10
+	// returnTimeout bounds how long the customer's return page waits for the verification.
+	returnTimeout = 20 * time.Second
+)
+
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes}
 }
 
 func splitTokens(s string) [][]byte {
@@ -74,13 +95,10 @@ type api struct {
 	log       zerolog.Logger
 	mux       *http.ServeMux
 	now       func() time.Time
-
-	mu   sync.Mutex
-	used map[[32]byte]time.Time // return states already used, until they expire
 }
 
 func newAPI(c *onboarding.Client, tokens [][]byte, key []byte, returnURL string, log zerolog.Logger) *api {
-	s := &api{c: c, tokens: tokens, key: key, returnURL: returnURL, log: log, now: time.Now, used: map[[32]byte]time.Time{}}
+	s := &api{c: c, tokens: tokens, key: key, returnURL: returnURL, log: log, now: time.Now}
 	m := http.NewServeMux()
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	m.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
@@ -89,6 +107,7 @@ func newAPI(c *onboarding.Client, tokens [][]byte, key []byte, returnURL string,
 	})
 	m.HandleFunc("GET /return", s.customerReturn)
 	m.Handle("POST /v1/onboardings", s.auth(s.startOnboarding))
+	m.Handle("POST /v1/onboardings/", s.auth(notFoundAction))
 	m.Handle("GET /v1/onboardings", s.auth(s.listOnboardings))
 	m.Handle("GET /v1/onboardings/{isv}/{customer}", s.auth(s.onboardingStatus))
 	m.Handle("POST /v1/onboardings/{isv}/{customer}/{action}", s.auth(s.onboardingAction))
@@ -135,12 +154,29 @@ func writeError(w http.ResponseWriter, status int, id, msg string, fields []onbo
 	writeJSON(w, status, apiError{ID: id, Message: msg, Fields: fields})
 }
 
+func notFoundAction(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, "not_found", "no such endpoint", nil)
+}
+
 // writeFailure maps the package's errors to statuses.
 func writeFailure(w http.ResponseWriter, err error) {
 	var inv *onboarding.InvalidInputError
+	var conflict *onboarding.ConflictError
+	var ended *onboarding.EndedError
 	switch {
 	case errors.As(err, &inv):
 		writeError(w, http.StatusBadRequest, "invalid_input", err.Error(), inv.Fields)
+	case errors.As(err, &conflict):
+		fields := make([]onboarding.FieldError, len(conflict.Fields))
+		for i, f := range conflict.Fields {
+			fields[i] = onboarding.FieldError{Field: f, Rule: "differs from the running onboarding of this customer"}
+		}
+		writeError(w, http.StatusConflict, "conflict", err.Error(), fields)
+	case errors.As(err, &ended):
+		writeError(w, http.StatusConflict, "ended", err.Error(), nil)
+	case errors.Is(err, onboarding.ErrUnavailable):
+		w.Header().Set("Retry-After", "10")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", err.Error(), nil)
 	case errors.Is(err, onboarding.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error(), nil)
 	case errors.Is(err, onboarding.ErrIntegrationInactive):
@@ -152,12 +188,39 @@ func writeFailure(w http.ResponseWriter, err error) {
 	}
 }
 
-// decode reads a JSON body strictly: unknown fields are a client mistake worth naming.
-func decode(w http.ResponseWriter, r *http.Request, dst any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_json", "the body is not the expected JSON: "+err.Error(), nil)
+// Body limits: an onboarding request is small; a partner request carries a logo of up to
+// 5 MB in base64.
+const (
+	maxBody        = 64 << 10
+	maxPartnerBody = 8 << 20
+)
+
+// decode reads a JSON body strictly (see strictjson): application/json only, within limit
+// bytes, one object whose keys are exactly the documented ones, each once.
+func decode(w http.ResponseWriter, r *http.Request, limit int64, dst any) bool {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "the body must be application/json", nil)
+		return false
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body must be at most %d bytes", limit), nil)
+		return false
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_json", "the body could not be read", nil)
+		return false
+	}
+	if err := strictjson.Decode(data, dst); err != nil {
+		var se *strictjson.Error
+		var fields []onboarding.FieldError
+		if errors.As(err, &se) {
+			for _, f := range se.Fields {
+				fields = append(fields, onboarding.FieldError{Field: f.Field, Rule: f.Rule})
+			}
+		}
+		writeError(w, http.StatusBadRequest, "bad_json", err.Error(), fields)
 		return false
 	}
 	return true
@@ -165,7 +228,7 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) bool {
 
 func (s *api) startOnboarding(w http.ResponseWriter, r *http.Request) {
 	var in onboarding.Input
-	if !decode(w, r, &in) {
+	if !decode(w, r, maxBody, &in) {
 		return
 	}
 	if in.Carry != nil {
@@ -175,7 +238,9 @@ func (s *api) startOnboarding(w http.ResponseWriter, r *http.Request) {
 	if in.ReturnURL == "" {
 		in.ReturnURL = s.returnURL // the customer comes back here, with a signed state
 	}
-	res, err := s.c.Start(r.Context(), in)
+	ctx, cancel := context.WithTimeout(r.Context(), startTimeout)
+	defer cancel()
+	res, err := s.c.Start(ctx, in)
 	if err != nil {
 		writeFailure(w, err)
 		return
@@ -236,7 +301,7 @@ func (s *api) onboardingAction(w http.ResponseWriter, r *http.Request) {
 
 func (s *api) createPartner(w http.ResponseWriter, r *http.Request) {
 	var spec onboarding.PartnerSpec
-	if !decode(w, r, &spec) {
+	if !decode(w, r, maxPartnerBody, &spec) {
 		return
 	}
 	info, err := s.c.CreatePartner(r.Context(), spec)
@@ -258,7 +323,7 @@ func (s *api) partnerInfo(w http.ResponseWriter, r *http.Request) {
 
 func (s *api) updatePartner(w http.ResponseWriter, r *http.Request) {
 	var ch onboarding.PartnerChanges
-	if !decode(w, r, &ch) {
+	if !decode(w, r, maxPartnerBody, &ch) {
 		return
 	}
 	info, err := s.c.UpdatePartner(r.Context(), r.PathValue("slug"), ch)
@@ -274,7 +339,7 @@ func (s *api) deactivatePartner(w http.ResponseWriter, r *http.Request) {
 		Confirm string `json:"confirm"`
 		Team    string `json:"team"`
 	}
-	if !decode(w, r, &body) {
+	if !decode(w, r, maxBody, &body) {
 		return
 	}
 	info, err := s.c.DeactivatePartner(r.Context(), r.PathValue("slug"), body.Team, body.Confirm)
@@ -290,26 +355,21 @@ var returnPage = template.Must(template.New("r").Parse(`<!doctype html><html lan
 <body><h1>{{.Title}}</h1><p>{{.Message}}</p></body></html>`))
 
 // customerReturn is the return address given to Heroku: it accepts only a state signed by
-// the worker, fresh and unused, signals the customer's workflow, and tells the customer
-// they can close the page.
+// the worker and unexpired, and hands its attempt to the customer's workflow, which accepts
+// each attempt once and only for the URL it issued last (single use is durable and shared
+// by every replica of this endpoint). The page then says what the verification found.
 func (s *api) customerReturn(w http.ResponseWriter, r *http.Request) {
 	page := func(status int, title, msg string) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Referrer-Policy", "no-referrer")
 		w.WriteHeader(status)
 		_ = returnPage.Execute(w, map[string]string{"Title": title, "Message": msg})
 	}
-	token := r.URL.Query().Get("state")
-	st, err := returnstate.Verify(s.key, token, s.now())
+	st, err := returnstate.Verify(s.key, r.URL.Query().Get("state"), s.now())
 	if err != nil {
 		s.log.Warn().Str("remote", r.RemoteAddr).Str("reason", err.Error()).Msg("customer return refused")
 		page(http.StatusBadRequest, "This link cannot be used", "The link you followed is not valid or has expired. Go back to the application that sent you and start again.")
-		return
-	}
-	digest := sha256.Sum256([]byte(token))
-	if !s.markUsed(digest, time.Unix(st.Expires, 0)) {
-		s.log.Warn().Str("remote", r.RemoteAddr).Str("workflow_id", st.WorkflowID).Msg("customer return refused: state replayed")
-		page(http.StatusConflict, "Already received", "This return was already received. You can close this page.")
 		return
 	}
 	isv, customer, ok := splitWorkflowID(st.WorkflowID)
@@ -317,36 +377,29 @@ func (s *api) customerReturn(w http.ResponseWriter, r *http.Request) {
 		page(http.StatusBadRequest, "This link cannot be used", "The link does not name a customer connection.")
 		return
 	}
-	if err := s.c.CustomerReturned(r.Context(), isv, customer, st.Attempt); err != nil {
-		s.log.Error().Err(err).Str("workflow_id", st.WorkflowID).Msg("signal customer return")
-		s.unmark(digest)
+	ctx, cancel := context.WithTimeout(r.Context(), returnTimeout)
+	defer cancel()
+	res, err := s.c.ConfirmReturn(ctx, isv, customer, st.Attempt)
+	switch {
+	case errors.Is(err, onboarding.ErrRejected) || errors.Is(err, onboarding.ErrNotFound):
+		s.log.Warn().Str("workflow_id", st.WorkflowID).Int("attempt", st.Attempt).Msg("customer return refused: used, outdated or not waiting")
+		page(http.StatusConflict, "This link was already used", "This return was already received, or a newer link was sent. You can close this page.")
+		return
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, onboarding.ErrUnavailable):
+		s.log.Info().Str("workflow_id", st.WorkflowID).Int("attempt", st.Attempt).Msg("customer returned; verification still running")
+		page(http.StatusAccepted, "We are checking your authorization", "Your return was received and we are confirming it with Heroku. You can close this page; the application will show the result.")
+		return
+	case err != nil:
+		s.log.Error().Err(err).Str("workflow_id", st.WorkflowID).Msg("customer return")
 		page(http.StatusBadGateway, "Please try again", "We could not record your return just now. Reload this page in a moment.")
 		return
 	}
-	s.log.Info().Str("workflow_id", st.WorkflowID).Int("attempt", st.Attempt).Msg("customer returned")
-	page(http.StatusOK, "You're all set", "Your Salesforce org is connected. You can close this page.")
-}
-
-func (s *api) markUsed(d [32]byte, until time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	for k, exp := range s.used { // forget the expired ones
-		if now.After(exp) {
-			delete(s.used, k)
-		}
+	s.log.Info().Str("workflow_id", st.WorkflowID).Int("attempt", st.Attempt).Bool("verified", res.Verified).Msg("customer returned")
+	if res.Verified {
+		page(http.StatusOK, "You're all set", "Your Salesforce org is connected. You can close this page.")
+		return
 	}
-	if _, seen := s.used[d]; seen {
-		return false
-	}
-	s.used[d] = until
-	return true
-}
-
-func (s *api) unmark(d [32]byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.used, d)
+	page(http.StatusOK, "Not connected yet", "We could not see a completed authorization of the expected Salesforce org and user. If you did not finish signing in, go back to the application that sent you for a new link.")
 }
 
 // splitWorkflowID reads connection/<isv>/<customer>.

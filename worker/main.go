@@ -12,22 +12,24 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/uber-go/tally/v4"
 	prom "github.com/uber-go/tally/v4/prometheus"
+	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	sdktally "go.temporal.io/sdk/contrib/tally"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/config"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/logging"
-	"github.com/connect-onboarding/worker/internal/temporalclient"
+	"github.com/connect-onboarding/worker/internal/runworker"
 	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/internal/temporalclient"
 )
 
 func main() {
@@ -71,18 +73,7 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	acts := &activities.Activities{Heroku: hc, Temporal: tc, StateKey: []byte(cfg.StateKey.Reveal())}
-
-	onboarding := worker.New(tc, cfg.OnboardingQueue, worker.Options{WorkerStopTimeout: cfg.StopTimeout})
-	workflows.Register(onboarding)
-	activities.RegisterOnboarding(onboarding, acts)
-	herokuWorker := worker.New(tc, cfg.HerokuQueue, worker.Options{
-		WorkerStopTimeout: cfg.StopTimeout,
-		// The server enforces this across every worker on the queue: the account's budget
-		// holds however many worker processes run.
-		TaskQueueActivitiesPerSecond: float64(cfg.CallsPerHour) / 3600,
-	})
-	activities.RegisterHeroku(herokuWorker, acts)
+	acts := &activities.Activities{Heroku: hc, Temporal: tc, StateKey: []byte(cfg.StateKey.Reveal()), Settings: cfg.Pace.Settings(cfg.HerokuQueue)}
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -92,20 +83,43 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 
-	if err := onboarding.Start(); err != nil {
-		return fmt.Errorf("start onboarding worker: %w", err)
+	if err := checkSearchAttributes(ctx, tc, cfg.Namespace, log); err != nil {
+		return err
 	}
-	if err := herokuWorker.Start(); err != nil {
-		onboarding.Stop()
-		return fmt.Errorf("start heroku worker: %w", err)
+	workers, err := runworker.Start(tc, acts, runworker.Options{OnboardingQueue: cfg.OnboardingQueue, CallsPerHour: cfg.CallsPerHour, StopTimeout: cfg.StopTimeout})
+	if err != nil {
+		return err
 	}
 	log.Info().Str("temporal", cfg.Address).Str("namespace", cfg.Namespace).Str("onboarding_queue", cfg.OnboardingQueue).
 		Str("heroku_queue", cfg.HerokuQueue).Str("heroku", cfg.PlatformURL).Str("http", ln.Addr().String()).Msg("worker started")
 	<-ctx.Done()
 	log.Info().Dur("stop_timeout", cfg.StopTimeout).Msg("stopping: draining in-flight tasks")
-	herokuWorker.Stop()
-	onboarding.Stop()
+	workers.Stop()
 	log.Info().Msg("worker stopped")
+	return nil
+}
+
+// checkSearchAttributes stops the worker when the namespace lacks one of the search
+// attributes the workflows set: upserting an unknown one fails every workflow task of the
+// run, forever. A namespace the worker may not inspect is only warned about.
+func checkSearchAttributes(ctx context.Context, tc client.Client, namespace string, log zerolog.Logger) error {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	resp, err := tc.OperatorService().ListSearchAttributes(cctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		log.Warn().Err(err).Msg("could not list the namespace's search attributes; make sure they are registered (README, Production)")
+		return nil
+	}
+	var missing []string
+	for _, name := range workflows.SearchAttributes {
+		if _, ok := resp.GetCustomAttributes()[name]; !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("namespace %s lacks the search attributes %s: register each with `temporal operator search-attribute create --namespace %s --name NAME --type Keyword`",
+			namespace, strings.Join(missing, ", "), namespace)
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -39,6 +40,13 @@ const (
 	// watcher's carried member list nears Temporal's 2 MB payload limit (it did at ~10,000
 	// members, and the watcher stalled).
 	changeWatchShards = "watch-shards"
+	// changeTrust: the guarantees of issue 10, together. Operational settings come from the
+	// worker (WorkerSettings), not the start input; every Heroku activity makes one request;
+	// the add-on's compensation is recorded before its create; cleanup retries every error
+	// within its 24 hours; the authorization deadline is carried; enroll and schema claims
+	// are checked; a return honours its attempt once; a reissue settles when the customer
+	// authorizes first.
+	changeTrust = "trust-guarantees"
 )
 
 // Error types a connection workflow fails with.
@@ -47,6 +55,7 @@ const (
 	ErrAuthorizationTimeout  = "AuthorizationTimeout"
 	ErrIdentityMismatch      = "IdentityMismatch"
 	ErrCompensationFailed    = "CompensationFailed"
+	ErrIdentityConflict      = "IdentityConflict"
 	maxEvents                = 100 // events kept in the status; older ones are dropped
 	compensationScheduleTime = 24 * time.Hour
 )
@@ -66,6 +75,7 @@ const (
 // connection is one run of the customer connection workflow.
 type connection struct {
 	in    ConnectionInput
+	raw   ConnectionInput // as started, before defaults: what validation judges
 	st    Status
 	comps []Compensation
 	err   error // the failure that ended the run, for endFailed
@@ -80,18 +90,27 @@ type connection struct {
 	deactivated     bool
 	watchRegistered bool
 
+	// trusted is true for runs on the trust-guarantees version (see changeTrust).
+	trusted  bool
+	settings activities.Settings
+
 	returnedCh, stateCh, deactivatedCh workflow.ReceiveChannel
 }
 
 // ConnectionWorkflow onboards one customer and keeps the connection authorized for its
 // whole life; see docs/architecture.md.
 func ConnectionWorkflow(ctx workflow.Context, in ConnectionInput) (Status, error) {
-	w := &connection{in: in.WithDefaults(), root: ctx}
+	w := &connection{in: in.WithDefaults(), raw: in, root: ctx}
 	info := workflow.GetInfo(ctx)
 	w.st = Status{WorkflowID: info.WorkflowExecution.ID, ISVSlug: in.ISVSlug, CustomerID: in.CustomerID, Stage: StageValidating, Events: []Event{}}
 	if in.Carry != nil {
 		w.st, w.comps = in.Carry.Status, in.Carry.Compensations
 		w.in.Carry = nil
+	}
+	// Decided before the handlers exist, so every handler sees the same version.
+	w.trusted = workflow.GetVersion(ctx, changeTrust, workflow.DefaultVersion, 1) >= 1
+	if !w.trusted && in.Schema == "" && in.Carry == nil {
+		w.in.Schema = legacyDefaultSchema(in.CustomerID)
 	}
 	if err := w.registerHandlers(ctx); err != nil {
 		return w.st, err
@@ -147,7 +166,13 @@ func (w *connection) registerHandlers(ctx workflow.Context) error {
 		{UpdateReissueURL, func(ctx workflow.Context) (StartResult, error) {
 			issued := w.st.URLsIssued
 			w.reissueWanted = true
-			err := workflow.Await(ctx, urlOrEnd(issued))
+			done := urlOrEnd(issued)
+			if w.trusted {
+				// The customer may authorize before the new URL is issued: the request then
+				// settles with the active stage instead of waiting for a URL never issued.
+				done = func() bool { return urlOrEnd(issued)() || w.st.Stage == StageActive }
+			}
+			err := workflow.Await(ctx, done)
 			return w.result(), err
 		}, func(ctx workflow.Context) error {
 			if w.st.Stage != StageAwaitingAuthorization && w.st.Stage != StageReauthorizing && w.st.Stage != StageVerifying {
@@ -177,6 +202,22 @@ func (w *connection) registerHandlers(ctx workflow.Context) error {
 			return nil
 		}},
 		{UpdateStatus, func(ctx workflow.Context) (Status, error) { return w.st, nil }, nil},
+		{UpdateCustomerReturned, func(ctx workflow.Context, r CustomerReturned) (ReturnResult, error) {
+			w.st.ReturnsUsed = append(w.st.ReturnsUsed, r.Attempt)
+			before := w.st.Verifications
+			w.returned = true
+			err := workflow.Await(ctx, func() bool {
+				return w.st.Stage.Terminal() || w.st.Stage == StageActive || w.st.Verifications > before && w.st.Stage != StageVerifying
+			})
+			out := ReturnResult{Stage: w.st.Stage, Verified: w.st.Stage == StageActive}
+			if !out.Verified {
+				out.Problem = "the connection is not authorized yet (state " + w.st.LastState + ")"
+				if w.st.LastProblem != "" {
+					out.Problem = w.st.LastProblem
+				}
+			}
+			return out, err
+		}, func(ctx workflow.Context, r CustomerReturned) error { return w.acceptReturn(r) }},
 	}
 	for _, h := range handlers {
 		opts := workflow.UpdateHandlerOptions{Validator: h.validator}
@@ -187,7 +228,28 @@ func (w *connection) registerHandlers(ctx workflow.Context) error {
 	return nil
 }
 
+// acceptReturn is the single-use check of a customer return: only the URL issued last, only
+// once, and only while waiting for the customer.
+func (w *connection) acceptReturn(r CustomerReturned) error {
+	switch {
+	case w.st.Stage != StageAwaitingAuthorization && w.st.Stage != StageReauthorizing && w.st.Stage != StageVerifying:
+		return fmt.Errorf("attempt: the connection is not waiting for the customer (stage %s)", w.st.Stage)
+	case r.Attempt != w.st.URLsIssued:
+		return fmt.Errorf("attempt: %d is not the current authorization URL (#%d); an older URL's return is not accepted", r.Attempt, w.st.URLsIssued)
+	}
+	for _, used := range w.st.ReturnsUsed {
+		if used == r.Attempt {
+			return fmt.Errorf("attempt: the return state of attempt %d was already used", r.Attempt)
+		}
+	}
+	return nil
+}
+
 func (w *connection) onReturned(r CustomerReturned) {
+	if w.trusted && r.Attempt != 0 && r.Attempt != w.st.URLsIssued {
+		w.record(fmt.Sprintf("customer return for attempt %d ignored: the current URL is #%d", r.Attempt, w.st.URLsIssued))
+		return
+	}
 	switch {
 	case w.st.Stage == StageAwaitingAuthorization || w.st.Stage == StageReauthorizing || w.st.Stage == StageVerifying:
 		w.returned = true
@@ -212,12 +274,22 @@ func (w *connection) onState(r ConnectionStateReport) {
 
 func (w *connection) result() StartResult {
 	return StartResult{WorkflowID: w.st.WorkflowID, Stage: w.st.Stage, AuthorizationURL: w.st.AuthorizationURL,
-		ExpiresAt: w.st.URLExpiresAt, Attempt: w.st.URLsIssued, Error: w.st.Error, ErrorType: w.st.ErrorType}
+		ExpiresAt: w.st.URLExpiresAt, Attempt: w.st.URLsIssued, Error: w.st.Error, ErrorType: w.st.ErrorType, Identity: w.st.Identity}
 }
 
 func (w *connection) run(ctx workflow.Context) (Status, error) {
+	var settingsErr error
+	if w.trusted {
+		settingsErr = w.loadSettings(ctx)
+	}
 	if w.in.Carry == nil && w.st.Stage == StageValidating {
-		if err := w.in.Validate(); err != nil {
+		err := settingsErr
+		if err == nil && w.trusted {
+			err = w.raw.ValidateStart(w.settings)
+		} else if err == nil {
+			err = w.in.Validate()
+		}
+		if err != nil {
 			var ve *ValidationError
 			errors.As(err, &ve)
 			w.st.Stage, w.st.Error, w.st.ErrorType = StageFailed, err.Error(), ErrInvalidInput
@@ -225,6 +297,9 @@ func (w *connection) run(ctx workflow.Context) (Status, error) {
 			return w.st, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, nil, ve)
 		}
 		_ = workflow.UpsertTypedSearchAttributes(ctx, SAIsvSlug.ValueSet(w.in.ISVSlug), SACustomerID.ValueSet(w.in.CustomerID))
+		if w.trusted {
+			w.st.Identity = w.in.IdentityHashes()
+		}
 		w.record("onboarding started (" + w.in.Mode + ")")
 	}
 	why := w.live(ctx)
@@ -237,7 +312,11 @@ func (w *connection) run(ctx workflow.Context) (Status, error) {
 // live runs the connection from wherever it is until it ends or must continue as new.
 func (w *connection) live(ctx workflow.Context) end {
 	if w.st.Stage == StageValidating {
-		if why := w.onboard(ctx); why != endNone {
+		onboard := w.onboard
+		if w.trusted {
+			onboard = w.onboardOneCallSteps
+		}
+		if why := onboard(ctx); why != endNone {
 			return why
 		}
 	}
@@ -271,7 +350,7 @@ func (w *connection) onboard(ctx workflow.Context) end {
 		if why := w.step(ctx, workflow.ExecuteActivity(hctx, a.ProvisionAddon, in), &addon); why != endNone {
 			return why
 		}
-		w.comps = append(w.comps, Compensation{Kind: "destroy_addon", Addon: addon})
+		w.comps = append(w.comps, Compensation{Kind: CompensationDestroyAddon, Addon: addon})
 		w.setAddon(ctx, addon)
 		if why := w.step(ctx, workflow.ExecuteActivity(w.pollCtx(ctx, 30*time.Minute), a.WaitAddonProvisioned, addon), nil); why != endNone {
 			return why
@@ -354,6 +433,12 @@ func (w *connection) awaitAuthorization(ctx workflow.Context) end {
 		w.st.Stage = StageAwaitingAuthorization
 	}
 	deadline := workflow.Now(ctx).Add(w.in.Options.AuthorizationTimeout)
+	if w.trusted {
+		if w.st.AuthDeadline.IsZero() {
+			w.st.AuthDeadline = deadline
+		}
+		deadline = w.st.AuthDeadline
+	}
 	needURL := w.st.AuthorizationURL == "" || !workflow.Now(ctx).Before(w.st.URLExpiresAt)
 	if err := w.watch(ctx, true); err != nil {
 		return w.failWith(err)
@@ -472,6 +557,12 @@ func (w *connection) verify(ctx workflow.Context) (bool, end) {
 	}
 	w.st.LastProblem = ""
 	w.st.AuthorizedAt = cs.AuthUpdated
+	if w.trusted {
+		// The wait is over: the next wait (a re-authorization) gets its own deadline, and a
+		// reissue asked for while this verification ran has nothing left to reissue.
+		w.st.AuthDeadline = time.Time{}
+		w.reissueWanted = false
+	}
 	w.setStage(ctx, StageActive, fmt.Sprintf("authorized by %s of org %s (%s)", w.in.Salesforce.Username, w.in.Salesforce.OrgID, cs.State))
 	return true, endNone
 }
@@ -495,6 +586,9 @@ func (w *connection) keepActive(ctx workflow.Context) end {
 		return w.failWith(err)
 	}
 	w.returned = false
+	if w.trusted {
+		w.reissueWanted = false // nothing to reissue while active; pending() must not stay true
+	}
 	for {
 		if why := w.interrupted(); why != endNone {
 			return why
@@ -522,6 +616,9 @@ func (w *connection) keepActive(ctx workflow.Context) end {
 			return endCancelled
 		}
 		w.returned = false // a late return while active changes nothing
+		if w.trusted {
+			w.reissueWanted = false
+		}
 	}
 }
 
@@ -612,11 +709,15 @@ func (w *connection) compensate(ctx workflow.Context, deactivated bool) error {
 	var failed []string
 	for i := len(w.comps) - 1; i >= 0; i-- {
 		c := w.comps[i]
-		if c.Kind != "destroy_addon" || !c.Addon.Created {
+		if c.Kind != CompensationDestroyAddon || !c.Addon.Created {
 			continue
 		}
 		if deactivated {
-			err := workflow.ExecuteActivity(w.pollCtx(ctx, 10*time.Minute), a.WaitAddonGone, c.Addon).Get(ctx, nil)
+			wait := workflow.ExecuteActivity(w.pollCtx(ctx, 10*time.Minute), a.WaitAddonGone, c.Addon)
+			if w.trusted {
+				wait = workflow.ExecuteActivity(w.pollCtx(ctx, 10*time.Minute), a.WaitAddonGoneByKey, c.Addon)
+			}
+			err := wait.Get(ctx, nil)
 			if err == nil {
 				w.record("add-on " + c.Addon.Name + " removed by the deactivation")
 				w.st.Compensated = append(w.st.Compensated, "add-on "+c.Addon.Name+" removed by Heroku")
@@ -624,14 +725,12 @@ func (w *connection) compensate(ctx workflow.Context, deactivated bool) error {
 				continue
 			}
 		}
-		hctx := w.herokuCtx(ctx, compensationScheduleTime)
-		err := workflow.ExecuteActivity(hctx, a.DestroyAddon, c.Addon).Get(ctx, nil)
-		if err == nil {
-			err = workflow.ExecuteActivity(w.pollCtx(ctx, compensationScheduleTime), a.WaitAddonGone, c.Addon).Get(ctx, nil)
-		}
-		if err != nil {
+		if err := w.destroyAddon(ctx, c.Addon); err != nil {
 			failed = append(failed, fmt.Sprintf("add-on %s (%s) on %s was not destroyed: %s", c.Addon.Name, c.Addon.ID, c.Addon.App, errorMessage(err)))
 			w.record("SECURITY: " + failed[len(failed)-1])
+			// Loud: this add-on is billed until someone destroys it by hand.
+			workflow.GetLogger(ctx).Error("ORPHANED ADD-ON: cleanup gave up; destroy it by hand", "addon", c.Addon.Name,
+				"addon_id", c.Addon.ID, "app", c.Addon.App, "error", errorMessage(err))
 			continue
 		}
 		w.comps = w.comps[:i]
@@ -639,7 +738,7 @@ func (w *connection) compensate(ctx workflow.Context, deactivated bool) error {
 		w.record("destroyed add-on " + c.Addon.Name)
 	}
 	if len(failed) > 0 {
-		return errors.New("compensation incomplete: " + joinAll(failed))
+		return errors.New("compensation incomplete: " + strings.Join(failed, "; "))
 	}
 	return nil
 }
@@ -805,12 +904,4 @@ func joinMsg(a, b string) string {
 		return b
 	}
 	return a + "; " + b
-}
-
-func joinAll(xs []string) string {
-	out := ""
-	for _, x := range xs {
-		out = joinMsg(out, x)
-	}
-	return out
 }

@@ -335,7 +335,7 @@ func TestCompensationFailsThenSucceeds(t *testing.T) {
 	st, err := h.run(input("c1"))
 	require.NoError(t, err)
 	assert.Equal(t, workflows.StageOffboarded, st.Stage)
-	assert.Equal(t, 4, h.sim.Snapshot().Calls["addons.destroy"], "three failures, then success")
+	assert.Equal(t, 5, h.sim.Snapshot().Calls["addons.destroy"], "three failures, the DELETE that lands, then the one that finds it gone")
 	assert.Equal(t, 0, h.live())
 }
 
@@ -507,10 +507,10 @@ func TestInterruptionsDuringSteps(t *testing.T) {
 		want           workflows.Stage
 		destroyed      int
 	}{
-		{"cancel while configuring", "ConfigureConnection", false, workflows.StageCancelled, 1},
+		{"cancel while configuring", "DiscoverConnection", false, workflows.StageCancelled, 1},
 		{"cancel while issuing the URL", "RequestAuthorizationURL", false, workflows.StageCancelled, 1},
 		{"deactivation while provisioning", "WaitAddonProvisioned", true, workflows.StageDeactivated, 1},
-		{"deactivation while configuring", "ConfigureConnection", true, workflows.StageDeactivated, 1},
+		{"deactivation while configuring", "SetConnectionSchema", true, workflows.StageDeactivated, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

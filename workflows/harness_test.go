@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -12,7 +13,9 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/connect-onboarding/worker/activities"
@@ -35,11 +38,13 @@ const (
 // and external signals are mocked.
 type harness struct {
 	testsuite.WorkflowTestSuite
-	t      *testing.T
-	env    *testsuite.TestWorkflowEnvironment
-	sim    *herokusim.Sim
-	srv    *httptest.Server
-	client *heroku.Client
+	t       *testing.T
+	env     *testsuite.TestWorkflowEnvironment
+	sim     *herokusim.Sim
+	srv     *httptest.Server
+	client  *heroku.Client
+	claims  func(activities.ClaimInput) error // what CheckClaims answers (nil: free)
+	updates int
 }
 
 func newHarness(t *testing.T, simCfg ...func(*herokusim.Config)) *harness {
@@ -78,13 +83,30 @@ func newHarness(t *testing.T, simCfg ...func(*herokusim.Config)) *harness {
 // newEnv makes a fresh test environment on the same simulator (a continuation's run).
 func (h *harness) newEnv() *testsuite.TestWorkflowEnvironment {
 	env := h.NewTestWorkflowEnvironment()
+	// The production heroku worker's interceptor: a second request in one dispatch fails.
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{activities.CallBudget()}})
 	workflows.Register(env)
-	acts := &activities.Activities{Heroku: h.client}
+	acts := &activities.Activities{Heroku: h.client, Settings: testSettings()}
 	activities.RegisterHeroku(env, acts)
 	activities.RegisterOnboarding(env, acts)
 	env.OnActivity("RegisterWithWatcher", mock.Anything, mock.Anything).Return(nil)
+	// CheckClaims reads Temporal's visibility; its own test runs on the dev server.
+	env.OnActivity("CheckClaims", mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ClaimInput) error {
+		if h.claims != nil {
+			return h.claims(in)
+		}
+		return nil
+	}).Maybe()
 	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil)
 	return env
+}
+
+// testSettings are the worker settings of the unit tests: the production pace, and the
+// ISV's return host allowed.
+func testSettings() activities.Settings {
+	s := activities.DefaultSettings()
+	s.ReturnHosts = []string{"isv.example"}
+	return s
 }
 
 // decodeArg reads the input a workflow continued as new with.
@@ -119,6 +141,17 @@ func (h *harness) update(name string, out any) *error {
 		OnReject:   func(err error) { rejected = err },
 		OnComplete: func(v any, err error) { rejected = err; decodeInto(h.t, v, out) },
 	})
+	return &rejected
+}
+
+// updateWith sends an update with one argument now.
+func (h *harness) updateWith(name string, arg any, out any) *error {
+	var rejected error
+	h.updates++ // each update its own ID: two at one instant are not one
+	h.env.UpdateWorkflow(name, fmt.Sprintf("%s-%d", name, h.updates), &testsuite.TestUpdateCallback{
+		OnReject:   func(err error) { rejected = err },
+		OnComplete: func(v any, err error) { rejected = err; decodeInto(h.t, v, out) },
+	}, arg)
 	return &rejected
 }
 

@@ -3,6 +3,7 @@ package workflows
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/salesforce"
 )
 
@@ -114,10 +116,12 @@ func (e *ValidationError) orNil() error {
 var (
 	// SlugPattern is a partner integration slug: 3-30 lower-case letters, digits and single
 	// dashes, starting with a letter.
-	SlugPattern       = regexp.MustCompile(`^[a-z](?:[a-z0-9]|-[a-z0-9]){2,29}$`)
+	// (the length, 3-30, is checked apart: see ValidSlug).
+	SlugPattern       = regexp.MustCompile(`^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$`)
 	customerIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$`)
 	appPattern        = regexp.MustCompile(`^[a-z][a-z0-9-]{1,28}[a-z0-9]$`)
-	addonNamePattern  = regexp.MustCompile(`^[a-zA-Z][A-Za-z0-9_-]+$`)
+	addonNamePattern  = regexp.MustCompile(`^[a-zA-Z][A-Za-z0-9_-]{1,99}$`)
+	addonIDPattern    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	schemaPattern     = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 	dbKeyPattern      = regexp.MustCompile(`^[A-Z][A-Z0-9_]*_URL$`)
 )
@@ -162,10 +166,36 @@ func (in ConnectionInput) WithDefaults() ConnectionInput {
 	return in
 }
 
-// DefaultSchema derives a safe Postgres schema name from a customer ID: lower-case, every
-// other character an underscore, prefixed "customer_", at most 63 characters; a short hash
-// keeps two IDs that differ only in dropped characters apart.
+// ValidSlug reports whether s is a partner integration slug: 3-30 lower-case letters,
+// digits and single dashes, starting with a letter and not ending with a dash.
+func ValidSlug(s string) bool { return len(s) >= 3 && len(s) <= 30 && SlugPattern.MatchString(s) }
+
+// DefaultSchema derives a Postgres schema name of the customer's own from its ID:
+// "customer_", the ID lower-cased with every other character an underscore, and always a
+// hash of the exact ID, so IDs that differ only in case or in dropped characters (cust1,
+// Cust1, CUST1) never share a schema. At most 63 characters.
 func DefaultSchema(customerID string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(customerID) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	sum := sha256.Sum256([]byte(customerID))
+	suffix := "_" + hex.EncodeToString(sum[:])[:8]
+	name := "customer_" + b.String()
+	if max := 63 - len(suffix); len(name) > max {
+		name = name[:max]
+	}
+	return name + suffix
+}
+
+// legacyDefaultSchema is DefaultSchema before trust-guarantees: it dropped the hash when
+// the ID was already lower-case, so IDs differing only in case shared a schema. Runs
+// recorded before that change keep it.
+func legacyDefaultSchema(customerID string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(customerID) {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
@@ -203,7 +233,7 @@ func AddonName(isvSlug, customerID string) string {
 // are wrong, each with its rule. Nothing is created for an input that fails.
 func (in ConnectionInput) Validate() error {
 	v := &ValidationError{}
-	if !SlugPattern.MatchString(in.ISVSlug) {
+	if !ValidSlug(in.ISVSlug) {
 		v.add("isv_slug", "must be 3-30 lower-case letters, digits and single dashes, starting with a letter")
 	}
 	if !customerIDPattern.MatchString(in.CustomerID) {
@@ -218,8 +248,11 @@ func (in ConnectionInput) Validate() error {
 			v.add("addon", "must be empty when provisioning (it is for enroll)")
 		}
 	case ModeEnroll:
-		if !addonNamePattern.MatchString(in.Addon) {
-			v.add("addon", "is required to enroll and must be an add-on ID or name")
+		if !addonNamePattern.MatchString(in.Addon) && !addonIDPattern.MatchString(in.Addon) {
+			v.add("addon", "is required to enroll and must be an add-on ID (UUID) or name")
+		}
+		if in.App != "" {
+			v.add("app", "must be empty when enrolling (the add-on's app is used)")
 		}
 	default:
 		v.add("mode", `must be "provision" or "enroll"`)
@@ -261,8 +294,8 @@ func (in ConnectionInput) Validate() error {
 	if in.ReturnURL != "" {
 		u, err := url.Parse(in.ReturnURL)
 		local := err == nil && u.Scheme == "http" && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1")
-		if err != nil || u.Host == "" || (u.Scheme != "https" && !local) {
-			v.add("return_url", "must be an https URL (http only for localhost)")
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !local) || u.User != nil || u.Fragment != "" || len(in.ReturnURL) > 2000 {
+			v.add("return_url", "must be an https URL (http only for localhost) without user info or fragment, at most 2000 characters")
 		}
 	}
 	o := in.Options
@@ -282,6 +315,76 @@ func (in ConnectionInput) Validate() error {
 		v.add("options.continue_as_new_after", "must be 0 (Temporal's suggestion) or at least 50 events")
 	}
 	return v.orNil()
+}
+
+// workerSettings names the options a start request may not set, each with the worker
+// setting that decides it.
+var workerSettings = []struct {
+	field, env string
+	set        func(ConnectionOptions) bool
+}{
+	{"options.heroku_task_queue", "TEMPORAL_HEROKU_TASK_QUEUE", func(o ConnectionOptions) bool { return o.HerokuTaskQueue != "" }},
+	{"options.poll_interval", "WORKER_POLL_INTERVAL", func(o ConnectionOptions) bool { return o.PollInterval != 0 }},
+	{"options.watch_waiting_interval", "WORKER_WATCH_WAITING_INTERVAL", func(o ConnectionOptions) bool { return o.WatchWaitingInterval != 0 }},
+	{"options.watch_active_interval", "WORKER_WATCH_ACTIVE_INTERVAL", func(o ConnectionOptions) bool { return o.WatchActiveInterval != 0 }},
+	{"options.watch_shards", "WORKER_WATCH_SHARDS", func(o ConnectionOptions) bool { return o.WatchShards != 0 }},
+	{"options.continue_as_new_after", "WORKER_CONTINUE_AS_NEW_AFTER", func(o ConnectionOptions) bool { return o.ContinueAsNewAfter != 0 }},
+}
+
+// ValidateStart checks a start input as given (before defaults) against the worker's
+// settings: operational options are the worker's, per-customer options are bounded, and the
+// return URL must be on a host the worker was configured to send customers back to.
+func (in ConnectionInput) ValidateStart(s activities.Settings) error {
+	v := in.validateRequest()
+	if in.ReturnURL != "" && !s.ReturnAllowed(in.ReturnURL) {
+		v.add("return_url", "must be on a return host the worker allows (WORKER_RETURN_HOSTS)")
+	}
+	return v.orNil()
+}
+
+// ValidateRequest is ValidateStart without the worker's settings, for a caller that does
+// not know them (the starter): the worker still checks the return host.
+func (in ConnectionInput) ValidateRequest() error { return in.validateRequest().orNil() }
+
+func (in ConnectionInput) validateRequest() *ValidationError {
+	v := &ValidationError{}
+	for _, ws := range workerSettings {
+		if ws.set(in.Options) {
+			v.add(ws.field, "is a worker setting ("+ws.env+"); a start request may not set it")
+		}
+	}
+	full := in.WithDefaults()
+	if err := full.Validate(); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			v.Fields = append(v.Fields, ve.Fields...)
+		}
+	}
+	if m := full.Options.URLRefreshMargin; m < time.Minute || m > 12*time.Hour {
+		v.add("options.url_refresh_margin", "must be between 1m and 12h")
+	}
+	return v
+}
+
+// IdentityHashes are short hashes of the fields that make a customer's onboarding what it
+// is; a second start with different values is refused, naming the fields, without the status
+// holding the values themselves twice.
+func (in ConnectionInput) IdentityHashes() map[string]string {
+	org, err := salesforce.NormalizeOrgID(in.Salesforce.OrgID)
+	if err != nil {
+		org = in.Salesforce.OrgID
+	}
+	fields := map[string]string{
+		"mode": in.Mode, "app": in.App, "addon": in.Addon, "schema": in.Schema, "db_key": in.DBKey,
+		"salesforce.sf_org_id": org, "salesforce.sf_username": strings.ToLower(in.Salesforce.Username),
+		"salesforce.environment": in.Salesforce.Environment, "salesforce.domain": strings.ToLower(in.Salesforce.Domain),
+	}
+	out := make(map[string]string, len(fields))
+	for k, val := range fields {
+		sum := sha256.Sum256([]byte(k + "\x00" + val))
+		out[k] = hex.EncodeToString(sum[:8])
+	}
+	return out
 }
 
 // String keeps secrets and personal data out of logs: only the keys.

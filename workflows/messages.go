@@ -31,6 +31,11 @@ const (
 	UpdateReauthorize = "onboarding.reauthorize"
 	// UpdateOffboard ends the connection and removes what onboarding created.
 	UpdateOffboard = "onboarding.offboard"
+	// UpdateCustomerReturned reports the customer's return with a signed state's attempt; the
+	// workflow accepts each attempt once (single use, durable and shared by every replica of
+	// the return endpoint) and only for the URL it issued last, then answers once the
+	// verification it triggered has run.
+	UpdateCustomerReturned = "onboarding.customer_returned"
 	// UpdateStatus returns the status through history (read-your-writes).
 	UpdateStatus = "onboarding.status"
 	// QueryStatus returns the status without touching history.
@@ -60,17 +65,20 @@ var (
 	SACustomerID      = temporal.NewSearchAttributeKeyKeyword("CustomerId")
 	SAOnboardingStage = temporal.NewSearchAttributeKeyKeyword("OnboardingStage")
 	SAHerokuAddonID   = temporal.NewSearchAttributeKeyKeyword("HerokuAddonId")
+	// SAConnectSchema is app/db_key/schema: where a customer's data lands, so a second live
+	// customer claiming the same schema is refused.
+	SAConnectSchema = temporal.NewSearchAttributeKeyKeyword("ConnectSchema")
 )
 
 // SearchAttributes lists the custom search attributes, all Keyword, for registration on a
 // namespace (make run, the tests' dev server, a cluster's operator).
-var SearchAttributes = []string{"IsvSlug", "CustomerId", "OnboardingStage", "HerokuAddonId"}
+var SearchAttributes = []string{"IsvSlug", "CustomerId", "OnboardingStage", "HerokuAddonId", "ConnectSchema"}
 
 // SearchAttributeTypes is the same set as typed keys, the form testsuite.StartDevServer
 // registers.
 func SearchAttributeTypes() temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(SAIsvSlug.ValueSet(""), SACustomerID.ValueSet(""),
-		SAOnboardingStage.ValueSet(""), SAHerokuAddonID.ValueSet(""))
+		SAOnboardingStage.ValueSet(""), SAHerokuAddonID.ValueSet(""), SAConnectSchema.ValueSet(""))
 }
 
 // Stage is where a customer connection is in its life.
@@ -133,11 +141,24 @@ type StartResult struct {
 	Error   string `json:"error,omitempty"` // why the workflow ended, when it did
 	// ErrorType classifies Error: IntegrationInactive, HerokuFinal, AuthorizationTimeout, ...
 	ErrorType string `json:"error_type,omitempty"`
+	// Identity holds a short hash of each identity field the run was started with (org,
+	// user, app, add-on, mode, schema), so a second start for the same customer with
+	// different values is told apart without carrying personal data.
+	Identity map[string]string `json:"identity,omitempty"`
 }
 
-// CustomerReturned is the payload of SignalCustomerReturned.
+// CustomerReturned is the payload of SignalCustomerReturned and UpdateCustomerReturned.
 type CustomerReturned struct {
 	Attempt int `json:"attempt"`
+}
+
+// ReturnResult answers UpdateCustomerReturned: what the verification found.
+type ReturnResult struct {
+	Stage Stage `json:"stage"`
+	// Verified is true once the right org and user authorized.
+	Verified bool `json:"verified"`
+	// Problem says what the verification found instead (not yet authorized, a mismatch).
+	Problem string `json:"problem,omitempty"`
 }
 
 // ConnectionStateReport is the payload of SignalConnectionState.
@@ -180,14 +201,21 @@ type Status struct {
 	// WatcherID is the watcher this connection registered with.
 	WatcherID string `json:"watcher_id,omitempty"`
 	// AuthorizedAt is Heroku's auth_updated of the authorization the connection is active on.
-	AuthorizedAt     time.Time `json:"authorized_at,omitzero"`
-	URLsIssued       int       `json:"urls_issued"`
-	Verifications    int       `json:"verifications"`
-	Mismatches       int       `json:"mismatches"`
-	LastProblem      string    `json:"last_problem,omitempty"`
-	Reauthorizations int       `json:"reauthorizations"`
-	Compensated      []string  `json:"compensated,omitempty"`
-	Error            string    `json:"error,omitempty"`
-	ErrorType        string    `json:"error_type,omitempty"`
-	Events           []Event   `json:"events"`
+	AuthorizedAt time.Time `json:"authorized_at,omitzero"`
+	// AuthDeadline is when the current wait for the customer gives up; carried through
+	// continue-as-new so a customer who never authorizes does not keep an add-on forever.
+	AuthDeadline time.Time `json:"auth_deadline,omitzero"`
+	// ReturnsUsed are the attempts whose signed return state was consumed.
+	ReturnsUsed      []int    `json:"returns_used,omitempty"`
+	URLsIssued       int      `json:"urls_issued"`
+	Verifications    int      `json:"verifications"`
+	Mismatches       int      `json:"mismatches"`
+	LastProblem      string   `json:"last_problem,omitempty"`
+	Reauthorizations int      `json:"reauthorizations"`
+	Compensated      []string `json:"compensated,omitempty"`
+	Error            string   `json:"error,omitempty"`
+	ErrorType        string   `json:"error_type,omitempty"`
+	Events           []Event  `json:"events"`
+	// Identity: see StartResult.Identity.
+	Identity map[string]string `json:"identity,omitempty"`
 }

@@ -28,10 +28,16 @@ type PartnerInput struct {
 // deactivating or inactive.
 const ErrIntegrationDeactivated = "IntegrationDeactivated"
 
+// ErrDeactivationFailed is the error type of a deactivate request Heroku did not complete;
+// the integration stays as it was and the request may be repeated.
+const ErrDeactivationFailed = "DeactivationFailed"
+
 type partner struct {
+	trusted      bool // on the trust-guarantees version: see changeTrust
 	in           PartnerInput
 	info         PartnerInfo
 	deactivateBy *Deactivate
+	stageBefore  PartnerStage   // restored when Heroku's deactivation fails
 	busy         workflow.Mutex // one Heroku change at a time
 }
 
@@ -52,8 +58,17 @@ func PartnerWorkflow(ctx workflow.Context, in PartnerInput) (PartnerInfo, error)
 		p.info = *in.Carry
 		p.in.Carry = nil
 	}
+	p.trusted = workflow.GetVersion(ctx, changeTrust, workflow.DefaultVersion, 1) >= 1
 	if err := p.registerHandlers(ctx); err != nil {
 		return p.info, err
+	}
+	if p.trusted {
+		var s activities.Settings
+		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+		if err := workflow.ExecuteLocalActivity(lctx, "WorkerSettings").Get(ctx, &s); err != nil {
+			return p.info, err
+		}
+		p.in.HerokuTaskQueue = s.HerokuTaskQueue // the worker's, whatever the input said
 	}
 	for {
 		err := workflow.Await(ctx, func() bool {
@@ -64,6 +79,13 @@ func PartnerWorkflow(ctx workflow.Context, in PartnerInput) (PartnerInfo, error)
 		}
 		if p.deactivateBy != nil {
 			p.deactivate(ctx)
+			if p.trusted && p.info.Stage != PartnerInactive {
+				// Heroku did not deactivate: nobody was told, the integration stays as it was,
+				// and the ISV may ask again.
+				_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+				p.deactivateBy = nil
+				continue
+			}
 			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 			if !p.info.Report.Completed {
 				return p.info, temporal.NewNonRetryableApplicationError(p.info.Error, "DeactivationIncomplete", nil, p.info.Report)
@@ -156,8 +178,16 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdatePartnerDeactivate, func(ctx workflow.Context, d Deactivate) (PartnerInfo, error) {
+		prev := p.info.Report
 		p.deactivateBy = &d
-		err := workflow.Await(ctx, func() bool { return p.info.Report != nil && !p.info.Report.At.IsZero() })
+		err := workflow.Await(ctx, func() bool {
+			r := p.info.Report
+			return r != nil && !r.At.IsZero() && (!p.trusted || r != prev)
+		})
+		if err == nil && p.trusted && p.info.Stage != PartnerInactive {
+			return p.info, temporal.NewApplicationError("deactivation failed; nothing was told to the customers, retry it: "+p.info.Error,
+				ErrDeactivationFailed, p.info)
+		}
 		return p.info, err
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d Deactivate) error {
 		if err := open(); err != nil {
@@ -187,6 +217,8 @@ func (p *partner) setIntegration(ctx workflow.Context, got activities.Integratio
 // deactivate runs the cascade: Heroku deactivate until every add-on is gone (or the attempt
 // limit), then every running customer workflow of the ISV is told and awaited.
 func (p *partner) deactivate(ctx workflow.Context) {
+	p.stageBefore = p.info.Stage
+	p.info.Error = ""
 	p.info.Stage = PartnerDeactivating
 	workflow.SetCurrentDetails(ctx, "**deactivating** · integration `"+p.in.Slug+"`")
 	r := &DeactivationReport{Failed: []string{}, Customers: []CustomerOutcome{}}
@@ -213,6 +245,14 @@ func (p *partner) deactivate(ctx workflow.Context) {
 	}
 	if !herokuDone && p.info.Error == "" {
 		p.info.Error = fmt.Sprintf("Heroku still failed to destroy %d add-ons after %d attempts", len(r.Failed), r.Attempts)
+	}
+	if p.trusted && !herokuDone {
+		// Customers are told only once Heroku has deactivated: until then their add-ons may
+		// live on, and a retry of the deactivation finishes the job.
+		p.info.Stage = p.stageBefore
+		r.At = workflow.Now(ctx)
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** · deactivation failed, retry it: %s", p.info.Stage, p.info.Error))
+		return
 	}
 
 	// Tell every running customer workflow, found through visibility. Even after a partial

@@ -102,14 +102,14 @@ type PartnerInfo struct {
 // Validate checks a create request, naming each bad field and its rule.
 func (s PartnerSpec) Validate() error {
 	v := &ValidationError{}
-	if !SlugPattern.MatchString(s.Slug) {
+	if !ValidSlug(s.Slug) {
 		v.add("slug", "must be 3-30 lower-case letters, digits and single dashes, starting with a letter")
 	}
 	if strings.TrimSpace(s.Team) == "" {
 		v.add("team", "is required: the Heroku team that owns the ISV's apps")
 	}
 	if strings.TrimSpace(s.Name) == "" || utf8.RuneCountInString(s.Name) > 100 {
-		v.add("isv_name", "is required and at most 100 characters")
+		v.add("name", "is required and at most 100 characters")
 	}
 	checkDescription(v, s.Description, true)
 	checkDocsURL(v, s.DocsURL, true)

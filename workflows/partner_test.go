@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/internal/herokusim"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
 	"github.com/connect-onboarding/worker/workflows"
 )
@@ -46,7 +48,7 @@ func TestPartnerSpecValidation(t *testing.T) {
 		{"slug too short", func(s *workflows.PartnerSpec) { s.Slug = "ab" }, "slug", "3-30"},
 		{"slug double dash", func(s *workflows.PartnerSpec) { s.Slug = "be--ta" }, "slug", "single dashes"},
 		{"no team", func(s *workflows.PartnerSpec) { s.Team = " " }, "team", "required"},
-		{"no name", func(s *workflows.PartnerSpec) { s.Name = "" }, "isv_name", "required"},
+		{"no name", func(s *workflows.PartnerSpec) { s.Name = "" }, "name", "required"},
 		{"description 501", func(s *workflows.PartnerSpec) { s.Description = strings.Repeat("é", 501) }, "description", "at most 500"},
 		{"description 500 ok", func(s *workflows.PartnerSpec) { s.Description = strings.Repeat("é", 500) }, "", ""},
 		{"http docs", func(s *workflows.PartnerSpec) { s.DocsURL = "http://beta.example" }, "docs_url", "https"},
@@ -182,4 +184,48 @@ func (h *harness) createAddonFor(t *testing.T, slug string) {
 func TestActivitiesKnowThePartnerWorkflow(t *testing.T) {
 	assert.Equal(t, workflows.PartnerWorkflowID("x"), activities.PartnerWorkflowIDPrefix+"x")
 	assert.Equal(t, workflows.QueryPartnerInfo, activities.PartnerInfoQuery)
+}
+
+// Heroku's deactivate fails (5xx for the whole step): nobody is told, nothing is destroyed
+// by the customers, the integration stays active and takes new customers, and a second
+// request finishes the job.
+func TestFailedDeactivationIsRetryableAndTellsNobody(t *testing.T) {
+	h := newHarness(t)
+	env := h.env
+	found := 0
+	env.OnActivity("FindRunningCustomers", mock.Anything, mock.Anything).Return(func(context.Context, activities.FindCustomersInput) ([]activities.CustomerWorkflow, error) {
+		found++
+		return nil, nil
+	})
+	var first, second workflows.PartnerInfo
+	var firstErr, secondErr error
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.UpdatePartnerCreate, "create", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("create rejected: %v", err) }, OnComplete: func(v any, err error) { require.NoError(t, err) },
+		}, spec("beta"))
+	}, 0)
+	env.RegisterDelayedCallback(func() {
+		h.createAddonFor(t, "beta")
+		h.sim.AddFaults(herokusim.Fault{Route: "partner.deactivate", Status: 500})
+		env.UpdateWorkflow(workflows.UpdatePartnerDeactivate, "deactivate-1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("rejected: %v", err) }, OnComplete: func(v any, err error) { firstErr = err; decodeInto(t, v, &first) },
+		}, workflows.Deactivate{Confirm: "beta"})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		h.sim.ClearFaults()
+		env.UpdateWorkflow(workflows.UpdatePartnerDeactivate, "deactivate-2", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("the retry was rejected: %v", err) }, OnComplete: func(v any, err error) { secondErr = err; decodeInto(t, v, &second) },
+		}, workflows.Deactivate{Confirm: "beta"})
+	}, 2*time.Hour)
+	env.ExecuteWorkflow(workflows.PartnerWorkflow, workflows.PartnerInput{Slug: "beta", DeactivateRetryInterval: time.Second})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+
+	require.Error(t, firstErr)
+	assert.Equal(t, workflows.ErrDeactivationFailed, appErrType(firstErr))
+	assert.Equal(t, 1, found, "customers were looked up once: after Heroku deactivated, not after it failed")
+	require.NoError(t, secondErr)
+	assert.Equal(t, workflows.PartnerInactive, second.Stage)
+	assert.True(t, second.Report.Completed)
+	assert.Equal(t, 0, h.sim.Snapshot().LivePerISV["beta"])
 }

@@ -33,6 +33,26 @@ func WatcherWorkflow(ctx workflow.Context, in WatcherInput) error {
 	if in.Members == nil {
 		in.Members = map[string]WatchMember{}
 	}
+	if workflow.GetVersion(ctx, changeTrust, workflow.DefaultVersion, 1) >= 1 {
+		// Anyone with namespace access can start a watcher: its queue and pace come from the
+		// worker, never from its input, and its reads go to region hosts the Heroku client
+		// allows only.
+		var s activities.Settings
+		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+		if err := workflow.ExecuteLocalActivity(lctx, "WorkerSettings").Get(ctx, &s); err != nil {
+			return err
+		}
+		if err := s.Validate(); err != nil {
+			return temporal.NewNonRetryableApplicationError("the worker's settings: "+err.Error(), ErrInvalidInput, nil)
+		}
+		in.HerokuTaskQueue, in.WaitingInterval, in.ActiveInterval = s.HerokuTaskQueue, s.WatchWaitingInterval, s.WatchActiveInterval
+		if in.IdleTimeout < time.Minute || in.IdleTimeout > 24*time.Hour {
+			in.IdleTimeout = time.Hour
+		}
+		if in.ContinueAsNewAfter < 10 || in.ContinueAsNewAfter > 500 {
+			in.ContinueAsNewAfter = 500
+		}
+	}
 	if in.WaitingInterval <= 0 {
 		in.WaitingInterval = 30 * time.Second
 	}

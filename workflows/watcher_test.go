@@ -24,6 +24,7 @@ func TestWatcherSignalsOnlyChanges(t *testing.T) {
 	workflows.Register(env)
 	acts := &activities.Activities{}
 	activities.RegisterHeroku(env, acts)
+	activities.RegisterOnboarding(env, acts)
 
 	authAt := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	reads := 0
@@ -70,6 +71,7 @@ func TestWatcherMemberJoiningMidReadIsKept(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	workflows.Register(env)
 	activities.RegisterHeroku(env, &activities.Activities{})
+	activities.RegisterOnboarding(env, &activities.Activities{})
 	authAt := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	reads := 0
 	env.OnActivity("ListAppConnectionsNotWaiting", mock.Anything, mock.Anything).Return(

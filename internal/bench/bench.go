@@ -135,43 +135,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		fmt.Fprintf(o.Out, "[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(f, a...))
 	}
 	interval := time.Duration(float64(30*time.Second) / o.TimeScale)
-	r.say("starting the stack (dev server, herokusim, worker)")
-	stack, err := devstack.Start(ctx, devstack.Options{Root: o.Root, Out: io.Discard,
-		TemporalPort: freePort(), UIPort: freePort(), SimAddr: "127.0.0.1:" + strconv.Itoa(freePort()), WorkerHTTP: "127.0.0.1:" + strconv.Itoa(freePort()),
-		// Throughput is measured without Heroku's limit (it would cap every design at 1.25
-		// calls/s); scenario 2 measures the calls against the budget instead.
-		SimEnv:    []string{"SIM_PROVISION_DELAY=200ms", "SIM_DEPROVISION_DELAY=100ms", "SIM_RATE_CAPACITY=100000000", "SIM_RATE_PER_MINUTE=100000000", "LOG_LEVEL=error"},
-		WorkerEnv: []string{"HEROKU_CALLS_PER_HOUR=100000000", "LOG_LEVEL=error"},
+	// Each scenario gets its own stack: the watchers' pace is a worker setting, and scenario
+	// 1 runs at the real 30 s interval while scenario 2 compresses time.
+	err := r.withStack(ctx, 30*time.Second, func() error {
+		r.rep.Cost.WorkerRSSIdleMB = rssMB(r.stack.PID("worker"))
+		return r.throughput(ctx)
 	})
 	if err != nil {
-		return nil, err
-	}
-	defer stack.Stop()
-	r.stack = stack
-	if r.tc, err = client.Dial(client.Options{HostPort: stack.TemporalAddress, Logger: quiet{}}); err != nil {
-		return nil, err
-	}
-	defer r.tc.Close()
-	r.on = onboarding.New(r.tc, "", "")
-	if r.hc, err = heroku.New(heroku.Options{PlatformURL: stack.SimURL, ConnectURL: stack.SimURL, Token: stack.SimToken}); err != nil {
-		return nil, err
-	}
-	w := worker.New(r.tc, BaselineQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(BaselineWorkflow, workflow.RegisterOptions{Name: "BaselineWorkflow"})
-	w.RegisterWorkflowWithOptions(PollerWorkflow, workflow.RegisterOptions{Name: "PollerWorkflow"})
-	w.RegisterActivity(Noop)
-	w.RegisterActivity(&Poller{Heroku: r.hc})
-	if err := w.Start(); err != nil {
-		return nil, err
-	}
-	defer w.Stop()
-	r.rep.Cost.WorkerRSSIdleMB = rssMB(stack.PID("worker"))
-
-	if err := r.throughput(ctx); err != nil {
 		return r.rep, err
 	}
 	for _, n := range o.WaitingSizes {
-		if err := r.budget(ctx, n, interval); err != nil {
+		if err := r.withStack(ctx, interval, func() error { return r.budget(ctx, n, interval) }); err != nil {
 			return r.rep, err
 		}
 	}
@@ -198,10 +172,46 @@ func (r *runner) partner(ctx context.Context, slug string) error {
 	return err
 }
 
-func input(slug, customer string, interval time.Duration) onboarding.Input {
+func input(slug, customer string) onboarding.Input {
 	return onboarding.Input{ISVSlug: slug, CustomerID: customer, Mode: onboarding.ModeProvision, App: "acme-isv-app",
-		Salesforce: onboarding.Salesforce{OrgID: "00D000000000062", Username: "int@" + customer + ".example"},
-		Options:    onboarding.Options{PollInterval: 100 * time.Millisecond, WatchWaitingInterval: interval, WatchActiveInterval: 10 * interval}}
+		Salesforce: onboarding.Salesforce{OrgID: "00D000000000062", Username: "int@" + customer + ".example"}}
+}
+
+// withStack runs fn on a fresh stack (dev server, herokusim, worker) whose watchers read
+// every interval.
+func (r *runner) withStack(ctx context.Context, interval time.Duration, fn func() error) error {
+	r.say("starting the stack (dev server, herokusim, worker; watcher interval %s)", interval)
+	stack, err := devstack.Start(ctx, devstack.Options{Root: r.o.Root, Out: io.Discard,
+		TemporalPort: freePort(), UIPort: freePort(), SimAddr: "127.0.0.1:" + strconv.Itoa(freePort()), WorkerHTTP: "127.0.0.1:" + strconv.Itoa(freePort()),
+		// Throughput is measured without Heroku's limit (it would cap every design at 1.25
+		// calls/s); scenario 2 measures the calls against the budget instead.
+		SimEnv: []string{"SIM_PROVISION_DELAY=200ms", "SIM_DEPROVISION_DELAY=100ms", "SIM_RATE_CAPACITY=100000000", "SIM_RATE_PER_MINUTE=100000000", "LOG_LEVEL=error"},
+		WorkerEnv: []string{"HEROKU_CALLS_PER_HOUR=100000000", "LOG_LEVEL=error", "WORKER_POLL_INTERVAL=100ms",
+			"WORKER_WATCH_WAITING_INTERVAL=" + interval.String(), "WORKER_WATCH_ACTIVE_INTERVAL=" + (10 * interval).String()},
+	})
+	if err != nil {
+		return err
+	}
+	defer stack.Stop()
+	r.stack = stack
+	if r.tc, err = client.Dial(client.Options{HostPort: stack.TemporalAddress, Logger: quiet{}}); err != nil {
+		return err
+	}
+	defer r.tc.Close()
+	r.on = onboarding.New(r.tc, "", "")
+	if r.hc, err = heroku.New(heroku.Options{PlatformURL: stack.SimURL, ConnectURL: stack.SimURL, Token: stack.SimToken}); err != nil {
+		return err
+	}
+	w := worker.New(r.tc, BaselineQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(BaselineWorkflow, workflow.RegisterOptions{Name: "BaselineWorkflow"})
+	w.RegisterWorkflowWithOptions(PollerWorkflow, workflow.RegisterOptions{Name: "PollerWorkflow"})
+	w.RegisterActivity(Noop)
+	w.RegisterActivity(&Poller{Heroku: r.hc})
+	if err := w.Start(); err != nil {
+		return err
+	}
+	defer w.Stop()
+	return fn()
 }
 
 // parallel runs f(i) for i in [0,n) on c goroutines.
@@ -242,7 +252,7 @@ func (r *runner) throughput(ctx context.Context) error {
 		cust := fmt.Sprintf("t%05d", i)
 		s := time.Now()
 		// The customer returns with a signal: the watcher runs at its real 30 s interval here.
-		res, err := r.on.Start(ctx, input(slug, cust, 30*time.Second))
+		res, err := r.on.Start(ctx, input(slug, cust))
 		if err != nil || res.AuthorizationURL == "" {
 			failed.Add(1)
 			r.fail("start %s: %v", cust, err)
@@ -382,7 +392,7 @@ func (r *runner) budget(ctx context.Context, n int, interval time.Duration) erro
 	t0 := time.Now()
 	urls := make([]string, n)
 	parallel(n, r.o.Concurrency, func(i int) {
-		res, err := r.on.Start(ctx, input(slug, fmt.Sprintf("w%05d", i), interval))
+		res, err := r.on.Start(ctx, input(slug, fmt.Sprintf("w%05d", i)))
 		if err != nil {
 			r.fail("start waiting %d: %v", i, err)
 			return

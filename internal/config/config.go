@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/connect-onboarding/worker/activities"
 )
 
 // Temporal says how to reach the Temporal service. The defaults point at `temporal server
@@ -58,6 +60,24 @@ type Worker struct {
 	HTTPAddr    string        `envconfig:"WORKER_HTTP_ADDR" default:":9090" desc:"listen address of /healthz and /metrics"`
 	StateKey    Secret        `envconfig:"RETURN_STATE_KEY" desc:"HMAC key that signs the customer return state; shared with starter serve (never logged)"`
 	StopTimeout time.Duration `envconfig:"WORKER_STOP_TIMEOUT" default:"30s" desc:"how long SIGTERM waits for in-flight tasks"`
+	Pace
+}
+
+// Pace holds the operational settings every workflow reads from the worker (never from a
+// start request): polling and watching pace, sharding, history length, return hosts.
+type Pace struct {
+	PollInterval       time.Duration `envconfig:"WORKER_POLL_INTERVAL" default:"2s" desc:"pace of add-on state polls"`
+	WatchWaiting       time.Duration `envconfig:"WORKER_WATCH_WAITING_INTERVAL" default:"30s" desc:"watcher read interval while a customer waits"`
+	WatchActive        time.Duration `envconfig:"WORKER_WATCH_ACTIVE_INTERVAL" default:"5m" desc:"watcher read interval when all are active"`
+	WatchShards        int           `envconfig:"WORKER_WATCH_SHARDS" default:"4" desc:"watchers per app"`
+	ContinueAsNewAfter int           `envconfig:"WORKER_CONTINUE_AS_NEW_AFTER" default:"0" desc:"history events before a customer workflow continues as new (0: Temporal's suggestion)"`
+	ReturnHosts        []string      `envconfig:"WORKER_RETURN_HOSTS" desc:"hosts (host or host:port, comma-separated) customers may be sent back to; none when empty"`
+}
+
+// Settings turns the pace into the activities' settings, on queue.
+func (p Pace) Settings(queue string) activities.Settings {
+	return activities.Settings{HerokuTaskQueue: queue, PollInterval: p.PollInterval, WatchWaitingInterval: p.WatchWaiting,
+		WatchActiveInterval: p.WatchActive, WatchShards: p.WatchShards, ContinueAsNewAfter: p.ContinueAsNewAfter, ReturnHosts: p.ReturnHosts}
 }
 
 // Secret is a string that never prints. fmt, zerolog and %v all see "[redacted]".
@@ -107,6 +127,9 @@ func (w *Worker) Validate() error {
 	}
 	if w.StopTimeout < 0 {
 		errs = append(errs, fmt.Errorf("WORKER_STOP_TIMEOUT must not be negative"))
+	}
+	if err := w.Pace.Settings(w.HerokuQueue).Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("WORKER_* pace settings: %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -148,6 +148,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 
 	workerEnv := []string{"TEMPORAL_ADDRESS=" + s.TemporalAddress, "WORKER_HTTP_ADDR=" + o.WorkerHTTP}
+	if os.Getenv("WORKER_RETURN_HOSTS") == "" {
+		// `starter serve` on its default address is where customers come back in development.
+		workerEnv = append(workerEnv, "WORKER_RETURN_HOSTS=localhost:8080,127.0.0.1:8080")
+	}
 	if o.HerokuURL == "" {
 		s.SimURL, s.SimToken = "http://"+o.SimAddr, "sim-token"
 		simEnv := append([]string{"SIM_ADDR=" + o.SimAddr}, o.SimEnv...)

@@ -26,7 +26,6 @@ import (
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/devstack"
@@ -34,6 +33,8 @@ import (
 	"github.com/connect-onboarding/worker/internal/herokusim"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
 	"github.com/connect-onboarding/worker/internal/replay"
+	"github.com/connect-onboarding/worker/internal/runworker"
+	"github.com/connect-onboarding/worker/internal/testenv"
 	"github.com/connect-onboarding/worker/starter/onboarding"
 	"github.com/connect-onboarding/worker/workflows"
 )
@@ -106,20 +107,14 @@ func run() error {
 		}
 	}
 	c := srv.Client()
-	acts := &activities.Activities{Heroku: hc, Temporal: c}
-	w1 := worker.New(c, workflows.OnboardingTaskQueue, worker.Options{})
-	workflows.Register(w1)
-	activities.RegisterOnboarding(w1, acts)
-	w2 := worker.New(c, workflows.HerokuTaskQueue, worker.Options{})
-	activities.RegisterHeroku(w2, acts)
-	if err := w1.Start(); err != nil {
+	settings = testenv.FastSettings()
+	settings.PollInterval, settings.WatchWaitingInterval, settings.WatchActiveInterval = 100*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond
+	acts = &activities.Activities{Heroku: hc, Temporal: c, Settings: settings}
+	workers, err := runworker.Start(c, acts, runworker.Options{})
+	if err != nil {
 		return err
 	}
-	defer w1.Stop()
-	if err := w2.Start(); err != nil {
-		return err
-	}
-	defer w2.Stop()
+	defer workers.Stop()
 
 	versions, err := replay.VersionsInSource(filepath.Join(root, "workflows"))
 	if err != nil {
@@ -149,9 +144,15 @@ type scenario struct {
 
 func input(customer string) onboarding.Input {
 	return onboarding.Input{ISVSlug: "acme", CustomerID: customer, Mode: onboarding.ModeProvision, App: "acme-app",
-		Salesforce: onboarding.Salesforce{OrgID: org, Username: user},
-		Options:    onboarding.Options{PollInterval: 100 * time.Millisecond, WatchWaitingInterval: 300 * time.Millisecond, WatchActiveInterval: 300 * time.Millisecond}}
+		Salesforce: onboarding.Salesforce{OrgID: org, Username: user}}
 }
+
+// The recorder's worker: its settings are changed between scenarios (one scenario at a
+// time), as an operator changes the worker's environment.
+var (
+	acts     *activities.Activities
+	settings activities.Settings
+)
 
 var scenarios = []scenario{
 	{"connection_signal_first", func(g *gen, name string) error {
@@ -241,7 +242,8 @@ var scenarios = []scenario{
 	}},
 	{"connection_continue_as_new", func(g *gen, name string) error {
 		in := input(name)
-		in.Options.ContinueAsNewAfter = 50
+		acts.Settings.ContinueAsNewAfter = 50
+		defer func() { acts.Settings.ContinueAsNewAfter = 0 }()
 		if _, err := g.on.Start(g.ctx, in); err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,10 +51,11 @@ type Options struct {
 
 // Client calls Heroku. It is safe for concurrent use.
 type Client struct {
-	platform *url.URL
-	connect  *url.URL
-	token    string
-	hc       *http.Client
+	platform     *url.URL
+	connect      *url.URL
+	regionDomain string // regional Connect hosts are https hosts under it
+	token        string
+	hc           *http.Client
 }
 
 // New checks opts and returns a Client.
@@ -82,7 +84,11 @@ func New(opts Options) (*Client, error) {
 		}
 		hc = &http.Client{Timeout: opts.Timeout}
 	}
-	return &Client{platform: platform, connect: connect, token: opts.Token, hc: hc}, nil
+	c := &Client{platform: platform, connect: connect, token: opts.Token, hc: hc}
+	if connect.Scheme == "https" {
+		c.regionDomain = parentDomain(connect.Hostname())
+	}
+	return c, nil
 }
 
 func parseBase(raw string) (*url.URL, error) {
@@ -116,6 +122,12 @@ type response struct {
 }
 
 func (c *Client) do(ctx context.Context, cl call) (*response, error) {
+	if err := c.checkURL(cl.url); err != nil {
+		return nil, &Error{Kind: KindBadRequest, Op: cl.op, Message: err.Error()}
+	}
+	if err := spend(ctx); err != nil {
+		return nil, &Error{Kind: KindBadRequest, Op: cl.op, Message: err.Error()}
+	}
 	req, err := http.NewRequestWithContext(ctx, cl.method, cl.url, cl.body)
 	if err != nil {
 		return nil, &Error{Kind: KindOther, Op: cl.op, Message: err.Error()}
@@ -300,4 +312,63 @@ func (c *Client) RateLimitRemaining(ctx context.Context) (int, error) {
 	}
 	err := c.getJSON(ctx, "read rate limit", c.platformURL("/account/rate-limits"), AcceptPlatform, &out)
 	return out.Remaining, err
+}
+
+// checkURL keeps the token on Heroku: a request goes only to the configured Platform and
+// Connect bases (scheme and host exactly, which is how the simulator is reached in
+// development) or over https to a host under the Connect base's parent domain (regional
+// Connect hosts of hc-central.heroku.com are *.heroku.com). Region URLs and discovery's
+// next links come from Heroku's answers and from workflow state, which anyone with namespace
+// access can write: a host outside these never sees the token.
+func (c *Client) checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.User != nil {
+		return fmt.Errorf("refusing to send the Heroku token to a malformed URL")
+	}
+	host := strings.ToLower(u.Host)
+	for _, base := range []*url.URL{c.platform, c.connect} {
+		if u.Scheme == base.Scheme && host == strings.ToLower(base.Host) {
+			return nil
+		}
+	}
+	if u.Scheme == "https" && u.Port() == "" && c.regionDomain != "" && strings.HasSuffix(strings.ToLower(u.Hostname()), "."+c.regionDomain) {
+		return nil
+	}
+	return fmt.Errorf("refusing to send the Heroku token to %s://%s: not a Heroku host this client is configured for", u.Scheme, u.Host)
+}
+
+// parentDomain is host without its first label, when that leaves at least two labels
+// (hc-central.heroku.com → heroku.com); empty for IP addresses and short hosts.
+func parentDomain(host string) string {
+	if net.ParseIP(host) != nil {
+		return ""
+	}
+	_, rest, ok := strings.Cut(strings.ToLower(host), ".")
+	if !ok || !strings.Contains(rest, ".") {
+		return ""
+	}
+	return rest
+}
+
+type budgetKey struct{}
+
+// WithCallBudget allows at most n Heroku requests under ctx. The worker gives every
+// activity dispatch on the heroku task queue a budget of one: the queue's server-side rate
+// limit counts dispatches, and this makes each dispatch exactly one request, so the limit is
+// the account's budget in Heroku's own unit, across every worker process.
+func WithCallBudget(ctx context.Context, n int) context.Context {
+	left := new(atomic.Int32)
+	left.Store(int32(n))
+	return context.WithValue(ctx, budgetKey{}, left)
+}
+
+func spend(ctx context.Context) error {
+	left, ok := ctx.Value(budgetKey{}).(*atomic.Int32)
+	if !ok {
+		return nil
+	}
+	if left.Add(-1) < 0 {
+		return fmt.Errorf("more Heroku requests in one activity dispatch than its budget allows (the rate limit counts one per dispatch)")
+	}
+	return nil
 }

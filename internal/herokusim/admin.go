@@ -17,6 +17,7 @@ const AdminPrefix = "/_sim"
 func (s *Sim) adminRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET "+AdminPrefix+"/healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	m.HandleFunc("GET "+AdminPrefix+"/counters", s.adminCounters)
+	m.HandleFunc("GET "+AdminPrefix+"/calls", s.adminCalls)
 	m.HandleFunc("POST "+AdminPrefix+"/apps", s.adminCreateApp)
 	m.HandleFunc("GET "+AdminPrefix+"/addons", s.adminAddons)
 	m.HandleFunc("POST "+AdminPrefix+"/authorize", s.adminAuthorize)
@@ -62,6 +63,35 @@ func copyMap(m map[string]int) map[string]int {
 }
 
 func (s *Sim) adminCounters(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Snapshot()) }
+
+// CallTimes returns when each counted request arrived (wall clock), oldest first.
+func (s *Sim) CallTimes() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.callLog...)
+}
+
+// MaxPerWindow is the largest number of calls in any window of length w.
+func MaxPerWindow(times []time.Time, w time.Duration) int {
+	best, j := 0, 0
+	for i := range times {
+		for times[i].Sub(times[j]) >= w {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
+}
+
+// adminCalls answers the arrival times of counted requests in unix milliseconds.
+func (s *Sim) adminCalls(w http.ResponseWriter, r *http.Request) {
+	times := s.CallTimes()
+	ms := make([]int64, len(times))
+	for i, t := range times {
+		ms[i] = t.UnixMilli()
+	}
+	writeJSON(w, 200, map[string]any{"times_ms": ms})
+}
 
 // CreateApp makes an app owned by team (Heroku apps are created outside this flow).
 func (s *Sim) CreateApp(name, team string) error {
@@ -239,10 +269,15 @@ func (s *Sim) adminAddFaults(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) adminClearFaults(w http.ResponseWriter, r *http.Request) {
+	s.ClearFaults()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// ClearFaults removes every injected fault.
+func (s *Sim) ClearFaults() {
 	s.mu.Lock()
 	s.faults = nil
 	s.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // Settings are the run-time knobs of the control API. Unset fields are left alone.

@@ -37,6 +37,12 @@ func (s *Sim) api(route, accept string, free bool, h apiHandler) http.HandlerFun
 		s.mu.Lock()
 		s.st.Counters.Calls[route]++
 		s.dirty = true
+		if !free {
+			if len(s.callLog) >= maxCallLog {
+				s.callLog = append(s.callLog[:0], s.callLog[len(s.callLog)/2:]...)
+			}
+			s.callLog = append(s.callLog, time.Now())
+		}
 		s.mu.Unlock()
 
 		token := bearer(r)

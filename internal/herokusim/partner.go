@@ -18,7 +18,9 @@ import (
 	"github.com/connect-onboarding/worker/internal/salesforce"
 )
 
-var slugPattern = regexp.MustCompile(`^[a-z](?:[a-z0-9]|-[a-z0-9]){2,29}$`)
+// slugPattern: lower-case letters, digits and single dashes, starting with a letter; the
+// length (3-30) is checked apart.
+var slugPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$`)
 
 // integrationBySlug finds an integration by slug or ID. Caller holds s.mu.
 func (s *Sim) integrationBySlug(slugOrID string) *integration {
@@ -91,7 +93,7 @@ func readPartnerForm(w http.ResponseWriter, r *http.Request) (*partnerForm, map[
 // checkIntegrationFields applies the seed's rules to the fields present in v.
 func checkIntegrationFields(v map[string]string, fields map[string][]string) {
 	add := func(k, msg string) { fields[k] = append(fields[k], msg) }
-	if s, ok := v["slug"]; ok && !slugPattern.MatchString(s) {
+	if s, ok := v["slug"]; ok && (len(s) < 3 || len(s) > 30 || !slugPattern.MatchString(s)) {
 		add("slug", "must be 3-30 lower-case letters, digits and single dashes, starting with a letter")
 	}
 	if d, ok := v["description"]; ok && utf8.RuneCountInString(d) > 500 {

@@ -77,7 +77,12 @@ type Sim struct {
 	stopSave         chan struct{}
 	saveDone         chan struct{}
 	hooks            chan delivery
+	// callLog holds when each counted (non-free) request arrived, newest last, at most
+	// maxCallLog: what a budget check compares with the account's calls per minute.
+	callLog []time.Time
 }
+
+const maxCallLog = 200_000
 
 // New builds a simulator, loading the state file when there is one.
 func New(cfg Config) (*Sim, error) {

@@ -69,6 +69,9 @@ func decode(data []byte) (Info, error) {
 		if err != nil {
 			return Info{}, err
 		}
+		if err := svgSafe(data); err != nil {
+			return Info{}, err
+		}
 		return Info{Format: "svg", Width: w, Height: h, ContentType: "image/svg+xml"}, nil
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
@@ -143,4 +146,59 @@ func svgLength(s string) float64 {
 		return 0
 	}
 	return v
+}
+
+// svgActive are elements that run code or pull in other documents: a logo Heroku shows on
+// its pages must be a picture only.
+var svgActive = map[string]bool{"script": true, "foreignobject": true, "iframe": true, "object": true, "embed": true,
+	"handler": true, "listener": true, "animate": false}
+
+// svgSafe refuses an SVG that could run code or load anything: script and embedding
+// elements, event-handler attributes (on*), links other than to its own fragments or inline
+// images, style that imports, and DTD entities.
+func svgSafe(data []byte) error {
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.Strict = true
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("svg: %v", err)
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			if strings.Contains(strings.ToUpper(string(t)), "ENTITY") {
+				return errors.New("svg must not declare entities")
+			}
+		case xml.ProcInst:
+			if t.Target != "xml" {
+				return fmt.Errorf("svg must not contain the processing instruction <?%s?>", t.Target)
+			}
+		case xml.CharData:
+			if strings.Contains(strings.ToLower(string(t)), "@import") {
+				return errors.New("svg style must not import")
+			}
+		case xml.StartElement:
+			name := strings.ToLower(t.Name.Local)
+			if svgActive[name] {
+				return fmt.Errorf("svg must not contain <%s> (a logo is a picture only)", t.Name.Local)
+			}
+			for _, a := range t.Attr {
+				attr := strings.ToLower(a.Name.Local)
+				val := strings.ToLower(strings.TrimSpace(a.Value))
+				switch {
+				case strings.HasPrefix(attr, "on"):
+					return fmt.Errorf("svg must not have event handlers (%s)", a.Name.Local)
+				case attr == "href" || attr == "src":
+					if !strings.HasPrefix(val, "#") && !strings.HasPrefix(val, "data:image/png") && !strings.HasPrefix(val, "data:image/jpeg") {
+						return fmt.Errorf("svg must not link outside itself (%s=%q)", a.Name.Local, a.Value)
+					}
+				case strings.Contains(val, "javascript:") || strings.Contains(val, "url(http") || strings.Contains(val, "@import"):
+					return fmt.Errorf("svg attribute %s must not load or run anything", a.Name.Local)
+				}
+			}
+		}
+	}
 }

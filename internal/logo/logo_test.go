@@ -57,3 +57,24 @@ func BenchmarkCheckPNG(b *testing.B) {
 		}
 	}
 }
+
+// Issue 10 item 11: an SVG that runs code is not a logo.
+func TestActiveSVGIsRefused(t *testing.T) {
+	svg := func(body string) []byte {
+		return []byte(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="200" height="200">` + body + `</svg>`)
+	}
+	_, err := logo.Check("l.svg", svg(`<rect width="10" height="10" fill="#f00"/>`))
+	require.NoError(t, err)
+	for name, body := range map[string]string{
+		"script":         `<script>alert(1)</script>`,
+		"upper script":   `<SCRIPT>alert(1)</SCRIPT>`,
+		"onload":         `<rect onload="alert(1)" width="1" height="1"/>`,
+		"foreign object": `<foreignObject><iframe src="https://evil.example"/></foreignObject>`,
+		"external href":  `<image xlink:href="https://evil.example/x.png" width="1" height="1"/>`,
+		"js href":        `<a href="javascript:alert(1)"><rect width="1" height="1"/></a>`,
+		"style import":   `<style>@import url(https://evil.example/x.css);</style>`,
+	} {
+		_, err := logo.Check("l.svg", svg(body))
+		assert.Error(t, err, name)
+	}
+}

@@ -42,14 +42,17 @@ func Verify(key []byte, token string, now time.Time) (State, error) {
 	if !ok || p == "" || sig == "" {
 		return State{}, ErrMalformed
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil {
+	// Strict: one spelling per signature. Lenient base64 decodes several spellings (the
+	// unused low bits of the last character) to the same bytes, which let a used state be
+	// presented again under a new spelling.
+	got, err := b64.DecodeString(sig)
+	if err != nil || b64.EncodeToString(got) != sig {
 		return State{}, ErrMalformed
 	}
 	if !hmac.Equal(got, mac(key, p)) {
 		return State{}, ErrForged
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(p)
+	raw, err := b64.DecodeString(p)
 	if err != nil {
 		return State{}, ErrMalformed
 	}
@@ -62,6 +65,8 @@ func Verify(key []byte, token string, now time.Time) (State, error) {
 	}
 	return s, nil
 }
+
+var b64 = base64.RawURLEncoding.Strict()
 
 func mac(key []byte, payload string) []byte {
 	m := hmac.New(sha256.New, key)

@@ -51,3 +51,22 @@ func BenchmarkSignVerify(b *testing.B) {
 		}
 	}
 }
+
+// Issue 10 item 7: another spelling of a signature (the last character's unused bits
+// changed) is not a second valid state.
+func TestOtherSpellingsOfASignatureAreRefused(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	now := time.Unix(1_800_000_000, 0)
+	tok := Sign(key, State{WorkflowID: "connection/acme/c1", Attempt: 1, Expires: now.Add(time.Hour).Unix()})
+	_, err := Verify(key, tok, now)
+	require.NoError(t, err)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	accepted := 0
+	for _, c := range alphabet {
+		other := tok[:len(tok)-1] + string(c)
+		if _, err := Verify(key, other, now); err == nil {
+			accepted++
+		}
+	}
+	assert.Equal(t, 1, accepted, "exactly one spelling (the original) is valid")
+}

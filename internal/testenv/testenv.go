@@ -23,13 +23,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/devstack"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/herokusim"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
+	"github.com/connect-onboarding/worker/internal/runworker"
 	"github.com/connect-onboarding/worker/workflows"
 )
 
@@ -139,18 +139,29 @@ func (s *Sim) Post(t testing.TB, path string, body any) []byte {
 	return out
 }
 
-// StartWorker runs the workflows and activities in this process against c and the sim.
-func StartWorker(t testing.TB, c client.Client, hc *heroku.Client) {
+// FastSettings are the worker settings of integration tests: the production wiring at a
+// pace that fits a test (polls every 200 ms, watchers every 500 ms / 1 s).
+func FastSettings() activities.Settings {
+	return activities.Settings{HerokuTaskQueue: workflows.HerokuTaskQueue, PollInterval: 200 * time.Millisecond,
+		WatchWaitingInterval: 500 * time.Millisecond, WatchActiveInterval: time.Second, WatchShards: 4,
+		ReturnHosts: []string{"isv.example", "localhost", "127.0.0.1"}}
+}
+
+// FastWorkerEnv is FastSettings for a worker process.
+var FastWorkerEnv = []string{"WORKER_POLL_INTERVAL=200ms", "WORKER_WATCH_WAITING_INTERVAL=500ms", "WORKER_WATCH_ACTIVE_INTERVAL=1s",
+	"WORKER_RETURN_HOSTS=isv.example,localhost,127.0.0.1"}
+
+// StartWorker runs the workflows and activities in this process against c and the sim,
+// wired as the worker binary wires them; edit adjusts the settings.
+func StartWorker(t testing.TB, c client.Client, hc *heroku.Client, edit ...func(*activities.Settings)) {
 	t.Helper()
-	acts := &activities.Activities{Heroku: hc, Temporal: c}
-	w1 := worker.New(c, workflows.OnboardingTaskQueue, worker.Options{})
-	workflows.Register(w1)
-	activities.RegisterOnboarding(w1, acts)
-	w2 := worker.New(c, workflows.HerokuTaskQueue, worker.Options{})
-	activities.RegisterHeroku(w2, acts)
-	require.NoError(t, w1.Start())
-	require.NoError(t, w2.Start())
-	t.Cleanup(func() { w2.Stop(); w1.Stop() })
+	acts := &activities.Activities{Heroku: hc, Temporal: c, Settings: FastSettings()}
+	for _, e := range edit {
+		e(&acts.Settings)
+	}
+	w, err := runworker.Start(c, acts, runworker.Options{})
+	require.NoError(t, err)
+	t.Cleanup(w.Stop)
 }
 
 // WorkerProcess is the real bin/worker binary, which a test may kill and restart.
@@ -165,7 +176,7 @@ type WorkerProcess struct {
 }
 
 // StartWorkerProcess runs bin/worker against the dev server and the sim.
-func StartWorkerProcess(t testing.TB, temporalAddr, simURL string) *WorkerProcess {
+func StartWorkerProcess(t testing.TB, temporalAddr, simURL string, extraEnv ...string) *WorkerProcess {
 	t.Helper()
 	bin := filepath.Join(Root(t), "bin", "worker")
 	if _, err := os.Stat(bin); err != nil {
@@ -175,6 +186,8 @@ func StartWorkerProcess(t testing.TB, temporalAddr, simURL string) *WorkerProces
 		"TEMPORAL_ADDRESS=" + temporalAddr, "HEROKU_API_URL=" + simURL, "HEROKU_CONNECT_URL=" + simURL, "HEROKU_API_TOKEN=" + Token,
 		"WORKER_HTTP_ADDR=127.0.0.1:" + strconv.Itoa(FreePort(t)), "LOG_LEVEL=warn", "WORKER_STOP_TIMEOUT=2s",
 	}}
+	p.env = append(p.env, FastWorkerEnv...)
+	p.env = append(p.env, extraEnv...)
 	p.start()
 	t.Cleanup(func() {
 		p.Kill()

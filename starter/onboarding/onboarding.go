@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -99,16 +100,17 @@ func WorkflowID(isvSlug, customerID string) string {
 
 // Start validates in, starts the customer's onboarding (or reaches the one already running)
 // and returns the authorization URL: Update-with-Start, one round trip. Calling it again for
-// the same customer returns the same workflow and never makes a second add-on.
+// the same customer returns the same workflow and never makes a second add-on; calling it
+// with a different org, user, app, add-on, mode or schema is refused with a *ConflictError
+// naming the fields.
 func (c *Client) Start(ctx context.Context, in Input) (StartResult, error) {
-	if in.Options.HerokuTaskQueue == "" {
-		in.Options.HerokuTaskQueue = c.herokuTaskQueue
-	}
-	in = in.WithDefaults()
-	if err := in.Validate(); err != nil {
+	if err := in.ValidateRequest(); err != nil {
 		var ve *workflows.ValidationError
 		errors.As(err, &ve)
 		return StartResult{}, &InvalidInputError{Fields: ve.Fields}
+	}
+	if err := c.integrationOpen(ctx, in.ISVSlug); err != nil {
+		return StartResult{}, err
 	}
 	id := WorkflowID(in.ISVSlug, in.CustomerID)
 	op := c.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
@@ -118,30 +120,105 @@ func (c *Client) Start(ctx context.Context, in Input) (StartResult, error) {
 		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.SAIsvSlug.ValueSet(in.ISVSlug),
 			workflows.SACustomerID.ValueSet(in.CustomerID), workflows.SAOnboardingStage.ValueSet(string(workflows.StageValidating))),
 		StaticSummary: fmt.Sprintf("Heroku Connect onboarding of customer %s for %s (%s)", in.CustomerID, in.ISVSlug, in.Mode),
-	}, workflows.ConnectionWorkflowName, in)
+	}, workflows.ConnectionWorkflowName, in) // as given: the workflow applies the defaults
 	h, err := c.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions:          client.UpdateWorkflowOptions{UpdateName: workflows.UpdateStart, WaitForStage: client.WorkflowUpdateStageCompleted},
 	})
 	if err != nil {
-		return StartResult{}, fmt.Errorf("start onboarding %s: %w", id, err)
+		return StartResult{}, unavailable(fmt.Errorf("start onboarding %s: %w", id, err))
 	}
 	var res StartResult
 	if err := h.Get(ctx, &res); err != nil {
-		return StartResult{}, fmt.Errorf("start onboarding %s: %w", id, err)
+		return StartResult{}, unavailable(fmt.Errorf("start onboarding %s: %w", id, err))
+	}
+	if err := identityConflict(in, res); err != nil {
+		return res, err
 	}
 	return res, resultError(res)
 }
 
-// resultError maps a start that ended badly to the errors above.
-func resultError(res StartResult) error {
-	if res.Stage != workflows.StageFailed {
+// ConflictError says a start reached a running onboarding of the same customer that was
+// started with different values; nothing was changed.
+type ConflictError struct {
+	WorkflowID string
+	Fields     []string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("onboarding %s is already running with a different %s; offboard it first to change them", e.WorkflowID, strings.Join(e.Fields, ", "))
+}
+
+func identityConflict(in Input, res StartResult) error {
+	if len(res.Identity) == 0 {
+		return nil // a run started before identities were recorded
+	}
+	want := in.WithDefaults().IdentityHashes()
+	var diff []string
+	for k, v := range want {
+		if got, ok := res.Identity[k]; ok && got != v {
+			diff = append(diff, k)
+		}
+	}
+	if len(diff) == 0 {
 		return nil
 	}
-	if res.ErrorType == activities.ErrIntegrationInactive {
-		return fmt.Errorf("%w: %s", ErrIntegrationInactive, res.Error)
+	sort.Strings(diff)
+	return &ConflictError{WorkflowID: res.WorkflowID, Fields: diff}
+}
+
+// ErrUnavailable: no worker answered in time. The onboarding may have been started and
+// proceeds once a worker polls; calling Start again is safe (it reaches the same workflow).
+var ErrUnavailable = errors.New("the onboarding worker did not answer in time; retry later")
+
+func unavailable(err error) error {
+	var dl *serviceerror.DeadlineExceeded
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &dl) {
+		return fmt.Errorf("%w (%v)", ErrUnavailable, err)
 	}
-	return fmt.Errorf("onboarding failed: %s", res.Error)
+	return err
+}
+
+// EndedError says the onboarding is over (offboarded, deactivated, cancelled or failed): no
+// URL will come from it.
+type EndedError struct {
+	Stage     Stage
+	ErrorType string
+	Message   string
+}
+
+func (e *EndedError) Error() string {
+	msg := fmt.Sprintf("the onboarding ended: %s", e.Stage)
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// resultError maps a start that ended to the errors above.
+func resultError(res StartResult) error {
+	if !res.Stage.Terminal() {
+		return nil
+	}
+	if res.ErrorType == activities.ErrIntegrationInactive || res.Stage == workflows.StageDeactivated {
+		return fmt.Errorf("%w: %s", ErrIntegrationInactive, strings.TrimSpace(res.Error+" ("+string(res.Stage)+")"))
+	}
+	if res.ErrorType == workflows.ErrInvalidInput {
+		return &InvalidInputError{Fields: fieldsOf(res.Error)}
+	}
+	return &EndedError{Stage: res.Stage, ErrorType: res.ErrorType, Message: res.Error}
+}
+
+// fieldsOf recovers the fields of a validation message the workflow wrote
+// ("invalid input: field: rule; field: rule").
+func fieldsOf(msg string) []FieldError {
+	var out []FieldError
+	for _, part := range strings.Split(strings.TrimPrefix(msg, "invalid input: "), "; ") {
+		if f, r, ok := strings.Cut(part, ": "); ok {
+			out = append(out, FieldError{Field: f, Rule: r})
+		}
+	}
+	return out
 }
 
 // Status reads an onboarding's status (a query: no history is written).
@@ -158,6 +235,15 @@ func (c *Client) Status(ctx context.Context, isvSlug, customerID string) (Status
 func (c *Client) CustomerReturned(ctx context.Context, isvSlug, customerID string, attempt int) error {
 	err := c.temporal.SignalWorkflow(ctx, WorkflowID(isvSlug, customerID), "", workflows.SignalCustomerReturned, workflows.CustomerReturned{Attempt: attempt})
 	return notFound(err, isvSlug, customerID)
+}
+
+// ConfirmReturn hands the attempt of a verified return state to the customer's workflow,
+// which accepts it once, for its current URL only (ErrRejected otherwise), and answers once
+// the verification it triggers has run. Bound ctx: under a saturated Heroku budget the
+// verification can take a while.
+func (c *Client) ConfirmReturn(ctx context.Context, isvSlug, customerID string, attempt int) (workflows.ReturnResult, error) {
+	var res workflows.ReturnResult
+	return res, c.update(ctx, isvSlug, customerID, workflows.UpdateCustomerReturned, &res, workflows.CustomerReturned{Attempt: attempt})
 }
 
 // Reauthorize asks an active connection to be authorized again and returns the new URL.
@@ -178,18 +264,18 @@ func (c *Client) Offboard(ctx context.Context, isvSlug, customerID string) (Stat
 	return st, c.update(ctx, isvSlug, customerID, workflows.UpdateOffboard, &st)
 }
 
-func (c *Client) update(ctx context.Context, isvSlug, customerID, name string, out any) error {
+func (c *Client) update(ctx context.Context, isvSlug, customerID, name string, out any, args ...any) error {
 	h, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: WorkflowID(isvSlug, customerID),
-		UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted})
+		UpdateName: name, Args: args, WaitForStage: client.WorkflowUpdateStageCompleted})
 	if err != nil {
-		return notFound(err, isvSlug, customerID)
+		return unavailable(notFound(err, isvSlug, customerID))
 	}
 	if err := h.Get(ctx, out); err != nil {
 		var ae *temporal.ApplicationError
 		if errors.As(err, &ae) {
 			return fmt.Errorf("%w: %s", ErrRejected, ae.Message())
 		}
-		return err
+		return unavailable(err)
 	}
 	return nil
 }

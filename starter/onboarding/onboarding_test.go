@@ -35,18 +35,25 @@ type stack struct {
 }
 
 func startStack(t *testing.T, simCfg ...func(*herokusim.Config)) *stack {
+	return startStackEnv(t, nil, simCfg...)
+}
+
+// startStackEnv starts the stack with extra worker settings (WORKER_* variables).
+func startStackEnv(t *testing.T, workerEnv []string, simCfg ...func(*herokusim.Config)) *stack {
 	t.Helper()
 	dev := testenv.StartDevServer(t)
 	sim := testenv.StartSim(t, simCfg...)
 	sim.CreateIntegration(t, testenv.ISV)
-	w := testenv.StartWorkerProcess(t, dev.Address, sim.URL)
-	return &stack{dev: dev, sim: sim, worker: w, c: onboarding.New(dev.Client, "", "")}
+	w := testenv.StartWorkerProcess(t, dev.Address, sim.URL, workerEnv...)
+	c := onboarding.New(dev.Client, "", "")
+	_, err := c.AdoptPartner(ctx(t), testenv.ISV) // registered with the worker, as onboarding requires
+	require.NoError(t, err)
+	return &stack{dev: dev, sim: sim, worker: w, c: c}
 }
 
 func fastInput(customer string) onboarding.Input {
 	return onboarding.Input{ISVSlug: testenv.ISV, CustomerID: customer, Mode: onboarding.ModeProvision, App: testenv.ISVApp,
-		Salesforce: onboarding.Salesforce{OrgID: org, Username: user, Environment: "production"},
-		Options:    onboarding.Options{PollInterval: 200 * time.Millisecond, WatchWaitingInterval: 500 * time.Millisecond, WatchActiveInterval: time.Second}}
+		Salesforce: onboarding.Salesforce{OrgID: org, Username: user, Environment: "production"}}
 }
 
 func ctx(t *testing.T) context.Context {
@@ -154,10 +161,9 @@ func TestWorkerKilledMidFlightMakesNoSecondAddon(t *testing.T) {
 }
 
 func TestContinueAsNewOnTheServer(t *testing.T) {
-	s := startStack(t)
+	s := startStackEnv(t, []string{"WORKER_CONTINUE_AS_NEW_AFTER=60"})
 	c := ctx(t)
 	in := fastInput("c3")
-	in.Options.ContinueAsNewAfter = 60
 	res, err := s.c.Start(c, in)
 	require.NoError(t, err)
 	signInAsCustomer(t, res.AuthorizationURL, org, user)

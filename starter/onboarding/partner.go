@@ -38,7 +38,7 @@ func (c *Client) CreatePartner(ctx context.Context, spec PartnerSpec) (PartnerIn
 		ID: id, TaskQueue: c.taskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.SAIsvSlug.ValueSet(spec.Slug)),
 		StaticSummary:         "Heroku Connect partner integration " + spec.Slug,
-	}, workflows.PartnerWorkflowName, workflows.PartnerInput{Slug: spec.Slug, HerokuTaskQueue: c.herokuTaskQueue, DeactivateRetryInterval: c.DeactivateRetryInterval})
+	}, workflows.PartnerWorkflowName, workflows.PartnerInput{Slug: spec.Slug, DeactivateRetryInterval: c.DeactivateRetryInterval})
 	h, err := c.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{StartWorkflowOperation: op,
 		UpdateOptions: client.UpdateWorkflowOptions{UpdateName: workflows.UpdatePartnerCreate, Args: []any{spec}, WaitForStage: client.WorkflowUpdateStageCompleted}})
 	if err != nil {
@@ -46,6 +46,49 @@ func (c *Client) CreatePartner(ctx context.Context, spec PartnerSpec) (PartnerIn
 	}
 	var info PartnerInfo
 	return info, partnerError(h.Get(ctx, &info))
+}
+
+// AdoptPartner registers an integration that already exists on Heroku (created with the
+// Heroku CLI, or before this tool): its workflow starts and reads it from Heroku. Onboarding
+// needs a registered, active integration.
+func (c *Client) AdoptPartner(ctx context.Context, slug string) (PartnerInfo, error) {
+	if !workflows.ValidSlug(slug) {
+		return PartnerInfo{}, &InvalidInputError{Fields: []FieldError{{Field: "slug", Rule: "must be 3-30 lower-case letters, digits and single dashes, starting with a letter"}}}
+	}
+	op := c.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID: workflows.PartnerWorkflowID(slug), TaskQueue: c.taskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.SAIsvSlug.ValueSet(slug)),
+		StaticSummary:         "Heroku Connect partner integration " + slug + " (adopted)",
+	}, workflows.PartnerWorkflowName, workflows.PartnerInput{Slug: slug, DeactivateRetryInterval: c.DeactivateRetryInterval})
+	h, err := c.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{UpdateName: workflows.UpdatePartnerRefresh, WaitForStage: client.WorkflowUpdateStageCompleted}})
+	if err != nil {
+		return PartnerInfo{}, unavailable(fmt.Errorf("adopt partner integration %s: %w", slug, err))
+	}
+	var info PartnerInfo
+	return info, partnerError(h.Get(ctx, &info))
+}
+
+// integrationOpen refuses, before anything is started or any Heroku call is made, an
+// onboarding into an integration this worker does not know or that is not active.
+func (c *Client) integrationOpen(ctx context.Context, slug string) error {
+	v, err := c.temporal.QueryWorkflow(ctx, workflows.PartnerWorkflowID(slug), "", workflows.QueryPartnerInfo)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return fmt.Errorf("%w: no partner integration %q is registered with this worker; create it (starter partner create) or adopt an existing one (starter partner adopt)",
+			ErrIntegrationInactive, slug)
+	}
+	if err != nil {
+		return unavailable(fmt.Errorf("read partner integration %s: %w", slug, err))
+	}
+	var info PartnerInfo
+	if err := v.Get(&info); err != nil {
+		return err
+	}
+	if info.Stage != workflows.PartnerActive {
+		return fmt.Errorf("%w: partner integration %q is %s", ErrIntegrationInactive, slug, info.Stage)
+	}
+	return nil
 }
 
 // UpdatePartner changes the given fields of an integration.

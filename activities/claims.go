@@ -1,0 +1,102 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+)
+
+// ClaimInput names what a customer is about to take: a schema of the ISV's database on an
+// app, and, when enrolling, an existing add-on. Each may belong to one live customer only.
+type ClaimInput struct {
+	WorkflowID   string    `json:"workflow_id"`
+	StartedAt    time.Time `json:"started_at"`
+	WorkflowType string    `json:"workflow_type"`
+	// SchemaClaim is the ConnectSchema search attribute value (app/db_key/schema).
+	SchemaClaim string `json:"schema_claim,omitempty"`
+	// AddonID is the add-on to enroll; empty when provisioning.
+	AddonID string `json:"addon_id,omitempty"`
+	// EarlyStages are the stages of a workflow that has not yet made its claim real (no
+	// connection configured): between two such, the earlier start wins.
+	EarlyStages []string `json:"early_stages,omitempty"`
+}
+
+// CheckClaims refuses a claim another live customer holds, found through visibility (the
+// ConnectSchema and HerokuAddonId search attributes). Two customers racing for one schema
+// both see each other once both upserted their claim; the one that started earlier keeps it.
+// Visibility is eventually consistent, so two starts within its lag (immediate on the dev
+// server, about a second on a cluster) can both pass; a schema conflict left after that is
+// visible in the UI as two running workflows with one ConnectSchema.
+func (a *Activities) CheckClaims(ctx context.Context, in ClaimInput) error {
+	var conds []string
+	if in.SchemaClaim != "" {
+		conds = append(conds, fmt.Sprintf("ConnectSchema = '%s'", quote(in.SchemaClaim)))
+	}
+	if in.AddonID != "" {
+		conds = append(conds, fmt.Sprintf("HerokuAddonId = '%s'", quote(in.AddonID)))
+	}
+	if len(conds) == 0 {
+		return nil
+	}
+	q := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running' AND (%s)", quote(in.WorkflowType), strings.Join(conds, " OR "))
+	early := map[string]bool{}
+	for _, s := range in.EarlyStages {
+		early[s] = true
+	}
+	var problems []string
+	var token []byte
+	for {
+		resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token, PageSize: 100})
+		if err != nil {
+			return fmt.Errorf("look up live customers: %w", err)
+		}
+		for _, e := range resp.Executions {
+			id := e.Execution.GetWorkflowId()
+			if id == in.WorkflowID {
+				continue
+			}
+			f := e.SearchAttributes.GetIndexedFields()
+			var schema, addon, stage string
+			dc := converter.GetDefaultDataConverter()
+			if p := f["ConnectSchema"]; p != nil {
+				_ = dc.FromPayload(p, &schema)
+			}
+			if p := f["HerokuAddonId"]; p != nil {
+				_ = dc.FromPayload(p, &addon)
+			}
+			if p := f["OnboardingStage"]; p != nil {
+				_ = dc.FromPayload(p, &stage)
+			}
+			started := e.GetStartTime().AsTime()
+			if early[stage] && (started.After(in.StartedAt) || started.Equal(in.StartedAt) && id > in.WorkflowID) {
+				continue // a later newcomer: it yields to us
+			}
+			if in.AddonID != "" && addon == in.AddonID {
+				problems = append(problems, fmt.Sprintf("add-on %s belongs to the live customer workflow %s", in.AddonID, id))
+			}
+			if in.SchemaClaim != "" && schema == in.SchemaClaim {
+				problems = append(problems, fmt.Sprintf("schema %s is used by the live customer workflow %s", in.SchemaClaim, id))
+			}
+		}
+		token = resp.NextPageToken
+		if len(token) == 0 {
+			break
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		typ := ErrSchemaTaken
+		if in.AddonID != "" && strings.HasPrefix(problems[0], "add-on") {
+			typ = ErrAddonConflict
+		}
+		return final(typ, "%s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func quote(s string) string { return strings.ReplaceAll(s, "'", "''") }

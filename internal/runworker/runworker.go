@@ -1,0 +1,70 @@
+// Package runworker is the one wiring of the two task queues, shared by the worker binary,
+// the tests' in-process worker and the fixture recorder, so tests run what production runs:
+// workflows and non-Heroku activities on the onboarding queue; every Heroku activity on the
+// heroku queue, rate limited by the server to the account's budget with one Heroku request
+// per dispatch.
+package runworker
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/workflows"
+)
+
+// Options name the queues and the budget.
+type Options struct {
+	OnboardingQueue string // workflows.OnboardingTaskQueue when empty
+	// CallsPerHour is the account's Heroku budget; 0 leaves the heroku queue unlimited (tests
+	// that do not measure the budget).
+	CallsPerHour int
+	StopTimeout  time.Duration
+}
+
+// Workers are the two running workers.
+type Workers struct{ onboarding, heroku worker.Worker }
+
+// Start registers everything on both queues and starts polling. The heroku queue is the one
+// in acts.Settings.
+func Start(c client.Client, acts *activities.Activities, o Options) (*Workers, error) {
+	if o.OnboardingQueue == "" {
+		o.OnboardingQueue = workflows.OnboardingTaskQueue
+	}
+	if acts.Settings.HerokuTaskQueue == "" {
+		return nil, fmt.Errorf("runworker: the activities' settings name no heroku task queue")
+	}
+	onboarding := worker.New(c, o.OnboardingQueue, worker.Options{WorkerStopTimeout: o.StopTimeout})
+	workflows.Register(onboarding)
+	activities.RegisterOnboarding(onboarding, acts)
+	hopts := worker.Options{
+		WorkerStopTimeout: o.StopTimeout,
+		// One Heroku request per dispatch: the rate limit below then counts requests.
+		Interceptors: []interceptor.WorkerInterceptor{activities.CallBudget()},
+	}
+	if o.CallsPerHour > 0 {
+		// The server enforces this across every worker on the queue: the account's budget
+		// holds however many worker processes run.
+		hopts.TaskQueueActivitiesPerSecond = float64(o.CallsPerHour) / 3600
+	}
+	herokuWorker := worker.New(c, acts.Settings.HerokuTaskQueue, hopts)
+	activities.RegisterHeroku(herokuWorker, acts)
+	if err := onboarding.Start(); err != nil {
+		return nil, fmt.Errorf("start onboarding worker: %w", err)
+	}
+	if err := herokuWorker.Start(); err != nil {
+		onboarding.Stop()
+		return nil, fmt.Errorf("start heroku worker: %w", err)
+	}
+	return &Workers{onboarding: onboarding, heroku: herokuWorker}, nil
+}
+
+// Stop drains both, the Heroku one first.
+func (w *Workers) Stop() {
+	w.heroku.Stop()
+	w.onboarding.Stop()
+}

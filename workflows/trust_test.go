@@ -1,0 +1,228 @@
+package workflows_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/internal/herokusim"
+	"github.com/connect-onboarding/worker/workflows"
+)
+
+// The tests of issue 10's guarantees: each attacks one.
+
+// A reissue asked for while the verification read is in flight, and a verification that
+// then succeeds: the connection is active, the reissue settles, and the customer can still
+// be offboarded (before the fix every workflow task failed with a potential deadlock).
+func TestReissueDuringVerificationDoesNotLivelock(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	var reissued workflows.StartResult
+	var reissueErr *error
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "ReadConnection" && reissueErr == nil {
+			reissueErr = h.update(workflows.UpdateReissueURL, &reissued)
+		}
+	})
+	h.at(time.Minute, func() { h.customerSignsIn("c1", orgID, username); h.returned(1) })
+	h.at(2*time.Minute, func() {
+		assert.Equal(t, workflows.StageActive, h.status().Stage)
+		h.update(workflows.UpdateOffboard, nil)
+	})
+	st, err := h.run(input("c1"))
+	require.NoError(t, err)
+	assert.Equal(t, workflows.StageOffboarded, st.Stage)
+	require.NotNil(t, reissueErr, "the reissue was sent during the verification")
+	assert.NoError(t, *reissueErr)
+	assert.Equal(t, workflows.StageActive, reissued.Stage, "the reissue settles with the active stage")
+	assert.Equal(t, 0, h.live())
+}
+
+// Customer IDs that differ only in case never share a schema.
+func TestDefaultSchemaIsTheCustomersOwn(t *testing.T) {
+	seen := map[string]string{}
+	for _, id := range []string{"cust1", "Cust1", "CUST1", "cust-1", "cust_1", "cust.1"} {
+		s := workflows.DefaultSchema(id)
+		assert.LessOrEqual(t, len(s), 63)
+		assert.Regexp(t, `^customer_[a-z0-9_]+_[0-9a-f]{8}$`, s)
+		if other, ok := seen[s]; ok {
+			t.Errorf("%q and %q share schema %s", id, other, s)
+		}
+		seen[s] = id
+	}
+	long := workflows.DefaultSchema(string(make([]byte, 0)) + "a" + string(bytesOf('b', 99)))
+	assert.Len(t, long, 63)
+}
+
+func bytesOf(c byte, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = c
+	}
+	return b
+}
+
+// A schema another live customer holds is refused before anything is created.
+func TestSchemaTakenCreatesNothing(t *testing.T) {
+	h := newHarness(t)
+	var claimed activities.ClaimInput
+	h.claims = func(in activities.ClaimInput) error {
+		claimed = in
+		return temporal.NewNonRetryableApplicationError("schema acme-app/DATABASE_URL/shared is used by the live customer workflow connection/acme/other",
+			activities.ErrSchemaTaken, nil)
+	}
+	in := input("c1")
+	in.Schema = "shared"
+	st, err := h.run(in)
+	require.Error(t, err)
+	assert.Equal(t, activities.ErrSchemaTaken, appErrType(err))
+	assert.Equal(t, workflows.StageFailed, st.Stage)
+	assert.Equal(t, isvApp+"/DATABASE_URL/shared", claimed.SchemaClaim)
+	assert.Zero(t, h.sim.Snapshot().Calls["addons.create"], "nothing created")
+}
+
+// The create happened but its answer was lost, and Heroku then answers 5xx for the whole
+// step window: the run fails, and the add-on is destroyed by its deterministic name.
+func TestLostCreateThenOutageLeavesNoOrphan(t *testing.T) {
+	h := newHarness(t)
+	h.sim.AddFaults(herokusim.Fault{Route: "addons.create", AfterEffect: true, Status: 500, Count: 1},
+		herokusim.Fault{Route: "addons.create", Status: 503})
+	st, err := h.run(input("c1"))
+	require.Error(t, err)
+	assert.Equal(t, workflows.StageFailed, st.Stage)
+	c := h.sim.Snapshot()
+	assert.Equal(t, 1, c.AddonsCreated)
+	assert.Equal(t, 0, c.Live, "the add-on whose answer was lost is destroyed")
+	assert.Contains(t, st.Compensated, "destroyed add-on "+workflows.AddonName(isv, "c1"))
+}
+
+// A 401 during the cleanup (a rotated token) is retried within the cleanup's 24 hours.
+func TestCleanupOutlastsARotatedToken(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.at(time.Minute, func() {
+		h.sim.AddFaults(herokusim.Fault{Route: "addons.destroy", Status: 401, Count: 5})
+		h.update(workflows.UpdateOffboard, nil)
+	})
+	st, err := h.run(input("c1"))
+	require.NoError(t, err)
+	assert.Equal(t, workflows.StageOffboarded, st.Stage)
+	assert.Equal(t, 0, h.live())
+}
+
+// The authorization deadline travels through continue-as-new: a customer who never
+// authorizes is let go at the first deadline, however often the run continued as new.
+func TestAuthorizationDeadlineSurvivesContinueAsNew(t *testing.T) {
+	h := newHarness(t)
+	in := input("c1")
+	in.Options.AuthorizationTimeout = 2 * time.Hour
+	h.start()
+	h.at(90*time.Minute, func() {
+		h.env.SetContinueAsNewSuggested(true)
+		h.watcherReports(heroku.StateNeedAuthentication)
+	})
+	h.env.ExecuteWorkflow(workflows.ConnectionWorkflow, in)
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, h.env.GetWorkflowError(), &can)
+	var next workflows.ConnectionInput
+	require.NoError(t, decodeArg(can, &next))
+	deadline := next.Carry.Status.AuthDeadline
+	require.False(t, deadline.IsZero(), "the deadline is carried")
+
+	h.env = h.newEnv()
+	h.env.SetStartTime(deadline.Add(-30 * time.Minute))
+	st, err := h.run(next)
+	require.Error(t, err)
+	assert.Equal(t, workflows.ErrAuthorizationTimeout, appErrType(err))
+	assert.False(t, h.env.Now().After(deadline.Add(time.Minute)), "ended at the carried deadline, not a fresh one (%s vs %s)", h.env.Now(), deadline)
+	assert.Equal(t, 0, h.live(), "the add-on of a customer who never authorized is destroyed")
+	assert.Equal(t, workflows.StageFailed, st.Stage)
+}
+
+// A customer return honours its attempt and is accepted once; the answer says what the
+// verification found, not a blanket "you're all set".
+func TestReturnIsSingleUseAndHonoursTheAttempt(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	var early, used, stale, good workflows.ReturnResult
+	var earlyErr, usedErr, staleErr, goodErr *error
+	h.at(time.Minute, func() {
+		earlyErr = h.updateWith(workflows.UpdateCustomerReturned, workflows.CustomerReturned{Attempt: 1}, &early)
+	})
+	h.at(2*time.Minute, func() {
+		usedErr = h.updateWith(workflows.UpdateCustomerReturned, workflows.CustomerReturned{Attempt: 1}, &used) // the same state again
+		h.update(workflows.UpdateReissueURL, nil)
+	})
+	h.at(3*time.Minute, func() {
+		staleErr = h.updateWith(workflows.UpdateCustomerReturned, workflows.CustomerReturned{Attempt: 1}, &stale)
+		h.customerSignsIn("c1", orgID, username)
+		goodErr = h.updateWith(workflows.UpdateCustomerReturned, workflows.CustomerReturned{Attempt: 2}, &good)
+	})
+	h.at(4*time.Minute, func() { h.update(workflows.UpdateOffboard, nil) })
+	_, err := h.run(input("c1"))
+	require.NoError(t, err)
+
+	require.NoError(t, *earlyErr)
+	assert.False(t, early.Verified, "a return before signing in is not reported as connected")
+	assert.Contains(t, early.Problem, "not authorized")
+	assert.ErrorContains(t, *usedErr, "already used")
+	assert.ErrorContains(t, *staleErr, "not the current authorization URL")
+	require.NoError(t, *goodErr)
+	assert.True(t, good.Verified, "%+v", good)
+	assert.Equal(t, workflows.StageActive, good.Stage)
+}
+
+// Operational options are the worker's: a start request that sets one is refused, naming the
+// field, before any Heroku call; so is a return URL on a host the worker does not allow.
+func TestStartInputCannotSteerTheWorker(t *testing.T) {
+	cases := map[string]struct {
+		edit  func(*workflows.ConnectionInput)
+		field string
+	}{
+		"queue":            {func(in *workflows.ConnectionInput) { in.Options.HerokuTaskQueue = "nobody-polls-this" }, "options.heroku_task_queue"},
+		"watch interval":   {func(in *workflows.ConnectionInput) { in.Options.WatchWaitingInterval = 1 }, "options.watch_waiting_interval"},
+		"poll interval":    {func(in *workflows.ConnectionInput) { in.Options.PollInterval = time.Millisecond }, "options.poll_interval"},
+		"shards":           {func(in *workflows.ConnectionInput) { in.Options.WatchShards = 64 }, "options.watch_shards"},
+		"return host":      {func(in *workflows.ConnectionInput) { in.ReturnURL = "https://attacker.example/steal" }, "return_url"},
+		"refresh margin":   {func(in *workflows.ConnectionInput) { in.Options.URLRefreshMargin = time.Second }, "options.url_refresh_margin"},
+		"return with user": {func(in *workflows.ConnectionInput) { in.ReturnURL = "https://u@isv.example/r" }, "return_url"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			in := input("c1")
+			tc.edit(&in)
+			_, err := h.run(in)
+			require.Error(t, err)
+			assert.Equal(t, workflows.ErrInvalidInput, appErrType(err))
+			assert.Contains(t, err.Error(), tc.field)
+			c := h.sim.Snapshot()
+			assert.Zero(t, c.Calls["addons.create"]+c.Calls["partner.info"], "no Heroku call")
+		})
+	}
+}
+
+// The settings the workflow runs with are the worker's, read once per run.
+func TestWorkerSettingsPaceTheWorkflow(t *testing.T) {
+	h := newHarness(t)
+	var queues []string
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		queues = append(queues, info.TaskQueue)
+	})
+	h.start()
+	h.at(time.Minute, func() { h.update(workflows.UpdateOffboard, nil) })
+	_, err := h.run(input("c1"))
+	require.NoError(t, err)
+	for _, q := range queues {
+		assert.Contains(t, []string{"heroku", "default-test-taskqueue"}, q)
+	}
+}
