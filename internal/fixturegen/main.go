@@ -126,6 +126,11 @@ func run() error {
 	if err := os.MkdirAll(g.dir, 0o755); err != nil {
 		return err
 	}
+	for _, slug := range []string{"acme", "gone"} { // onboarding needs a registered integration
+		if _, err := g.on.AdoptPartner(ctx, slug); err != nil {
+			return err
+		}
+	}
 	for _, sc := range scenarios {
 		fmt.Println("recording", sc.name)
 		if err := sc.run(g, sc.name); err != nil {
