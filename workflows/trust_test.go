@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,5 +225,57 @@ func TestWorkerSettingsPaceTheWorkflow(t *testing.T) {
 	require.NoError(t, err)
 	for _, q := range queues {
 		assert.Contains(t, []string{"heroku", "default-test-taskqueue"}, q)
+	}
+}
+
+// Issue 10 item 13: valid inputs that were refused and invalid ones that were accepted.
+func TestValidationRulesFromReview(t *testing.T) {
+	base := func() workflows.ConnectionInput { return input("c1").WithDefaults() }
+	valid := map[string]func(*workflows.ConnectionInput){
+		"three-letter slug with a dash": func(in *workflows.ConnectionInput) { in.ISVSlug = "a-b" },
+		"30-character slug":             func(in *workflows.ConnectionInput) { in.ISVSlug = "a" + strings.Repeat("b", 29) },
+		"UUID add-on starting with a digit": func(in *workflows.ConnectionInput) {
+			in.Mode, in.App, in.Addon = workflows.ModeEnroll, "", "0f8fad5b-d9cb-469f-a165-70867728950e"
+		},
+		"upper-case 18-character org": func(in *workflows.ConnectionInput) { in.Salesforce.OrgID = "00D000000000062EAA" },
+		"API version 68.0":            func(in *workflows.ConnectionInput) { in.Salesforce.APIVersion = "68.0" },
+	}
+	for name, edit := range valid {
+		in := base()
+		edit(&in)
+		assert.NoError(t, in.Validate(), name)
+	}
+	invalid := map[string]struct {
+		edit  func(*workflows.ConnectionInput)
+		field string
+	}{
+		"31-character slug":   {func(in *workflows.ConnectionInput) { in.ISVSlug = "a" + strings.Repeat("b", 30) }, "isv_slug"},
+		"slug ending in dash": {func(in *workflows.ConnectionInput) { in.ISVSlug = "abc-" }, "isv_slug"},
+		"org with spaces":     {func(in *workflows.ConnectionInput) { in.Salesforce.OrgID = " " + orgID + " " }, "salesforce.sf_org_id"},
+		"username with NUL":   {func(in *workflows.ConnectionInput) { in.Salesforce.Username = "int\x00@acme.com" }, "salesforce.sf_username"},
+		"username with markup": {func(in *workflows.ConnectionInput) { in.Salesforce.Username = "<script>@acme.com" },
+			"salesforce.sf_username"},
+		"username non-ASCII": {func(in *workflows.ConnectionInput) { in.Salesforce.Username = "jöe@acme.com" }, "salesforce.sf_username"},
+		"domain with empty label": {func(in *workflows.ConnectionInput) {
+			in.Salesforce.Environment, in.Salesforce.Domain = "custom", "https://.my.salesforce.com"
+		}, "salesforce.domain"},
+		"domain with port": {func(in *workflows.ConnectionInput) {
+			in.Salesforce.Environment, in.Salesforce.Domain = "custom", "https://acme.my.salesforce.com:444"
+		}, "salesforce.domain"},
+		"return URL with user info": {func(in *workflows.ConnectionInput) { in.ReturnURL = "https://me@isv.example/r" }, "return_url"},
+		"enroll with an app":        {func(in *workflows.ConnectionInput) { in.Mode, in.Addon = workflows.ModeEnroll, "hc-x" }, "app"},
+	}
+	for name, tc := range invalid {
+		in := base()
+		tc.edit(&in)
+		err := in.Validate()
+		var ve *workflows.ValidationError
+		if assert.ErrorAs(t, err, &ve, name) {
+			found := false
+			for _, f := range ve.Fields {
+				found = found || f.Field == tc.field
+			}
+			assert.True(t, found, "%s: %v", name, ve.Fields)
+		}
 	}
 }
