@@ -27,7 +27,7 @@ import (
 func TestStackStartsAnswersAndStops(t *testing.T) {
 	testenv.TemporalCLI(t)
 	data := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	s, err := devstack.Start(ctx, devstack.Options{
 		Root: testenv.Root(t), DataDir: data, Out: io.Discard,

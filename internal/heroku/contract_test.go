@@ -56,7 +56,7 @@ func newFixture(t *testing.T, mutate ...func(*herokusim.Config)) *fixture {
 }
 
 func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	c, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	return c
 }
@@ -464,7 +464,7 @@ func TestWebhooks(t *testing.T) {
 		var ev map[string]any
 		require.NoError(t, json.Unmarshal(body, &ev))
 		assert.Equal(t, "addon", ev["resource"])
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("no webhook delivery")
 	}
 	_, _, err = f.client.CreateAppWebhook(c, app, heroku.WebhookCreate{Level: "loud", URL: "ftp://x"})

@@ -243,8 +243,13 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 }
 
 // Eventually polls cond every 100ms until it holds or the timeout passes.
+//
+// A deadline here detects a hang; it is not a speed assertion (speed is measured by `make
+// bench`). The suite's packages run in parallel on 2 cores, each with its own dev server, so
+// every wait gets at least MinWait however short the caller's estimate.
 func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
+	timeout = max(timeout, MinWait)
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
@@ -253,6 +258,9 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// MinWait is the shortest deadline of any wait in the integration tests.
+const MinWait = 2 * time.Minute
 
 type quiet struct{}
 

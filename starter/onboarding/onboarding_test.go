@@ -57,7 +57,7 @@ func fastInput(customer string) onboarding.Input {
 }
 
 func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	c, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	return c
 }
@@ -129,10 +129,14 @@ func TestOnboardingEndToEnd(t *testing.T) {
 }
 
 func TestWorkerKilledMidFlightMakesNoSecondAddon(t *testing.T) {
-	s := startStack(t, func(cfg *herokusim.Config) { cfg.ProvisionDelay = 3 * time.Second })
+	s := startStack(t)
 	c := ctx(t)
-	// The first create's answer is lost although the add-on was made.
-	s.sim.AddFaults(herokusim.Fault{Route: "addons.create", Status: 500, Count: 1, AfterEffect: true})
+	// The first create's answer is lost although the add-on was made. The adoption's read
+	// passes; then the provisioning polls fail until the crash is over, so the crash surely
+	// lands mid-provisioning however slowly a busy machine observes it.
+	s.sim.AddFaults(herokusim.Fault{Route: "addons.create", Status: 500, Count: 1, AfterEffect: true},
+		herokusim.Fault{Route: "addons.info", Mode: "latency", Count: 1},
+		herokusim.Fault{Route: "addons.info", Status: 503})
 
 	var wg sync.WaitGroup
 	var res onboarding.StartResult
@@ -148,6 +152,7 @@ func TestWorkerKilledMidFlightMakesNoSecondAddon(t *testing.T) {
 	})
 	s.worker.Kill()
 	time.Sleep(time.Second)
+	s.sim.ClearFaults()
 	s.worker.Restart()
 	wg.Wait()
 	require.NoError(t, startErr)
@@ -179,7 +184,7 @@ func TestContinueAsNewOnTheServer(t *testing.T) {
 	st, err := s.c.Status(c, testenv.ISV, "c3")
 	require.NoError(t, err)
 	addon := st.Addon.Name
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute)
 	for i := 0; desc.WorkflowExecutionInfo.Execution.RunId == firstRun && time.Now().Before(deadline); i++ {
 		state := heroku.StatePollingDBChanges
 		if i%2 == 1 {
