@@ -28,8 +28,8 @@ import (
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/logging"
 	"github.com/connect-onboarding/worker/internal/runworker"
-	"github.com/connect-onboarding/worker/workflows"
 	"github.com/connect-onboarding/worker/internal/temporalclient"
+	"github.com/connect-onboarding/worker/workflows"
 )
 
 func main() {
