@@ -39,7 +39,13 @@ var earlyStages = []string{string(StageValidating), string(StageProvisioning), s
 // another live customer holds either.
 func (w *connection) claim(ctx workflow.Context, app, addonID string) end {
 	schemaClaim := app + "/" + w.in.DBKey + "/" + w.in.Schema
-	_ = workflow.UpsertTypedSearchAttributes(ctx, SAConnectSchema.ValueSet(schemaClaim))
+	claims := []temporal.SearchAttributeUpdate{SAConnectSchema.ValueSet(schemaClaim)}
+	if addonID != "" {
+		// Published before the check, so two customers enrolling one add-on at once see
+		// each other and the earlier start keeps it.
+		claims = append(claims, SAHerokuAddonID.ValueSet(addonID))
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, claims...)
 	in := activities.ClaimInput{WorkflowID: w.st.WorkflowID, StartedAt: workflow.GetInfo(ctx).WorkflowStartTime,
 		WorkflowType: ConnectionWorkflowName, SchemaClaim: schemaClaim, AddonID: addonID, EarlyStages: earlyStages}
 	lctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: 10 * time.Minute,

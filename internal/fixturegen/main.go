@@ -49,6 +49,7 @@ type gen struct {
 	c   client.Client
 	on  *onboarding.Client
 	sim *herokusim.Sim
+	hc  *heroku.Client
 	url string
 	dir string
 	m   replay.Manifest
@@ -121,7 +122,7 @@ func run() error {
 		return err
 	}
 	head := strings.TrimSpace(string(commit))
-	g := &gen{ctx: ctx, c: c, on: onboarding.New(c, "", ""), sim: sim, url: hs.URL, dir: filepath.Join(root, "workflows", "testdata", "replay", head[:7]),
+	g := &gen{ctx: ctx, c: c, on: onboarding.New(c, "", ""), sim: sim, hc: hc, url: hs.URL, dir: filepath.Join(root, "workflows", "testdata", "replay", head[:7]),
 		m: replay.Manifest{Commit: head, GeneratedAt: time.Now().UTC(), Versions: versions}}
 	if err := os.MkdirAll(g.dir, 0o755); err != nil {
 		return err
@@ -160,6 +161,29 @@ var (
 )
 
 var scenarios = []scenario{
+	// Enroll an existing add-on; the customer's return goes through the return update (what
+	// starter serve sends), which verifies at once.
+	{"connection_enroll_confirmed_return", func(g *gen, name string) error {
+		a, err := g.hc.CreateAddon(g.ctx, "acme-app", heroku.AddonCreate{Plan: "herokuconnect:enterprise"})
+		if err != nil {
+			return err
+		}
+		in := onboarding.Input{ISVSlug: "acme", CustomerID: name, Mode: onboarding.ModeEnroll, Addon: a.ID,
+			Salesforce: onboarding.Salesforce{OrgID: org, Username: user}}
+		res, err := g.on.Start(g.ctx, in)
+		if err != nil {
+			return err
+		}
+		g.signIn(a.Name, org, user)
+		r, err := g.on.ConfirmReturn(g.ctx, "acme", name, res.Attempt)
+		if err != nil {
+			return err
+		}
+		if !r.Verified {
+			return fmt.Errorf("the confirmed return did not verify: %+v", r)
+		}
+		return g.activeThenOffboard(name)
+	}},
 	{"connection_signal_first", func(g *gen, name string) error {
 		res, err := g.on.Start(g.ctx, input(name))
 		if err != nil {
