@@ -11,7 +11,7 @@ import (
 
 // legacyCallBudget is what the activities kept for runs recorded before single-call-steps
 // may spend in one dispatch; every other Heroku activity makes exactly one request.
-var legacyCallBudget = map[string]int{"ProvisionAddon": 3, "EnrollAddon": 2, "ConfigureConnection": 4}
+var legacyCallBudget = map[string]int{"ProvisionAddon": 3, "EnrollAddon": 2, "ConfigureConnection": 4, "CreateIntegration": 2}
 
 // CallBudget is the worker interceptor of the heroku task queue: it gives every activity
 // dispatch a budget of one Heroku request (see heroku.WithCallBudget), so the queue's

@@ -48,6 +48,25 @@ func (a *Activities) CreateIntegration(ctx context.Context, in CreateIntegration
 	return Integration{}, fromHeroku(err)
 }
 
+// ErrSlugTaken means the create found the slug taken: the workflow then reads the
+// integration to learn whether an earlier attempt of ours made it.
+const ErrSlugTaken = "SlugTaken"
+
+// CreateIntegrationOnce registers the integration in one Heroku request; a taken slug fails
+// with ErrSlugTaken (the partner workflow then reads it with IntegrationInfo and adopts it
+// when the team is ours). It replaces CreateIntegration, kept for runs recorded before.
+func (a *Activities) CreateIntegrationOnce(ctx context.Context, in CreateIntegrationInput) (Integration, error) {
+	got, err := a.Heroku.CreateIntegration(ctx, heroku.IntegrationCreate{Slug: in.Slug, Name: in.Name, Team: in.Team,
+		ContactEmail: in.ContactEmail, Description: in.Description, DocsURL: in.DocsURL, Logo: heroku.Logo(in.Logo)})
+	if he, ok := heroku.AsError(err); ok && he.Kind == heroku.KindInvalid && len(he.Fields["slug"]) > 0 {
+		return Integration{}, final(ErrSlugTaken, "partner integration slug %s is taken", in.Slug)
+	}
+	if err != nil {
+		return Integration{}, fromHeroku(err)
+	}
+	return *got, nil
+}
+
 // UpdateIntegrationInput changes the given fields.
 type UpdateIntegrationInput struct {
 	Slug                               string

@@ -18,7 +18,7 @@ func RegisterHeroku(r worker.ActivityRegistry, a *Activities) {
 		"CreateAddon": a.CreateAddon, "FindOwnAddon": a.FindOwnAddon, "LookupAddon": a.LookupAddon,
 		"EnrollInIntegration": a.EnrollInIntegration, "JoinConnectAccess": a.JoinConnectAccess,
 		"DiscoverConnection": a.DiscoverConnection, "SetConnectionSchema": a.SetConnectionSchema,
-		"DestroyAddonByKey": a.DestroyAddonByKey, "WaitAddonGoneByKey": a.WaitAddonGoneByKey,
+		"DestroyAddonByKey": a.DestroyAddonByKey, "CreateIntegrationOnce": a.CreateIntegrationOnce, "WaitAddonGoneByKey": a.WaitAddonGoneByKey,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

@@ -47,6 +47,10 @@ const (
 	// are checked; a return honours its attempt once; a reissue settles when the customer
 	// authorizes first.
 	changeTrust = "trust-guarantees"
+	// changePartnerCreateOneRequest: the partner workflow creates its integration with one
+	// request per activity (CreateIntegrationOnce, then IntegrationInfo when the slug is
+	// taken) instead of an activity that made both.
+	changePartnerCreateOneRequest = "partner-create-one-request"
 )
 
 // Error types a connection workflow fails with.

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -124,7 +125,7 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 		var got activities.Integration
 		in := activities.CreateIntegrationInput{Slug: spec.Slug, Team: spec.Team, Name: spec.Name, Description: spec.Description,
 			DocsURL: spec.DocsURL, ContactEmail: spec.ContactEmail, Logo: spec.Logo}
-		if err := workflow.ExecuteActivity(p.herokuCtx(ctx), a.CreateIntegration, in).Get(ctx, &got); err != nil {
+		if err := p.createIntegration(ctx, in, &got); err != nil {
 			return p.info, err
 		}
 		p.setIntegration(ctx, got)
@@ -201,6 +202,29 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 		}
 		return nil
 	}})
+}
+
+// createIntegration creates the integration on Heroku. From partner-create-one-request on,
+// each activity makes one request: a taken slug is read back and adopted when its team is ours
+// (an earlier attempt whose answer was lost made it).
+func (p *partner) createIntegration(ctx workflow.Context, in activities.CreateIntegrationInput, got *activities.Integration) error {
+	if workflow.GetVersion(ctx, changePartnerCreateOneRequest, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return workflow.ExecuteActivity(p.herokuCtx(ctx), a.CreateIntegration, in).Get(ctx, got)
+	}
+	err := workflow.ExecuteActivity(p.herokuCtx(ctx), a.CreateIntegrationOnce, in).Get(ctx, got)
+	var ae *temporal.ApplicationError
+	if err == nil || !errors.As(err, &ae) || ae.Type() != activities.ErrSlugTaken {
+		return err
+	}
+	var existing activities.Integration
+	if ierr := workflow.ExecuteActivity(p.herokuCtx(ctx), a.IntegrationInfo, in.Slug).Get(ctx, &existing); ierr != nil {
+		return err
+	}
+	if existing.TeamName != in.Team && existing.Team.Name != in.Team {
+		return err
+	}
+	*got = existing
+	return nil
 }
 
 func (p *partner) setIntegration(ctx workflow.Context, got activities.Integration) {

@@ -229,3 +229,31 @@ func TestFailedDeactivationIsRetryableAndTellsNobody(t *testing.T) {
 	assert.True(t, second.Report.Completed)
 	assert.Equal(t, 0, h.sim.Snapshot().LivePerISV["beta"])
 }
+
+// The create's answer is lost although Heroku made the integration: the retry finds the slug
+// taken, reads it back (a request of its own, within the budget) and adopts it.
+func TestPartnerCreateAdoptsALostCreate(t *testing.T) {
+	h := newHarness(t)
+	env := h.env
+	before := h.sim.Snapshot().Calls["partner.create"]
+	h.sim.AddFaults(herokusim.Fault{Route: "partner.create", AfterEffect: true, Status: 500, Count: 1})
+	var created workflows.PartnerInfo
+	var createErr error
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.UpdatePartnerCreate, "create", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("create rejected: %v", err) }, OnComplete: func(v any, err error) { createErr = err; decodeInto(t, v, &created) },
+		}, spec("beta"))
+	}, 0)
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.UpdatePartnerDeactivate, "deactivate", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("rejected: %v", err) }, OnComplete: func(any, error) {},
+		}, workflows.Deactivate{Confirm: "beta"})
+	}, time.Hour)
+	env.OnActivity("FindRunningCustomers", mock.Anything, mock.Anything).Return(nil, nil)
+	env.ExecuteWorkflow(workflows.PartnerWorkflow, workflows.PartnerInput{Slug: "beta"})
+	require.NoError(t, env.GetWorkflowError())
+	require.NoError(t, createErr)
+	require.NotNil(t, created.Integration)
+	assert.Equal(t, "beta", created.Integration.Slug)
+	assert.Equal(t, before+2, h.sim.Snapshot().Calls["partner.create"], "the lost create and its retry")
+}
