@@ -380,6 +380,8 @@ func (in ConnectionInput) IdentityHashes() map[string]string {
 		"salesforce.environment": in.Salesforce.Environment, "salesforce.domain": strings.ToLower(in.Salesforce.Domain),
 	}
 	out := make(map[string]string, len(fields))
+	// Building a map does not depend on order.
+	//workflowcheck:ignore
 	for k, val := range fields {
 		sum := sha256.Sum256([]byte(k + "\x00" + val))
 		out[k] = hex.EncodeToString(sum[:8])
