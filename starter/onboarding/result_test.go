@@ -1,0 +1,50 @@
+package onboarding
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/workflows"
+)
+
+// Issue 10 item 12: a start that reaches an onboarding that ended never looks like success.
+func TestStartResultOfAnEndedRunIsAnError(t *testing.T) {
+	assert.NoError(t, resultError(StartResult{Stage: workflows.StageAwaitingAuthorization, AuthorizationURL: "https://x"}))
+	assert.NoError(t, resultError(StartResult{Stage: workflows.StageActive}))
+	for _, st := range []Stage{workflows.StageOffboarded, workflows.StageCancelled, workflows.StageFailed} {
+		var ended *EndedError
+		err := resultError(StartResult{Stage: st, Error: "why", ErrorType: "X"})
+		if assert.ErrorAs(t, err, &ended, st) {
+			assert.Equal(t, st, ended.Stage)
+		}
+	}
+	assert.True(t, errors.Is(resultError(StartResult{Stage: workflows.StageDeactivated}), ErrIntegrationInactive))
+	assert.True(t, errors.Is(resultError(StartResult{Stage: workflows.StageFailed, ErrorType: activities.ErrIntegrationInactive}), ErrIntegrationInactive))
+	var bad *InvalidInputError
+	if assert.ErrorAs(t, resultError(StartResult{Stage: workflows.StageFailed, ErrorType: workflows.ErrInvalidInput,
+		Error: "invalid input: return_url: must be on a return host the worker allows (WORKER_RETURN_HOSTS)"}), &bad) {
+		assert.Equal(t, "return_url", bad.Fields[0].Field)
+	}
+}
+
+// A second start with other identity values is a conflict naming them; the same values are
+// not.
+func TestIdentityConflictNamesTheFields(t *testing.T) {
+	in := Input{ISVSlug: "acme", CustomerID: "c1", Mode: ModeProvision, App: "acme-app",
+		Salesforce: Salesforce{OrgID: "00D000000000062", Username: "int@c1.example"}}
+	res := StartResult{WorkflowID: "connection/acme/c1", Identity: in.WithDefaults().IdentityHashes()}
+	assert.NoError(t, identityConflict(in, res))
+	same := in
+	same.Salesforce.Username = "INT@c1.example" // usernames compare case-insensitively
+	assert.NoError(t, identityConflict(same, res))
+	other := in
+	other.Salesforce.OrgID, other.App = "00D000000000063", "other-app"
+	var c *ConflictError
+	if assert.ErrorAs(t, identityConflict(other, res), &c) {
+		assert.Equal(t, []string{"app", "salesforce.sf_org_id"}, c.Fields)
+	}
+	assert.NoError(t, identityConflict(other, StartResult{}), "a run from before identities were recorded")
+}
