@@ -123,9 +123,9 @@ func ConnectionWorkflow(ctx workflow.Context, in ConnectionInput) (Status, error
 }
 
 func (w *connection) registerHandlers(ctx workflow.Context) error {
-	w.returnedCh = workflow.GetSignalChannel(ctx, SignalCustomerReturned)
-	w.stateCh = workflow.GetSignalChannel(ctx, SignalConnectionState)
-	w.deactivatedCh = workflow.GetSignalChannel(ctx, SignalIntegrationDeactivated)
+	w.returnedCh = signalChannel(ctx, SignalCustomerReturned)
+	w.stateCh = signalChannel(ctx, SignalConnectionState)
+	w.deactivatedCh = signalChannel(ctx, SignalIntegrationDeactivated)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var r CustomerReturned
@@ -148,7 +148,8 @@ func (w *connection) registerHandlers(ctx workflow.Context) error {
 		}
 	})
 
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return w.st, nil }); err != nil {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus, func() (Status, error) { return w.st, nil },
+		workflow.QueryHandlerOptions{Description: descriptions[QueryStatus]}); err != nil {
 		return err
 	}
 	urlOrEnd := func(attempt int) func() bool {
@@ -224,12 +225,17 @@ func (w *connection) registerHandlers(ctx workflow.Context) error {
 		}, func(ctx workflow.Context, r CustomerReturned) error { return w.acceptReturn(r) }},
 	}
 	for _, h := range handlers {
-		opts := workflow.UpdateHandlerOptions{Validator: h.validator}
+		opts := workflow.UpdateHandlerOptions{Validator: h.validator, Description: descriptions[h.name]}
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, opts); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// signalChannel is the named signal's channel, described for the UI.
+func signalChannel(ctx workflow.Context, name string) workflow.ReceiveChannel {
+	return workflow.GetSignalChannelWithOptions(ctx, name, workflow.SignalChannelOptions{Description: descriptions[name]})
 }
 
 // acceptReturn is the single-use check of a customer return: only the URL issued last, only

@@ -50,6 +50,32 @@ const (
 	SignalIntegrationDeactivated = "integration.deactivated"
 )
 
+// descriptions explain every signal, update and query to whoever looks at a workflow: the
+// Temporal UI and `temporal workflow metadata` show them next to the names.
+var descriptions = map[string]string{
+	UpdateStart:                  "Start (with Update-with-Start) or reach the customer's onboarding; returns the authorization URL once it exists, or how the run ended.",
+	UpdateReissueURL:             "Issue a fresh authorization URL while waiting for the customer (the previous one stops working).",
+	UpdateReauthorize:            "Ask an active connection to be authorized again; returns the new URL.",
+	UpdateOffboard:               "End the connection and destroy what onboarding created; returns the final status.",
+	UpdateStatus:                 "The connection's status, through history (read-your-writes).",
+	UpdateCustomerReturned:       "The customer came back with a signed state: accepted once, for the current URL only; answers what the verification found.",
+	QueryStatus:                  "The status: stage, add-on, URL and expiry, last connection state, mismatches and the story so far.",
+	SignalCustomerReturned:       "The ISV backend saw the customer return from the authorization page (payload: the URL attempt); triggers one verification.",
+	SignalConnectionState:        "The app's watcher saw this connection's state or authorization time change.",
+	SignalIntegrationDeactivated: "The ISV's partner integration was deactivated: end as deactivated.",
+	SignalWatchRegister:          "A customer workflow asks this watcher to report its connection's changes.",
+	SignalWatchUnregister:        "A customer workflow leaves this watcher.",
+	QueryPartnerInfo:             "The integration as last known, its stage and the deactivation report.",
+	UpdatePartnerCreate:          "Create the partner integration on Heroku (with Update-with-Start); creating again returns it.",
+	UpdatePartnerUpdate:          "Change the integration's description, docs URL, contact email or logo.",
+	UpdatePartnerRefresh:         "Read the integration from Heroku (also how an existing integration is adopted).",
+	UpdatePartnerDeactivate:      "Deactivate the integration (confirm with the slug): Heroku destroys its add-ons, then every customer ends.",
+}
+
+// watcherQueryDescription is the watcher's status query, which shares its name with the
+// customer's.
+const watcherQueryDescription = "The watcher's members: each customer workflow, its connection and what it last saw."
+
 // StateGone is what the watcher reports for a connection Heroku no longer lists.
 const StateGone = "GONE"
 

@@ -105,7 +105,8 @@ func (p *partner) herokuCtx(ctx workflow.Context) workflow.Context {
 }
 
 func (p *partner) registerHandlers(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryPartnerInfo, func() (PartnerInfo, error) { return p.info, nil }); err != nil {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryPartnerInfo, func() (PartnerInfo, error) { return p.info, nil },
+		workflow.QueryHandlerOptions{Description: descriptions[QueryPartnerInfo]}); err != nil {
 		return err
 	}
 	open := func() error {
@@ -130,7 +131,7 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 		}
 		p.setIntegration(ctx, got)
 		return p.info, nil
-	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, spec PartnerSpec) error {
+	}, workflow.UpdateHandlerOptions{Description: descriptions[UpdatePartnerCreate], Validator: func(ctx workflow.Context, spec PartnerSpec) error {
 		if err := open(); err != nil {
 			return err
 		}
@@ -154,7 +155,7 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 		}
 		p.setIntegration(ctx, got)
 		return p.info, nil
-	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, c PartnerChanges) error {
+	}, workflow.UpdateHandlerOptions{Description: descriptions[UpdatePartnerUpdate], Validator: func(ctx workflow.Context, c PartnerChanges) error {
 		if err := open(); err != nil {
 			return err
 		}
@@ -163,7 +164,7 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
-	err = workflow.SetUpdateHandler(ctx, UpdatePartnerRefresh, func(ctx workflow.Context) (PartnerInfo, error) {
+	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdatePartnerRefresh, func(ctx workflow.Context) (PartnerInfo, error) {
 		if err := p.busy.Lock(ctx); err != nil { // after any change in flight
 			return p.info, err
 		}
@@ -174,7 +175,7 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 		}
 		p.setIntegration(ctx, got)
 		return p.info, nil
-	})
+	}, workflow.UpdateHandlerOptions{Description: descriptions[UpdatePartnerRefresh]})
 	if err != nil {
 		return err
 	}
@@ -190,7 +191,7 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 				ErrDeactivationFailed, p.info)
 		}
 		return p.info, err
-	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d Deactivate) error {
+	}, workflow.UpdateHandlerOptions{Description: descriptions[UpdatePartnerDeactivate], Validator: func(ctx workflow.Context, d Deactivate) error {
 		if err := open(); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -277,5 +278,38 @@ func TestValidationRulesFromReview(t *testing.T) {
 			}
 			assert.True(t, found, "%s: %v", name, ve.Fields)
 		}
+	}
+}
+
+// Issue 11: every handler is described, so the UI and `temporal workflow metadata` explain
+// it (read through Temporal's built-in metadata query, as the UI does).
+func TestEveryHandlerIsDescribed(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	var meta sdkpb.WorkflowMetadata
+	h.at(time.Minute, func() {
+		v, err := h.env.QueryWorkflow("__temporal_workflow_metadata")
+		require.NoError(t, err)
+		require.NoError(t, v.Get(&meta))
+		h.update(workflows.UpdateOffboard, nil)
+	})
+	_, err := h.run(input("c1"))
+	require.NoError(t, err)
+	def := meta.GetDefinition()
+	require.NotNil(t, def)
+	names := map[string]string{}
+	for _, q := range def.GetQueryDefinitions() {
+		names["query "+q.GetName()] = q.GetDescription()
+	}
+	for _, s := range def.GetSignalDefinitions() {
+		names["signal "+s.GetName()] = s.GetDescription()
+	}
+	for _, u := range def.GetUpdateDefinitions() {
+		names["update "+u.GetName()] = u.GetDescription()
+	}
+	for _, want := range []string{"query " + workflows.QueryStatus, "signal " + workflows.SignalCustomerReturned, "signal " + workflows.SignalConnectionState,
+		"signal " + workflows.SignalIntegrationDeactivated, "update " + workflows.UpdateStart, "update " + workflows.UpdateOffboard,
+		"update " + workflows.UpdateCustomerReturned, "update " + workflows.UpdateReissueURL, "update " + workflows.UpdateReauthorize} {
+		assert.NotEmpty(t, names[want], "%s has a description", want)
 	}
 }

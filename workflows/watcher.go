@@ -65,8 +65,8 @@ func WatcherWorkflow(ctx workflow.Context, in WatcherInput) error {
 	if in.ContinueAsNewAfter <= 0 {
 		in.ContinueAsNewAfter = 500
 	}
-	register := workflow.GetSignalChannel(ctx, SignalWatchRegister)
-	unregister := workflow.GetSignalChannel(ctx, SignalWatchUnregister)
+	register := signalChannel(ctx, SignalWatchRegister)
+	unregister := signalChannel(ctx, SignalWatchUnregister)
 	drain := func() bool {
 		got := false
 		for {
@@ -87,7 +87,8 @@ func WatcherWorkflow(ctx workflow.Context, in WatcherInput) error {
 		}
 		return got
 	}
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (map[string]WatchMember, error) { return in.Members, nil }); err != nil {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus, func() (map[string]WatchMember, error) { return in.Members, nil },
+		workflow.QueryHandlerOptions{Description: watcherQueryDescription}); err != nil {
 		return err
 	}
 	actx := workflow.WithActivityOptions(ctx, HerokuActivityOptions(in.HerokuTaskQueue, 10*time.Minute))
