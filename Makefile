@@ -4,12 +4,13 @@ GO ?= go
 BIN := $(CURDIR)/bin
 TEMPORAL_CLI_VERSION := v1.5.1
 WORKFLOWCHECK_VERSION := v0.6.0
+STATICCHECK_VERSION := v0.8.2
 GOFLAGS_TEST ?= -race -count=1 -timeout 20m
 
 .PHONY: tools build run test lint demo bench clean fixtures
 
-## tools: the pinned Temporal CLI and workflowcheck, built from the Go module proxy (once)
-tools: $(BIN)/temporal $(BIN)/workflowcheck
+## tools: the pinned Temporal CLI, workflowcheck and staticcheck, built from the Go module proxy (once)
+tools: $(BIN)/temporal $(BIN)/workflowcheck $(BIN)/staticcheck
 
 $(BIN)/temporal:
 	@command -v $(GO) >/dev/null || { echo "make: Go is not installed (https://go.dev/dl, 1.26 or newer)"; exit 1; }
@@ -18,6 +19,9 @@ $(BIN)/temporal:
 
 $(BIN)/workflowcheck:
 	GOBIN=$(BIN) $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+
+$(BIN)/staticcheck:
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 ## build: the worker, the simulator, the starter and the stack runner into bin/
 build:
@@ -35,10 +39,12 @@ run: tools build
 test: tools build
 	$(GO) test $(GOFLAGS_TEST) ./...
 
-## lint: formatting, go vet and Temporal's determinism check of the workflows
+## lint: formatting, a tidy go.mod, go vet, staticcheck and Temporal's determinism check of the workflows
 lint: tools
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@$(GO) mod tidy -diff >/dev/null || { echo "go mod tidy would change go.mod/go.sum: run it"; exit 1; }
 	$(GO) vet ./...
+	$(BIN)/staticcheck ./...
 	$(BIN)/workflowcheck ./workflows/...
 
 ## demo: a partner integration and a customer, end to end, against `make run`

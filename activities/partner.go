@@ -99,9 +99,9 @@ func (a *Activities) IntegrationInfo(ctx context.Context, slug string) (Integrat
 
 // DeactivateResult is one deactivate call's outcome.
 type DeactivateResult struct {
-	Total, Succeeded, Failed int
-	Partial, AlreadyInactive bool
-	FailedAddons             []string
+	Total, Succeeded int
+	Partial          bool
+	FailedAddons     []string
 }
 
 // DeactivateIntegration calls Heroku's deactivate once. A 207 comes back as Partial: the
@@ -111,8 +111,7 @@ func (a *Activities) DeactivateIntegration(ctx context.Context, slug string) (De
 	if err != nil {
 		return DeactivateResult{}, fromHeroku(err)
 	}
-	out := DeactivateResult{Total: d.Summary.Total, Succeeded: d.Summary.Succeeded, Failed: d.Summary.Failed,
-		Partial: d.Partial, AlreadyInactive: d.AlreadyInactive}
+	out := DeactivateResult{Total: d.Summary.Total, Succeeded: d.Summary.Succeeded, Partial: d.Partial}
 	for _, r := range d.Responses {
 		if r.Status != "succeeded" {
 			out.FailedAddons = append(out.FailedAddons, fmt.Sprintf("%s: %s %s", r.AddonGUID, r.Error, r.Message))
@@ -124,7 +123,6 @@ func (a *Activities) DeactivateIntegration(ctx context.Context, slug string) (De
 // CustomerWorkflow is a running customer workflow found through visibility.
 type CustomerWorkflow struct {
 	WorkflowID string `json:"workflow_id"`
-	RunID      string `json:"run_id"`
 	CustomerID string `json:"customer_id"`
 	AddonID    string `json:"addon_id,omitempty"`
 }
@@ -153,7 +151,7 @@ func (a *Activities) FindRunningCustomers(ctx context.Context, in FindCustomersI
 			if p := f["HerokuAddonId"]; p != nil {
 				_ = converter.GetDefaultDataConverter().FromPayload(p, &addon)
 			}
-			out = append(out, CustomerWorkflow{WorkflowID: e.Execution.WorkflowId, RunID: e.Execution.RunId, CustomerID: cust, AddonID: addon})
+			out = append(out, CustomerWorkflow{WorkflowID: e.Execution.WorkflowId, CustomerID: cust, AddonID: addon})
 		}
 		token = resp.NextPageToken
 		if len(token) == 0 {
@@ -187,18 +185,18 @@ func (a *Activities) AwaitCustomersClosed(ctx context.Context, in AwaitCustomers
 		activity.RecordHeartbeat(ctx, c.WorkflowID)
 		o := CustomerOutcome{WorkflowID: c.WorkflowID, CustomerID: c.CustomerID, AddonID: c.AddonID}
 		// The latest run: a customer may have continued as new since it was listed.
-		desc, err := a.Temporal.DescribeWorkflowExecution(ctx, c.WorkflowID, "")
+		desc, err := a.Temporal.DescribeWorkflow(ctx, c.WorkflowID, "")
 		var nf *serviceerror.NotFound
 		switch {
 		case errors.As(err, &nf):
 			o.Outcome, o.Error = "unknown", "the workflow is gone from Temporal"
 		case err != nil:
 			return nil, fmt.Errorf("describe %s: %w", c.WorkflowID, err)
-		case desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		case desc.RawResponse.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
 			open++
 			continue
 		default:
-			o.Outcome = strings.ToLower(strings.TrimPrefix(desc.WorkflowExecutionInfo.Status.String(), "WORKFLOW_EXECUTION_STATUS_"))
+			o.Outcome = strings.ToLower(strings.TrimPrefix(desc.RawResponse.WorkflowExecutionInfo.Status.String(), "WORKFLOW_EXECUTION_STATUS_"))
 			if v, qerr := a.Temporal.QueryWorkflow(ctx, c.WorkflowID, "", in.StatusQuery); qerr == nil {
 				var st struct {
 					Stage string `json:"stage"`

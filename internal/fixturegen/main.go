@@ -282,21 +282,21 @@ var scenarios = []scenario{
 			return err
 		}
 		id := onboarding.WorkflowID("acme", name)
-		desc, err := g.c.DescribeWorkflowExecution(g.ctx, id, "")
+		desc, err := g.c.DescribeWorkflow(g.ctx, id, "")
 		if err != nil {
 			return err
 		}
-		first := desc.WorkflowExecutionInfo.Execution.RunId
+		first := desc.RawResponse.WorkflowExecutionInfo.Execution.RunId
 		for i := 0; i < 60; i++ {
 			state := []string{heroku.StatePollingDBChanges, heroku.StateIdle}[i%2]
 			g.post("/_sim/connection-state", map[string]string{"addon": addon, "state": state})
 			if err := g.waitFor(name, func(st onboarding.Status) bool { return st.LastState == state }); err != nil {
 				return err
 			}
-			if desc, err = g.c.DescribeWorkflowExecution(g.ctx, id, ""); err != nil {
+			if desc, err = g.c.DescribeWorkflow(g.ctx, id, ""); err != nil {
 				return err
 			}
-			if desc.WorkflowExecutionInfo.Execution.RunId != first {
+			if desc.RawResponse.WorkflowExecutionInfo.Execution.RunId != first {
 				return g.recordRun(name, workflows.ConnectionWorkflowName, id, first)
 			}
 		}
@@ -374,11 +374,11 @@ func (g *gen) busiestWatcher() (string, error) {
 	best, most := "", -1
 	for shard := 0; shard < 64; shard++ {
 		id := fmt.Sprintf("watch/acme-app/%d", shard)
-		desc, err := g.c.DescribeWorkflowExecution(g.ctx, id, "")
+		desc, err := g.c.DescribeWorkflow(g.ctx, id, "")
 		if err != nil {
 			continue
 		}
-		if n := int(desc.WorkflowExecutionInfo.HistoryLength); n > most {
+		if n := int(desc.RawResponse.WorkflowExecutionInfo.HistoryLength); n > most {
 			best, most = id, n
 		}
 	}

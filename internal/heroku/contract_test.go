@@ -449,7 +449,8 @@ func TestWebhooks(t *testing.T) {
 		bodies <- b
 	}))
 	defer recv.Close()
-	hook, secret, err := f.client.CreateAppWebhook(c, app, heroku.WebhookCreate{Include: []string{"api:addon"}, Level: "notify", URL: recv.URL})
+	hook, secret, err := f.client.CreateAppWebhook(c, app, heroku.WebhookCreate{Include: []string{"api:addon"}, Level: "notify", URL: recv.URL,
+		Authorization: "Bearer receiver-token"})
 	require.NoError(t, err)
 	assert.NotEmpty(t, hook.ID)
 	require.NotEmpty(t, secret, "a generated secret comes back once")
@@ -461,6 +462,7 @@ func TestWebhooks(t *testing.T) {
 		body := <-bodies
 		assert.True(t, heroku.VerifyWebhook(secret, body, r.Header.Get("Heroku-Webhook-Hmac-SHA256")))
 		assert.False(t, heroku.VerifyWebhook("wrong", body, r.Header.Get("Heroku-Webhook-Hmac-SHA256")))
+		assert.Equal(t, "Bearer receiver-token", r.Header.Get("Authorization"), "the webhook's authorization is sent with each delivery")
 		var ev map[string]any
 		require.NoError(t, json.Unmarshal(body, &ev))
 		assert.Equal(t, "addon", ev["resource"])

@@ -349,7 +349,7 @@ func (s *Sim) createWebhook(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 	}
 	now := s.now()
 	hook := &webhook{Webhook: heroku.Webhook{ID: uuid.NewString(), App: heroku.Ref{ID: ap.ID, Name: ap.Name},
-		Include: in.Include, Level: in.Level, URL: in.URL, CreatedAt: now, UpdatedAt: now}, Secret: secret}
+		Include: in.Include, Level: in.Level, URL: in.URL, CreatedAt: now, UpdatedAt: now}, Secret: secret, Authorization: in.Authorization}
 	s.st.Webhooks[hook.ID] = hook
 	s.dirty = true
 	writeJSON(w, http.StatusCreated, hook.Webhook)
@@ -368,7 +368,7 @@ func (s *Sim) notify(a *addon, action string) {
 			"created_at":       s.now(),
 		})
 		select {
-		case s.hooks <- delivery{url: h.URL, secret: h.Secret, body: body}:
+		case s.hooks <- delivery{url: h.URL, secret: h.Secret, auth: h.Authorization, body: body}:
 		default: // a full queue drops the delivery, as a notify-level webhook may
 		}
 	}
@@ -383,6 +383,9 @@ func (s *Sim) deliverWebhooks() {
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Heroku-Webhook-Hmac-SHA256", heroku.SignWebhook(d.secret, d.body))
+		if d.auth != "" {
+			req.Header.Set("Authorization", d.auth)
+		}
 		if resp, err := hc.Do(req); err == nil {
 			resp.Body.Close()
 		}

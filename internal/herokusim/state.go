@@ -81,6 +81,8 @@ type authSession struct {
 type webhook struct {
 	heroku.Webhook
 	Secret string `json:"secret"`
+	// Authorization is sent as the Authorization header of every delivery, as Heroku does.
+	Authorization string `json:"authorization,omitempty"`
 }
 
 // Counters are what tests and benchmarks read to prove "no duplicate, no orphan".

@@ -176,16 +176,16 @@ func TestContinueAsNewOnTheServer(t *testing.T) {
 		st, err := s.c.Status(c, testenv.ISV, "c3")
 		return err == nil && st.Stage == "active"
 	})
-	desc, err := s.dev.Client.DescribeWorkflowExecution(c, res.WorkflowID, "")
+	desc, err := s.dev.Client.DescribeWorkflow(c, res.WorkflowID, "")
 	require.NoError(t, err)
-	firstRun := desc.WorkflowExecutionInfo.Execution.RunId
+	firstRun := desc.RawResponse.WorkflowExecutionInfo.Execution.RunId
 	// Flip the connection state, each time waiting until the watcher has reported it, so the
 	// history grows until the workflow continues as new.
 	st, err := s.c.Status(c, testenv.ISV, "c3")
 	require.NoError(t, err)
 	addon := st.Addon.Name
 	deadline := time.Now().Add(5 * time.Minute)
-	for i := 0; desc.WorkflowExecutionInfo.Execution.RunId == firstRun && time.Now().Before(deadline); i++ {
+	for i := 0; desc.RawResponse.WorkflowExecutionInfo.Execution.RunId == firstRun && time.Now().Before(deadline); i++ {
 		state := heroku.StatePollingDBChanges
 		if i%2 == 1 {
 			state = heroku.StateIdle
@@ -195,10 +195,10 @@ func TestContinueAsNewOnTheServer(t *testing.T) {
 			st, err := s.c.Status(c, testenv.ISV, "c3")
 			return err == nil && st.LastState == state
 		})
-		desc, err = s.dev.Client.DescribeWorkflowExecution(c, res.WorkflowID, "")
+		desc, err = s.dev.Client.DescribeWorkflow(c, res.WorkflowID, "")
 		require.NoError(t, err)
 	}
-	assert.NotEqual(t, firstRun, desc.WorkflowExecutionInfo.Execution.RunId, "the workflow continued as new")
+	assert.NotEqual(t, firstRun, desc.RawResponse.WorkflowExecutionInfo.Execution.RunId, "the workflow continued as new")
 	st, err = s.c.Status(c, testenv.ISV, "c3")
 	require.NoError(t, err)
 	assert.Equal(t, onboarding.Stage("active"), st.Stage)

@@ -27,8 +27,8 @@ func TestCancelDuringCreateLeavesNoOrphan(t *testing.T) {
 	testenv.Eventually(t, 30*time.Second, "the create is in flight", func() bool { return s.sim.Snapshot().Calls["addons.create"] >= 1 })
 	require.NoError(t, s.dev.Client.CancelWorkflow(c, onboarding.WorkflowID(testenv.ISV, "x1"), ""))
 	testenv.Eventually(t, 60*time.Second, "the run ended", func() bool {
-		d, err := s.dev.Client.DescribeWorkflowExecution(c, onboarding.WorkflowID(testenv.ISV, "x1"), "")
-		return err == nil && d.WorkflowExecutionInfo.Status != enums.WORKFLOW_EXECUTION_STATUS_RUNNING
+		d, err := s.dev.Client.DescribeWorkflow(c, onboarding.WorkflowID(testenv.ISV, "x1"), "")
+		return err == nil && d.RawResponse.WorkflowExecutionInfo.Status != enums.WORKFLOW_EXECUTION_STATUS_RUNNING
 	})
 	testenv.Eventually(t, 30*time.Second, "nothing left", func() bool { return s.sim.Snapshot().Live == 0 })
 	assert.Equal(t, 1, s.sim.Snapshot().AddonsCreated, "the create happened, and was undone")
