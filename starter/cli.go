@@ -38,6 +38,20 @@ func (u usageError) Error() string { return u.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// errHelp: help was asked for and printed; the command ends successfully.
+var errHelp = errors.New("help printed")
+
+const partnerUsage = `starter partner: the ISV's partner integration.
+
+  partner create SLUG --team T --isv-name N --description D --docs-url URL --contact-email E --logo-file FILE
+  partner adopt SLUG          register an integration that already exists on Heroku
+  partner update SLUG [--description D] [--docs-url URL] [--contact-email E] [--logo-file FILE]
+  partner info SLUG [--refresh]
+  partner deactivate SLUG --team T [--confirm SLUG]
+
+Run "starter partner SUBCOMMAND -h" for its flags.
+`
+
 func (a *cli) dispatch(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "partner":
@@ -45,6 +59,9 @@ func (a *cli) dispatch(ctx context.Context, args []string) error {
 			return usagef("partner needs a subcommand: create, adopt, update, info or deactivate")
 		}
 		switch args[1] {
+		case "-h", "--help", "help":
+			fmt.Fprint(a.out, partnerUsage)
+			return errHelp
 		case "create":
 			return a.partnerCreate(ctx, args[2:])
 		case "update":
@@ -81,7 +98,9 @@ func (a *cli) flags(name string) *flag.FlagSet {
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, errHelp // the flag set printed its usage
+		} else if err != nil {
 			return nil, usageError{err.Error()}
 		}
 		args = fs.Args()

@@ -35,6 +35,7 @@ Commands:
   partner create SLUG --team T --isv-name N --description D --docs-url URL --contact-email E --logo-file FILE
   partner update SLUG [--description D] [--docs-url URL] [--contact-email E] [--logo-file FILE]
   partner info SLUG [--refresh]
+  partner adopt SLUG         register an integration that already exists on Heroku
   partner deactivate SLUG --team T [--confirm SLUG]
   onboard --isv SLUG --customer ID (--app APP | --addon ADDON) --org-id ORG --username USER [flags] [--wait]
   status --isv SLUG --customer ID
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	log := logging.New(stderr, cfg.Level, cfg.Format).With().Str("component", "starter").Logger()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	tc, err := temporalclient.Dial(cfg.Temporal, log, nil)
+	tc, err := temporalclient.Lazy(cfg.Temporal, log, nil) // dials on the first call: help and input checks need no server
 	if err != nil {
 		fmt.Fprintln(stderr, "starter:", err)
 		return 1
@@ -81,7 +82,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err = app.dispatch(ctx, args)
 	var ue usageError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
 		return 0
 	case errors.As(err, &ue):
 		fmt.Fprintln(stderr, "starter:", err)

@@ -330,3 +330,21 @@ func TestServerTimeouts(t *testing.T) {
 	assert.Positive(t, srv.IdleTimeout)
 	assert.Equal(t, 16<<10, srv.MaxHeaderBytes)
 }
+
+// Issue 11: help and input checks need no Temporal server.
+func TestHelpAndInputChecksWithoutAServer(t *testing.T) {
+	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:1") // nothing listens there
+	for _, args := range [][]string{{"-h"}, {"partner", "--help"}, {"partner", "create", "-h"}, {"onboard", "-h"}, {"status", "--help"}} {
+		code, out, errOut := cliRun(t, "", args...)
+		assert.Equal(t, 0, code, "%v: %s%s", args, out, errOut)
+		assert.NotContains(t, out+errOut, "dial", "%v", args)
+		assert.NotContains(t, out+errOut, "connection refused", "%v", args)
+	}
+	bad := filepath.Join(t.TempDir(), "logo.png")
+	require.NoError(t, os.WriteFile(bad, []byte("not an image"), 0o644))
+	code, out, errOut := cliRun(t, "", "partner", "create", "acme", "--team", "t", "--isv-name", "Acme", "--description", "d",
+		"--docs-url", "https://acme.example", "--contact-email", "dev@acme.example", "--logo-file", bad)
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, out+errOut, "logo")
+	assert.NotContains(t, out+errOut, "connection refused", "the logo is checked before dialing")
+}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -133,4 +134,18 @@ func TestComposeFileHasTheStack(t *testing.T) {
 	for _, sa := range workflows.SearchAttributes {
 		assert.Contains(t, string(raw), sa)
 	}
+}
+
+// Issue 11: `bin/devstack -h` prints help instead of starting the stack.
+func TestDevstackHelpStartsNothing(t *testing.T) {
+	bin := filepath.Join(testenv.Root(t), "bin", "devstack")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "-h").CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Contains(t, string(out), "make run")
+	assert.NotContains(t, string(out), "The stack is up")
+	out, err = exec.CommandContext(ctx, bin, "--bogus").CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "unexpected argument")
 }

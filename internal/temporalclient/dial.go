@@ -74,3 +74,13 @@ func tlsConfig(cfg config.Temporal) (*tls.Config, error) {
 	}
 	return tc, nil
 }
+
+// Lazy builds a client that connects on its first call: a command line can print help and
+// check its input without a server, and says "connection refused" only when it needs one.
+func Lazy(cfg config.Temporal, zl zerolog.Logger, metrics client.MetricsHandler) (client.Client, error) {
+	opts, err := Options(cfg, zl, metrics)
+	if err != nil {
+		return nil, err
+	}
+	return client.NewLazyClient(opts)
+}

@@ -15,7 +15,25 @@ import (
 	"github.com/connect-onboarding/worker/internal/devstack"
 )
 
+const usage = `devstack (make run): the whole stack in this terminal; Ctrl-C stops it.
+
+It starts the Temporal dev server (gRPC localhost:7233, UI http://localhost:8233, SQLite under
+data/), herokusim on 127.0.0.1:5100 (unless HEROKU_API_URL and HEROKU_API_TOKEN name a real
+Heroku) and the worker (http://127.0.0.1:9090/healthz). It takes no arguments; the worker's
+settings come from the environment (bin/worker -h lists them). Delete data/ to start fresh.
+`
+
 func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "-h", "--help", "help":
+			fmt.Print(usage)
+			return
+		default:
+			fmt.Fprintf(os.Stderr, "make run: unexpected argument %q\n\n%s", os.Args[1], usage)
+			os.Exit(2)
+		}
+	}
 	root, err := devstack.FindRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "make run:", err)
