@@ -1,0 +1,96 @@
+package workflows
+
+// The end of a connection: compensation on a disconnected context, in reverse.
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// finish compensates (unless the integration's deactivation already removed everything),
+// records the end and returns. It runs on a disconnected context so cancellation cannot
+// stop the cleanup.
+func (w *connection) finish(ctx workflow.Context, why end) (Status, error) {
+	dctx, cancel := workflow.NewDisconnectedContext(ctx)
+	defer cancel()
+	if w.watchRegistered {
+		// Best effort: a watcher that is gone needs no goodbye.
+		watcher := w.st.WatcherID
+		if watcher == "" { // registered by a run that did not record it
+			watcher = WatcherWorkflowID(w.st.Addon.App)
+		}
+		_ = workflow.SignalExternalWorkflow(dctx, watcher, "", SignalWatchUnregister, w.st.WorkflowID).Get(dctx, nil)
+		w.watchRegistered = false
+	}
+	final := map[end]Stage{endOffboard: StageOffboarded, endDeactivated: StageDeactivated, endFailed: StageFailed, endCancelled: StageCancelled}[why]
+	reason := map[end]string{endOffboard: "offboarding requested", endDeactivated: "partner integration deactivated",
+		endCancelled: "workflow cancelled"}[why]
+	if why == endFailed {
+		reason = "failed: " + errorMessage(w.err)
+		w.st.Error, w.st.ErrorType = errorMessage(w.err), failureType(w.err)
+	}
+	w.setStage(dctx, StageCompensating, reason)
+	compErr := w.compensate(dctx, why == endDeactivated)
+	if compErr != nil {
+		final = StageFailed
+		w.st.Error, w.st.ErrorType = joinMsg(w.st.Error, compErr.Error()), ErrCompensationFailed
+	}
+	w.setStage(dctx, final, "")
+	w.drainSignals()
+	_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
+	switch {
+	case compErr != nil:
+		return w.st, temporal.NewNonRetryableApplicationError(w.st.Error, ErrCompensationFailed, nil)
+	case why == endFailed:
+		return w.st, temporal.NewNonRetryableApplicationError(w.st.Error, failureType(w.err), nil)
+	case why == endCancelled:
+		return w.st, temporal.NewCanceledError(w.st.Stage)
+	}
+	return w.st, nil
+}
+
+// compensate undoes recorded steps in reverse. After a deactivation Heroku has destroyed the
+// integration's add-ons already, so it only waits for them to be gone, destroying one only
+// if it is still there (never twice).
+func (w *connection) compensate(ctx workflow.Context, deactivated bool) error {
+	var failed []string
+	for i := len(w.comps) - 1; i >= 0; i-- {
+		c := w.comps[i]
+		if c.Kind != CompensationDestroyAddon || !c.Addon.Created {
+			continue
+		}
+		if deactivated {
+			wait := workflow.ExecuteActivity(w.pollCtx(ctx, 10*time.Minute), a.WaitAddonGone, c.Addon)
+			if w.trusted {
+				wait = workflow.ExecuteActivity(w.pollCtx(ctx, 10*time.Minute), a.WaitAddonGoneByKey, c.Addon)
+			}
+			err := wait.Get(ctx, nil)
+			if err == nil {
+				w.record("add-on " + c.Addon.Name + " removed by the deactivation")
+				w.st.Compensated = append(w.st.Compensated, "add-on "+c.Addon.Name+" removed by Heroku")
+				w.comps = w.comps[:i]
+				continue
+			}
+		}
+		if err := w.destroyAddon(ctx, c.Addon); err != nil {
+			failed = append(failed, fmt.Sprintf("add-on %s (%s) on %s was not destroyed: %s", c.Addon.Name, c.Addon.ID, c.Addon.App, errorMessage(err)))
+			w.record("SECURITY: " + failed[len(failed)-1])
+			// Loud: this add-on is billed until someone destroys it by hand.
+			workflow.GetLogger(ctx).Error("ORPHANED ADD-ON: cleanup gave up; destroy it by hand", "addon", c.Addon.Name,
+				"addon_id", c.Addon.ID, "app", c.Addon.App, "error", errorMessage(err))
+			continue
+		}
+		w.comps = w.comps[:i]
+		w.st.Compensated = append(w.st.Compensated, "destroyed add-on "+c.Addon.Name)
+		w.record("destroyed add-on " + c.Addon.Name)
+	}
+	if len(failed) > 0 {
+		return errors.New("compensation incomplete: " + strings.Join(failed, "; "))
+	}
+	return nil
+}

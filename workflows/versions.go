@@ -1,0 +1,39 @@
+package workflows
+
+// The versioned changes of the workflows (workflow.GetVersion change IDs); each has replay
+// fixtures recorded at its newest version under testdata/replay.
+
+// Versioned changes (workflow.GetVersion change IDs); each has replay fixtures recorded at
+// its newest version.
+const (
+	// changeFreshReauthorization: a re-authorization round accepts only an authorization
+	// newer than the one the connection was active on.
+	changeFreshReauthorization = "fresh-reauthorization"
+	// changeWatchAuthUpdated: the watcher reads auth_updated too and reports a newer
+	// authorization even when the state did not change.
+	changeWatchAuthUpdated = "watch-auth-updated"
+	// changeWatchOmitWaiting: the watcher's read leaves out connections still waiting for
+	// their first authorization, so its history does not grow with the waiting customers.
+	changeWatchOmitWaiting = "watch-omit-waiting"
+	// changeDeactivationDuringStep: a step that fails after the add-on exists checks whether
+	// the integration was deactivated, and ends as deactivated if so.
+	changeDeactivationDuringStep = "deactivation-during-step"
+	// changeWatchNoMidRoundJoin: a member registering while the watcher's read is in flight
+	// is compared from the next round on (it was taken for gone and dropped).
+	changeWatchNoMidRoundJoin = "watch-no-midround-join"
+	// changeWatchShards: customers of an app are spread over WatchShards watchers, so no
+	// watcher's carried member list nears Temporal's 2 MB payload limit (it did at ~10,000
+	// members, and the watcher stalled).
+	changeWatchShards = "watch-shards"
+	// changeTrust: the guarantees of issue 10, together. Operational settings come from the
+	// worker (WorkerSettings), not the start input; every Heroku activity makes one request;
+	// the add-on's compensation is recorded before its create; cleanup retries every error
+	// within its 24 hours; the authorization deadline is carried; enroll and schema claims
+	// are checked; a return honours its attempt once; a reissue settles when the customer
+	// authorizes first.
+	changeTrust = "trust-guarantees"
+	// changePartnerCreateOneRequest: the partner workflow creates its integration with one
+	// request per activity (CreateIntegrationOnce, then IntegrationInfo when the slug is
+	// taken) instead of an activity that made both.
+	changePartnerCreateOneRequest = "partner-create-one-request"
+)
