@@ -18,13 +18,7 @@ import (
 // samples; the worker registers a populated one.
 var a *activities.Activities
 
-// Error types a connection workflow fails with.
 const (
-	ErrInvalidInput          = "InvalidInput"
-	ErrAuthorizationTimeout  = "AuthorizationTimeout"
-	ErrIdentityMismatch      = "IdentityMismatch"
-	ErrCompensationFailed    = "CompensationFailed"
-	ErrIdentityConflict      = "IdentityConflict"
 	maxEvents                = 100 // events kept in the status; older ones are dropped
 	compensationScheduleTime = 24 * time.Hour
 )

@@ -63,9 +63,9 @@ func failureType(err error) string {
 	}
 	var te *temporal.TimeoutError
 	if errors.As(err, &te) {
-		return "HerokuTimeout"
+		return ErrHerokuTimeout
 	}
-	return "StepFailed"
+	return ErrStepFailed
 }
 
 func joinMsg(a, b string) string {

@@ -12,6 +12,13 @@ const (
 	ModeEnroll    = "enroll"    // associate an existing Connect add-on with the integration
 )
 
+// Salesforce environments of an authorization.
+const (
+	EnvProduction = "production" // login.salesforce.com
+	EnvSandbox    = "sandbox"    // test.salesforce.com (the default)
+	EnvCustom     = "custom"     // the customer's My Domain
+)
+
 // Salesforce binds the authorization to the customer's org and integration user.
 type Salesforce struct {
 	OrgID       string `json:"sf_org_id"`
@@ -96,7 +103,7 @@ func (in ConnectionInput) WithDefaults() ConnectionInput {
 		in.DBKey = "DATABASE_URL"
 	}
 	if in.Salesforce.Environment == "" {
-		in.Salesforce.Environment = "sandbox"
+		in.Salesforce.Environment = EnvSandbox
 	}
 	o := &in.Options
 	if o.AuthorizationTimeout == 0 {

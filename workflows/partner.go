@@ -25,14 +25,6 @@ type PartnerInput struct {
 	Carry *PartnerInfo `json:"carry,omitempty"`
 }
 
-// ErrIntegrationDeactivated is the error type of requests to an integration that is
-// deactivating or inactive.
-const ErrIntegrationDeactivated = "IntegrationDeactivated"
-
-// ErrDeactivationFailed is the error type of a deactivate request Heroku did not complete;
-// the integration stays as it was and the request may be repeated.
-const ErrDeactivationFailed = "DeactivationFailed"
-
 type partner struct {
 	trusted      bool // on the trust-guarantees version: see changeTrust
 	in           PartnerInput
@@ -89,7 +81,7 @@ func PartnerWorkflow(ctx workflow.Context, in PartnerInput) (PartnerInfo, error)
 			}
 			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 			if !p.info.Report.Completed {
-				return p.info, temporal.NewNonRetryableApplicationError(p.info.Error, "DeactivationIncomplete", nil, p.info.Report)
+				return p.info, temporal.NewNonRetryableApplicationError(p.info.Error, ErrDeactivationIncomplete, nil, p.info.Report)
 			}
 			return p.info, nil
 		}
@@ -111,7 +103,7 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 	}
 	open := func() error {
 		if p.info.Stage == PartnerDeactivating || p.info.Stage == PartnerInactive || p.deactivateBy != nil {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("partner integration %s is %s", p.in.Slug, p.info.Stage), ErrIntegrationDeactivated, nil)
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("partner integration %s is %s", p.in.Slug, p.info.Stage), ErrIntegrationInactive, nil)
 		}
 		return nil
 	}

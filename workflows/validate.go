@@ -90,11 +90,11 @@ func (in ConnectionInput) Validate() error {
 		v.add("salesforce.sf_username", err.Error())
 	}
 	switch sf.Environment {
-	case "production", "sandbox":
+	case EnvProduction, EnvSandbox:
 		if sf.Domain != "" {
 			v.add("salesforce.domain", "is only for the custom environment")
 		}
-	case "custom":
+	case EnvCustom:
 		if sf.Domain == "" {
 			v.add("salesforce.domain", "is required when environment is custom")
 		} else if err := salesforce.CheckDomain(sf.Domain); err != nil {

@@ -202,7 +202,7 @@ func reportChanges(ctx workflow.Context, members map[string]WatchMember, states 
 		if newAuth {
 			m.KnownAuth = snap.AuthUpdated
 		}
-		if state != "NEED_AUTHENTICATION" && state != "UNAUTHORIZED" && state != "NEW" {
+		if state != heroku.StateNeedAuthentication && state != heroku.StateUnauthorized && state != heroku.StateNew {
 			m.Waiting = false
 		}
 		members[id] = m

@@ -10,8 +10,13 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/workflows"
 )
+
+// ErrDeactivationFailed: Heroku did not complete the deactivation; no customer was told and
+// the integration is as it was. Deactivating again is safe.
+var ErrDeactivationFailed = errors.New("deactivation failed; retry it")
 
 // Partner integration types, re-exported.
 type (
@@ -140,10 +145,12 @@ func partnerError(err error) error {
 	var ae *temporal.ApplicationError
 	if errors.As(err, &ae) {
 		switch ae.Type() {
-		case workflows.ErrIntegrationDeactivated:
+		case workflows.ErrIntegrationInactive:
 			return fmt.Errorf("%w: %s", ErrIntegrationInactive, ae.Message())
-		case "HerokuFinal":
+		case activities.ErrHerokuFinal:
 			return fmt.Errorf("heroku refused: %s", ae.Message())
+		case workflows.ErrDeactivationFailed:
+			return fmt.Errorf("%w: %s", ErrDeactivationFailed, ae.Message())
 		}
 		return fmt.Errorf("%w: %s", ErrRejected, ae.Message())
 	}
