@@ -174,6 +174,8 @@ func writeFailure(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusConflict, "conflict", err.Error(), fields)
 	case errors.As(err, &ended):
 		writeError(w, http.StatusConflict, "ended", err.Error(), nil)
+	case errors.Is(err, onboarding.ErrDeactivationFailed):
+		writeError(w, http.StatusBadGateway, "deactivation_failed", err.Error(), nil)
 	case errors.Is(err, onboarding.ErrUnavailable):
 		w.Header().Set("Retry-After", "10")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", err.Error(), nil)

@@ -1,6 +1,6 @@
 // Package heroku is the HTTP client of the Heroku APIs the onboarding worker uses: the
 // Platform API (add-ons, webhooks, rate limits), the partner API (Connect integrations) and
-// the Heroku Connect API (discovery and regional). It follows ../shared/heroku-api.md and
+// the Heroku Connect API (discovery and regional). It follows docs/heroku-api.md and
 // knows nothing of Temporal: failures come back as *Error values whose Kind says whether a
 // retry can help.
 package heroku

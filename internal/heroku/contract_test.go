@@ -1,7 +1,7 @@
 package heroku_test
 
 // The contract suite: the real client against herokusim over real HTTP, for every call of
-// ../shared/heroku-api.md and each of its errors.
+// docs/heroku-api.md and each of its errors.
 
 import (
 	"bytes"

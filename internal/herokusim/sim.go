@@ -1,7 +1,7 @@
 // Package herokusim is a local Heroku: the Platform API (add-ons, webhooks, rate limits),
 // the partner API, Heroku Connect discovery and the regional Connect API on one port, plus
 // the customer's authorization page and a control API for tests under /_sim. It follows
-// ../shared/heroku-api.md, with real state machines, a token bucket per API token and
+// docs/heroku-api.md, with real state machines, a token bucket per API token and
 // fault injection, so the real client runs against it unchanged.
 package herokusim
 
