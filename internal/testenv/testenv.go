@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -257,6 +258,17 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// SignIn submits the simulator's authorization page as a browser would and returns the
+// answer without following its redirect (the Location is the ISV's return URL).
+func SignIn(t testing.TB, authURL, org, user string) *http.Response {
+	t.Helper()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.PostForm(authURL+"/login", url.Values{"org_id": {org}, "username": {user}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp
 }
 
 // MinWait is the shortest deadline of any wait in the integration tests.
