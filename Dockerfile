@@ -6,7 +6,7 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/worker ./worker \
- && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/herokusim ./internal/herokusim/cmd/herokusim
+ && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/herokusim ./internal/dev/cmd/herokusim
 
 FROM gcr.io/distroless/static-debian12:nonroot AS worker
 COPY --from=build /out/worker /worker

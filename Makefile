@@ -26,10 +26,10 @@ $(BIN)/staticcheck:
 ## build: the worker, the simulator, the starter and the stack runner into bin/
 build:
 	$(GO) build -o $(BIN)/worker ./worker
-	$(GO) build -o $(BIN)/herokusim ./internal/herokusim/cmd/herokusim
-	$(GO) build -o $(BIN)/devstack ./internal/devstack/cmd/devstack
+	$(GO) build -o $(BIN)/herokusim ./internal/dev/cmd/herokusim
+	$(GO) build -o $(BIN)/devstack ./internal/dev/cmd/devstack
 	$(GO) build -o $(BIN)/starter ./starter
-	$(GO) build -o $(BIN)/demo ./internal/demo/cmd/demo
+	$(GO) build -o $(BIN)/demo ./internal/dev/cmd/demo
 
 ## run: the whole stack on the embedded default, in this terminal (Ctrl-C stops it)
 run: tools build
@@ -53,11 +53,11 @@ demo: build
 
 ## bench: throughput, latency, Heroku budget and memory, with baselines (BENCH_FLAGS=-h lists the flags)
 bench: tools build
-	$(GO) run ./internal/bench/cmd/bench $(BENCH_FLAGS)
+	$(GO) run ./internal/dev/cmd/bench $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(BIN)/worker $(BIN)/herokusim $(BIN)/devstack $(BIN)/starter $(BIN)/demo
 
 ## fixtures: record replay fixtures from the dev server (commit workflow changes first)
 fixtures: tools
-	$(GO) run ./internal/fixturegen
+	$(GO) run ./internal/dev/cmd/fixturegen

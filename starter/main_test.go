@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
-	"github.com/connect-onboarding/worker/internal/testenv"
 	"github.com/connect-onboarding/worker/starter/onboarding"
 )
 

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/connect-onboarding/worker/internal/replay"
+	"github.com/connect-onboarding/worker/internal/dev/replay"
 	"github.com/connect-onboarding/worker/workflows"
 )
 

@@ -4,10 +4,11 @@ package logging
 
 import (
 	"fmt"
-	"golang.org/x/term"
 	"io"
 	"os"
 	"strings"
+
+	"golang.org/x/term"
 
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/log"

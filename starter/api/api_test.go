@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/internal/returnstate"
-	"github.com/connect-onboarding/worker/internal/testenv"
 	"github.com/connect-onboarding/worker/starter/onboarding"
 )
 

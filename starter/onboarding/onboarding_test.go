@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/connect-onboarding/worker/internal/dev/herokusim"
+	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/internal/heroku"
-	"github.com/connect-onboarding/worker/internal/herokusim"
-	"github.com/connect-onboarding/worker/internal/testenv"
 	"github.com/connect-onboarding/worker/starter/onboarding"
 )
 

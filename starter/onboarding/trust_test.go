@@ -11,9 +11,9 @@ import (
 	"go.temporal.io/api/enums/v1"
 
 	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/dev/herokusim"
+	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/internal/heroku"
-	"github.com/connect-onboarding/worker/internal/herokusim"
-	"github.com/connect-onboarding/worker/internal/testenv"
 	"github.com/connect-onboarding/worker/starter/onboarding"
 )
 

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/connect-onboarding/worker/internal/bench"
-	"github.com/connect-onboarding/worker/internal/devstack"
+	"github.com/connect-onboarding/worker/internal/dev/bench"
+	"github.com/connect-onboarding/worker/internal/dev/devstack"
 )
 
 func main() {

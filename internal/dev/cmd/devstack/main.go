@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/connect-onboarding/worker/internal/devstack"
+	"github.com/connect-onboarding/worker/internal/dev/devstack"
 )
 
 const usage = `devstack (make run): the whole stack in this terminal; Ctrl-C stops it.

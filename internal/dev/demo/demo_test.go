@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
-	"github.com/connect-onboarding/worker/internal/demo"
-	"github.com/connect-onboarding/worker/internal/devstack"
-	"github.com/connect-onboarding/worker/internal/testenv"
+	"github.com/connect-onboarding/worker/internal/dev/demo"
+	"github.com/connect-onboarding/worker/internal/dev/devstack"
+	"github.com/connect-onboarding/worker/internal/dev/testenv"
 )
 
 // `make demo` inside `make test`: the real stack (dev server, herokusim, worker processes)

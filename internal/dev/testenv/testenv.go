@@ -26,9 +26,9 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/connect-onboarding/worker/activities"
-	"github.com/connect-onboarding/worker/internal/devstack"
+	"github.com/connect-onboarding/worker/internal/dev/devstack"
+	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/heroku"
-	"github.com/connect-onboarding/worker/internal/herokusim"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
 	"github.com/connect-onboarding/worker/internal/runworker"
 	"github.com/connect-onboarding/worker/workflows"

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/connect-onboarding/worker/internal/config"
-	"github.com/connect-onboarding/worker/internal/herokusim"
+	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/logging"
 )
 

@@ -28,13 +28,13 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/connect-onboarding/worker/activities"
-	"github.com/connect-onboarding/worker/internal/devstack"
+	"github.com/connect-onboarding/worker/internal/dev/devstack"
+	"github.com/connect-onboarding/worker/internal/dev/herokusim"
+	"github.com/connect-onboarding/worker/internal/dev/replay"
+	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/internal/heroku"
-	"github.com/connect-onboarding/worker/internal/herokusim"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
-	"github.com/connect-onboarding/worker/internal/replay"
 	"github.com/connect-onboarding/worker/internal/runworker"
-	"github.com/connect-onboarding/worker/internal/testenv"
 	"github.com/connect-onboarding/worker/starter/onboarding"
 	"github.com/connect-onboarding/worker/workflows"
 )

@@ -10,7 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/connect-onboarding/worker/internal/config"
-	"github.com/connect-onboarding/worker/internal/demo"
+	"github.com/connect-onboarding/worker/internal/dev/demo"
 	"github.com/connect-onboarding/worker/internal/temporalclient"
 )
 
