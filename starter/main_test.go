@@ -19,10 +19,10 @@ import (
 )
 
 const (
-	stateKey = "test-state-key-of-at-least-32-bytes!!"
 	apiToken = "api-token-1"
 	org      = "00D000000000062"
 	user     = "integration@customer.example"
+	stateKey = testenv.StateKey
 )
 
 type env struct {
@@ -33,13 +33,11 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	dev := testenv.StartDevServer(t)
-	sim := testenv.StartSim(t)
-	t.Setenv("RETURN_STATE_KEY", stateKey)
-	testenv.StartWorkerProcess(t, dev.Address, sim.URL) // inherits RETURN_STATE_KEY
-	t.Setenv("TEMPORAL_ADDRESS", dev.Address)
+	s := testenv.StartStack(t)
+	t.Setenv("TEMPORAL_ADDRESS", s.Dev.Address) // the starter command dials it
+	t.Setenv("RETURN_STATE_KEY", testenv.StateKey)
 	t.Setenv("LOG_LEVEL", "error")
-	return &env{dev: dev, sim: sim, c: onboarding.New(dev.Client, "", "")}
+	return &env{dev: s.Dev, sim: s.Sim, c: onboarding.New(s.Dev.Client, "", "")}
 }
 
 // cli runs the starter command as a user would, returning exit code, stdout and stderr.

@@ -23,10 +23,10 @@ import (
 )
 
 const (
-	stateKey = "test-state-key-of-at-least-32-bytes!!"
 	apiToken = "api-token-1"
 	org      = "00D000000000062"
 	user     = "integration@customer.example"
+	stateKey = testenv.StateKey
 )
 
 type env struct {
@@ -35,14 +35,10 @@ type env struct {
 	c   *onboarding.Client
 }
 
-// setup runs the dev server, the simulator and the worker binary signing returns with
-// stateKey.
 func setup(t *testing.T) *env {
 	t.Helper()
-	dev := testenv.StartDevServer(t)
-	sim := testenv.StartSim(t)
-	testenv.StartWorkerProcess(t, dev.Address, sim.URL, "RETURN_STATE_KEY="+stateKey)
-	return &env{dev: dev, sim: sim, c: onboarding.New(dev.Client, "", "")}
+	s := testenv.StartStack(t)
+	return &env{dev: s.Dev, sim: s.Sim, c: onboarding.New(s.Dev.Client, "", "")}
 }
 
 func TestHTTPAPI(t *testing.T) {

@@ -91,7 +91,25 @@ const (
 	ISVApp  = "acme-app"
 	ISVTeam = "acme-team"
 	Token   = "sim-token"
+	// StateKey is the RETURN_STATE_KEY of the workers StartStack runs.
+	StateKey = "test-state-key-of-at-least-32-bytes!!"
 )
+
+// Stack is a dev server, an in-process simulator and the worker binary signing customer
+// returns with StateKey: what the starter's and the HTTP API's tests run against.
+type Stack struct {
+	Dev *DevServer
+	Sim *Sim
+}
+
+// StartStack starts a Stack; workerEnv adds WORKER_* settings.
+func StartStack(t testing.TB, workerEnv ...string) *Stack {
+	t.Helper()
+	dev := StartDevServer(t)
+	sim := StartSim(t)
+	StartWorkerProcess(t, dev.Address, sim.URL, append([]string{"RETURN_STATE_KEY=" + StateKey}, workerEnv...)...)
+	return &Stack{Dev: dev, Sim: sim}
+}
 
 // Sim is an in-process herokusim with a client of it.
 type Sim struct {
