@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // Heroku is the part of the Heroku client the activities use.
@@ -45,33 +46,6 @@ type Activities struct {
 	Settings Settings
 }
 
-// Error types the workflows' retry policies name.
-const (
-	// ErrHerokuFinal is a 4xx answer: retrying the same call cannot help.
-	ErrHerokuFinal = "HerokuFinal"
-	// ErrNotYet means "the state we wait for has not come yet": retried by policy, benign.
-	ErrNotYet = "NotYet"
-	// ErrProvisioningFailed means Heroku gave up on the add-on.
-	ErrProvisioningFailed = "ProvisioningFailed"
-	// ErrIntegrationInactive means the partner integration cannot take new customers.
-	ErrIntegrationInactive = "IntegrationInactive"
-	// ErrAddonConflict means an add-on with our name exists but is not ours to adopt, or an
-	// add-on to enroll belongs to another ISV or another live customer.
-	ErrAddonConflict = "AddonConflict"
-	// ErrAddonNameTaken means the create found the name taken: the workflow then looks for
-	// the add-on an earlier attempt made (a lost response, a crash after the call).
-	ErrAddonNameTaken = "AddonNameTaken"
-	// ErrConnectionNotNew means the connection's database and schema can no longer be set:
-	// the workflow reads it to learn whether an earlier attempt set them.
-	ErrConnectionNotNew = "ConnectionNotNew"
-	// ErrSchemaTaken means another live customer already syncs into that schema.
-	ErrSchemaTaken = "SchemaTaken"
-	// ErrHerokuTransient and ErrHerokuRateLimited are retried; the second after the delay
-	// Heroku asks.
-	ErrHerokuTransient   = "HerokuTransient"
-	ErrHerokuRateLimited = "HerokuRateLimited"
-)
-
 // fromHeroku turns a client error into a Temporal error: 4xx final (with Heroku's kind as
 // the type's detail), 429 retried after the delay Heroku asks, everything else transient.
 func fromHeroku(err error) error {
@@ -83,16 +57,16 @@ func fromHeroku(err error) error {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
-		return temporal.NewApplicationErrorWithCause(err.Error(), ErrHerokuTransient, err)
+		return temporal.NewApplicationErrorWithCause(err.Error(), contract.ErrHerokuTransient, err)
 	}
 	msg := he.Error()
 	switch he.Kind {
 	case heroku.KindRateLimited:
-		return temporal.NewApplicationErrorWithOptions(msg, ErrHerokuRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: he.RetryAfter})
+		return temporal.NewApplicationErrorWithOptions(msg, contract.ErrHerokuRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: he.RetryAfter})
 	case heroku.KindTransient, heroku.KindOther:
-		return temporal.NewApplicationError(msg, ErrHerokuTransient)
+		return temporal.NewApplicationError(msg, contract.ErrHerokuTransient)
 	default:
-		return temporal.NewNonRetryableApplicationError(msg, ErrHerokuFinal, nil, he.Kind.String(), he.Fields)
+		return temporal.NewNonRetryableApplicationError(msg, contract.ErrHerokuFinal, nil, he.Kind.String(), he.Fields)
 	}
 }
 
@@ -107,11 +81,11 @@ func retryableFromHeroku(err error) error {
 	if !ok || he.Kind == heroku.KindRateLimited || he.Kind == heroku.KindTransient || he.Kind == heroku.KindOther {
 		return fromHeroku(err)
 	}
-	return temporal.NewApplicationError(he.Error(), ErrHerokuFinal, he.Kind.String())
+	return temporal.NewApplicationError(he.Error(), contract.ErrHerokuFinal, he.Kind.String())
 }
 
 func notYet(format string, args ...any) error {
-	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, args...), ErrNotYet,
+	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf(format, args...), contract.ErrNotYet,
 		temporal.ApplicationErrorOptions{Category: temporal.ApplicationErrorCategoryBenign})
 }
 

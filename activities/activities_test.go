@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // Heroku's answers become the Temporal errors the retry policies rely on.
@@ -20,13 +21,13 @@ func TestFromHeroku(t *testing.T) {
 		retryable bool
 		delay     time.Duration
 	}{
-		{&heroku.Error{Kind: heroku.KindNotFound, StatusCode: 404}, ErrHerokuFinal, false, 0},
-		{&heroku.Error{Kind: heroku.KindInvalid, StatusCode: 422}, ErrHerokuFinal, false, 0},
-		{&heroku.Error{Kind: heroku.KindForbidden, StatusCode: 403}, ErrHerokuFinal, false, 0},
-		{&heroku.Error{Kind: heroku.KindRateLimited, StatusCode: 429, RetryAfter: 7 * time.Second}, "HerokuRateLimited", true, 7 * time.Second},
-		{&heroku.Error{Kind: heroku.KindTransient, StatusCode: 503}, "HerokuTransient", true, 0},
-		{&heroku.Error{Kind: heroku.KindTransient, Message: "timeout"}, "HerokuTransient", true, 0},
-		{errors.New("something odd"), "HerokuTransient", true, 0},
+		{&heroku.Error{Kind: heroku.KindNotFound, StatusCode: 404}, contract.ErrHerokuFinal, false, 0},
+		{&heroku.Error{Kind: heroku.KindInvalid, StatusCode: 422}, contract.ErrHerokuFinal, false, 0},
+		{&heroku.Error{Kind: heroku.KindForbidden, StatusCode: 403}, contract.ErrHerokuFinal, false, 0},
+		{&heroku.Error{Kind: heroku.KindRateLimited, StatusCode: 429, RetryAfter: 7 * time.Second}, contract.ErrHerokuRateLimited, true, 7 * time.Second},
+		{&heroku.Error{Kind: heroku.KindTransient, StatusCode: 503}, contract.ErrHerokuTransient, true, 0},
+		{&heroku.Error{Kind: heroku.KindTransient, Message: "timeout"}, contract.ErrHerokuTransient, true, 0},
+		{errors.New("something odd"), contract.ErrHerokuTransient, true, 0},
 	}
 	for _, tc := range cases {
 		err := fromHeroku(tc.in)
@@ -44,7 +45,7 @@ func TestFromHeroku(t *testing.T) {
 func TestNotYetIsBenign(t *testing.T) {
 	var ae *temporal.ApplicationError
 	require.ErrorAs(t, notYet("x"), &ae)
-	assert.Equal(t, ErrNotYet, ae.Type())
+	assert.Equal(t, contract.ErrNotYet, ae.Type())
 	assert.Equal(t, temporal.ApplicationErrorCategoryBenign, ae.Category())
 	assert.False(t, ae.NonRetryable())
 }

@@ -8,15 +8,15 @@ import (
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/converter"
+
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // ClaimInput names what a customer is about to take: a schema of the ISV's database on an
 // app, and, when enrolling, an existing add-on. Each may belong to one live customer only.
 type ClaimInput struct {
-	WorkflowID   string    `json:"workflow_id"`
-	StartedAt    time.Time `json:"started_at"`
-	WorkflowType string    `json:"workflow_type"`
+	WorkflowID string    `json:"workflow_id"`
+	StartedAt  time.Time `json:"started_at"`
 	// SchemaClaim is the ConnectSchema search attribute value (app/db_key/schema).
 	SchemaClaim string `json:"schema_claim,omitempty"`
 	// AddonID is the add-on to enroll; empty when provisioning.
@@ -35,15 +35,15 @@ type ClaimInput struct {
 func (a *Activities) CheckClaims(ctx context.Context, in ClaimInput) error {
 	var conds []string
 	if in.SchemaClaim != "" {
-		conds = append(conds, fmt.Sprintf("ConnectSchema = '%s'", quote(in.SchemaClaim)))
+		conds = append(conds, fmt.Sprintf("%s = '%s'", contract.SAConnectSchema.GetName(), quote(in.SchemaClaim)))
 	}
 	if in.AddonID != "" {
-		conds = append(conds, fmt.Sprintf("HerokuAddonId = '%s'", quote(in.AddonID)))
+		conds = append(conds, fmt.Sprintf("%s = '%s'", contract.SAHerokuAddonID.GetName(), quote(in.AddonID)))
 	}
 	if len(conds) == 0 {
 		return nil
 	}
-	q := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running' AND (%s)", quote(in.WorkflowType), strings.Join(conds, " OR "))
+	q := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running' AND (%s)", contract.ConnectionWorkflowName, strings.Join(conds, " OR "))
 	early := map[string]bool{}
 	for _, s := range in.EarlyStages {
 		early[s] = true
@@ -60,18 +60,9 @@ func (a *Activities) CheckClaims(ctx context.Context, in ClaimInput) error {
 			if id == in.WorkflowID {
 				continue
 			}
-			f := e.SearchAttributes.GetIndexedFields()
-			var schema, addon, stage string
-			dc := converter.GetDefaultDataConverter()
-			if p := f["ConnectSchema"]; p != nil {
-				_ = dc.FromPayload(p, &schema)
-			}
-			if p := f["HerokuAddonId"]; p != nil {
-				_ = dc.FromPayload(p, &addon)
-			}
-			if p := f["OnboardingStage"]; p != nil {
-				_ = dc.FromPayload(p, &stage)
-			}
+			schema := contract.Keyword(e.SearchAttributes, contract.SAConnectSchema)
+			addon := contract.Keyword(e.SearchAttributes, contract.SAHerokuAddonID)
+			stage := contract.Keyword(e.SearchAttributes, contract.SAOnboardingStage)
 			started := e.GetStartTime().AsTime()
 			if early[stage] && (started.After(in.StartedAt) || started.Equal(in.StartedAt) && id > in.WorkflowID) {
 				continue // a later newcomer: it yields to us
@@ -90,9 +81,9 @@ func (a *Activities) CheckClaims(ctx context.Context, in ClaimInput) error {
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
-		typ := ErrSchemaTaken
+		typ := contract.ErrSchemaTaken
 		if in.AddonID != "" && strings.HasPrefix(problems[0], "add-on") {
-			typ = ErrAddonConflict
+			typ = contract.ErrAddonConflict
 		}
 		return final(typ, "%s", strings.Join(problems, "; "))
 	}

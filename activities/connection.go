@@ -9,37 +9,7 @@ import (
 
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/returnstate"
-)
-
-// AddonRef identifies an add-on and whether onboarding created it (only those are
-// destroyed on compensation).
-type AddonRef struct {
-	ID      string `json:"id"`
-	Name    string `json:"name"`
-	App     string `json:"app"`
-	Created bool   `json:"created"`
-}
-
-// Key is how Heroku finds the add-on: its ID, or its name before the ID is known (a
-// compensation recorded before the create).
-func (r AddonRef) Key() string {
-	if r.ID != "" {
-		return r.ID
-	}
-	return r.Name
-}
-
-// ConnectionRef identifies a Connect connection and where it lives.
-type ConnectionRef struct {
-	ID        string `json:"id"`
-	RegionURL string `json:"region_url"`
-}
-
-// The partner workflow's ID prefix and info query (workflows.PartnerWorkflowID and
-// workflows.QueryPartnerInfo; this package cannot import workflows, a test keeps them equal).
-const (
-	PartnerWorkflowIDPrefix = "partner/"
-	PartnerInfoQuery        = "partner.info"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // CheckIntegration fails with ErrIntegrationInactive unless the integration is active, both
@@ -47,25 +17,20 @@ const (
 // Heroku flips the status).
 func (a *Activities) CheckIntegration(ctx context.Context, slug string) error {
 	if a.Temporal != nil {
-		v, err := a.Temporal.QueryWorkflow(ctx, PartnerWorkflowIDPrefix+slug, "", PartnerInfoQuery)
-		if err == nil {
-			var info struct {
-				Stage string `json:"stage"`
-			}
-			if v.Get(&info) == nil && (info.Stage == "deactivating" || info.Stage == "inactive") {
-				return final(ErrIntegrationInactive, "partner integration %q is %s", slug, info.Stage)
-			}
+		info, err := contract.QueryPartnerInfo.Ask(ctx, a.Temporal, contract.PartnerWorkflowID(slug))
+		if err == nil && (info.Stage == contract.PartnerDeactivating || info.Stage == contract.PartnerInactive) {
+			return final(contract.ErrIntegrationInactive, "partner integration %q is %s", slug, info.Stage)
 		}
 	}
 	in, err := a.Heroku.IntegrationInfo(ctx, slug)
 	if isKind(err, heroku.KindNotFound) {
-		return final(ErrIntegrationInactive, "partner integration %q does not exist", slug)
+		return final(contract.ErrIntegrationInactive, "partner integration %q does not exist", slug)
 	}
 	if err != nil {
 		return fromHeroku(err)
 	}
 	if in.Status != heroku.IntegrationActive {
-		return final(ErrIntegrationInactive, "partner integration %q is %s", slug, in.Status)
+		return final(contract.ErrIntegrationInactive, "partner integration %q is %s", slug, in.Status)
 	}
 	return nil
 }
@@ -81,7 +46,7 @@ type ProvisionInput struct {
 // previous attempt already did (a lost response, a crash after the call). Heroku has no
 // idempotency key; the deterministic name is ours: look first, create, and on "name taken"
 // look again.
-func (a *Activities) ProvisionAddon(ctx context.Context, in ProvisionInput) (AddonRef, error) {
+func (a *Activities) ProvisionAddon(ctx context.Context, in ProvisionInput) (contract.AddonRef, error) {
 	if ref, found, err := a.adopt(ctx, in); found || err != nil {
 		return ref, err
 	}
@@ -94,35 +59,35 @@ func (a *Activities) ProvisionAddon(ctx context.Context, in ProvisionInput) (Add
 		if found || err != nil {
 			return ref, err
 		}
-		return AddonRef{}, final(ErrAddonConflict, "add-on name %s is taken by an add-on on another app", in.Name)
+		return contract.AddonRef{}, final(contract.ErrAddonConflict, "add-on name %s is taken by an add-on on another app", in.Name)
 	}
 	if err != nil {
-		return AddonRef{}, fromHeroku(err)
+		return contract.AddonRef{}, fromHeroku(err)
 	}
 	activity.GetLogger(ctx).Info("created add-on", "addon", created.Name, "app", in.App)
-	return AddonRef{ID: created.ID, Name: created.Name, App: in.App, Created: true}, nil
+	return contract.AddonRef{ID: created.ID, Name: created.Name, App: in.App, Created: true}, nil
 }
 
 // adopt finds an add-on with our name on the app. It counts as created by us: only our
 // onboarding makes that name.
-func (a *Activities) adopt(ctx context.Context, in ProvisionInput) (AddonRef, bool, error) {
+func (a *Activities) adopt(ctx context.Context, in ProvisionInput) (contract.AddonRef, bool, error) {
 	found, err := a.Heroku.AddonInfo(ctx, in.App, in.Name)
 	if isKind(err, heroku.KindNotFound) {
-		return AddonRef{}, false, nil
+		return contract.AddonRef{}, false, nil
 	}
 	if err != nil {
-		return AddonRef{}, false, fromHeroku(err)
+		return contract.AddonRef{}, false, fromHeroku(err)
 	}
 	if found.App.Name != "" && found.App.Name != in.App {
-		return AddonRef{}, false, final(ErrAddonConflict, "add-on %s exists on app %s, not %s", in.Name, found.App.Name, in.App)
+		return contract.AddonRef{}, false, final(contract.ErrAddonConflict, "add-on %s exists on app %s, not %s", in.Name, found.App.Name, in.App)
 	}
 	activity.GetLogger(ctx).Info("adopted add-on created by an earlier attempt", "addon", found.Name)
-	return AddonRef{ID: found.ID, Name: found.Name, App: in.App, Created: true}, true, nil
+	return contract.AddonRef{ID: found.ID, Name: found.Name, App: in.App, Created: true}, true, nil
 }
 
 // WaitAddonProvisioned returns once the add-on is provisioned. "Not yet" is an error retried
 // by the workflow's policy, so a long wait writes no history per poll.
-func (a *Activities) WaitAddonProvisioned(ctx context.Context, ref AddonRef) error {
+func (a *Activities) WaitAddonProvisioned(ctx context.Context, ref contract.AddonRef) error {
 	got, err := a.Heroku.AddonInfo(ctx, ref.App, ref.ID)
 	if err != nil {
 		return fromHeroku(err)
@@ -131,7 +96,7 @@ func (a *Activities) WaitAddonProvisioned(ctx context.Context, ref AddonRef) err
 	case heroku.AddonProvisioned:
 		return nil
 	case heroku.AddonDeprovisioned, heroku.AddonDeprovisioning:
-		return final(ErrProvisioningFailed, "Heroku could not provision add-on %s (state %s)", ref.Name, got.State)
+		return final(contract.ErrProvisioningFailed, "Heroku could not provision add-on %s (state %s)", ref.Name, got.State)
 	}
 	return notYet("add-on %s is %s", ref.Name, got.State)
 }
@@ -144,13 +109,13 @@ type EnrollInput struct {
 
 // EnrollAddon associates an existing Connect add-on with the integration. Enrolling twice
 // (a retry) finds it already associated with us and succeeds.
-func (a *Activities) EnrollAddon(ctx context.Context, in EnrollInput) (AddonRef, error) {
+func (a *Activities) EnrollAddon(ctx context.Context, in EnrollInput) (contract.AddonRef, error) {
 	info, err := a.Heroku.AddonInfo(ctx, "", in.Addon)
 	if err != nil {
-		return AddonRef{}, fromHeroku(err)
+		return contract.AddonRef{}, fromHeroku(err)
 	}
 	if info.AddonService.Name != "" && info.AddonService.Name != "herokuconnect" {
-		return AddonRef{}, final(ErrHerokuFinal, "add-on %s is %s, not a Heroku Connect add-on", in.Addon, info.AddonService.Name)
+		return contract.AddonRef{}, final(contract.ErrHerokuFinal, "add-on %s is %s, not a Heroku Connect add-on", in.Addon, info.AddonService.Name)
 	}
 	_, err = a.Heroku.Enroll(ctx, in.ISVSlug, info.ID)
 	if isKind(err, heroku.KindConflict) {
@@ -158,44 +123,44 @@ func (a *Activities) EnrollAddon(ctx context.Context, in EnrollInput) (AddonRef,
 		// authorize call below proves which; a conflict there surfaces as forbidden.
 		activity.GetLogger(ctx).Info("add-on already enrolled", "addon", info.Name)
 	} else if err != nil {
-		return AddonRef{}, fromHeroku(err)
+		return contract.AddonRef{}, fromHeroku(err)
 	}
-	return AddonRef{ID: info.ID, Name: info.Name, App: info.App.Name, Created: false}, nil
+	return contract.AddonRef{ID: info.ID, Name: info.Name, App: info.App.Name, Created: false}, nil
 }
 
 // ConfigureInput says where the customer's data lands.
 type ConfigureInput struct {
-	Addon  AddonRef `json:"addon"`
-	DBKey  string   `json:"db_key"`
-	Schema string   `json:"schema"`
+	Addon  contract.AddonRef `json:"addon"`
+	DBKey  string            `json:"db_key"`
+	Schema string            `json:"schema"`
 }
 
 // ConfigureConnection joins the Connect access list, discovers the add-on's connection and
 // sets its database and schema. It is safe to repeat.
-func (a *Activities) ConfigureConnection(ctx context.Context, in ConfigureInput) (ConnectionRef, error) {
+func (a *Activities) ConfigureConnection(ctx context.Context, in ConfigureInput) (contract.ConnectionRef, error) {
 	if err := a.Heroku.ConnectAuth(ctx, in.Addon.App); err != nil {
-		return ConnectionRef{}, fromHeroku(err)
+		return contract.ConnectionRef{}, fromHeroku(err)
 	}
 	refs, err := a.Heroku.DiscoverConnections(ctx, in.Addon.App, in.Addon.Name)
 	if err != nil {
-		return ConnectionRef{}, fromHeroku(err)
+		return contract.ConnectionRef{}, fromHeroku(err)
 	}
 	if len(refs) == 0 {
-		return ConnectionRef{}, notYet("no connection for add-on %s yet", in.Addon.Name)
+		return contract.ConnectionRef{}, notYet("no connection for add-on %s yet", in.Addon.Name)
 	}
-	ref := ConnectionRef{ID: refs[0].ID, RegionURL: refs[0].RegionURL}
+	ref := contract.ConnectionRef{ID: refs[0].ID, RegionURL: refs[0].RegionURL}
 	conn, err := a.Heroku.Connection(ctx, ref.RegionURL, ref.ID)
 	if err != nil {
-		return ConnectionRef{}, fromHeroku(err)
+		return contract.ConnectionRef{}, fromHeroku(err)
 	}
 	if conn.State != heroku.StateNew {
 		if conn.SchemaName == in.Schema && conn.DBKey == in.DBKey {
 			return ref, nil // set by an earlier attempt
 		}
-		return ConnectionRef{}, final(ErrHerokuFinal, "connection of %s already writes to %s in schema %s", in.Addon.Name, conn.DBKey, conn.SchemaName)
+		return contract.ConnectionRef{}, final(contract.ErrHerokuFinal, "connection of %s already writes to %s in schema %s", in.Addon.Name, conn.DBKey, conn.SchemaName)
 	}
 	if _, err := a.Heroku.SetConnectionSchema(ctx, ref.RegionURL, ref.ID, in.DBKey, in.Schema); err != nil {
-		return ConnectionRef{}, fromHeroku(err)
+		return contract.ConnectionRef{}, fromHeroku(err)
 	}
 	return ref, nil
 }
@@ -229,7 +194,7 @@ func (a *Activities) RequestAuthorizationURL(ctx context.Context, in AuthorizeIn
 			Expires: time.Now().Add(ReturnStateLifetime).Unix()})
 		next, err := returnstate.AddToURL(in.Request.Next, token)
 		if err != nil {
-			return AuthorizationURL{}, final(ErrHerokuFinal, "return URL: %v", err)
+			return AuthorizationURL{}, final(contract.ErrHerokuFinal, "return URL: %v", err)
 		}
 		in.Request.Next = next
 	}
@@ -253,7 +218,7 @@ type ConnectionState struct {
 }
 
 // ReadConnection reads one connection's state and authorized identity.
-func (a *Activities) ReadConnection(ctx context.Context, ref ConnectionRef) (ConnectionState, error) {
+func (a *Activities) ReadConnection(ctx context.Context, ref contract.ConnectionRef) (ConnectionState, error) {
 	c, err := a.Heroku.Connection(ctx, ref.RegionURL, ref.ID)
 	if err != nil {
 		return ConnectionState{}, fromHeroku(err)
@@ -279,7 +244,7 @@ func stateOf(c *heroku.Connection) ConnectionState {
 }
 
 // DestroyAddon deletes an add-on onboarding created. A 404 means it is already gone.
-func (a *Activities) DestroyAddon(ctx context.Context, ref AddonRef) error {
+func (a *Activities) DestroyAddon(ctx context.Context, ref contract.AddonRef) error {
 	_, err := a.Heroku.DestroyAddon(ctx, ref.App, ref.ID)
 	if err == nil || isKind(err, heroku.KindNotFound) {
 		return nil
@@ -288,7 +253,7 @@ func (a *Activities) DestroyAddon(ctx context.Context, ref AddonRef) error {
 }
 
 // WaitAddonGone returns once the add-on no longer exists.
-func (a *Activities) WaitAddonGone(ctx context.Context, ref AddonRef) error {
+func (a *Activities) WaitAddonGone(ctx context.Context, ref contract.AddonRef) error {
 	got, err := a.Heroku.AddonInfo(ctx, ref.App, ref.ID)
 	if isKind(err, heroku.KindNotFound) {
 		return nil

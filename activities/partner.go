@@ -10,72 +10,66 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
-// Integration is the partner integration as Heroku describes it.
-type Integration = heroku.Integration
-
-// Logo is an image file sent to Heroku.
-type Logo struct {
-	Filename string `json:"filename"`
-	Data     []byte `json:"data"`
+// integrationOf is Heroku's description of an integration in the contract's terms.
+func integrationOf(h *heroku.Integration) contract.Integration {
+	return contract.Integration{ID: h.ID, Slug: h.Slug, Name: h.Name, Status: h.Status,
+		Team: contract.TeamRef{ID: h.Team.ID, Name: h.Team.Name}, TeamName: h.TeamName, Description: h.Description,
+		DocsURL: h.DocsURL, ContactEmail: h.ContactEmail, LogoURL: h.LogoURL, CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
 }
 
 // CreateIntegrationInput creates a partner integration.
 type CreateIntegrationInput struct {
 	Slug, Team, Name, Description, DocsURL, ContactEmail string
-	Logo                                                 Logo
+	Logo                                                 contract.Logo
 }
 
 // CreateIntegration registers the integration, or adopts it when an earlier attempt whose
 // answer was lost already did (same slug and team).
-func (a *Activities) CreateIntegration(ctx context.Context, in CreateIntegrationInput) (Integration, error) {
+func (a *Activities) CreateIntegration(ctx context.Context, in CreateIntegrationInput) (contract.Integration, error) {
 	got, err := a.Heroku.CreateIntegration(ctx, heroku.IntegrationCreate{Slug: in.Slug, Name: in.Name, Team: in.Team,
 		ContactEmail: in.ContactEmail, Description: in.Description, DocsURL: in.DocsURL, Logo: heroku.Logo(in.Logo)})
 	if err == nil {
-		return *got, nil
+		return integrationOf(got), nil
 	}
 	if he, ok := heroku.AsError(err); ok && he.Kind == heroku.KindInvalid && len(he.Fields["slug"]) > 0 {
 		existing, ierr := a.Heroku.IntegrationInfo(ctx, in.Slug)
 		if ierr == nil && (existing.TeamName == in.Team || existing.Team.Name == in.Team) {
 			activity.GetLogger(ctx).Info("adopted partner integration created by an earlier attempt", "slug", in.Slug)
-			return *existing, nil
+			return integrationOf(existing), nil
 		}
 	}
-	return Integration{}, fromHeroku(err)
+	return contract.Integration{}, fromHeroku(err)
 }
-
-// ErrSlugTaken means the create found the slug taken: the workflow then reads the
-// integration to learn whether an earlier attempt of ours made it.
-const ErrSlugTaken = "SlugTaken"
 
 // CreateIntegrationOnce registers the integration in one Heroku request; a taken slug fails
 // with ErrSlugTaken (the partner workflow then reads it with IntegrationInfo and adopts it
 // when the team is ours). It replaces CreateIntegration, kept for runs recorded before.
-func (a *Activities) CreateIntegrationOnce(ctx context.Context, in CreateIntegrationInput) (Integration, error) {
+func (a *Activities) CreateIntegrationOnce(ctx context.Context, in CreateIntegrationInput) (contract.Integration, error) {
 	got, err := a.Heroku.CreateIntegration(ctx, heroku.IntegrationCreate{Slug: in.Slug, Name: in.Name, Team: in.Team,
 		ContactEmail: in.ContactEmail, Description: in.Description, DocsURL: in.DocsURL, Logo: heroku.Logo(in.Logo)})
 	if he, ok := heroku.AsError(err); ok && he.Kind == heroku.KindInvalid && len(he.Fields["slug"]) > 0 {
-		return Integration{}, final(ErrSlugTaken, "partner integration slug %s is taken", in.Slug)
+		return contract.Integration{}, final(contract.ErrSlugTaken, "partner integration slug %s is taken", in.Slug)
 	}
 	if err != nil {
-		return Integration{}, fromHeroku(err)
+		return contract.Integration{}, fromHeroku(err)
 	}
-	return *got, nil
+	return integrationOf(got), nil
 }
 
 // UpdateIntegrationInput changes the given fields.
 type UpdateIntegrationInput struct {
 	Slug                               string
 	Description, DocsURL, ContactEmail *string
-	Logo                               *Logo
+	Logo                               *contract.Logo
 }
 
 // UpdateIntegration sends only the fields that change.
-func (a *Activities) UpdateIntegration(ctx context.Context, in UpdateIntegrationInput) (Integration, error) {
+func (a *Activities) UpdateIntegration(ctx context.Context, in UpdateIntegrationInput) (contract.Integration, error) {
 	up := heroku.IntegrationUpdate{Description: in.Description, DocsURL: in.DocsURL, ContactEmail: in.ContactEmail}
 	if in.Logo != nil {
 		l := heroku.Logo(*in.Logo)
@@ -83,18 +77,18 @@ func (a *Activities) UpdateIntegration(ctx context.Context, in UpdateIntegration
 	}
 	got, err := a.Heroku.UpdateIntegration(ctx, in.Slug, up)
 	if err != nil {
-		return Integration{}, fromHeroku(err)
+		return contract.Integration{}, fromHeroku(err)
 	}
-	return *got, nil
+	return integrationOf(got), nil
 }
 
 // IntegrationInfo reads the integration.
-func (a *Activities) IntegrationInfo(ctx context.Context, slug string) (Integration, error) {
+func (a *Activities) IntegrationInfo(ctx context.Context, slug string) (contract.Integration, error) {
 	got, err := a.Heroku.IntegrationInfo(ctx, slug)
 	if err != nil {
-		return Integration{}, fromHeroku(err)
+		return contract.Integration{}, fromHeroku(err)
 	}
-	return *got, nil
+	return integrationOf(got), nil
 }
 
 // DeactivateResult is one deactivate call's outcome.
@@ -129,14 +123,14 @@ type CustomerWorkflow struct {
 
 // FindCustomersInput says which workflows to look for.
 type FindCustomersInput struct {
-	ISVSlug      string `json:"isv_slug"`
-	WorkflowType string `json:"workflow_type"`
+	ISVSlug string `json:"isv_slug"`
 }
 
 // FindRunningCustomers lists the running customer workflows of an ISV through the IsvSlug
 // search attribute: the source of truth is Temporal's visibility, not a list kept by hand.
 func (a *Activities) FindRunningCustomers(ctx context.Context, in FindCustomersInput) ([]CustomerWorkflow, error) {
-	q := fmt.Sprintf("WorkflowType = '%s' AND IsvSlug = '%s' AND ExecutionStatus = 'Running'", in.WorkflowType, strings.ReplaceAll(in.ISVSlug, "'", ""))
+	q := fmt.Sprintf("WorkflowType = '%s' AND %s = '%s' AND ExecutionStatus = 'Running'", contract.ConnectionWorkflowName,
+		contract.SAIsvSlug.GetName(), strings.ReplaceAll(in.ISVSlug, "'", ""))
 	var out []CustomerWorkflow
 	var token []byte
 	for {
@@ -145,13 +139,8 @@ func (a *Activities) FindRunningCustomers(ctx context.Context, in FindCustomersI
 			return nil, fmt.Errorf("list customer workflows of %s: %w", in.ISVSlug, err)
 		}
 		for _, e := range resp.Executions {
-			f := e.SearchAttributes.GetIndexedFields()
-			var cust, addon string
-			_ = converter.GetDefaultDataConverter().FromPayload(f["CustomerId"], &cust)
-			if p := f["HerokuAddonId"]; p != nil {
-				_ = converter.GetDefaultDataConverter().FromPayload(p, &addon)
-			}
-			out = append(out, CustomerWorkflow{WorkflowID: e.Execution.WorkflowId, CustomerID: cust, AddonID: addon})
+			out = append(out, CustomerWorkflow{WorkflowID: e.Execution.WorkflowId,
+				CustomerID: contract.Keyword(e.SearchAttributes, contract.SACustomerID), AddonID: contract.Keyword(e.SearchAttributes, contract.SAHerokuAddonID)})
 		}
 		token = resp.NextPageToken
 		if len(token) == 0 {
@@ -160,30 +149,20 @@ func (a *Activities) FindRunningCustomers(ctx context.Context, in FindCustomersI
 	}
 }
 
-// CustomerOutcome is how a customer workflow ended after the deactivation signal.
-type CustomerOutcome struct {
-	WorkflowID string `json:"workflow_id"`
-	CustomerID string `json:"customer_id"`
-	AddonID    string `json:"addon_id,omitempty"`
-	Outcome    string `json:"outcome"` // the final stage, e.g. deactivated
-	Error      string `json:"error,omitempty"`
-}
-
 // AwaitCustomersInput names the workflows to wait for and the query that reads their stage.
 type AwaitCustomersInput struct {
-	Customers   []CustomerWorkflow `json:"customers"`
-	StatusQuery string             `json:"status_query"`
+	Customers []CustomerWorkflow `json:"customers"`
 }
 
 // AwaitCustomersClosed waits until every named workflow has closed and reports each one's
 // final stage. Until then it fails with NotYet and the retry policy polls, heartbeating so a
 // cancelled deactivation stops it.
-func (a *Activities) AwaitCustomersClosed(ctx context.Context, in AwaitCustomersInput) ([]CustomerOutcome, error) {
-	out := make([]CustomerOutcome, 0, len(in.Customers))
+func (a *Activities) AwaitCustomersClosed(ctx context.Context, in AwaitCustomersInput) ([]contract.CustomerOutcome, error) {
+	out := make([]contract.CustomerOutcome, 0, len(in.Customers))
 	open := 0
 	for _, c := range in.Customers {
 		activity.RecordHeartbeat(ctx, c.WorkflowID)
-		o := CustomerOutcome{WorkflowID: c.WorkflowID, CustomerID: c.CustomerID, AddonID: c.AddonID}
+		o := contract.CustomerOutcome{WorkflowID: c.WorkflowID, CustomerID: c.CustomerID, AddonID: c.AddonID}
 		// The latest run: a customer may have continued as new since it was listed.
 		desc, err := a.Temporal.DescribeWorkflow(ctx, c.WorkflowID, "")
 		var nf *serviceerror.NotFound
@@ -197,14 +176,8 @@ func (a *Activities) AwaitCustomersClosed(ctx context.Context, in AwaitCustomers
 			continue
 		default:
 			o.Outcome = strings.ToLower(strings.TrimPrefix(desc.RawResponse.WorkflowExecutionInfo.Status.String(), "WORKFLOW_EXECUTION_STATUS_"))
-			if v, qerr := a.Temporal.QueryWorkflow(ctx, c.WorkflowID, "", in.StatusQuery); qerr == nil {
-				var st struct {
-					Stage string `json:"stage"`
-					Error string `json:"error"`
-				}
-				if v.Get(&st) == nil && st.Stage != "" {
-					o.Outcome, o.Error = st.Stage, st.Error
-				}
+			if st, qerr := contract.QueryStatus.Ask(ctx, a.Temporal, c.WorkflowID); qerr == nil && st.Stage != "" {
+				o.Outcome, o.Error = string(st.Stage), st.Error
 			}
 		}
 		out = append(out, o)

@@ -3,32 +3,50 @@ package activities
 import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
+
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
-// RegisterHeroku registers the activities that call Heroku; they belong on the heroku task
-// queue, whose server-side rate limit keeps the account inside its budget.
-func RegisterHeroku(r worker.ActivityRegistry, a *Activities) {
-	for name, fn := range map[string]any{
-		"CheckIntegration": a.CheckIntegration, "ProvisionAddon": a.ProvisionAddon, "WaitAddonProvisioned": a.WaitAddonProvisioned,
-		"EnrollAddon": a.EnrollAddon, "ConfigureConnection": a.ConfigureConnection, "RequestAuthorizationURL": a.RequestAuthorizationURL,
-		"ReadConnection": a.ReadConnection, "DestroyAddon": a.DestroyAddon, "WaitAddonGone": a.WaitAddonGone,
-		"ListAppConnections": a.ListAppConnections, "ListAppConnectionStates": a.ListAppConnectionStates,
-		"ListAppConnectionsNotWaiting": a.ListAppConnectionsNotWaiting, "CreateIntegration": a.CreateIntegration, "UpdateIntegration": a.UpdateIntegration,
-		"IntegrationInfo": a.IntegrationInfo, "DeactivateIntegration": a.DeactivateIntegration,
-		"CreateAddon": a.CreateAddon, "FindOwnAddon": a.FindOwnAddon, "LookupAddon": a.LookupAddon,
-		"EnrollInIntegration": a.EnrollInIntegration, "JoinConnectAccess": a.JoinConnectAccess,
-		"DiscoverConnection": a.DiscoverConnection, "SetConnectionSchema": a.SetConnectionSchema,
-		"DestroyAddonByKey": a.DestroyAddonByKey, "CreateIntegrationOnce": a.CreateIntegrationOnce, "WaitAddonGoneByKey": a.WaitAddonGoneByKey,
-	} {
-		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+// herokuActivities are the activities that call Heroku, by their contract names.
+func (a *Activities) herokuActivities() map[string]any {
+	return map[string]any{
+		contract.ActivityCheckIntegration: a.CheckIntegration, contract.ActivityCreateAddon: a.CreateAddon,
+		contract.ActivityFindOwnAddon: a.FindOwnAddon, contract.ActivityWaitAddonProvisioned: a.WaitAddonProvisioned,
+		contract.ActivityLookupAddon: a.LookupAddon, contract.ActivityEnrollInIntegration: a.EnrollInIntegration,
+		contract.ActivityJoinConnectAccess: a.JoinConnectAccess, contract.ActivityDiscoverConnection: a.DiscoverConnection,
+		contract.ActivitySetConnectionSchema: a.SetConnectionSchema, contract.ActivityRequestAuthorization: a.RequestAuthorizationURL,
+		contract.ActivityReadConnection: a.ReadConnection, contract.ActivityDestroyAddonByKey: a.DestroyAddonByKey,
+		contract.ActivityWaitAddonGoneByKey: a.WaitAddonGoneByKey, contract.ActivityListAppConnections: a.ListAppConnections,
+		contract.ActivityListAppConnStates: a.ListAppConnectionStates, contract.ActivityListAppConnNotWaiting: a.ListAppConnectionsNotWaiting,
+		contract.ActivityCreateIntegration: a.CreateIntegration, contract.ActivityCreateIntegrationOnce: a.CreateIntegrationOnce,
+		contract.ActivityUpdateIntegration: a.UpdateIntegration, contract.ActivityIntegrationInfo: a.IntegrationInfo,
+		contract.ActivityDeactivateIntegration: a.DeactivateIntegration,
+		contract.ActivityProvisionAddon:        a.ProvisionAddon, contract.ActivityEnrollAddon: a.EnrollAddon,
+		contract.ActivityConfigureConnection: a.ConfigureConnection, contract.ActivityDestroyAddon: a.DestroyAddon,
+		contract.ActivityWaitAddonGone: a.WaitAddonGone,
 	}
 }
 
+// onboardingActivities are the rest: Temporal's client and the worker's settings.
+func (a *Activities) onboardingActivities() map[string]any {
+	return map[string]any{
+		contract.ActivityRegisterWithWatcher: a.RegisterWithWatcher, contract.ActivityFindRunningCustomers: a.FindRunningCustomers,
+		contract.ActivityAwaitCustomersClosed: a.AwaitCustomersClosed, contract.ActivityCheckClaims: a.CheckClaims,
+		contract.ActivityWorkerSettings: a.WorkerSettings,
+	}
+}
+
+// RegisterHeroku registers the activities that call Heroku; they belong on the heroku task
+// queue, whose server-side rate limit keeps the account inside its budget.
+func RegisterHeroku(r worker.ActivityRegistry, a *Activities) { register(r, a.herokuActivities()) }
+
 // RegisterOnboarding registers the activities that do not call Heroku.
 func RegisterOnboarding(r worker.ActivityRegistry, a *Activities) {
-	r.RegisterActivityWithOptions(a.RegisterWithWatcher, activity.RegisterOptions{Name: "RegisterWithWatcher"})
-	r.RegisterActivityWithOptions(a.FindRunningCustomers, activity.RegisterOptions{Name: "FindRunningCustomers"})
-	r.RegisterActivityWithOptions(a.AwaitCustomersClosed, activity.RegisterOptions{Name: "AwaitCustomersClosed"})
-	r.RegisterActivityWithOptions(a.WorkerSettings, activity.RegisterOptions{Name: "WorkerSettings"})
-	r.RegisterActivityWithOptions(a.CheckClaims, activity.RegisterOptions{Name: "CheckClaims"})
+	register(r, a.onboardingActivities())
+}
+
+func register(r worker.ActivityRegistry, byName map[string]any) {
+	for name, fn := range byName {
+		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
 }

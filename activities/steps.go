@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // The activities below make exactly one Heroku request per dispatch. The heroku task
@@ -18,19 +19,19 @@ import (
 
 // CreateAddon creates the customer's herokuconnect:enterprise add-on. A taken name fails
 // with ErrAddonNameTaken: the workflow then looks for the add-on an earlier attempt made.
-func (a *Activities) CreateAddon(ctx context.Context, in ProvisionInput) (AddonRef, error) {
+func (a *Activities) CreateAddon(ctx context.Context, in ProvisionInput) (contract.AddonRef, error) {
 	created, err := a.Heroku.CreateAddon(ctx, in.App, heroku.AddonCreate{
 		Plan: "herokuconnect:enterprise", Name: in.Name, Config: map[string]string{"isv": in.ISVSlug},
 		Attachment: &heroku.Ref{Name: "HEROKUCONNECT"},
 	})
 	if nameTaken(err) {
-		return AddonRef{}, final(ErrAddonNameTaken, "add-on name %s is taken", in.Name)
+		return contract.AddonRef{}, final(contract.ErrAddonNameTaken, "add-on name %s is taken", in.Name)
 	}
 	if err != nil {
-		return AddonRef{}, fromHeroku(err)
+		return contract.AddonRef{}, fromHeroku(err)
 	}
 	activity.GetLogger(ctx).Info("created add-on", "addon", created.Name, "app", in.App)
-	return AddonRef{ID: created.ID, Name: created.Name, App: in.App, Created: true}, nil
+	return contract.AddonRef{ID: created.ID, Name: created.Name, App: in.App, Created: true}, nil
 }
 
 // nameTaken tells Heroku's "name is already taken" from other validation failures.
@@ -48,32 +49,32 @@ func nameTaken(err error) bool {
 // FindOwnAddon finds the add-on with our deterministic name on the app after a create found
 // the name taken. It counts as created by us: only our onboarding makes that name, and only
 // ISV add-ons of our integration are adopted.
-func (a *Activities) FindOwnAddon(ctx context.Context, in ProvisionInput) (AddonRef, error) {
+func (a *Activities) FindOwnAddon(ctx context.Context, in ProvisionInput) (contract.AddonRef, error) {
 	found, err := a.Heroku.AddonInfo(ctx, in.App, in.Name)
 	if isKind(err, heroku.KindNotFound) {
-		return AddonRef{}, final(ErrAddonConflict, "add-on name %s is taken by an add-on on another app", in.Name)
+		return contract.AddonRef{}, final(contract.ErrAddonConflict, "add-on name %s is taken by an add-on on another app", in.Name)
 	}
 	if err != nil {
-		return AddonRef{}, fromHeroku(err)
+		return contract.AddonRef{}, fromHeroku(err)
 	}
 	if found.App.Name != "" && found.App.Name != in.App {
-		return AddonRef{}, final(ErrAddonConflict, "add-on %s exists on app %s, not %s", in.Name, found.App.Name, in.App)
+		return contract.AddonRef{}, final(contract.ErrAddonConflict, "add-on %s exists on app %s, not %s", in.Name, found.App.Name, in.App)
 	}
 	activity.GetLogger(ctx).Info("adopted add-on created by an earlier attempt", "addon", found.Name)
-	return AddonRef{ID: found.ID, Name: found.Name, App: in.App, Created: true}, nil
+	return contract.AddonRef{ID: found.ID, Name: found.Name, App: in.App, Created: true}, nil
 }
 
 // LookupAddon reads the add-on to enroll; nothing is changed. It must be a Heroku Connect
 // add-on.
-func (a *Activities) LookupAddon(ctx context.Context, in EnrollInput) (AddonRef, error) {
+func (a *Activities) LookupAddon(ctx context.Context, in EnrollInput) (contract.AddonRef, error) {
 	info, err := a.Heroku.AddonInfo(ctx, "", in.Addon)
 	if err != nil {
-		return AddonRef{}, fromHeroku(err)
+		return contract.AddonRef{}, fromHeroku(err)
 	}
 	if info.AddonService.Name != "herokuconnect" {
-		return AddonRef{}, final(ErrHerokuFinal, "add-on %s is %q, not a Heroku Connect add-on", in.Addon, info.AddonService.Name)
+		return contract.AddonRef{}, final(contract.ErrHerokuFinal, "add-on %s is %q, not a Heroku Connect add-on", in.Addon, info.AddonService.Name)
 	}
-	return AddonRef{ID: info.ID, Name: info.Name, App: info.App.Name, Created: false}, nil
+	return contract.AddonRef{ID: info.ID, Name: info.Name, App: info.App.Name, Created: false}, nil
 }
 
 // EnrollInIntegration associates the looked-up add-on with the integration. Heroku answers
@@ -81,7 +82,7 @@ func (a *Activities) LookupAddon(ctx context.Context, in EnrollInput) (AddonRef,
 func (a *Activities) EnrollInIntegration(ctx context.Context, in EnrollInput) error {
 	_, err := a.Heroku.Enroll(ctx, in.ISVSlug, in.Addon)
 	if isKind(err, heroku.KindConflict) {
-		return final(ErrAddonConflict, "add-on %s is associated with another ISV's integration", in.Addon)
+		return final(contract.ErrAddonConflict, "add-on %s is associated with another ISV's integration", in.Addon)
 	}
 	return fromHeroku(err)
 }
@@ -93,24 +94,24 @@ func (a *Activities) JoinConnectAccess(ctx context.Context, app string) error {
 
 // DiscoverConnection finds the add-on's connection and its region; "not yet" until Connect
 // lists it.
-func (a *Activities) DiscoverConnection(ctx context.Context, addon AddonRef) (ConnectionRef, error) {
+func (a *Activities) DiscoverConnection(ctx context.Context, addon contract.AddonRef) (contract.ConnectionRef, error) {
 	refs, err := a.Heroku.DiscoverConnections(ctx, addon.App, addon.Name)
 	if err != nil {
-		return ConnectionRef{}, fromHeroku(err)
+		return contract.ConnectionRef{}, fromHeroku(err)
 	}
 	for _, r := range refs {
 		if r.ResourceName == "" || r.ResourceName == addon.Name {
-			return ConnectionRef{ID: r.ID, RegionURL: r.RegionURL}, nil
+			return contract.ConnectionRef{ID: r.ID, RegionURL: r.RegionURL}, nil
 		}
 	}
-	return ConnectionRef{}, notYet("no connection for add-on %s yet", addon.Name)
+	return contract.ConnectionRef{}, notYet("no connection for add-on %s yet", addon.Name)
 }
 
 // SetSchemaInput sets where one connection writes.
 type SetSchemaInput struct {
-	Connection ConnectionRef `json:"connection"`
-	DBKey      string        `json:"db_key"`
-	Schema     string        `json:"schema"`
+	Connection contract.ConnectionRef `json:"connection"`
+	DBKey      string                 `json:"db_key"`
+	Schema     string                 `json:"schema"`
 }
 
 // SetConnectionSchema sets the connection's database and schema. Heroku allows it only while
@@ -119,7 +120,7 @@ type SetSchemaInput struct {
 func (a *Activities) SetConnectionSchema(ctx context.Context, in SetSchemaInput) error {
 	_, err := a.Heroku.SetConnectionSchema(ctx, in.Connection.RegionURL, in.Connection.ID, in.DBKey, in.Schema)
 	if isKind(err, heroku.KindConflict) {
-		return final(ErrConnectionNotNew, "the connection's database and schema are already set")
+		return final(contract.ErrConnectionNotNew, "the connection's database and schema are already set")
 	}
 	return fromHeroku(err)
 }
@@ -130,7 +131,7 @@ func (a *Activities) SetConnectionSchema(ctx context.Context, in SetSchemaInput)
 // DELETE, rather than polling info, also removes an add-on whose create landed after an
 // earlier DELETE found nothing. Nothing is final here: the compensation's own retry budget
 // decides when to give up.
-func (a *Activities) DestroyAddonByKey(ctx context.Context, ref AddonRef) error {
+func (a *Activities) DestroyAddonByKey(ctx context.Context, ref contract.AddonRef) error {
 	got, err := a.Heroku.DestroyAddon(ctx, ref.App, ref.Key())
 	if isKind(err, heroku.KindNotFound) {
 		return nil
@@ -143,7 +144,7 @@ func (a *Activities) DestroyAddonByKey(ctx context.Context, ref AddonRef) error 
 
 // WaitAddonGoneByKey returns once the add-on no longer exists; like DestroyAddonByKey it
 // treats no answer as final.
-func (a *Activities) WaitAddonGoneByKey(ctx context.Context, ref AddonRef) error {
+func (a *Activities) WaitAddonGoneByKey(ctx context.Context, ref contract.AddonRef) error {
 	got, err := a.Heroku.AddonInfo(ctx, ref.App, ref.Key())
 	if isKind(err, heroku.KindNotFound) {
 		return nil

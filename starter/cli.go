@@ -20,6 +20,7 @@ import (
 
 	"github.com/connect-onboarding/worker/internal/config"
 	"github.com/connect-onboarding/worker/starter/onboarding"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 type cli struct {
@@ -120,7 +121,7 @@ func oneSlug(pos []string, cmd string) (string, error) {
 	return pos[0], nil
 }
 
-func readLogo(path string) (*onboarding.Logo, error) {
+func readLogo(path string) (*contract.Logo, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -128,12 +129,12 @@ func readLogo(path string) (*onboarding.Logo, error) {
 	if err != nil {
 		return nil, usagef("--logo-file: %v", err)
 	}
-	return &onboarding.Logo{Filename: filepath.Base(path), Data: data}, nil
+	return &contract.Logo{Filename: filepath.Base(path), Data: data}, nil
 }
 
 func (a *cli) partnerCreate(ctx context.Context, args []string) error {
 	fs := a.flags("partner create")
-	var spec onboarding.PartnerSpec
+	var spec contract.PartnerSpec
 	var logoFile string
 	fs.StringVar(&spec.Team, "team", "", "Heroku team of the ISV's apps")
 	fs.StringVar(&spec.Name, "isv-name", "", "the ISV's name as customers see it")
@@ -177,7 +178,7 @@ func (a *cli) partnerUpdate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var ch onboarding.PartnerChanges
+	var ch contract.PartnerChanges
 	fs.Visit(func(f *flag.Flag) {
 		v := f.Value.String()
 		switch f.Name {
@@ -280,7 +281,7 @@ func isTerminal(r io.Reader) bool {
 
 func (a *cli) onboard(ctx context.Context, args []string) error {
 	fs := a.flags("onboard")
-	var in onboarding.Input
+	var in contract.ConnectionInput
 	fs.StringVar(&in.ISVSlug, "isv", "", "the ISV's partner integration slug")
 	fs.StringVar(&in.CustomerID, "customer", "", "the ISV's own customer ID")
 	fs.StringVar(&in.App, "app", "", "provision a new add-on on this ISV app")
@@ -298,9 +299,9 @@ func (a *cli) onboard(ctx context.Context, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	in.Mode = onboarding.ModeProvision
+	in.Mode = contract.ModeProvision
 	if in.Addon != "" {
-		in.Mode = onboarding.ModeEnroll
+		in.Mode = contract.ModeEnroll
 	}
 	res, err := a.c.Start(ctx, in)
 	if err != nil {
@@ -320,7 +321,7 @@ func (a *cli) onboard(ctx context.Context, args []string) error {
 // watch shows the stages as they change until the onboarding is active or has ended.
 func (a *cli) watch(ctx context.Context, isv, customer string) error {
 	start := time.Now()
-	last := onboarding.Stage("")
+	last := contract.Stage("")
 	for {
 		st, err := a.c.Status(ctx, isv, customer)
 		if err != nil {
@@ -447,7 +448,7 @@ func (a *cli) print(v any, headline string, rows [][2]string) error {
 	return nil
 }
 
-func (a *cli) printPartner(headline string, info onboarding.PartnerInfo) error {
+func (a *cli) printPartner(headline string, info contract.PartnerInfo) error {
 	rows := [][2]string{{"Slug", info.Slug}, {"Stage", string(info.Stage)}}
 	if in := info.Integration; in != nil {
 		rows = append(rows, [][2]string{{"ID", in.ID}, {"Name", in.Name}, {"Status", in.Status}, {"Team", in.TeamName},
@@ -465,7 +466,7 @@ func (a *cli) printPartner(headline string, info onboarding.PartnerInfo) error {
 	return a.print(info, headline, rows)
 }
 
-func (a *cli) printStatus(headline string, st onboarding.Status) error {
+func (a *cli) printStatus(headline string, st contract.Status) error {
 	rows := [][2]string{{"Workflow", st.WorkflowID}, {"Stage", string(st.Stage)}}
 	if st.Addon != nil {
 		rows = append(rows, [2]string{"Add-on", fmt.Sprintf("%s (%s) on %s", st.Addon.Name, st.Addon.ID, st.Addon.App)})

@@ -25,6 +25,7 @@ import (
 
 	"github.com/connect-onboarding/worker/internal/config"
 	"github.com/connect-onboarding/worker/internal/logging"
+	"github.com/connect-onboarding/worker/internal/logo"
 	"github.com/connect-onboarding/worker/internal/temporalclient"
 	"github.com/connect-onboarding/worker/starter/onboarding"
 )
@@ -78,7 +79,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 1
 	}
 	defer tc.Close()
-	app := &cli{c: onboarding.New(tc, cfg.OnboardingQueue, cfg.HerokuQueue), cfg: cfg, log: log, in: stdin, out: stdout, errOut: stderr}
+	c := onboarding.New(tc, cfg.OnboardingQueue, cfg.HerokuQueue)
+	c.CheckLogo = logo.Valid // the worker's image check, before anything is sent
+	app := &cli{c: c, cfg: cfg, log: log, in: stdin, out: stdout, errOut: stderr}
 	err = app.dispatch(ctx, args)
 	var ue usageError
 	switch {

@@ -16,6 +16,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
 	"github.com/connect-onboarding/worker/starter/onboarding"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 const (
@@ -69,7 +70,7 @@ func TestCLIPartnerAndOnboarding(t *testing.T) {
 
 	code, out, _ = cliRun(t, "", "partner", "update", "acme", "--description", "Syncs better", "--json")
 	require.Equal(t, 0, code)
-	var info onboarding.PartnerInfo
+	var info contract.PartnerInfo
 	require.NoError(t, json.Unmarshal([]byte(out), &info))
 	assert.Equal(t, "Syncs better", info.Integration.Description)
 
@@ -85,7 +86,7 @@ func TestCLIPartnerAndOnboarding(t *testing.T) {
 
 	code, out, errOut = cliRun(t, "", "onboard", "--isv", "acme", "--customer", "c1", "--app", testenv.ISVApp, "--org-id", org, "--username", user, "--json")
 	require.Equal(t, 0, code, errOut)
-	var res onboarding.StartResult
+	var res contract.StartResult
 	require.NoError(t, json.Unmarshal([]byte(out), &res))
 	assert.NotEmpty(t, res.AuthorizationURL)
 

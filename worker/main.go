@@ -29,7 +29,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/logging"
 	"github.com/connect-onboarding/worker/internal/runworker"
 	"github.com/connect-onboarding/worker/internal/temporalclient"
-	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 func main() {
@@ -111,7 +111,7 @@ func checkSearchAttributes(ctx context.Context, tc client.Client, namespace stri
 		return nil
 	}
 	var missing []string
-	for _, name := range workflows.SearchAttributes {
+	for _, name := range contract.SearchAttributes() {
 		if _, ok := resp.GetCustomAttributes()[name]; !ok {
 			missing = append(missing, name)
 		}

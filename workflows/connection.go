@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // a is the activities' receiver: only its method names are used here, as in Temporal's
@@ -37,16 +38,16 @@ const (
 
 // connection is one run of the customer connection workflow.
 type connection struct {
-	in    ConnectionInput
-	raw   ConnectionInput // as started, before defaults: what validation judges
-	st    Status
-	comps []Compensation
+	in    contract.ConnectionInput
+	raw   contract.ConnectionInput // as started, before defaults: what validation judges
+	st    contract.Status
+	comps []contract.Compensation
 	err   error // the failure that ended the run, for endFailed
 	root  workflow.Context
 
 	// inbox, filled by signal receivers and update handlers
 	returned        bool
-	stateReport     *ConnectionStateReport
+	stateReport     *contract.ConnectionStateReport
 	reissueWanted   bool
 	reauthWanted    bool
 	offboardWanted  bool
@@ -62,10 +63,10 @@ type connection struct {
 
 // ConnectionWorkflow onboards one customer and keeps the connection authorized for its
 // whole life; see docs/architecture.md.
-func ConnectionWorkflow(ctx workflow.Context, in ConnectionInput) (Status, error) {
+func ConnectionWorkflow(ctx workflow.Context, in contract.ConnectionInput) (contract.Status, error) {
 	w := &connection{in: in.WithDefaults(), raw: in, root: ctx}
 	info := workflow.GetInfo(ctx)
-	w.st = Status{WorkflowID: info.WorkflowExecution.ID, ISVSlug: in.ISVSlug, CustomerID: in.CustomerID, Stage: StageValidating, Events: []Event{}}
+	w.st = contract.Status{WorkflowID: info.WorkflowExecution.ID, ISVSlug: in.ISVSlug, CustomerID: in.CustomerID, Stage: contract.StageValidating, Events: []contract.Event{}}
 	if in.Carry != nil {
 		w.st, w.comps = in.Carry.Status, in.Carry.Compensations
 		w.in.Carry = nil
@@ -81,31 +82,31 @@ func ConnectionWorkflow(ctx workflow.Context, in ConnectionInput) (Status, error
 	return w.run(ctx)
 }
 
-func (w *connection) result() StartResult {
-	return StartResult{WorkflowID: w.st.WorkflowID, Stage: w.st.Stage, AuthorizationURL: w.st.AuthorizationURL,
+func (w *connection) result() contract.StartResult {
+	return contract.StartResult{WorkflowID: w.st.WorkflowID, Stage: w.st.Stage, AuthorizationURL: w.st.AuthorizationURL,
 		ExpiresAt: w.st.URLExpiresAt, Attempt: w.st.URLsIssued, Error: w.st.Error, ErrorType: w.st.ErrorType, Identity: w.st.Identity}
 }
 
-func (w *connection) run(ctx workflow.Context) (Status, error) {
+func (w *connection) run(ctx workflow.Context) (contract.Status, error) {
 	var settingsErr error
 	if w.trusted {
 		settingsErr = w.loadSettings(ctx)
 	}
-	if w.in.Carry == nil && w.st.Stage == StageValidating {
+	if w.in.Carry == nil && w.st.Stage == contract.StageValidating {
 		err := settingsErr
 		if err == nil && w.trusted {
-			err = w.raw.ValidateStart(w.settings)
+			err = validateStart(w.raw, w.settings)
 		} else if err == nil {
 			err = w.in.Validate()
 		}
 		if err != nil {
-			var ve *ValidationError
+			var ve *contract.ValidationError
 			errors.As(err, &ve)
-			w.st.Stage, w.st.Error, w.st.ErrorType = StageFailed, err.Error(), ErrInvalidInput
+			w.st.Stage, w.st.Error, w.st.ErrorType = contract.StageFailed, err.Error(), contract.ErrInvalidInput
 			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-			return w.st, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, nil, ve)
+			return w.st, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrInvalidInput, nil, ve)
 		}
-		_ = workflow.UpsertTypedSearchAttributes(ctx, SAIsvSlug.ValueSet(w.in.ISVSlug), SACustomerID.ValueSet(w.in.CustomerID))
+		_ = workflow.UpsertTypedSearchAttributes(ctx, contract.SAIsvSlug.ValueSet(w.in.ISVSlug), contract.SACustomerID.ValueSet(w.in.CustomerID))
 		if w.trusted {
 			w.st.Identity = w.in.IdentityHashes()
 		}
@@ -120,7 +121,7 @@ func (w *connection) run(ctx workflow.Context) (Status, error) {
 
 // live runs the connection from wherever it is until it ends or must continue as new.
 func (w *connection) live(ctx workflow.Context) end {
-	if w.st.Stage == StageValidating {
+	if w.st.Stage == contract.StageValidating {
 		onboard := w.onboard
 		if w.trusted {
 			onboard = w.onboardOneCallSteps
@@ -132,9 +133,9 @@ func (w *connection) live(ctx workflow.Context) end {
 	for {
 		var why end
 		switch w.st.Stage {
-		case StageAwaitingAuthorization, StageReauthorizing, StageVerifying:
+		case contract.StageAwaitingAuthorization, contract.StageReauthorizing, contract.StageVerifying:
 			why = w.awaitAuthorization(ctx)
-		case StageActive:
+		case contract.StageActive:
 			why = w.keepActive(ctx)
 		default:
 			w.err = fmt.Errorf("unexpected stage %s", w.st.Stage)
@@ -176,7 +177,7 @@ func (w *connection) deactivatedUnderUs(ctx workflow.Context) bool {
 	}
 	err := workflow.ExecuteActivity(w.herokuCtx(ctx, 10*time.Minute), a.CheckIntegration, w.in.ISVSlug).Get(ctx, nil)
 	var ae *temporal.ApplicationError
-	if errors.As(err, &ae) && ae.Type() == activities.ErrIntegrationInactive {
+	if errors.As(err, &ae) && ae.Type() == contract.ErrIntegrationInactive {
 		w.deactivated = true
 		w.record("the integration was deactivated during the step")
 		return true
@@ -218,11 +219,22 @@ func (w *connection) shouldContinueAsNew(ctx workflow.Context) bool {
 	return !w.pending()
 }
 
-func (w *connection) carryInput() ConnectionInput {
+func (w *connection) carryInput() contract.ConnectionInput {
 	in := w.in
 	st := w.st
-	st.Events = append([]Event{}, st.Events...)
-	st.Events = append(st.Events, Event{At: workflow.Now(w.root), Stage: st.Stage, What: "continued as new"})
-	in.Carry = &Carry{Status: st, Compensations: w.comps}
+	st.Events = append([]contract.Event{}, st.Events...)
+	st.Events = append(st.Events, contract.Event{At: workflow.Now(w.root), Stage: st.Stage, What: "continued as new"})
+	in.Carry = &contract.Carry{Status: st, Compensations: w.comps}
 	return in
+}
+
+// validateStart checks a start input as given (before defaults) against the worker's
+// settings: operational options are the worker's, per-customer options are bounded, and the
+// return URL must be on a host the worker was configured to send customers back to.
+func validateStart(in contract.ConnectionInput, s activities.Settings) error {
+	v := in.RequestProblems()
+	if in.ReturnURL != "" && !s.ReturnAllowed(in.ReturnURL) {
+		v.Add("return_url", "must be on a return host the worker allows (WORKER_RETURN_HOSTS)")
+	}
+	return v.Err()
 }

@@ -13,14 +13,15 @@ import (
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/salesforce"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // awaitAuthorization issues the URL and waits for the customer: a return signal or the
 // watcher's report triggers one verification read; a new URL is issued before the old one
 // expires, on request, and after a mismatch.
 func (w *connection) awaitAuthorization(ctx workflow.Context) end {
-	if w.st.Stage == StageVerifying {
-		w.st.Stage = StageAwaitingAuthorization
+	if w.st.Stage == contract.StageVerifying {
+		w.st.Stage = contract.StageAwaitingAuthorization
 	}
 	deadline := workflow.Now(ctx).Add(w.in.Options.AuthorizationTimeout)
 	if w.trusted {
@@ -47,7 +48,7 @@ func (w *connection) awaitAuthorization(ctx workflow.Context) end {
 		}
 		if !now.Before(deadline) {
 			w.err = temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("the customer did not authorize within %s", w.in.Options.AuthorizationTimeout), ErrAuthorizationTimeout, nil)
+				fmt.Sprintf("the customer did not authorize within %s", w.in.Options.AuthorizationTimeout), contract.ErrAuthorizationTimeout, nil)
 			return endFailed
 		}
 		if w.returned || w.stateReport != nil {
@@ -115,7 +116,7 @@ func (w *connection) issueURL(ctx workflow.Context) end {
 // too many), or not yet.
 func (w *connection) verify(ctx workflow.Context) (bool, end) {
 	waitingStage := w.st.Stage
-	w.setStage(ctx, StageVerifying, "")
+	w.setStage(ctx, contract.StageVerifying, "")
 	var cs activities.ConnectionState
 	if why := w.step(ctx, workflow.ExecuteActivity(w.herokuCtx(ctx, time.Hour), a.ReadConnection, *w.st.Connection), &cs); why != endNone {
 		return false, why
@@ -126,7 +127,7 @@ func (w *connection) verify(ctx workflow.Context) (bool, end) {
 	// A re-authorization round needs a new authorization: the one the connection was active
 	// on still reads as healthy when the ISV asked for a new one.
 	if workflow.GetVersion(ctx, changeFreshReauthorization, workflow.DefaultVersion, 1) >= 1 &&
-		waitingStage == StageReauthorizing && !w.st.AuthorizedAt.IsZero() && !cs.AuthUpdated.After(w.st.AuthorizedAt) {
+		waitingStage == contract.StageReauthorizing && !w.st.AuthorizedAt.IsZero() && !cs.AuthUpdated.After(w.st.AuthorizedAt) {
 		authorized = false
 	}
 	if !authorized {
@@ -139,7 +140,7 @@ func (w *connection) verify(ctx workflow.Context) (bool, end) {
 		w.record("SECURITY: " + problem)
 		if w.st.Mismatches >= w.in.Options.MaxMismatches {
 			w.err = temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("%d authorizations by the wrong Salesforce identity; last: %s", w.st.Mismatches, problem), ErrIdentityMismatch, nil)
+				fmt.Sprintf("%d authorizations by the wrong Salesforce identity; last: %s", w.st.Mismatches, problem), contract.ErrIdentityMismatch, nil)
 			return false, endFailed
 		}
 		w.setStage(ctx, waitingStage, "")
@@ -153,7 +154,7 @@ func (w *connection) verify(ctx workflow.Context) (bool, end) {
 		w.st.AuthDeadline = time.Time{}
 		w.reissueWanted = false
 	}
-	w.setStage(ctx, StageActive, fmt.Sprintf("authorized by %s of org %s (%s)", w.in.Salesforce.Username, w.in.Salesforce.OrgID, cs.State))
+	w.setStage(ctx, contract.StageActive, fmt.Sprintf("authorized by %s of org %s (%s)", w.in.Salesforce.Username, w.in.Salesforce.OrgID, cs.State))
 	return true, endNone
 }
 
@@ -196,7 +197,7 @@ func (w *connection) keepActive(ctx workflow.Context) end {
 		if w.reauthWanted {
 			w.reauthWanted = false
 			w.st.Reauthorizations++
-			w.setStage(ctx, StageReauthorizing, "re-authorization needed (state "+w.st.LastState+")")
+			w.setStage(ctx, contract.StageReauthorizing, "re-authorization needed (state "+w.st.LastState+")")
 			return endNone
 		}
 		if w.shouldContinueAsNew(ctx) {
@@ -220,17 +221,16 @@ func (w *connection) watch(ctx workflow.Context, waiting bool) error {
 		known = heroku.StateNeedAuthentication
 	}
 	if w.st.WatcherID == "" {
-		w.st.WatcherID = WatcherWorkflowID(w.st.Addon.App)
+		w.st.WatcherID = contract.WatcherWorkflowID(w.st.Addon.App)
 		if workflow.GetVersion(ctx, changeWatchShards, workflow.DefaultVersion, 1) >= 1 {
-			w.st.WatcherID = WatcherShardID(w.st.Addon.App, w.st.WorkflowID, o.WatchShards)
+			w.st.WatcherID = contract.WatcherShardID(w.st.Addon.App, w.st.WorkflowID, o.WatchShards)
 		}
 	}
 	in := activities.RegisterWatchInput{
-		WatcherID: w.st.WatcherID, WatcherWorkflow: WatcherWorkflowName, TaskQueue: workflow.GetInfo(ctx).TaskQueueName,
-		Signal: SignalWatchRegister,
-		Member: activities.WatchMember{WorkflowID: w.st.WorkflowID, ConnectionID: w.st.Connection.ID, Waiting: waiting, KnownState: known,
+		WatcherID: w.st.WatcherID, TaskQueue: workflow.GetInfo(ctx).TaskQueueName,
+		Member: contract.WatchMember{WorkflowID: w.st.WorkflowID, ConnectionID: w.st.Connection.ID, Waiting: waiting, KnownState: known,
 			KnownAuth: w.st.AuthorizedAt},
-		Start: activities.WatcherInput{App: w.st.Addon.App, RegionURL: w.st.Connection.RegionURL, HerokuTaskQueue: o.HerokuTaskQueue,
+		Start: contract.WatcherInput{App: w.st.Addon.App, RegionURL: w.st.Connection.RegionURL, HerokuTaskQueue: o.HerokuTaskQueue,
 			WaitingInterval: o.WatchWaitingInterval, ActiveInterval: o.WatchActiveInterval, IdleTimeout: time.Hour},
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: time.Hour,

@@ -10,42 +10,44 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // finish compensates (unless the integration's deactivation already removed everything),
 // records the end and returns. It runs on a disconnected context so cancellation cannot
 // stop the cleanup.
-func (w *connection) finish(ctx workflow.Context, why end) (Status, error) {
+func (w *connection) finish(ctx workflow.Context, why end) (contract.Status, error) {
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
 	if w.watchRegistered {
 		// Best effort: a watcher that is gone needs no goodbye.
 		watcher := w.st.WatcherID
 		if watcher == "" { // registered by a run that did not record it
-			watcher = WatcherWorkflowID(w.st.Addon.App)
+			watcher = contract.WatcherWorkflowID(w.st.Addon.App)
 		}
-		_ = workflow.SignalExternalWorkflow(dctx, watcher, "", SignalWatchUnregister, w.st.WorkflowID).Get(dctx, nil)
+		_ = contract.SignalWatchUnregister.SendExternal(dctx, watcher, w.st.WorkflowID).Get(dctx, nil)
 		w.watchRegistered = false
 	}
-	final := map[end]Stage{endOffboard: StageOffboarded, endDeactivated: StageDeactivated, endFailed: StageFailed, endCancelled: StageCancelled}[why]
+	final := map[end]contract.Stage{endOffboard: contract.StageOffboarded, endDeactivated: contract.StageDeactivated, endFailed: contract.StageFailed, endCancelled: contract.StageCancelled}[why]
 	reason := map[end]string{endOffboard: "offboarding requested", endDeactivated: "partner integration deactivated",
 		endCancelled: "workflow cancelled"}[why]
 	if why == endFailed {
 		reason = "failed: " + errorMessage(w.err)
 		w.st.Error, w.st.ErrorType = errorMessage(w.err), failureType(w.err)
 	}
-	w.setStage(dctx, StageCompensating, reason)
+	w.setStage(dctx, contract.StageCompensating, reason)
 	compErr := w.compensate(dctx, why == endDeactivated)
 	if compErr != nil {
-		final = StageFailed
-		w.st.Error, w.st.ErrorType = joinMsg(w.st.Error, compErr.Error()), ErrCompensationFailed
+		final = contract.StageFailed
+		w.st.Error, w.st.ErrorType = joinMsg(w.st.Error, compErr.Error()), contract.ErrCompensationFailed
 	}
 	w.setStage(dctx, final, "")
 	w.drainSignals()
 	_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
 	switch {
 	case compErr != nil:
-		return w.st, temporal.NewNonRetryableApplicationError(w.st.Error, ErrCompensationFailed, nil)
+		return w.st, temporal.NewNonRetryableApplicationError(w.st.Error, contract.ErrCompensationFailed, nil)
 	case why == endFailed:
 		return w.st, temporal.NewNonRetryableApplicationError(w.st.Error, failureType(w.err), nil)
 	case why == endCancelled:

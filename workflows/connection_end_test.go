@@ -13,10 +13,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // Ends of a connection: cancellation, failures, compensation, deactivation, continue-as-new.
@@ -28,7 +28,7 @@ func TestCancellationWhileWaitingCompensates(t *testing.T) {
 	st, err := h.run(input("c1"))
 	require.Error(t, err)
 	assert.True(t, temporal.IsCanceledError(err), "%v", err)
-	assert.Equal(t, workflows.StageCancelled, st.Stage)
+	assert.Equal(t, contract.StageCancelled, st.Stage)
 	assert.Equal(t, 0, h.live(), "compensation ran on a disconnected context")
 	assert.Equal(t, 1, h.sim.Snapshot().AddonsDestroyed)
 }
@@ -38,12 +38,12 @@ func TestCancellationWhileActiveCompensates(t *testing.T) {
 	h.start()
 	h.at(time.Minute, func() { h.customerSignsIn("c1", orgID, username); h.returned(1) })
 	h.at(2*time.Minute, func() {
-		assert.Equal(t, workflows.StageActive, h.status().Stage)
+		assert.Equal(t, contract.StageActive, h.status().Stage)
 		h.env.CancelWorkflow()
 	})
 	st, err := h.run(input("c1"))
 	require.Error(t, err)
-	assert.Equal(t, workflows.StageCancelled, st.Stage)
+	assert.Equal(t, contract.StageCancelled, st.Stage)
 	assert.Equal(t, 0, h.live())
 }
 
@@ -51,16 +51,16 @@ func TestCancellationWhileActiveCompensates(t *testing.T) {
 func TestCancellationWhileProvisioningCompensates(t *testing.T) {
 	h := newHarness(t)
 	polls := 0
-	h.env.OnActivity("WaitAddonProvisioned", mock.Anything, mock.Anything).Return(func(ctx context.Context, ref activities.AddonRef) error {
+	h.env.OnActivity("WaitAddonProvisioned", mock.Anything, mock.Anything).Return(func(ctx context.Context, ref contract.AddonRef) error {
 		polls++
 		if polls == 1 {
 			h.env.CancelWorkflow()
 		}
-		return temporal.NewApplicationError("still provisioning", activities.ErrNotYet)
+		return temporal.NewApplicationError("still provisioning", contract.ErrNotYet)
 	})
 	st, err := h.run(input("c1"))
 	require.Error(t, err)
-	assert.Equal(t, workflows.StageCancelled, st.Stage)
+	assert.Equal(t, contract.StageCancelled, st.Stage)
 	assert.Equal(t, 1, h.sim.Snapshot().AddonsCreated)
 	assert.Equal(t, 0, h.live())
 }
@@ -87,9 +87,9 @@ func TestStepFailuresCompensate(t *testing.T) {
 			start := h.start()
 			st, err := h.run(input("c1"))
 			require.Error(t, err)
-			assert.Equal(t, workflows.StageFailed, st.Stage)
+			assert.Equal(t, contract.StageFailed, st.Stage)
 			assert.NotEmpty(t, st.Error)
-			assert.Equal(t, workflows.StageFailed, start.Stage, "the start update learns of the failure")
+			assert.Equal(t, contract.StageFailed, start.Stage, "the start update learns of the failure")
 			assert.NotEmpty(t, start.Error)
 			assert.NotEmpty(t, start.ErrorType)
 			assert.Equal(t, tc.created, h.sim.Snapshot().AddonsCreated)
@@ -106,11 +106,11 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 		herokusim.Fault{Route: "connect.discover", Status: 429, Count: 1},
 	)
 	start := h.start()
-	h.at(time.Hour, func() { h.update(workflows.UpdateOffboard, nil) })
+	h.at(time.Hour, func() { h.update(contract.UpdateOffboard.Name, nil) })
 	st, err := h.run(input("c1"))
 	require.NoError(t, err)
 	assert.NotEmpty(t, start.AuthorizationURL)
-	assert.Equal(t, workflows.StageOffboarded, st.Stage)
+	assert.Equal(t, contract.StageOffboarded, st.Stage)
 	c := h.sim.Snapshot()
 	assert.Equal(t, 1, c.AddonsCreated, "the lost response was adopted, not repeated")
 	assert.Equal(t, 0, c.Live)
@@ -121,11 +121,11 @@ func TestCompensationFailsThenSucceeds(t *testing.T) {
 	h.start()
 	h.at(time.Minute, func() {
 		h.sim.AddFaults(herokusim.Fault{Route: "addons.destroy", Status: 500, Count: 3})
-		h.update(workflows.UpdateOffboard, nil)
+		h.update(contract.UpdateOffboard.Name, nil)
 	})
 	st, err := h.run(input("c1"))
 	require.NoError(t, err)
-	assert.Equal(t, workflows.StageOffboarded, st.Stage)
+	assert.Equal(t, contract.StageOffboarded, st.Stage)
 	assert.Equal(t, 5, h.sim.Snapshot().Calls["addons.destroy"], "three failures, the DELETE that lands, then the one that finds it gone")
 	assert.Equal(t, 0, h.live())
 }
@@ -135,21 +135,21 @@ func TestCompensationThatCannotSucceedIsReported(t *testing.T) {
 	h.start()
 	h.at(time.Minute, func() {
 		h.sim.AddFaults(herokusim.Fault{Route: "addons.destroy", Status: 403})
-		h.update(workflows.UpdateOffboard, nil)
+		h.update(contract.UpdateOffboard.Name, nil)
 	})
 	st, err := h.run(input("c1"))
 	require.Error(t, err)
-	assert.Equal(t, workflows.ErrCompensationFailed, appErrType(err))
-	assert.Equal(t, workflows.StageFailed, st.Stage)
-	assert.Contains(t, st.Error, workflows.AddonName(isv, "c1"), "the operator learns which add-on is left")
-	assert.Equal(t, workflows.ErrCompensationFailed, st.ErrorType)
+	assert.Equal(t, contract.ErrCompensationFailed, appErrType(err))
+	assert.Equal(t, contract.StageFailed, st.Stage)
+	assert.Contains(t, st.Error, contract.AddonName(isv, "c1"), "the operator learns which add-on is left")
+	assert.Equal(t, contract.ErrCompensationFailed, st.ErrorType)
 }
 
 func TestDeactivationInEachStage(t *testing.T) {
 	deactivate := func(h *harness) {
 		_, err := h.client.Deactivate(h.t.Context(), isv) // Heroku destroys the add-ons
 		require.NoError(h.t, err)
-		h.env.SignalWorkflow(workflows.SignalIntegrationDeactivated, workflows.IntegrationDeactivated{Reason: "test"})
+		h.env.SignalWorkflow(contract.SignalIntegrationDeactivated.Name, contract.IntegrationDeactivated{Reason: "test"})
 	}
 	cases := map[string]func(h *harness){
 		"awaiting authorization": func(h *harness) { h.at(time.Minute, func() { deactivate(h) }) },
@@ -161,7 +161,7 @@ func TestDeactivationInEachStage(t *testing.T) {
 			h.at(time.Minute, func() { h.customerSignsIn("c1", orgID, username); h.returned(1) })
 			h.at(2*time.Minute, func() { h.watcherReports(heroku.StateUnauthorized) })
 			h.at(3*time.Minute, func() {
-				assert.Equal(h.t, workflows.StageReauthorizing, h.status().Stage)
+				assert.Equal(h.t, contract.StageReauthorizing, h.status().Stage)
 				deactivate(h)
 			})
 		},
@@ -173,7 +173,7 @@ func TestDeactivationInEachStage(t *testing.T) {
 			setup(h)
 			st, err := h.run(input("c1"))
 			require.NoError(t, err)
-			assert.Equal(t, workflows.StageDeactivated, st.Stage)
+			assert.Equal(t, contract.StageDeactivated, st.Stage)
 			c := h.sim.Snapshot()
 			assert.Equal(t, 1, c.AddonsDestroyed, "destroyed once, by Heroku's deactivation")
 			assert.Equal(t, 0, c.Live)
@@ -185,26 +185,26 @@ func TestDeactivationInEachStage(t *testing.T) {
 func TestReauthorizationAfterRevocation(t *testing.T) {
 	h := newHarness(t)
 	h.start()
-	var reauth workflows.StartResult
+	var reauth contract.StartResult
 	h.at(time.Minute, func() { h.customerSignsIn("c1", orgID, username); h.returned(1) })
 	h.at(2*time.Minute, func() { h.watcherReports(heroku.StateUnauthorized) })
 	h.at(3*time.Minute, func() {
 		st := h.status()
-		assert.Equal(t, workflows.StageReauthorizing, st.Stage)
+		assert.Equal(t, contract.StageReauthorizing, st.Stage)
 		assert.Equal(t, 1, st.Reauthorizations)
 		assert.Equal(t, 2, st.URLsIssued, "a new URL for the customer")
 		h.customerSignsIn("c1", orgID, username)
 		h.returned(2)
 	})
 	h.at(4*time.Minute, func() {
-		assert.Equal(t, workflows.StageActive, h.status().Stage)
-		h.update(workflows.UpdateReauthorize, &reauth) // the ISV asks for it
+		assert.Equal(t, contract.StageActive, h.status().Stage)
+		h.update(contract.UpdateReauthorize.Name, &reauth) // the ISV asks for it
 	})
 	h.at(5*time.Minute, func() {
-		assert.Equal(t, workflows.StageReauthorizing, h.status().Stage)
+		assert.Equal(t, contract.StageReauthorizing, h.status().Stage)
 		assert.Equal(t, 3, reauth.Attempt)
 		assert.NotEmpty(t, reauth.AuthorizationURL)
-		h.update(workflows.UpdateOffboard, nil)
+		h.update(contract.UpdateOffboard.Name, nil)
 	})
 	st, err := h.run(input("c1"))
 	require.NoError(t, err)
@@ -217,7 +217,7 @@ func TestContinueAsNewCarriesState(t *testing.T) {
 	h.start()
 	h.at(time.Minute, func() { h.customerSignsIn("c1", orgID, username); h.returned(1) })
 	h.at(2*time.Minute, func() {
-		assert.Equal(t, workflows.StageActive, h.status().Stage)
+		assert.Equal(t, contract.StageActive, h.status().Stage)
 		h.env.SetContinueAsNewSuggested(true) // what the server says when the history is long
 		h.watcherReports(heroku.StatePollingDBChanges)
 	})
@@ -225,10 +225,10 @@ func TestContinueAsNewCarriesState(t *testing.T) {
 	err := h.env.GetWorkflowError()
 	var can *workflow.ContinueAsNewError
 	require.ErrorAs(t, err, &can)
-	var next workflows.ConnectionInput
+	var next contract.ConnectionInput
 	require.NoError(t, decodeArg(can, &next))
 	require.NotNil(t, next.Carry)
-	assert.Equal(t, workflows.StageActive, next.Carry.Status.Stage)
+	assert.Equal(t, contract.StageActive, next.Carry.Status.Stage)
 	assert.Equal(t, heroku.StatePollingDBChanges, next.Carry.Status.LastState, "the report that woke it was applied first")
 	assert.Len(t, next.Carry.Compensations, 1, "the undo stack travels")
 	assert.Equal(t, "continued as new", next.Carry.Status.Events[len(next.Carry.Status.Events)-1].What)
@@ -237,13 +237,13 @@ func TestContinueAsNewCarriesState(t *testing.T) {
 	h.env = h.newEnv()
 	h.at(time.Minute, func() {
 		st := h.status()
-		assert.Equal(t, workflows.StageActive, st.Stage)
+		assert.Equal(t, contract.StageActive, st.Stage)
 		assert.Equal(t, 1, st.URLsIssued)
-		h.update(workflows.UpdateOffboard, nil)
+		h.update(contract.UpdateOffboard.Name, nil)
 	})
 	st, err := h.run(next)
 	require.NoError(t, err)
-	assert.Equal(t, workflows.StageOffboarded, st.Stage)
+	assert.Equal(t, contract.StageOffboarded, st.Stage)
 	assert.Equal(t, 1, h.sim.Snapshot().AddonsCreated, "no second add-on after continue-as-new")
 	assert.Equal(t, 0, h.live())
 }
@@ -255,7 +255,7 @@ func TestInvalidInputCreatesNothing(t *testing.T) {
 	in.Schema = "Bad Schema"
 	_, err := h.run(in)
 	require.Error(t, err)
-	assert.Equal(t, workflows.ErrInvalidInput, appErrType(err))
+	assert.Equal(t, contract.ErrInvalidInput, appErrType(err))
 	assert.Contains(t, err.Error(), "salesforce.sf_org_id")
 	assert.Contains(t, err.Error(), "schema")
 	c := h.sim.Snapshot()
@@ -268,21 +268,21 @@ func TestRequestedReauthorizationNeedsAFreshSignIn(t *testing.T) {
 	h := newHarness(t)
 	h.start()
 	h.at(time.Minute, func() { h.customerSignsIn("c1", orgID, username); h.returned(1) })
-	h.at(2*time.Minute, func() { h.update(workflows.UpdateReauthorize, nil) })
+	h.at(2*time.Minute, func() { h.update(contract.UpdateReauthorize.Name, nil) })
 	h.at(3*time.Minute, func() {
 		h.watcherReports(heroku.StateIdle) // the old authorization still looks healthy
 		h.returned(2)
 	})
 	h.at(4*time.Minute, func() {
 		st := h.status()
-		assert.Equal(t, workflows.StageReauthorizing, st.Stage, "the old authorization does not count")
+		assert.Equal(t, contract.StageReauthorizing, st.Stage, "the old authorization does not count")
 		assert.Equal(t, 0, st.Mismatches)
 		h.customerSignsIn("c1", orgID, username)
 		h.returned(2)
 	})
 	h.at(5*time.Minute, func() {
-		assert.Equal(t, workflows.StageActive, h.status().Stage)
-		h.update(workflows.UpdateOffboard, nil)
+		assert.Equal(t, contract.StageActive, h.status().Stage)
+		h.update(contract.UpdateOffboard.Name, nil)
 	})
 	st, err := h.run(input("c1"))
 	require.NoError(t, err)
@@ -295,13 +295,13 @@ func TestInterruptionsDuringSteps(t *testing.T) {
 	cases := []struct {
 		name, activity string
 		deactivate     bool
-		want           workflows.Stage
+		want           contract.Stage
 		destroyed      int
 	}{
-		{"cancel while configuring", "DiscoverConnection", false, workflows.StageCancelled, 1},
-		{"cancel while issuing the URL", "RequestAuthorizationURL", false, workflows.StageCancelled, 1},
-		{"deactivation while provisioning", "WaitAddonProvisioned", true, workflows.StageDeactivated, 1},
-		{"deactivation while configuring", "SetConnectionSchema", true, workflows.StageDeactivated, 1},
+		{"cancel while configuring", "DiscoverConnection", false, contract.StageCancelled, 1},
+		{"cancel while issuing the URL", "RequestAuthorizationURL", false, contract.StageCancelled, 1},
+		{"deactivation while provisioning", "WaitAddonProvisioned", true, contract.StageDeactivated, 1},
+		{"deactivation while configuring", "SetConnectionSchema", true, contract.StageDeactivated, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -315,7 +315,7 @@ func TestInterruptionsDuringSteps(t *testing.T) {
 				if tc.deactivate {
 					_, err := h.client.Deactivate(t.Context(), isv)
 					require.NoError(t, err)
-					h.env.SignalWorkflow(workflows.SignalIntegrationDeactivated, workflows.IntegrationDeactivated{})
+					h.env.SignalWorkflow(contract.SignalIntegrationDeactivated.Name, contract.IntegrationDeactivated{})
 					return
 				}
 				h.env.CancelWorkflow()

@@ -4,104 +4,97 @@ package workflows
 // the single-use check of a customer return.
 
 import (
+	"errors"
 	"fmt"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 func (w *connection) registerHandlers(ctx workflow.Context) error {
-	w.returnedCh = signalChannel(ctx, SignalCustomerReturned)
-	w.stateCh = signalChannel(ctx, SignalConnectionState)
-	w.deactivatedCh = signalChannel(ctx, SignalIntegrationDeactivated)
+	w.returnedCh = contract.SignalCustomerReturned.Channel(ctx)
+	w.stateCh = contract.SignalConnectionState.Channel(ctx)
+	w.deactivatedCh = contract.SignalIntegrationDeactivated.Channel(ctx)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			var r CustomerReturned
-			w.returnedCh.Receive(ctx, &r)
-			w.onReturned(r)
+			w.onReturned(contract.SignalCustomerReturned.Receive(ctx, w.returnedCh))
 		}
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			var r ConnectionStateReport
-			w.stateCh.Receive(ctx, &r)
-			w.onState(r)
+			w.onState(contract.SignalConnectionState.Receive(ctx, w.stateCh))
 		}
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			var r IntegrationDeactivated
-			w.deactivatedCh.Receive(ctx, &r)
+			contract.SignalIntegrationDeactivated.Receive(ctx, w.deactivatedCh)
 			w.deactivated = true
 		}
 	})
 
-	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus, func() (Status, error) { return w.st, nil },
-		workflow.QueryHandlerOptions{Description: descriptions[QueryStatus]}); err != nil {
+	if err := contract.QueryStatus.Handle(ctx, func() (contract.Status, error) { return w.st, nil }); err != nil {
 		return err
 	}
 	urlOrEnd := func(attempt int) func() bool {
 		return func() bool {
-			return w.st.Stage.Terminal() || (w.st.URLsIssued > attempt && w.st.AuthorizationURL != "") || w.st.Stage == StageActive && attempt < 0
+			return w.st.Stage.Terminal() || (w.st.URLsIssued > attempt && w.st.AuthorizationURL != "") || w.st.Stage == contract.StageActive && attempt < 0
 		}
 	}
-	handlers := []struct {
-		name      string
-		handler   any
-		validator any
-	}{
-		{UpdateStart, func(ctx workflow.Context) (StartResult, error) {
+	return errors.Join(
+		contract.UpdateStart.Handle(ctx, func(ctx workflow.Context, _ contract.None) (contract.StartResult, error) {
 			err := workflow.Await(ctx, func() bool {
-				return w.st.Stage.Terminal() || w.st.AuthorizationURL != "" || w.st.Stage == StageActive
+				return w.st.Stage.Terminal() || w.st.AuthorizationURL != "" || w.st.Stage == contract.StageActive
 			})
 			return w.result(), err
-		}, nil},
-		{UpdateReissueURL, func(ctx workflow.Context) (StartResult, error) {
+		}, nil),
+		contract.UpdateReissueURL.Handle(ctx, func(ctx workflow.Context, _ contract.None) (contract.StartResult, error) {
 			issued := w.st.URLsIssued
 			w.reissueWanted = true
 			done := urlOrEnd(issued)
 			if w.trusted {
 				// The customer may authorize before the new URL is issued: the request then
 				// settles with the active stage instead of waiting for a URL never issued.
-				done = func() bool { return urlOrEnd(issued)() || w.st.Stage == StageActive }
+				done = func() bool { return urlOrEnd(issued)() || w.st.Stage == contract.StageActive }
 			}
 			err := workflow.Await(ctx, done)
 			return w.result(), err
-		}, func(ctx workflow.Context) error {
-			if w.st.Stage != StageAwaitingAuthorization && w.st.Stage != StageReauthorizing && w.st.Stage != StageVerifying {
+		}, func(ctx workflow.Context, _ contract.None) error {
+			if w.st.Stage != contract.StageAwaitingAuthorization && w.st.Stage != contract.StageReauthorizing && w.st.Stage != contract.StageVerifying {
 				return fmt.Errorf("a new authorization URL can only be issued while waiting for the customer; the stage is %s", w.st.Stage)
 			}
 			return nil
-		}},
-		{UpdateReauthorize, func(ctx workflow.Context) (StartResult, error) {
+		}),
+		contract.UpdateReauthorize.Handle(ctx, func(ctx workflow.Context, _ contract.None) (contract.StartResult, error) {
 			issued := w.st.URLsIssued
 			w.reauthWanted = true
 			err := workflow.Await(ctx, urlOrEnd(issued))
 			return w.result(), err
-		}, func(ctx workflow.Context) error {
-			if w.st.Stage != StageActive {
+		}, func(ctx workflow.Context, _ contract.None) error {
+			if w.st.Stage != contract.StageActive {
 				return fmt.Errorf("re-authorization needs an active connection; the stage is %s", w.st.Stage)
 			}
 			return nil
-		}},
-		{UpdateOffboard, func(ctx workflow.Context) (Status, error) {
+		}),
+		contract.UpdateOffboard.Handle(ctx, func(ctx workflow.Context, _ contract.None) (contract.Status, error) {
 			w.offboardWanted = true
 			err := workflow.Await(ctx, func() bool { return w.st.Stage.Terminal() })
 			return w.st, err
-		}, func(ctx workflow.Context) error {
-			if w.st.Stage.Terminal() || w.st.Stage == StageCompensating {
+		}, func(ctx workflow.Context, _ contract.None) error {
+			if w.st.Stage.Terminal() || w.st.Stage == contract.StageCompensating {
 				return fmt.Errorf("the connection is already %s", w.st.Stage)
 			}
 			return nil
-		}},
-		{UpdateStatus, func(ctx workflow.Context) (Status, error) { return w.st, nil }, nil},
-		{UpdateCustomerReturned, func(ctx workflow.Context, r CustomerReturned) (ReturnResult, error) {
+		}),
+		contract.UpdateStatus.Handle(ctx, func(ctx workflow.Context, _ contract.None) (contract.Status, error) { return w.st, nil }, nil),
+		contract.UpdateCustomerReturned.Handle(ctx, func(ctx workflow.Context, r contract.CustomerReturned) (contract.ReturnResult, error) {
 			w.st.ReturnsUsed = append(w.st.ReturnsUsed, r.Attempt)
 			before := w.st.Verifications
 			w.returned = true
 			err := workflow.Await(ctx, func() bool {
-				return w.st.Stage.Terminal() || w.st.Stage == StageActive || w.st.Verifications > before && w.st.Stage != StageVerifying
+				return w.st.Stage.Terminal() || w.st.Stage == contract.StageActive || w.st.Verifications > before && w.st.Stage != contract.StageVerifying
 			})
-			out := ReturnResult{Stage: w.st.Stage, Verified: w.st.Stage == StageActive}
+			out := contract.ReturnResult{Stage: w.st.Stage, Verified: w.st.Stage == contract.StageActive}
 			if !out.Verified {
 				out.Problem = "the connection is not authorized yet (state " + w.st.LastState + ")"
 				if w.st.LastProblem != "" {
@@ -109,27 +102,15 @@ func (w *connection) registerHandlers(ctx workflow.Context) error {
 				}
 			}
 			return out, err
-		}, func(ctx workflow.Context, r CustomerReturned) error { return w.acceptReturn(r) }},
-	}
-	for _, h := range handlers {
-		opts := workflow.UpdateHandlerOptions{Validator: h.validator, Description: descriptions[h.name]}
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, opts); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// signalChannel is the named signal's channel, described for the UI.
-func signalChannel(ctx workflow.Context, name string) workflow.ReceiveChannel {
-	return workflow.GetSignalChannelWithOptions(ctx, name, workflow.SignalChannelOptions{Description: descriptions[name]})
+		}, func(ctx workflow.Context, r contract.CustomerReturned) error { return w.acceptReturn(r) }),
+	)
 }
 
 // acceptReturn is the single-use check of a customer return: only the URL issued last, only
 // once, and only while waiting for the customer.
-func (w *connection) acceptReturn(r CustomerReturned) error {
+func (w *connection) acceptReturn(r contract.CustomerReturned) error {
 	switch {
-	case w.st.Stage != StageAwaitingAuthorization && w.st.Stage != StageReauthorizing && w.st.Stage != StageVerifying:
+	case w.st.Stage != contract.StageAwaitingAuthorization && w.st.Stage != contract.StageReauthorizing && w.st.Stage != contract.StageVerifying:
 		return fmt.Errorf("attempt: the connection is not waiting for the customer (stage %s)", w.st.Stage)
 	case r.Attempt != w.st.URLsIssued:
 		return fmt.Errorf("attempt: %d is not the current authorization URL (#%d); an older URL's return is not accepted", r.Attempt, w.st.URLsIssued)
@@ -142,24 +123,24 @@ func (w *connection) acceptReturn(r CustomerReturned) error {
 	return nil
 }
 
-func (w *connection) onReturned(r CustomerReturned) {
+func (w *connection) onReturned(r contract.CustomerReturned) {
 	if w.trusted && r.Attempt != 0 && r.Attempt != w.st.URLsIssued {
 		w.record(fmt.Sprintf("customer return for attempt %d ignored: the current URL is #%d", r.Attempt, w.st.URLsIssued))
 		return
 	}
 	switch {
-	case w.st.Stage == StageAwaitingAuthorization || w.st.Stage == StageReauthorizing || w.st.Stage == StageVerifying:
+	case w.st.Stage == contract.StageAwaitingAuthorization || w.st.Stage == contract.StageReauthorizing || w.st.Stage == contract.StageVerifying:
 		w.returned = true
 	default:
 		w.record(fmt.Sprintf("customer return for attempt %d ignored in stage %s", r.Attempt, w.st.Stage))
 	}
 }
 
-func (w *connection) onState(r ConnectionStateReport) {
+func (w *connection) onState(r contract.ConnectionStateReport) {
 	if w.st.Connection != nil && r.ConnectionID != "" && r.ConnectionID != w.st.Connection.ID {
 		return // not ours (a stale registration)
 	}
-	if r.State == StateGone {
+	if r.State == contract.StateGone {
 		// The add-on went away under us: during a deactivation cascade this comes before the
 		// partner workflow's signal, so it is recorded, not acted on.
 		w.st.LastState = r.State
@@ -173,20 +154,20 @@ func (w *connection) onState(r ConnectionStateReport) {
 // when the run ends or continues as new.
 func (w *connection) drainSignals() {
 	for {
-		var r CustomerReturned
+		var r contract.CustomerReturned
 		if !w.returnedCh.ReceiveAsync(&r) {
 			break
 		}
 		w.onReturned(r)
 	}
 	for {
-		var r ConnectionStateReport
+		var r contract.ConnectionStateReport
 		if !w.stateCh.ReceiveAsync(&r) {
 			break
 		}
 		w.onState(r)
 	}
-	var d IntegrationDeactivated
+	var d contract.IntegrationDeactivated
 	for w.deactivatedCh.ReceiveAsync(&d) {
 		w.deactivated = true
 	}

@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // herokuCtx runs an activity on the Heroku queue: 4xx final, 5xx and timeouts retried with
@@ -43,7 +43,7 @@ func PollActivityOptions(queue string, every, giveUpAfter time.Duration) workflo
 	return o
 }
 
-var finalErrorTypes = []string{activities.ErrHerokuFinal, activities.ErrProvisioningFailed, activities.ErrIntegrationInactive, activities.ErrAddonConflict}
+var finalErrorTypes = []string{contract.ErrHerokuFinal, contract.ErrProvisioningFailed, contract.ErrIntegrationInactive, contract.ErrAddonConflict}
 
 func errorMessage(err error) string {
 	if err == nil {
@@ -63,9 +63,9 @@ func failureType(err error) string {
 	}
 	var te *temporal.TimeoutError
 	if errors.As(err, &te) {
-		return ErrHerokuTimeout
+		return contract.ErrHerokuTimeout
 	}
-	return ErrStepFailed
+	return contract.ErrStepFailed
 }
 
 func joinMsg(a, b string) string {

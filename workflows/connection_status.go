@@ -7,23 +7,25 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
-func (w *connection) setStage(ctx workflow.Context, s Stage, what string) {
+func (w *connection) setStage(ctx workflow.Context, s contract.Stage, what string) {
 	changed := w.st.Stage != s
 	w.st.Stage = s
 	if what != "" {
 		w.recordAt(workflow.Now(ctx), what)
 	}
 	if changed {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, SAOnboardingStage.ValueSet(string(s)))
+		_ = workflow.UpsertTypedSearchAttributes(ctx, contract.SAOnboardingStage.ValueSet(string(s)))
 	}
 	w.details(ctx)
 }
 
-func (w *connection) setAddon(ctx workflow.Context, addon AddonRef) {
+func (w *connection) setAddon(ctx workflow.Context, addon contract.AddonRef) {
 	w.st.Addon = &addon
-	_ = workflow.UpsertTypedSearchAttributes(ctx, SAHerokuAddonID.ValueSet(addon.ID))
+	_ = workflow.UpsertTypedSearchAttributes(ctx, contract.SAHerokuAddonID.ValueSet(addon.ID))
 	w.record(fmt.Sprintf("add-on %s (%s) on app %s", addon.Name, addon.ID, addon.App))
 }
 
@@ -31,7 +33,7 @@ func (w *connection) setAddon(ctx workflow.Context, addon AddonRef) {
 func (w *connection) record(what string) { w.recordAt(workflow.Now(w.root), what) }
 
 func (w *connection) recordAt(at time.Time, what string) {
-	w.st.Events = append(w.st.Events, Event{At: at, Stage: w.st.Stage, What: what})
+	w.st.Events = append(w.st.Events, contract.Event{At: at, Stage: w.st.Stage, What: what})
 	if len(w.st.Events) > maxEvents {
 		w.st.Events = w.st.Events[len(w.st.Events)-maxEvents:]
 	}
@@ -46,7 +48,7 @@ func (w *connection) details(ctx workflow.Context) {
 	if w.st.LastState != "" {
 		d += "\n\nConnection state: " + w.st.LastState
 	}
-	if w.st.URLsIssued > 0 && !w.st.Stage.Terminal() && w.st.Stage != StageActive {
+	if w.st.URLsIssued > 0 && !w.st.Stage.Terminal() && w.st.Stage != contract.StageActive {
 		d += fmt.Sprintf("\n\nAuthorization URL #%d valid until %s", w.st.URLsIssued, w.st.URLExpiresAt.UTC().Format(time.RFC3339))
 	}
 	if w.st.LastProblem != "" {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/heroku"
-	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 func appErrType(err error) string {
@@ -25,30 +25,30 @@ func appErrType(err error) string {
 func TestHappyPathProvisionSignalFirst(t *testing.T) {
 	h := newHarness(t)
 	start := h.start()
-	var off workflows.Status
+	var off contract.Status
 	h.at(time.Minute, func() {
-		assert.Equal(t, workflows.StageAwaitingAuthorization, h.status().Stage)
+		assert.Equal(t, contract.StageAwaitingAuthorization, h.status().Stage)
 		h.customerSignsIn("c1", orgID, username)
 		h.returned(start.Attempt)
 	})
 	h.at(2*time.Minute, func() {
 		st := h.status()
-		assert.Equal(t, workflows.StageActive, st.Stage)
+		assert.Equal(t, contract.StageActive, st.Stage)
 		assert.Equal(t, heroku.StateIdle, st.LastState)
 		assert.Equal(t, 1, st.Verifications, "one detail read verifies")
-		h.update(workflows.UpdateOffboard, &off)
+		h.update(contract.UpdateOffboard.Name, &off)
 	})
 	st, err := h.run(input("c1"))
 	require.NoError(t, err)
 
 	assert.Contains(t, start.AuthorizationURL, h.srv.URL+"/authorize/")
 	assert.Equal(t, 1, start.Attempt)
-	assert.Equal(t, workflows.StageAwaitingAuthorization, start.Stage)
-	assert.Equal(t, workflows.StageOffboarded, st.Stage)
-	assert.Equal(t, workflows.StageOffboarded, off.Stage, "the offboard update returns the final status")
+	assert.Equal(t, contract.StageAwaitingAuthorization, start.Stage)
+	assert.Equal(t, contract.StageOffboarded, st.Stage)
+	assert.Equal(t, contract.StageOffboarded, off.Stage, "the offboard update returns the final status")
 	require.NotNil(t, st.Addon)
 	assert.True(t, st.Addon.Created)
-	assert.Equal(t, workflows.AddonName(isv, "c1"), st.Addon.Name)
+	assert.Equal(t, contract.AddonName(isv, "c1"), st.Addon.Name)
 	assert.Equal(t, []string{"destroyed add-on " + st.Addon.Name}, st.Compensated)
 	assert.Regexp(t, `^watch/acme-app/[0-3]$`, st.WatcherID, "registered with one of the app's four watcher shards")
 
@@ -66,12 +66,12 @@ func TestHappyPathPollFirst(t *testing.T) {
 		h.watcherReports(heroku.StateIdle) // no return signal: only the watcher saw it
 	})
 	h.at(2*time.Minute, func() {
-		assert.Equal(t, workflows.StageActive, h.status().Stage)
-		h.update(workflows.UpdateOffboard, nil)
+		assert.Equal(t, contract.StageActive, h.status().Stage)
+		h.update(contract.UpdateOffboard.Name, nil)
 	})
 	st, err := h.run(input("c1"))
 	require.NoError(t, err)
-	assert.Equal(t, workflows.StageOffboarded, st.Stage)
+	assert.Equal(t, contract.StageOffboarded, st.Stage)
 }
 
 func TestEnrollNeverDestroysWhatItDidNotCreate(t *testing.T) {
@@ -79,20 +79,20 @@ func TestEnrollNeverDestroysWhatItDidNotCreate(t *testing.T) {
 	existing, err := h.client.CreateAddon(t.Context(), isvApp, heroku.AddonCreate{Plan: "herokuconnect:enterprise", Name: "customer-own-connect"})
 	require.NoError(t, err)
 	in := input("c2")
-	in.Mode, in.App, in.Addon = workflows.ModeEnroll, "", existing.Name
+	in.Mode, in.App, in.Addon = contract.ModeEnroll, "", existing.Name
 	start := h.start()
 	h.at(time.Minute, func() {
 		h.signInOn(existing.Name, orgID, username)
 		h.returned(1)
 	})
 	h.at(2*time.Minute, func() {
-		assert.Equal(t, workflows.StageActive, h.status().Stage)
-		h.update(workflows.UpdateOffboard, nil)
+		assert.Equal(t, contract.StageActive, h.status().Stage)
+		h.update(contract.UpdateOffboard.Name, nil)
 	})
 	st, err := h.run(in)
 	require.NoError(t, err)
 	assert.NotEmpty(t, start.AuthorizationURL)
-	assert.Equal(t, workflows.StageOffboarded, st.Stage)
+	assert.Equal(t, contract.StageOffboarded, st.Stage)
 	assert.False(t, st.Addon.Created)
 	assert.Empty(t, st.Compensated)
 	assert.Equal(t, 1, h.live(), "an enrolled add-on is the customer's: it stays")
@@ -108,7 +108,7 @@ func TestDuplicateAndLateSignals(t *testing.T) {
 	})
 	h.at(2*time.Minute, func() {
 		st := h.status()
-		assert.Equal(t, workflows.StageAwaitingAuthorization, st.Stage, "returns without authorization change nothing")
+		assert.Equal(t, contract.StageAwaitingAuthorization, st.Stage, "returns without authorization change nothing")
 		assert.LessOrEqual(t, st.Verifications, 2)
 		h.customerSignsIn("c1", orgID, username)
 		h.returned(1)
@@ -116,19 +116,19 @@ func TestDuplicateAndLateSignals(t *testing.T) {
 	})
 	h.at(3*time.Minute, func() {
 		st := h.status()
-		assert.Equal(t, workflows.StageActive, st.Stage)
+		assert.Equal(t, contract.StageActive, st.Stage)
 		verifications := st.Verifications
 		h.returned(1) // late
 		h.watcherReports(heroku.StateIdle)
 		h.at(time.Minute, func() {
 			assert.Equal(t, verifications, h.status().Verifications, "late signals cause no Heroku call")
-			assert.Equal(t, workflows.StageActive, h.status().Stage)
-			h.update(workflows.UpdateOffboard, nil)
+			assert.Equal(t, contract.StageActive, h.status().Stage)
+			h.update(contract.UpdateOffboard.Name, nil)
 		})
 	})
 	st, err := h.run(input("c1"))
 	require.NoError(t, err)
-	assert.Equal(t, workflows.StageOffboarded, st.Stage)
+	assert.Equal(t, contract.StageOffboarded, st.Stage)
 	assert.Equal(t, 1, h.sim.Snapshot().AddonsCreated)
 }
 
@@ -137,10 +137,10 @@ func TestURLRefreshedBeforeExpiryAndOnRequest(t *testing.T) {
 	in := input("c1")
 	in.Options.URLRefreshMargin = time.Hour
 	start := h.start()
-	var reissued workflows.StartResult
+	var reissued contract.StartResult
 	h.at(30*time.Minute, func() {
 		assert.Equal(t, 1, h.status().URLsIssued)
-		h.update(workflows.UpdateReissueURL, &reissued)
+		h.update(contract.UpdateReissueURL.Name, &reissued)
 	})
 	h.at(time.Hour, func() {
 		assert.Equal(t, 2, reissued.Attempt)
@@ -150,11 +150,11 @@ func TestURLRefreshedBeforeExpiryAndOnRequest(t *testing.T) {
 		st := h.status()
 		assert.GreaterOrEqual(t, st.URLsIssued, 3, "refreshed an hour before it expired")
 		assert.True(t, st.URLExpiresAt.After(h.env.Now()))
-		h.update(workflows.UpdateOffboard, nil)
+		h.update(contract.UpdateOffboard.Name, nil)
 	})
 	st, err := h.run(in)
 	require.NoError(t, err)
-	assert.Equal(t, workflows.StageOffboarded, st.Stage)
+	assert.Equal(t, contract.StageOffboarded, st.Stage)
 }
 
 func TestReissueRejectedWhenActive(t *testing.T) {
@@ -162,8 +162,8 @@ func TestReissueRejectedWhenActive(t *testing.T) {
 	h.start()
 	h.at(time.Minute, func() { h.customerSignsIn("c1", orgID, username); h.returned(1) })
 	var rejected *error
-	h.at(2*time.Minute, func() { rejected = h.update(workflows.UpdateReissueURL, nil) })
-	h.at(3*time.Minute, func() { h.update(workflows.UpdateOffboard, nil) })
+	h.at(2*time.Minute, func() { rejected = h.update(contract.UpdateReissueURL.Name, nil) })
+	h.at(3*time.Minute, func() { h.update(contract.UpdateOffboard.Name, nil) })
 	_, err := h.run(input("c1"))
 	require.NoError(t, err)
 	require.NotNil(t, *rejected)
@@ -179,7 +179,7 @@ func TestIdentityMismatchReissuesThenSucceeds(t *testing.T) {
 	})
 	h.at(2*time.Minute, func() {
 		st := h.status()
-		assert.Equal(t, workflows.StageAwaitingAuthorization, st.Stage, "a mismatch is never success")
+		assert.Equal(t, contract.StageAwaitingAuthorization, st.Stage, "a mismatch is never success")
 		assert.Equal(t, 1, st.Mismatches)
 		assert.Contains(t, st.LastProblem, "someone.else@customer.example")
 		assert.Equal(t, 2, st.URLsIssued, "a fresh URL for the right user")
@@ -187,12 +187,12 @@ func TestIdentityMismatchReissuesThenSucceeds(t *testing.T) {
 		h.returned(2)
 	})
 	h.at(3*time.Minute, func() {
-		assert.Equal(t, workflows.StageActive, h.status().Stage)
-		h.update(workflows.UpdateOffboard, nil)
+		assert.Equal(t, contract.StageActive, h.status().Stage)
+		h.update(contract.UpdateOffboard.Name, nil)
 	})
 	st, err := h.run(input("c1"))
 	require.NoError(t, err)
-	assert.Equal(t, workflows.StageOffboarded, st.Stage)
+	assert.Equal(t, contract.StageOffboarded, st.Stage)
 	assert.Empty(t, st.LastProblem)
 }
 
@@ -205,8 +205,8 @@ func TestTooManyMismatchesFailsAndCompensates(t *testing.T) {
 	h.at(2*time.Minute, func() { h.customerSignsIn("c1", "00D000000000099", username); h.returned(2) })
 	st, err := h.run(in)
 	require.Error(t, err)
-	assert.Equal(t, workflows.ErrIdentityMismatch, appErrType(err))
-	assert.Equal(t, workflows.StageFailed, st.Stage)
+	assert.Equal(t, contract.ErrIdentityMismatch, appErrType(err))
+	assert.Equal(t, contract.StageFailed, st.Stage)
 	assert.Equal(t, 2, st.Mismatches)
 	assert.Equal(t, 0, h.live(), "the add-on is destroyed")
 }
@@ -218,8 +218,8 @@ func TestAuthorizationTimeoutCompensates(t *testing.T) {
 	h.start()
 	st, err := h.run(in)
 	require.Error(t, err)
-	assert.Equal(t, workflows.ErrAuthorizationTimeout, appErrType(err))
-	assert.Equal(t, workflows.StageFailed, st.Stage)
+	assert.Equal(t, contract.ErrAuthorizationTimeout, appErrType(err))
+	assert.Equal(t, contract.StageFailed, st.Stage)
 	assert.Len(t, st.Compensated, 1)
 	assert.Equal(t, 0, h.live())
 }

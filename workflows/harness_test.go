@@ -23,6 +23,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
 	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 const (
@@ -114,19 +115,19 @@ func decodeArg(can *workflow.ContinueAsNewError, out any) error {
 	return converter.GetDefaultDataConverter().FromPayloads(can.Input, out)
 }
 
-func input(customer string) workflows.ConnectionInput {
-	return workflows.ConnectionInput{ISVSlug: isv, CustomerID: customer, Mode: workflows.ModeProvision, App: isvApp,
-		Salesforce: workflows.Salesforce{OrgID: orgID, Username: username}, ReturnURL: "https://isv.example/return"}
+func input(customer string) contract.ConnectionInput {
+	return contract.ConnectionInput{ISVSlug: isv, CustomerID: customer, Mode: contract.ModeProvision, App: isvApp,
+		Salesforce: contract.Salesforce{OrgID: orgID, Username: username}, ReturnURL: "https://isv.example/return"}
 }
 
 // at runs fn when the workflow's clock has advanced by d.
 func (h *harness) at(d time.Duration, fn func()) { h.env.RegisterDelayedCallback(fn, d) }
 
 // start sends the start update at once, as Update-with-Start does, and keeps its result.
-func (h *harness) start() *workflows.StartResult {
-	var out workflows.StartResult
+func (h *harness) start() *contract.StartResult {
+	var out contract.StartResult
 	h.at(0, func() {
-		h.env.UpdateWorkflow(workflows.UpdateStart, "start", &testsuite.TestUpdateCallback{
+		h.env.UpdateWorkflow(contract.UpdateStart.Name, "start", &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { h.t.Errorf("start rejected: %v", err) },
 			OnComplete: func(v any, err error) { require.NoError(h.t, err); decodeInto(h.t, v, &out) },
 		})
@@ -168,10 +169,10 @@ func decodeInto(t *testing.T, v any, out any) {
 	require.NoError(t, json.Unmarshal(b, out))
 }
 
-func (h *harness) status() workflows.Status {
-	v, err := h.env.QueryWorkflow(workflows.QueryStatus)
+func (h *harness) status() contract.Status {
+	v, err := h.env.QueryWorkflow(contract.QueryStatus.Name)
 	require.NoError(h.t, err)
-	var st workflows.Status
+	var st contract.Status
 	require.NoError(h.t, v.Get(&st))
 	return st
 }
@@ -180,7 +181,7 @@ func (h *harness) status() workflows.Status {
 // org/user, exactly as the sign-in page does.
 func (h *harness) customerSignsIn(customer, org, user string) {
 	h.t.Helper()
-	h.signInOn(workflows.AddonName(isv, customer), org, user)
+	h.signInOn(contract.AddonName(isv, customer), org, user)
 }
 
 func (h *harness) signInOn(addon, org, user string) {
@@ -193,11 +194,11 @@ func (h *harness) signInOn(addon, org, user string) {
 }
 
 func (h *harness) returned(attempt int) {
-	h.env.SignalWorkflow(workflows.SignalCustomerReturned, workflows.CustomerReturned{Attempt: attempt})
+	h.env.SignalWorkflow(contract.SignalCustomerReturned.Name, contract.CustomerReturned{Attempt: attempt})
 }
 
 func (h *harness) watcherReports(state string) {
-	h.env.SignalWorkflow(workflows.SignalConnectionState, workflows.ConnectionStateReport{State: state})
+	h.env.SignalWorkflow(contract.SignalConnectionState.Name, contract.ConnectionStateReport{State: state})
 }
 
 func (h *harness) settings(s map[string]any) {
@@ -209,12 +210,12 @@ func (h *harness) settings(s map[string]any) {
 
 // run executes the workflow to its end and returns its final status (from the result, or
 // from the status query when it failed) and its error.
-func (h *harness) run(in workflows.ConnectionInput) (workflows.Status, error) {
+func (h *harness) run(in contract.ConnectionInput) (contract.Status, error) {
 	h.env.ExecuteWorkflow(workflows.ConnectionWorkflow, in)
 	require.True(h.t, h.env.IsWorkflowCompleted(), "the workflow did not complete")
 	err := h.env.GetWorkflowError()
 	if err == nil {
-		var st workflows.Status
+		var st contract.Status
 		require.NoError(h.t, h.env.GetWorkflowResult(&st))
 		return st, nil
 	}

@@ -3,7 +3,8 @@ package workflows_test
 import (
 	"testing"
 
-	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/internal/logo"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 func BenchmarkValidateConnectionInput(b *testing.B) {
@@ -18,7 +19,7 @@ func BenchmarkValidateConnectionInput(b *testing.B) {
 func BenchmarkValidatePartnerSpec(b *testing.B) {
 	s := spec("beta")
 	for b.Loop() {
-		if err := s.Validate(); err != nil {
+		if err := s.Validate(logo.Valid); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -26,7 +27,7 @@ func BenchmarkValidatePartnerSpec(b *testing.B) {
 
 func BenchmarkAddonNameAndSchema(b *testing.B) {
 	for b.Loop() {
-		_ = workflows.AddonName("acme", "customer-42")
-		_ = workflows.DefaultSchema("Customer-42/EU")
+		_ = contract.AddonName("acme", "customer-42")
+		_ = contract.DefaultSchema("Customer-42/EU")
 	}
 }

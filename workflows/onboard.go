@@ -10,6 +10,7 @@ import (
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // CompensationDestroyAddon is the one kind of undo step: destroy an add-on onboarding made.
@@ -33,24 +34,23 @@ func (w *connection) loadSettings(ctx workflow.Context) error {
 }
 
 // earlyStages are the stages before a customer's claims (schema, enrolled add-on) are real.
-var earlyStages = []string{string(StageValidating), string(StageProvisioning), string(StageEnrolling)}
+var earlyStages = []string{string(contract.StageValidating), string(contract.StageProvisioning), string(contract.StageEnrolling)}
 
 // claim publishes this customer's schema (and add-on, when enrolling) and refuses them when
 // another live customer holds either.
 func (w *connection) claim(ctx workflow.Context, app, addonID string) end {
 	schemaClaim := app + "/" + w.in.DBKey + "/" + w.in.Schema
-	claims := []temporal.SearchAttributeUpdate{SAConnectSchema.ValueSet(schemaClaim)}
+	claims := []temporal.SearchAttributeUpdate{contract.SAConnectSchema.ValueSet(schemaClaim)}
 	if addonID != "" {
 		// Published before the check, so two customers enrolling one add-on at once see
 		// each other and the earlier start keeps it.
-		claims = append(claims, SAHerokuAddonID.ValueSet(addonID))
+		claims = append(claims, contract.SAHerokuAddonID.ValueSet(addonID))
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, claims...)
-	in := activities.ClaimInput{WorkflowID: w.st.WorkflowID, StartedAt: workflow.GetInfo(ctx).WorkflowStartTime,
-		WorkflowType: ConnectionWorkflowName, SchemaClaim: schemaClaim, AddonID: addonID, EarlyStages: earlyStages}
+	in := activities.ClaimInput{WorkflowID: w.st.WorkflowID, StartedAt: workflow.GetInfo(ctx).WorkflowStartTime, SchemaClaim: schemaClaim, AddonID: addonID, EarlyStages: earlyStages}
 	lctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: 10 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second,
-			NonRetryableErrorTypes: []string{activities.ErrSchemaTaken, activities.ErrAddonConflict}}})
+			NonRetryableErrorTypes: []string{contract.ErrSchemaTaken, contract.ErrAddonConflict}}})
 	return w.step(ctx, workflow.ExecuteActivity(lctx, a.CheckClaims, in), nil)
 }
 
@@ -63,19 +63,19 @@ func (w *connection) onboardOneCallSteps(ctx workflow.Context) end {
 	if why := w.step(ctx, workflow.ExecuteActivity(hctx, a.CheckIntegration, w.in.ISVSlug), nil); why != endNone {
 		return why
 	}
-	var addon AddonRef
-	if w.in.Mode == ModeProvision {
+	var addon contract.AddonRef
+	if w.in.Mode == contract.ModeProvision {
 		if why := w.claim(ctx, w.in.App, ""); why != endNone {
 			return why
 		}
-		name := AddonName(w.in.ISVSlug, w.in.CustomerID)
-		w.comps = append(w.comps, Compensation{Kind: CompensationDestroyAddon, Addon: AddonRef{Name: name, App: w.in.App, Created: true}})
-		w.setStage(ctx, StageProvisioning, "provisioning add-on "+name+" on "+w.in.App)
+		name := contract.AddonName(w.in.ISVSlug, w.in.CustomerID)
+		w.comps = append(w.comps, contract.Compensation{Kind: CompensationDestroyAddon, Addon: contract.AddonRef{Name: name, App: w.in.App, Created: true}})
+		w.setStage(ctx, contract.StageProvisioning, "provisioning add-on "+name+" on "+w.in.App)
 		in := activities.ProvisionInput{ISVSlug: w.in.ISVSlug, App: w.in.App, Name: name}
 		// A cancellation waits for the create to finish, so the compensation that follows
 		// sees the add-on if it was made.
 		cctx := workflow.WithWaitForCancellation(hctx, true)
-		why, err := w.stepOr(ctx, workflow.ExecuteActivity(cctx, a.CreateAddon, in), &addon, activities.ErrAddonNameTaken)
+		why, err := w.stepOr(ctx, workflow.ExecuteActivity(cctx, a.CreateAddon, in), &addon, contract.ErrAddonNameTaken)
 		if why != endNone {
 			return why
 		}
@@ -91,7 +91,7 @@ func (w *connection) onboardOneCallSteps(ctx workflow.Context) end {
 		}
 		w.record("add-on " + addon.Name + " provisioned")
 	} else {
-		w.setStage(ctx, StageEnrolling, "enrolling add-on "+w.in.Addon)
+		w.setStage(ctx, contract.StageEnrolling, "enrolling add-on "+w.in.Addon)
 		if why := w.step(ctx, workflow.ExecuteActivity(hctx, a.LookupAddon, activities.EnrollInput{ISVSlug: w.in.ISVSlug, Addon: w.in.Addon}), &addon); why != endNone {
 			return why
 		}
@@ -104,16 +104,16 @@ func (w *connection) onboardOneCallSteps(ctx workflow.Context) end {
 		w.setAddon(ctx, addon)
 	}
 
-	w.setStage(ctx, StageConfiguring, fmt.Sprintf("setting schema %s on %s", w.in.Schema, w.in.DBKey))
+	w.setStage(ctx, contract.StageConfiguring, fmt.Sprintf("setting schema %s on %s", w.in.Schema, w.in.DBKey))
 	if why := w.step(ctx, workflow.ExecuteActivity(hctx, a.JoinConnectAccess, addon.App), nil); why != endNone {
 		return why
 	}
-	var conn ConnectionRef
+	var conn contract.ConnectionRef
 	if why := w.step(ctx, workflow.ExecuteActivity(w.pollCtx(ctx, 30*time.Minute), a.DiscoverConnection, addon), &conn); why != endNone {
 		return why
 	}
 	set := activities.SetSchemaInput{Connection: conn, DBKey: w.in.DBKey, Schema: w.in.Schema}
-	why, err := w.stepOr(ctx, workflow.ExecuteActivity(hctx, a.SetConnectionSchema, set), nil, activities.ErrConnectionNotNew)
+	why, err := w.stepOr(ctx, workflow.ExecuteActivity(hctx, a.SetConnectionSchema, set), nil, contract.ErrConnectionNotNew)
 	if why != endNone {
 		return why
 	}
@@ -124,13 +124,13 @@ func (w *connection) onboardOneCallSteps(ctx workflow.Context) end {
 		}
 		if cs.Schema != w.in.Schema || cs.DBKey != w.in.DBKey {
 			w.err = temporal.NewNonRetryableApplicationError(fmt.Sprintf("the connection of %s already writes to %s in schema %s", addon.Name, cs.DBKey, cs.Schema),
-				activities.ErrHerokuFinal, nil)
+				contract.ErrHerokuFinal, nil)
 			return endFailed
 		}
 	}
 	w.st.Connection = &conn
 	w.st.LastState = heroku.StateNeedAuthentication
-	w.setStage(ctx, StageAwaitingAuthorization, "connection configured; waiting for the customer")
+	w.setStage(ctx, contract.StageAwaitingAuthorization, "connection configured; waiting for the customer")
 	return endNone
 }
 
@@ -169,7 +169,7 @@ func (w *connection) compensationCtx(ctx workflow.Context) workflow.Context {
 
 // destroyAddon undoes one add-on: destroy it (by ID, or by name when the create's answer
 // never came) until Heroku no longer has it.
-func (w *connection) destroyAddon(ctx workflow.Context, ref AddonRef) error {
+func (w *connection) destroyAddon(ctx workflow.Context, ref contract.AddonRef) error {
 	if !w.trusted {
 		err := workflow.ExecuteActivity(w.herokuCtx(ctx, compensationScheduleTime), a.DestroyAddon, ref).Get(ctx, nil)
 		if err == nil {

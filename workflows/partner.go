@@ -5,40 +5,29 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/connect-onboarding/worker/internal/logo"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/connect-onboarding/worker/activities"
-	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
-
-// PartnerInput starts (or continues) an integration's workflow.
-type PartnerInput struct {
-	Slug string `json:"slug"`
-	// HerokuTaskQueue is where Heroku activities run (default "heroku").
-	HerokuTaskQueue string `json:"heroku_task_queue,omitempty"`
-	// MaxDeactivateAttempts bounds the calls made while Heroku answers 207 (default 10).
-	MaxDeactivateAttempts int `json:"max_deactivate_attempts,omitempty"`
-	// DeactivateRetryInterval paces those calls (default 30s).
-	DeactivateRetryInterval time.Duration `json:"deactivate_retry_interval,omitempty"`
-	// Carry is the previous run's state (continue-as-new).
-	Carry *PartnerInfo `json:"carry,omitempty"`
-}
 
 type partner struct {
 	trusted      bool // on the trust-guarantees version: see changeTrust
-	in           PartnerInput
-	info         PartnerInfo
-	deactivateBy *Deactivate
-	stageBefore  PartnerStage   // restored when Heroku's deactivation fails
-	busy         workflow.Mutex // one Heroku change at a time
+	in           contract.PartnerInput
+	info         contract.PartnerInfo
+	deactivateBy *contract.Deactivate
+	stageBefore  contract.PartnerStage // restored when Heroku's deactivation fails
+	busy         workflow.Mutex        // one Heroku change at a time
 }
 
 // PartnerWorkflow owns one ISV's partner integration: create, update, info and refresh,
 // and the deactivation cascade that ends every customer workflow of the ISV.
-func PartnerWorkflow(ctx workflow.Context, in PartnerInput) (PartnerInfo, error) {
+func PartnerWorkflow(ctx workflow.Context, in contract.PartnerInput) (contract.PartnerInfo, error) {
 	if in.HerokuTaskQueue == "" {
-		in.HerokuTaskQueue = HerokuTaskQueue
+		in.HerokuTaskQueue = contract.HerokuTaskQueue
 	}
 	if in.MaxDeactivateAttempts <= 0 {
 		in.MaxDeactivateAttempts = 10
@@ -46,7 +35,7 @@ func PartnerWorkflow(ctx workflow.Context, in PartnerInput) (PartnerInfo, error)
 	if in.DeactivateRetryInterval <= 0 {
 		in.DeactivateRetryInterval = 30 * time.Second
 	}
-	p := &partner{in: in, info: PartnerInfo{Slug: in.Slug, Stage: PartnerNew}, busy: workflow.NewMutex(ctx)}
+	p := &partner{in: in, info: contract.PartnerInfo{Slug: in.Slug, Stage: contract.PartnerNew}, busy: workflow.NewMutex(ctx)}
 	if in.Carry != nil {
 		p.info = *in.Carry
 		p.in.Carry = nil
@@ -72,7 +61,7 @@ func PartnerWorkflow(ctx workflow.Context, in PartnerInput) (PartnerInfo, error)
 		}
 		if p.deactivateBy != nil {
 			p.deactivate(ctx)
-			if p.trusted && p.info.Stage != PartnerInactive {
+			if p.trusted && p.info.Stage != contract.PartnerInactive {
 				// Heroku did not deactivate: nobody was told, the integration stays as it was,
 				// and the ISV may ask again.
 				_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
@@ -81,7 +70,7 @@ func PartnerWorkflow(ctx workflow.Context, in PartnerInput) (PartnerInfo, error)
 			}
 			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 			if !p.info.Report.Completed {
-				return p.info, temporal.NewNonRetryableApplicationError(p.info.Error, ErrDeactivationIncomplete, nil, p.info.Report)
+				return p.info, temporal.NewNonRetryableApplicationError(p.info.Error, contract.ErrDeactivationIncomplete, nil, p.info.Report)
 			}
 			return p.info, nil
 		}
@@ -97,17 +86,16 @@ func (p *partner) herokuCtx(ctx workflow.Context) workflow.Context {
 }
 
 func (p *partner) registerHandlers(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryPartnerInfo, func() (PartnerInfo, error) { return p.info, nil },
-		workflow.QueryHandlerOptions{Description: descriptions[QueryPartnerInfo]}); err != nil {
+	if err := contract.QueryPartnerInfo.Handle(ctx, func() (contract.PartnerInfo, error) { return p.info, nil }); err != nil {
 		return err
 	}
 	open := func() error {
-		if p.info.Stage == PartnerDeactivating || p.info.Stage == PartnerInactive || p.deactivateBy != nil {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("partner integration %s is %s", p.in.Slug, p.info.Stage), ErrIntegrationInactive, nil)
+		if p.info.Stage == contract.PartnerDeactivating || p.info.Stage == contract.PartnerInactive || p.deactivateBy != nil {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("partner integration %s is %s", p.in.Slug, p.info.Stage), contract.ErrIntegrationInactive, nil)
 		}
 		return nil
 	}
-	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdatePartnerCreate, func(ctx workflow.Context, spec PartnerSpec) (PartnerInfo, error) {
+	err := contract.UpdatePartnerCreate.Handle(ctx, func(ctx workflow.Context, spec contract.PartnerSpec) (contract.PartnerInfo, error) {
 		if err := p.busy.Lock(ctx); err != nil {
 			return p.info, err
 		}
@@ -115,7 +103,7 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 		if p.info.Integration != nil {
 			return p.info, nil // created already: creating again is a no-op
 		}
-		var got activities.Integration
+		var got contract.Integration
 		in := activities.CreateIntegrationInput{Slug: spec.Slug, Team: spec.Team, Name: spec.Name, Description: spec.Description,
 			DocsURL: spec.DocsURL, ContactEmail: spec.ContactEmail, Logo: spec.Logo}
 		if err := p.createIntegration(ctx, in, &got); err != nil {
@@ -123,110 +111,110 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 		}
 		p.setIntegration(ctx, got)
 		return p.info, nil
-	}, workflow.UpdateHandlerOptions{Description: descriptions[UpdatePartnerCreate], Validator: func(ctx workflow.Context, spec PartnerSpec) error {
+	}, func(ctx workflow.Context, spec contract.PartnerSpec) error {
 		if err := open(); err != nil {
 			return err
 		}
 		if spec.Slug != p.in.Slug {
 			return fmt.Errorf("slug: %q does not match this workflow's integration %q", spec.Slug, p.in.Slug)
 		}
-		return spec.Validate()
-	}})
+		return spec.Validate(logo.Valid)
+	})
 	if err != nil {
 		return err
 	}
-	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdatePartnerUpdate, func(ctx workflow.Context, c PartnerChanges) (PartnerInfo, error) {
+	err = contract.UpdatePartnerUpdate.Handle(ctx, func(ctx workflow.Context, c contract.PartnerChanges) (contract.PartnerInfo, error) {
 		if err := p.busy.Lock(ctx); err != nil {
 			return p.info, err
 		}
 		defer p.busy.Unlock()
-		var got activities.Integration
+		var got contract.Integration
 		in := activities.UpdateIntegrationInput{Slug: p.in.Slug, Description: c.Description, DocsURL: c.DocsURL, ContactEmail: c.ContactEmail, Logo: c.Logo}
 		if err := workflow.ExecuteActivity(p.herokuCtx(ctx), a.UpdateIntegration, in).Get(ctx, &got); err != nil {
 			return p.info, err
 		}
 		p.setIntegration(ctx, got)
 		return p.info, nil
-	}, workflow.UpdateHandlerOptions{Description: descriptions[UpdatePartnerUpdate], Validator: func(ctx workflow.Context, c PartnerChanges) error {
+	}, func(ctx workflow.Context, c contract.PartnerChanges) error {
 		if err := open(); err != nil {
 			return err
 		}
-		return c.Validate()
-	}})
+		return c.Validate(logo.Valid)
+	})
 	if err != nil {
 		return err
 	}
-	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdatePartnerRefresh, func(ctx workflow.Context) (PartnerInfo, error) {
+	err = contract.UpdatePartnerRefresh.Handle(ctx, func(ctx workflow.Context, _ contract.None) (contract.PartnerInfo, error) {
 		if err := p.busy.Lock(ctx); err != nil { // after any change in flight
 			return p.info, err
 		}
 		defer p.busy.Unlock()
-		var got activities.Integration
+		var got contract.Integration
 		if err := workflow.ExecuteActivity(p.herokuCtx(ctx), a.IntegrationInfo, p.in.Slug).Get(ctx, &got); err != nil {
 			return p.info, err
 		}
 		p.setIntegration(ctx, got)
 		return p.info, nil
-	}, workflow.UpdateHandlerOptions{Description: descriptions[UpdatePartnerRefresh]})
+	}, nil)
 	if err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdatePartnerDeactivate, func(ctx workflow.Context, d Deactivate) (PartnerInfo, error) {
+	return contract.UpdatePartnerDeactivate.Handle(ctx, func(ctx workflow.Context, d contract.Deactivate) (contract.PartnerInfo, error) {
 		prev := p.info.Report
 		p.deactivateBy = &d
 		err := workflow.Await(ctx, func() bool {
 			r := p.info.Report
 			return r != nil && !r.At.IsZero() && (!p.trusted || r != prev)
 		})
-		if err == nil && p.trusted && p.info.Stage != PartnerInactive {
+		if err == nil && p.trusted && p.info.Stage != contract.PartnerInactive {
 			return p.info, temporal.NewApplicationError("deactivation failed; nothing was told to the customers, retry it: "+p.info.Error,
-				ErrDeactivationFailed, p.info)
+				contract.ErrDeactivationFailed, p.info)
 		}
 		return p.info, err
-	}, workflow.UpdateHandlerOptions{Description: descriptions[UpdatePartnerDeactivate], Validator: func(ctx workflow.Context, d Deactivate) error {
+	}, func(ctx workflow.Context, d contract.Deactivate) error {
 		if err := open(); err != nil {
 			return err
 		}
 		if d.Confirm != p.in.Slug {
 			return fmt.Errorf("confirm: must equal the slug %q; deactivation destroys every add-on of the integration and cannot be undone", p.in.Slug)
 		}
-		if d.Team != "" && p.info.Integration != nil && d.Team != p.info.Integration.TeamName && d.Team != p.info.Integration.Team.Name {
+		if d.Team != "" && p.info.Integration != nil && !p.info.Integration.OwnedBy(d.Team) {
 			return fmt.Errorf("team: %q is not the integration's team %q", d.Team, p.info.Integration.TeamName)
 		}
 		return nil
-	}})
+	})
 }
 
 // createIntegration creates the integration on Heroku. From partner-create-one-request on,
 // each activity makes one request: a taken slug is read back and adopted when its team is ours
 // (an earlier attempt whose answer was lost made it).
-func (p *partner) createIntegration(ctx workflow.Context, in activities.CreateIntegrationInput, got *activities.Integration) error {
+func (p *partner) createIntegration(ctx workflow.Context, in activities.CreateIntegrationInput, got *contract.Integration) error {
 	if workflow.GetVersion(ctx, changePartnerCreateOneRequest, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return workflow.ExecuteActivity(p.herokuCtx(ctx), a.CreateIntegration, in).Get(ctx, got)
 	}
 	err := workflow.ExecuteActivity(p.herokuCtx(ctx), a.CreateIntegrationOnce, in).Get(ctx, got)
 	var ae *temporal.ApplicationError
-	if err == nil || !errors.As(err, &ae) || ae.Type() != activities.ErrSlugTaken {
+	if err == nil || !errors.As(err, &ae) || ae.Type() != contract.ErrSlugTaken {
 		return err
 	}
-	var existing activities.Integration
+	var existing contract.Integration
 	if ierr := workflow.ExecuteActivity(p.herokuCtx(ctx), a.IntegrationInfo, in.Slug).Get(ctx, &existing); ierr != nil {
 		return err
 	}
-	if existing.TeamName != in.Team && existing.Team.Name != in.Team {
+	if !existing.OwnedBy(in.Team) {
 		return err
 	}
 	*got = existing
 	return nil
 }
 
-func (p *partner) setIntegration(ctx workflow.Context, got activities.Integration) {
+func (p *partner) setIntegration(ctx workflow.Context, got contract.Integration) {
 	p.info.Integration = &got
 	p.info.RefreshedAt = workflow.Now(ctx)
-	if got.Status == heroku.IntegrationInactive {
-		p.info.Stage = PartnerInactive
-	} else if p.info.Stage == PartnerNew {
-		p.info.Stage = PartnerActive
+	if got.Status == contract.IntegrationInactive {
+		p.info.Stage = contract.PartnerInactive
+	} else if p.info.Stage == contract.PartnerNew {
+		p.info.Stage = contract.PartnerActive
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** · integration `%s` (%s)", p.info.Stage, got.Slug, got.Name))
 }
@@ -236,9 +224,9 @@ func (p *partner) setIntegration(ctx workflow.Context, got activities.Integratio
 func (p *partner) deactivate(ctx workflow.Context) {
 	p.stageBefore = p.info.Stage
 	p.info.Error = ""
-	p.info.Stage = PartnerDeactivating
+	p.info.Stage = contract.PartnerDeactivating
 	workflow.SetCurrentDetails(ctx, "**deactivating** · integration `"+p.in.Slug+"`")
-	r := &DeactivationReport{Failed: []string{}, Customers: []CustomerOutcome{}}
+	r := &contract.DeactivationReport{Failed: []string{}, Customers: []contract.CustomerOutcome{}}
 	p.info.Report = r
 	hctx := p.herokuCtx(ctx)
 	herokuDone := false
@@ -276,17 +264,17 @@ func (p *partner) deactivate(ctx workflow.Context) {
 	// failure they are told: the integration is going away either way.
 	var customers []activities.CustomerWorkflow
 	lctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: 10 * time.Minute})
-	if err := workflow.ExecuteActivity(lctx, a.FindRunningCustomers, activities.FindCustomersInput{ISVSlug: p.in.Slug, WorkflowType: ConnectionWorkflowName}).Get(ctx, &customers); err != nil {
+	if err := workflow.ExecuteActivity(lctx, a.FindRunningCustomers, activities.FindCustomersInput{ISVSlug: p.in.Slug}).Get(ctx, &customers); err != nil {
 		p.info.Error = joinMsg(p.info.Error, "listing customers failed: "+errorMessage(err))
 	}
 	var signals []workflow.Future
 	for _, c := range customers {
-		signals = append(signals, workflow.SignalExternalWorkflow(ctx, c.WorkflowID, "", SignalIntegrationDeactivated,
-			IntegrationDeactivated{Reason: "partner integration " + p.in.Slug + " deactivated"}))
+		signals = append(signals, contract.SignalIntegrationDeactivated.SendExternal(ctx, c.WorkflowID,
+			contract.IntegrationDeactivated{Reason: "partner integration " + p.in.Slug + " deactivated"}))
 	}
 	for i, f := range signals {
 		if err := f.Get(ctx, nil); err != nil {
-			r.Customers = append(r.Customers, CustomerOutcome{WorkflowID: customers[i].WorkflowID, CustomerID: customers[i].CustomerID,
+			r.Customers = append(r.Customers, contract.CustomerOutcome{WorkflowID: customers[i].WorkflowID, CustomerID: customers[i].CustomerID,
 				AddonID: customers[i].AddonID, Outcome: "not_signalled", Error: errorMessage(err)})
 		}
 	}
@@ -294,24 +282,24 @@ func (p *partner) deactivate(ctx workflow.Context) {
 		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, HeartbeatTimeout: 30 * time.Second,
 			ScheduleToCloseTimeout: time.Hour,
 			RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 1.5, MaximumInterval: 15 * time.Second}})
-		var outcomes []CustomerOutcome
-		if err := workflow.ExecuteActivity(actx, a.AwaitCustomersClosed, activities.AwaitCustomersInput{Customers: customers, StatusQuery: QueryStatus}).Get(ctx, &outcomes); err != nil {
+		var outcomes []contract.CustomerOutcome
+		if err := workflow.ExecuteActivity(actx, a.AwaitCustomersClosed, activities.AwaitCustomersInput{Customers: customers}).Get(ctx, &outcomes); err != nil {
 			p.info.Error = joinMsg(p.info.Error, "waiting for customers failed: "+errorMessage(err))
 		}
 		r.Customers = append(r.Customers, outcomes...)
 	}
 	allEnded := true
 	for _, c := range r.Customers {
-		if c.Outcome != string(StageDeactivated) {
+		if c.Outcome != string(contract.StageDeactivated) {
 			allEnded = false
 		}
 	}
 	r.Completed = herokuDone && allEnded && p.info.Error == ""
 	r.At = workflow.Now(ctx)
 	if herokuDone {
-		p.info.Stage = PartnerInactive
+		p.info.Stage = contract.PartnerInactive
 		if p.info.Integration != nil {
-			p.info.Integration.Status = heroku.IntegrationInactive
+			p.info.Integration.Status = contract.IntegrationInactive
 		}
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** · %d add-ons destroyed, %d customers ended", p.info.Stage, r.Destroyed, len(r.Customers)))

@@ -15,74 +15,76 @@ import (
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/internal/logo"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
 	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
-func spec(slug string) workflows.PartnerSpec {
-	return workflows.PartnerSpec{Slug: slug, Team: isvTeam, Name: "Beta Sync", Description: "Syncs Beta with Salesforce",
-		DocsURL: "https://beta.example/docs", ContactEmail: "dev@beta.example", Logo: workflows.Logo{Filename: "logo.png", Data: logotest.PNG(300, 300)}}
+func spec(slug string) contract.PartnerSpec {
+	return contract.PartnerSpec{Slug: slug, Team: isvTeam, Name: "Beta Sync", Description: "Syncs Beta with Salesforce",
+		DocsURL: "https://beta.example/docs", ContactEmail: "dev@beta.example", Logo: contract.Logo{Filename: "logo.png", Data: logotest.PNG(300, 300)}}
 }
 
 func TestPartnerSpecValidation(t *testing.T) {
 	cases := []struct {
 		name  string
-		edit  func(*workflows.PartnerSpec)
+		edit  func(*contract.PartnerSpec)
 		field string
 		rule  string
 	}{
-		{"valid png", func(*workflows.PartnerSpec) {}, "", ""},
-		{"valid jpg", func(s *workflows.PartnerSpec) {
-			s.Logo = workflows.Logo{Filename: "l.jpg", Data: logotest.JPEG(100, 100)}
+		{"valid png", func(*contract.PartnerSpec) {}, "", ""},
+		{"valid jpg", func(s *contract.PartnerSpec) {
+			s.Logo = contract.Logo{Filename: "l.jpg", Data: logotest.JPEG(100, 100)}
 		}, "", ""},
-		{"valid jpeg", func(s *workflows.PartnerSpec) {
-			s.Logo = workflows.Logo{Filename: "l.jpeg", Data: logotest.JPEG(1000, 1000)}
+		{"valid jpeg", func(s *contract.PartnerSpec) {
+			s.Logo = contract.Logo{Filename: "l.jpeg", Data: logotest.JPEG(1000, 1000)}
 		}, "", ""},
-		{"valid svg", func(s *workflows.PartnerSpec) {
-			s.Logo = workflows.Logo{Filename: "l.svg", Data: logotest.SVG(`viewBox="0 0 400 200"`)}
+		{"valid svg", func(s *contract.PartnerSpec) {
+			s.Logo = contract.Logo{Filename: "l.svg", Data: logotest.SVG(`viewBox="0 0 400 200"`)}
 		}, "", ""},
-		{"valid webp", func(s *workflows.PartnerSpec) {
-			s.Logo = workflows.Logo{Filename: "l.webp", Data: logotest.WebP(640, 480)}
+		{"valid webp", func(s *contract.PartnerSpec) {
+			s.Logo = contract.Logo{Filename: "l.webp", Data: logotest.WebP(640, 480)}
 		}, "", ""},
-		{"bad slug", func(s *workflows.PartnerSpec) { s.Slug = "Beta_Sync" }, "slug", "lower-case"},
-		{"slug too short", func(s *workflows.PartnerSpec) { s.Slug = "ab" }, "slug", "3-30"},
-		{"slug double dash", func(s *workflows.PartnerSpec) { s.Slug = "be--ta" }, "slug", "single dashes"},
-		{"no team", func(s *workflows.PartnerSpec) { s.Team = " " }, "team", "required"},
-		{"no name", func(s *workflows.PartnerSpec) { s.Name = "" }, "name", "required"},
-		{"description 501", func(s *workflows.PartnerSpec) { s.Description = strings.Repeat("é", 501) }, "description", "at most 500"},
-		{"description 500 ok", func(s *workflows.PartnerSpec) { s.Description = strings.Repeat("é", 500) }, "", ""},
-		{"http docs", func(s *workflows.PartnerSpec) { s.DocsURL = "http://beta.example" }, "docs_url", "https"},
-		{"bad email", func(s *workflows.PartnerSpec) { s.ContactEmail = "beta at example" }, "contact_email", "email"},
-		{"no logo", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{} }, "logo", "required"},
-		{"logo too small", func(s *workflows.PartnerSpec) { s.Logo.Data = logotest.PNG(99, 400) }, "logo", "between 100 and 1000"},
-		{"logo too large", func(s *workflows.PartnerSpec) { s.Logo.Data = logotest.PNG(400, 1001) }, "logo", "between 100 and 1000"},
-		{"svg too large", func(s *workflows.PartnerSpec) {
-			s.Logo = workflows.Logo{Filename: "l.svg", Data: logotest.SVG(`width="2000" height="100"`)}
+		{"bad slug", func(s *contract.PartnerSpec) { s.Slug = "Beta_Sync" }, "slug", "lower-case"},
+		{"slug too short", func(s *contract.PartnerSpec) { s.Slug = "ab" }, "slug", "3-30"},
+		{"slug double dash", func(s *contract.PartnerSpec) { s.Slug = "be--ta" }, "slug", "single dashes"},
+		{"no team", func(s *contract.PartnerSpec) { s.Team = " " }, "team", "required"},
+		{"no name", func(s *contract.PartnerSpec) { s.Name = "" }, "name", "required"},
+		{"description 501", func(s *contract.PartnerSpec) { s.Description = strings.Repeat("é", 501) }, "description", "at most 500"},
+		{"description 500 ok", func(s *contract.PartnerSpec) { s.Description = strings.Repeat("é", 500) }, "", ""},
+		{"http docs", func(s *contract.PartnerSpec) { s.DocsURL = "http://beta.example" }, "docs_url", "https"},
+		{"bad email", func(s *contract.PartnerSpec) { s.ContactEmail = "beta at example" }, "contact_email", "email"},
+		{"no logo", func(s *contract.PartnerSpec) { s.Logo = contract.Logo{} }, "logo", "required"},
+		{"logo too small", func(s *contract.PartnerSpec) { s.Logo.Data = logotest.PNG(99, 400) }, "logo", "between 100 and 1000"},
+		{"logo too large", func(s *contract.PartnerSpec) { s.Logo.Data = logotest.PNG(400, 1001) }, "logo", "between 100 and 1000"},
+		{"svg too large", func(s *contract.PartnerSpec) {
+			s.Logo = contract.Logo{Filename: "l.svg", Data: logotest.SVG(`width="2000" height="100"`)}
 		}, "logo", "between 100 and 1000"},
-		{"logo too heavy", func(s *workflows.PartnerSpec) {
+		{"logo too heavy", func(s *contract.PartnerSpec) {
 			s.Logo.Data = append(logotest.PNG(200, 200), bytes.Repeat([]byte{0}, 5<<20)...)
 		}, "logo", "5 MB"},
-		{"logo over the transport limit", func(s *workflows.PartnerSpec) {
-			s.Logo.Data = append(logotest.PNG(200, 200), bytes.Repeat([]byte{0}, workflows.MaxLogoTransportBytes)...)
+		{"logo over the transport limit", func(s *contract.PartnerSpec) {
+			s.Logo.Data = append(logotest.PNG(200, 200), bytes.Repeat([]byte{0}, contract.MaxLogoTransportBytes)...)
 		}, "logo", "payload limit"},
-		{"jpeg named png", func(s *workflows.PartnerSpec) {
-			s.Logo = workflows.Logo{Filename: "l.png", Data: logotest.JPEG(200, 200)}
+		{"jpeg named png", func(s *contract.PartnerSpec) {
+			s.Logo = contract.Logo{Filename: "l.png", Data: logotest.JPEG(200, 200)}
 		}, "logo", "holds a jpeg"},
-		{"png named svg", func(s *workflows.PartnerSpec) {
-			s.Logo = workflows.Logo{Filename: "l.svg", Data: logotest.PNG(200, 200)}
+		{"png named svg", func(s *contract.PartnerSpec) {
+			s.Logo = contract.Logo{Filename: "l.svg", Data: logotest.PNG(200, 200)}
 		}, "logo", "holds a png"},
-		{"gif", func(s *workflows.PartnerSpec) { s.Logo = workflows.Logo{Filename: "l.gif", Data: []byte("GIF89a")} }, "logo", ".jpeg, .jpg"},
+		{"gif", func(s *contract.PartnerSpec) { s.Logo = contract.Logo{Filename: "l.gif", Data: []byte("GIF89a")} }, "logo", ".jpeg, .jpg"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := spec("beta")
 			tc.edit(&s)
-			err := s.Validate()
+			err := s.Validate(logo.Valid)
 			if tc.field == "" {
 				assert.NoError(t, err)
 				return
 			}
-			var ve *workflows.ValidationError
+			var ve *contract.ValidationError
 			require.ErrorAs(t, err, &ve)
 			require.Len(t, ve.Fields, 1, "%v", ve.Fields)
 			assert.Equal(t, tc.field, ve.Fields[0].Field)
@@ -92,11 +94,11 @@ func TestPartnerSpecValidation(t *testing.T) {
 }
 
 func TestPartnerChangesValidation(t *testing.T) {
-	assert.ErrorContains(t, workflows.PartnerChanges{}.Validate(), "at least one")
+	assert.ErrorContains(t, contract.PartnerChanges{}.Validate(logo.Valid), "at least one")
 	long := strings.Repeat("x", 501)
-	assert.ErrorContains(t, workflows.PartnerChanges{Description: &long}.Validate(), "description")
+	assert.ErrorContains(t, contract.PartnerChanges{Description: &long}.Validate(logo.Valid), "description")
 	ok := "fine"
-	assert.NoError(t, workflows.PartnerChanges{Description: &ok}.Validate())
+	assert.NoError(t, contract.PartnerChanges{Description: &ok}.Validate(logo.Valid))
 }
 
 // The partner workflow in the test environment, against herokusim.
@@ -106,23 +108,23 @@ func TestPartnerLifecycleAndDeactivation(t *testing.T) {
 	// Two customers were running; both end as deactivated.
 	customers := []activities.CustomerWorkflow{{WorkflowID: "connection/beta/c1", CustomerID: "c1"}, {WorkflowID: "connection/beta/c2", CustomerID: "c2"}}
 	env.OnActivity("FindRunningCustomers", mock.Anything, mock.Anything).Return(customers, nil)
-	env.OnActivity("AwaitCustomersClosed", mock.Anything, mock.Anything).Return([]activities.CustomerOutcome{
+	env.OnActivity("AwaitCustomersClosed", mock.Anything, mock.Anything).Return([]contract.CustomerOutcome{
 		{WorkflowID: "connection/beta/c1", CustomerID: "c1", Outcome: "deactivated"},
 		{WorkflowID: "connection/beta/c2", CustomerID: "c2", Outcome: "deactivated"}}, nil)
 
-	var created, updated, refreshed, deactivated workflows.PartnerInfo
+	var created, updated, refreshed, deactivated contract.PartnerInfo
 	var rejectedConfirm, rejectedAfter *error
 	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(workflows.UpdatePartnerCreate, "create", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(contract.UpdatePartnerCreate.Name, "create", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("create rejected: %v", err) }, OnComplete: func(v any, err error) { require.NoError(t, err); decodeInto(t, v, &created) },
 		}, spec("beta"))
 	}, 0)
 	env.RegisterDelayedCallback(func() {
 		desc := "New words"
-		env.UpdateWorkflow(workflows.UpdatePartnerUpdate, "update", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(contract.UpdatePartnerUpdate.Name, "update", &testsuite.TestUpdateCallback{
 			OnComplete: func(v any, err error) { require.NoError(t, err); decodeInto(t, v, &updated) },
-		}, workflows.PartnerChanges{Description: &desc})
-		env.UpdateWorkflow(workflows.UpdatePartnerRefresh, "refresh", &testsuite.TestUpdateCallback{
+		}, contract.PartnerChanges{Description: &desc})
+		env.UpdateWorkflow(contract.UpdatePartnerRefresh.Name, "refresh", &testsuite.TestUpdateCallback{
 			OnComplete: func(v any, err error) { require.NoError(t, err); decodeInto(t, v, &refreshed) },
 		})
 	}, time.Minute)
@@ -131,26 +133,26 @@ func TestPartnerLifecycleAndDeactivation(t *testing.T) {
 		h.createAddonFor(t, "beta")
 		h.createAddonFor(t, "beta")
 		h.settings(map[string]any{"fail_deactivation": 1})
-		env.UpdateWorkflow(workflows.UpdatePartnerDeactivate, "bad-confirm", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "bad-confirm", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { rejectedConfirm = &err }, OnComplete: func(any, error) { t.Error("accepted a wrong confirmation") },
-		}, workflows.Deactivate{Confirm: "bet"})
-		env.UpdateWorkflow(workflows.UpdatePartnerDeactivate, "deactivate", &testsuite.TestUpdateCallback{
+		}, contract.Deactivate{Confirm: "bet"})
+		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "deactivate", &testsuite.TestUpdateCallback{
 			OnComplete: func(v any, err error) { require.NoError(t, err); decodeInto(t, v, &deactivated) },
-		}, workflows.Deactivate{Confirm: "beta", Team: isvTeam})
+		}, contract.Deactivate{Confirm: "beta", Team: isvTeam})
 	}, 2*time.Minute)
 	env.RegisterDelayedCallback(func() {
 		desc := "too late"
-		env.UpdateWorkflow(workflows.UpdatePartnerUpdate, "late", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(contract.UpdatePartnerUpdate.Name, "late", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { rejectedAfter = &err }, OnComplete: func(any, error) {},
-		}, workflows.PartnerChanges{Description: &desc})
+		}, contract.PartnerChanges{Description: &desc})
 	}, 2*time.Minute+time.Second)
 
-	env.ExecuteWorkflow(workflows.PartnerWorkflow, workflows.PartnerInput{Slug: "beta", DeactivateRetryInterval: time.Second})
+	env.ExecuteWorkflow(workflows.PartnerWorkflow, contract.PartnerInput{Slug: "beta", DeactivateRetryInterval: time.Second})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 
 	require.NotNil(t, created.Integration)
-	assert.Equal(t, workflows.PartnerActive, created.Stage)
+	assert.Equal(t, contract.PartnerActive, created.Stage)
 	assert.Equal(t, "beta", created.Integration.Slug)
 	assert.Equal(t, "New words", updated.Integration.Description)
 	assert.Equal(t, "New words", refreshed.Integration.Description)
@@ -159,7 +161,7 @@ func TestPartnerLifecycleAndDeactivation(t *testing.T) {
 	require.NotNil(t, rejectedAfter, "changes are refused once deactivation began")
 	assert.Contains(t, (*rejectedAfter).Error(), "deactivat")
 
-	assert.Equal(t, workflows.PartnerInactive, deactivated.Stage)
+	assert.Equal(t, contract.PartnerInactive, deactivated.Stage)
 	r := deactivated.Report
 	require.NotNil(t, r)
 	assert.Equal(t, 2, r.Attempts, "the 207 was retried")
@@ -180,12 +182,6 @@ func (h *harness) createAddonFor(t *testing.T, slug string) {
 	require.NoError(t, err)
 }
 
-// activities repeats two partner names it cannot import; they must agree.
-func TestActivitiesKnowThePartnerWorkflow(t *testing.T) {
-	assert.Equal(t, workflows.PartnerWorkflowID("x"), activities.PartnerWorkflowIDPrefix+"x")
-	assert.Equal(t, workflows.QueryPartnerInfo, activities.PartnerInfoQuery)
-}
-
 // Heroku's deactivate fails (5xx for the whole step): nobody is told, nothing is destroyed
 // by the customers, the integration stays active and takes new customers, and a second
 // request finishes the job.
@@ -197,35 +193,35 @@ func TestFailedDeactivationIsRetryableAndTellsNobody(t *testing.T) {
 		found++
 		return nil, nil
 	})
-	var first, second workflows.PartnerInfo
+	var first, second contract.PartnerInfo
 	var firstErr, secondErr error
 	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(workflows.UpdatePartnerCreate, "create", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(contract.UpdatePartnerCreate.Name, "create", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("create rejected: %v", err) }, OnComplete: func(v any, err error) { require.NoError(t, err) },
 		}, spec("beta"))
 	}, 0)
 	env.RegisterDelayedCallback(func() {
 		h.createAddonFor(t, "beta")
 		h.sim.AddFaults(herokusim.Fault{Route: "partner.deactivate", Status: 500})
-		env.UpdateWorkflow(workflows.UpdatePartnerDeactivate, "deactivate-1", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "deactivate-1", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("rejected: %v", err) }, OnComplete: func(v any, err error) { firstErr = err; decodeInto(t, v, &first) },
-		}, workflows.Deactivate{Confirm: "beta"})
+		}, contract.Deactivate{Confirm: "beta"})
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
 		h.sim.ClearFaults()
-		env.UpdateWorkflow(workflows.UpdatePartnerDeactivate, "deactivate-2", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "deactivate-2", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("the retry was rejected: %v", err) }, OnComplete: func(v any, err error) { secondErr = err; decodeInto(t, v, &second) },
-		}, workflows.Deactivate{Confirm: "beta"})
+		}, contract.Deactivate{Confirm: "beta"})
 	}, 2*time.Hour)
-	env.ExecuteWorkflow(workflows.PartnerWorkflow, workflows.PartnerInput{Slug: "beta", DeactivateRetryInterval: time.Second})
+	env.ExecuteWorkflow(workflows.PartnerWorkflow, contract.PartnerInput{Slug: "beta", DeactivateRetryInterval: time.Second})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 
 	require.Error(t, firstErr)
-	assert.Equal(t, workflows.ErrDeactivationFailed, appErrType(firstErr))
+	assert.Equal(t, contract.ErrDeactivationFailed, appErrType(firstErr))
 	assert.Equal(t, 1, found, "customers were looked up once: after Heroku deactivated, not after it failed")
 	require.NoError(t, secondErr)
-	assert.Equal(t, workflows.PartnerInactive, second.Stage)
+	assert.Equal(t, contract.PartnerInactive, second.Stage)
 	assert.True(t, second.Report.Completed)
 	assert.Equal(t, 0, h.sim.Snapshot().LivePerISV["beta"])
 }
@@ -237,20 +233,20 @@ func TestPartnerCreateAdoptsALostCreate(t *testing.T) {
 	env := h.env
 	before := h.sim.Snapshot().Calls["partner.create"]
 	h.sim.AddFaults(herokusim.Fault{Route: "partner.create", AfterEffect: true, Status: 500, Count: 1})
-	var created workflows.PartnerInfo
+	var created contract.PartnerInfo
 	var createErr error
 	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(workflows.UpdatePartnerCreate, "create", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(contract.UpdatePartnerCreate.Name, "create", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("create rejected: %v", err) }, OnComplete: func(v any, err error) { createErr = err; decodeInto(t, v, &created) },
 		}, spec("beta"))
 	}, 0)
 	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(workflows.UpdatePartnerDeactivate, "deactivate", &testsuite.TestUpdateCallback{
+		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "deactivate", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("rejected: %v", err) }, OnComplete: func(any, error) {},
-		}, workflows.Deactivate{Confirm: "beta"})
+		}, contract.Deactivate{Confirm: "beta"})
 	}, time.Hour)
 	env.OnActivity("FindRunningCustomers", mock.Anything, mock.Anything).Return(nil, nil)
-	env.ExecuteWorkflow(workflows.PartnerWorkflow, workflows.PartnerInput{Slug: "beta"})
+	env.ExecuteWorkflow(workflows.PartnerWorkflow, contract.PartnerInput{Slug: "beta"})
 	require.NoError(t, env.GetWorkflowError())
 	require.NoError(t, createErr)
 	require.NotNil(t, created.Integration)

@@ -3,12 +3,14 @@ package workflows
 import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // Register registers every workflow under its stable name. The worker, the tests and the
 // replayer all use it, so recorded histories replay against the same names.
 func Register(r worker.WorkflowRegistry) {
-	r.RegisterWorkflowWithOptions(ConnectionWorkflow, workflow.RegisterOptions{Name: ConnectionWorkflowName})
-	r.RegisterWorkflowWithOptions(WatcherWorkflow, workflow.RegisterOptions{Name: WatcherWorkflowName})
-	r.RegisterWorkflowWithOptions(PartnerWorkflow, workflow.RegisterOptions{Name: PartnerWorkflowName})
+	r.RegisterWorkflowWithOptions(ConnectionWorkflow, workflow.RegisterOptions{Name: contract.ConnectionWorkflowName})
+	r.RegisterWorkflowWithOptions(WatcherWorkflow, workflow.RegisterOptions{Name: contract.WatcherWorkflowName})
+	r.RegisterWorkflowWithOptions(PartnerWorkflow, workflow.RegisterOptions{Name: contract.PartnerWorkflowName})
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/connect-onboarding/worker/internal/dev/replay"
 	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // The replay fixtures were recorded from the dev server by `make fixtures`, each recording
@@ -67,10 +68,10 @@ func TestReplayFixturesAreComplete(t *testing.T) {
 		for _, f := range files {
 			assert.True(t, listed[filepath.Base(f)], "%s is not in the manifest", f)
 		}
-		assert.True(t, seen[workflows.ConnectionWorkflowName], rec.Dir)
-		assert.True(t, seen[workflows.WatcherWorkflowName], rec.Dir)
+		assert.True(t, seen[contract.ConnectionWorkflowName], rec.Dir)
+		assert.True(t, seen[contract.WatcherWorkflowName], rec.Dir)
 		if !strings.HasPrefix(filepath.Base(rec.Dir), "54c5f95") { // recorded before the partner workflow existed
-			assert.True(t, seen[workflows.PartnerWorkflowName], rec.Dir)
+			assert.True(t, seen[contract.PartnerWorkflowName], rec.Dir)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // The tests of issue 10's guarantees: each attacks one.
@@ -28,24 +29,24 @@ import (
 func TestReissueDuringVerificationDoesNotLivelock(t *testing.T) {
 	h := newHarness(t)
 	h.start()
-	var reissued workflows.StartResult
+	var reissued contract.StartResult
 	var reissueErr *error
 	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
 		if info.ActivityType.Name == "ReadConnection" && reissueErr == nil {
-			reissueErr = h.update(workflows.UpdateReissueURL, &reissued)
+			reissueErr = h.update(contract.UpdateReissueURL.Name, &reissued)
 		}
 	})
 	h.at(time.Minute, func() { h.customerSignsIn("c1", orgID, username); h.returned(1) })
 	h.at(2*time.Minute, func() {
-		assert.Equal(t, workflows.StageActive, h.status().Stage)
-		h.update(workflows.UpdateOffboard, nil)
+		assert.Equal(t, contract.StageActive, h.status().Stage)
+		h.update(contract.UpdateOffboard.Name, nil)
 	})
 	st, err := h.run(input("c1"))
 	require.NoError(t, err)
-	assert.Equal(t, workflows.StageOffboarded, st.Stage)
+	assert.Equal(t, contract.StageOffboarded, st.Stage)
 	require.NotNil(t, reissueErr, "the reissue was sent during the verification")
 	assert.NoError(t, *reissueErr)
-	assert.Equal(t, workflows.StageActive, reissued.Stage, "the reissue settles with the active stage")
+	assert.Equal(t, contract.StageActive, reissued.Stage, "the reissue settles with the active stage")
 	assert.Equal(t, 0, h.live())
 }
 
@@ -53,7 +54,7 @@ func TestReissueDuringVerificationDoesNotLivelock(t *testing.T) {
 func TestDefaultSchemaIsTheCustomersOwn(t *testing.T) {
 	seen := map[string]string{}
 	for _, id := range []string{"cust1", "Cust1", "CUST1", "cust-1", "cust_1", "cust.1"} {
-		s := workflows.DefaultSchema(id)
+		s := contract.DefaultSchema(id)
 		assert.LessOrEqual(t, len(s), 63)
 		assert.Regexp(t, `^customer_[a-z0-9_]+_[0-9a-f]{8}$`, s)
 		if other, ok := seen[s]; ok {
@@ -61,7 +62,7 @@ func TestDefaultSchemaIsTheCustomersOwn(t *testing.T) {
 		}
 		seen[s] = id
 	}
-	long := workflows.DefaultSchema(string(make([]byte, 0)) + "a" + string(bytesOf('b', 99)))
+	long := contract.DefaultSchema(string(make([]byte, 0)) + "a" + string(bytesOf('b', 99)))
 	assert.Len(t, long, 63)
 }
 
@@ -80,14 +81,14 @@ func TestSchemaTakenCreatesNothing(t *testing.T) {
 	h.claims = func(in activities.ClaimInput) error {
 		claimed = in
 		return temporal.NewNonRetryableApplicationError("schema acme-app/DATABASE_URL/shared is used by the live customer workflow connection/acme/other",
-			activities.ErrSchemaTaken, nil)
+			contract.ErrSchemaTaken, nil)
 	}
 	in := input("c1")
 	in.Schema = "shared"
 	st, err := h.run(in)
 	require.Error(t, err)
-	assert.Equal(t, activities.ErrSchemaTaken, appErrType(err))
-	assert.Equal(t, workflows.StageFailed, st.Stage)
+	assert.Equal(t, contract.ErrSchemaTaken, appErrType(err))
+	assert.Equal(t, contract.StageFailed, st.Stage)
 	assert.Equal(t, isvApp+"/DATABASE_URL/shared", claimed.SchemaClaim)
 	assert.Zero(t, h.sim.Snapshot().Calls["addons.create"], "nothing created")
 }
@@ -100,11 +101,11 @@ func TestLostCreateThenOutageLeavesNoOrphan(t *testing.T) {
 		herokusim.Fault{Route: "addons.create", Status: 503})
 	st, err := h.run(input("c1"))
 	require.Error(t, err)
-	assert.Equal(t, workflows.StageFailed, st.Stage)
+	assert.Equal(t, contract.StageFailed, st.Stage)
 	c := h.sim.Snapshot()
 	assert.Equal(t, 1, c.AddonsCreated)
 	assert.Equal(t, 0, c.Live, "the add-on whose answer was lost is destroyed")
-	assert.Contains(t, st.Compensated, "destroyed add-on "+workflows.AddonName(isv, "c1"))
+	assert.Contains(t, st.Compensated, "destroyed add-on "+contract.AddonName(isv, "c1"))
 }
 
 // A 401 during the cleanup (a rotated token) is retried within the cleanup's 24 hours.
@@ -113,11 +114,11 @@ func TestCleanupOutlastsARotatedToken(t *testing.T) {
 	h.start()
 	h.at(time.Minute, func() {
 		h.sim.AddFaults(herokusim.Fault{Route: "addons.destroy", Status: 401, Count: 5})
-		h.update(workflows.UpdateOffboard, nil)
+		h.update(contract.UpdateOffboard.Name, nil)
 	})
 	st, err := h.run(input("c1"))
 	require.NoError(t, err)
-	assert.Equal(t, workflows.StageOffboarded, st.Stage)
+	assert.Equal(t, contract.StageOffboarded, st.Stage)
 	assert.Equal(t, 0, h.live())
 }
 
@@ -135,7 +136,7 @@ func TestAuthorizationDeadlineSurvivesContinueAsNew(t *testing.T) {
 	h.env.ExecuteWorkflow(workflows.ConnectionWorkflow, in)
 	var can *workflow.ContinueAsNewError
 	require.ErrorAs(t, h.env.GetWorkflowError(), &can)
-	var next workflows.ConnectionInput
+	var next contract.ConnectionInput
 	require.NoError(t, decodeArg(can, &next))
 	deadline := next.Carry.Status.AuthDeadline
 	require.False(t, deadline.IsZero(), "the deadline is carried")
@@ -144,10 +145,10 @@ func TestAuthorizationDeadlineSurvivesContinueAsNew(t *testing.T) {
 	h.env.SetStartTime(deadline.Add(-30 * time.Minute))
 	st, err := h.run(next)
 	require.Error(t, err)
-	assert.Equal(t, workflows.ErrAuthorizationTimeout, appErrType(err))
+	assert.Equal(t, contract.ErrAuthorizationTimeout, appErrType(err))
 	assert.False(t, h.env.Now().After(deadline.Add(time.Minute)), "ended at the carried deadline, not a fresh one (%s vs %s)", h.env.Now(), deadline)
 	assert.Equal(t, 0, h.live(), "the add-on of a customer who never authorized is destroyed")
-	assert.Equal(t, workflows.StageFailed, st.Stage)
+	assert.Equal(t, contract.StageFailed, st.Stage)
 }
 
 // A customer return honours its attempt and is accepted once; the answer says what the
@@ -155,21 +156,21 @@ func TestAuthorizationDeadlineSurvivesContinueAsNew(t *testing.T) {
 func TestReturnIsSingleUseAndHonoursTheAttempt(t *testing.T) {
 	h := newHarness(t)
 	h.start()
-	var early, used, stale, good workflows.ReturnResult
+	var early, used, stale, good contract.ReturnResult
 	var earlyErr, usedErr, staleErr, goodErr *error
 	h.at(time.Minute, func() {
-		earlyErr = h.updateWith(workflows.UpdateCustomerReturned, workflows.CustomerReturned{Attempt: 1}, &early)
+		earlyErr = h.updateWith(contract.UpdateCustomerReturned.Name, contract.CustomerReturned{Attempt: 1}, &early)
 	})
 	h.at(2*time.Minute, func() {
-		usedErr = h.updateWith(workflows.UpdateCustomerReturned, workflows.CustomerReturned{Attempt: 1}, &used) // the same state again
-		h.update(workflows.UpdateReissueURL, nil)
+		usedErr = h.updateWith(contract.UpdateCustomerReturned.Name, contract.CustomerReturned{Attempt: 1}, &used) // the same state again
+		h.update(contract.UpdateReissueURL.Name, nil)
 	})
 	h.at(3*time.Minute, func() {
-		staleErr = h.updateWith(workflows.UpdateCustomerReturned, workflows.CustomerReturned{Attempt: 1}, &stale)
+		staleErr = h.updateWith(contract.UpdateCustomerReturned.Name, contract.CustomerReturned{Attempt: 1}, &stale)
 		h.customerSignsIn("c1", orgID, username)
-		goodErr = h.updateWith(workflows.UpdateCustomerReturned, workflows.CustomerReturned{Attempt: 2}, &good)
+		goodErr = h.updateWith(contract.UpdateCustomerReturned.Name, contract.CustomerReturned{Attempt: 2}, &good)
 	})
-	h.at(4*time.Minute, func() { h.update(workflows.UpdateOffboard, nil) })
+	h.at(4*time.Minute, func() { h.update(contract.UpdateOffboard.Name, nil) })
 	_, err := h.run(input("c1"))
 	require.NoError(t, err)
 
@@ -180,23 +181,23 @@ func TestReturnIsSingleUseAndHonoursTheAttempt(t *testing.T) {
 	assert.ErrorContains(t, *staleErr, "not the current authorization URL")
 	require.NoError(t, *goodErr)
 	assert.True(t, good.Verified, "%+v", good)
-	assert.Equal(t, workflows.StageActive, good.Stage)
+	assert.Equal(t, contract.StageActive, good.Stage)
 }
 
 // Operational options are the worker's: a start request that sets one is refused, naming the
 // field, before any Heroku call; so is a return URL on a host the worker does not allow.
 func TestStartInputCannotSteerTheWorker(t *testing.T) {
 	cases := map[string]struct {
-		edit  func(*workflows.ConnectionInput)
+		edit  func(*contract.ConnectionInput)
 		field string
 	}{
-		"queue":            {func(in *workflows.ConnectionInput) { in.Options.HerokuTaskQueue = "nobody-polls-this" }, "options.heroku_task_queue"},
-		"watch interval":   {func(in *workflows.ConnectionInput) { in.Options.WatchWaitingInterval = 1 }, "options.watch_waiting_interval"},
-		"poll interval":    {func(in *workflows.ConnectionInput) { in.Options.PollInterval = time.Millisecond }, "options.poll_interval"},
-		"shards":           {func(in *workflows.ConnectionInput) { in.Options.WatchShards = 64 }, "options.watch_shards"},
-		"return host":      {func(in *workflows.ConnectionInput) { in.ReturnURL = "https://attacker.example/steal" }, "return_url"},
-		"refresh margin":   {func(in *workflows.ConnectionInput) { in.Options.URLRefreshMargin = time.Second }, "options.url_refresh_margin"},
-		"return with user": {func(in *workflows.ConnectionInput) { in.ReturnURL = "https://u@isv.example/r" }, "return_url"},
+		"queue":            {func(in *contract.ConnectionInput) { in.Options.HerokuTaskQueue = "nobody-polls-this" }, "options.heroku_task_queue"},
+		"watch interval":   {func(in *contract.ConnectionInput) { in.Options.WatchWaitingInterval = 1 }, "options.watch_waiting_interval"},
+		"poll interval":    {func(in *contract.ConnectionInput) { in.Options.PollInterval = time.Millisecond }, "options.poll_interval"},
+		"shards":           {func(in *contract.ConnectionInput) { in.Options.WatchShards = 64 }, "options.watch_shards"},
+		"return host":      {func(in *contract.ConnectionInput) { in.ReturnURL = "https://attacker.example/steal" }, "return_url"},
+		"refresh margin":   {func(in *contract.ConnectionInput) { in.Options.URLRefreshMargin = time.Second }, "options.url_refresh_margin"},
+		"return with user": {func(in *contract.ConnectionInput) { in.ReturnURL = "https://u@isv.example/r" }, "return_url"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -205,7 +206,7 @@ func TestStartInputCannotSteerTheWorker(t *testing.T) {
 			tc.edit(&in)
 			_, err := h.run(in)
 			require.Error(t, err)
-			assert.Equal(t, workflows.ErrInvalidInput, appErrType(err))
+			assert.Equal(t, contract.ErrInvalidInput, appErrType(err))
 			assert.Contains(t, err.Error(), tc.field)
 			c := h.sim.Snapshot()
 			assert.Zero(t, c.Calls["addons.create"]+c.Calls["partner.info"], "no Heroku call")
@@ -221,7 +222,7 @@ func TestWorkerSettingsPaceTheWorkflow(t *testing.T) {
 		queues = append(queues, info.TaskQueue)
 	})
 	h.start()
-	h.at(time.Minute, func() { h.update(workflows.UpdateOffboard, nil) })
+	h.at(time.Minute, func() { h.update(contract.UpdateOffboard.Name, nil) })
 	_, err := h.run(input("c1"))
 	require.NoError(t, err)
 	for _, q := range queues {
@@ -231,15 +232,15 @@ func TestWorkerSettingsPaceTheWorkflow(t *testing.T) {
 
 // Issue 10 item 13: valid inputs that were refused and invalid ones that were accepted.
 func TestValidationRulesFromReview(t *testing.T) {
-	base := func() workflows.ConnectionInput { return input("c1").WithDefaults() }
-	valid := map[string]func(*workflows.ConnectionInput){
-		"three-letter slug with a dash": func(in *workflows.ConnectionInput) { in.ISVSlug = "a-b" },
-		"30-character slug":             func(in *workflows.ConnectionInput) { in.ISVSlug = "a" + strings.Repeat("b", 29) },
-		"UUID add-on starting with a digit": func(in *workflows.ConnectionInput) {
-			in.Mode, in.App, in.Addon = workflows.ModeEnroll, "", "0f8fad5b-d9cb-469f-a165-70867728950e"
+	base := func() contract.ConnectionInput { return input("c1").WithDefaults() }
+	valid := map[string]func(*contract.ConnectionInput){
+		"three-letter slug with a dash": func(in *contract.ConnectionInput) { in.ISVSlug = "a-b" },
+		"30-character slug":             func(in *contract.ConnectionInput) { in.ISVSlug = "a" + strings.Repeat("b", 29) },
+		"UUID add-on starting with a digit": func(in *contract.ConnectionInput) {
+			in.Mode, in.App, in.Addon = contract.ModeEnroll, "", "0f8fad5b-d9cb-469f-a165-70867728950e"
 		},
-		"upper-case 18-character org": func(in *workflows.ConnectionInput) { in.Salesforce.OrgID = "00D000000000062EAA" },
-		"API version 68.0":            func(in *workflows.ConnectionInput) { in.Salesforce.APIVersion = "68.0" },
+		"upper-case 18-character org": func(in *contract.ConnectionInput) { in.Salesforce.OrgID = "00D000000000062EAA" },
+		"API version 68.0":            func(in *contract.ConnectionInput) { in.Salesforce.APIVersion = "68.0" },
 	}
 	for name, edit := range valid {
 		in := base()
@@ -247,30 +248,30 @@ func TestValidationRulesFromReview(t *testing.T) {
 		assert.NoError(t, in.Validate(), name)
 	}
 	invalid := map[string]struct {
-		edit  func(*workflows.ConnectionInput)
+		edit  func(*contract.ConnectionInput)
 		field string
 	}{
-		"31-character slug":   {func(in *workflows.ConnectionInput) { in.ISVSlug = "a" + strings.Repeat("b", 30) }, "isv_slug"},
-		"slug ending in dash": {func(in *workflows.ConnectionInput) { in.ISVSlug = "abc-" }, "isv_slug"},
-		"org with spaces":     {func(in *workflows.ConnectionInput) { in.Salesforce.OrgID = " " + orgID + " " }, "salesforce.sf_org_id"},
-		"username with NUL":   {func(in *workflows.ConnectionInput) { in.Salesforce.Username = "int\x00@acme.com" }, "salesforce.sf_username"},
-		"username with markup": {func(in *workflows.ConnectionInput) { in.Salesforce.Username = "<script>@acme.com" },
+		"31-character slug":   {func(in *contract.ConnectionInput) { in.ISVSlug = "a" + strings.Repeat("b", 30) }, "isv_slug"},
+		"slug ending in dash": {func(in *contract.ConnectionInput) { in.ISVSlug = "abc-" }, "isv_slug"},
+		"org with spaces":     {func(in *contract.ConnectionInput) { in.Salesforce.OrgID = " " + orgID + " " }, "salesforce.sf_org_id"},
+		"username with NUL":   {func(in *contract.ConnectionInput) { in.Salesforce.Username = "int\x00@acme.com" }, "salesforce.sf_username"},
+		"username with markup": {func(in *contract.ConnectionInput) { in.Salesforce.Username = "<script>@acme.com" },
 			"salesforce.sf_username"},
-		"username non-ASCII": {func(in *workflows.ConnectionInput) { in.Salesforce.Username = "jöe@acme.com" }, "salesforce.sf_username"},
-		"domain with empty label": {func(in *workflows.ConnectionInput) {
+		"username non-ASCII": {func(in *contract.ConnectionInput) { in.Salesforce.Username = "jöe@acme.com" }, "salesforce.sf_username"},
+		"domain with empty label": {func(in *contract.ConnectionInput) {
 			in.Salesforce.Environment, in.Salesforce.Domain = "custom", "https://.my.salesforce.com"
 		}, "salesforce.domain"},
-		"domain with port": {func(in *workflows.ConnectionInput) {
+		"domain with port": {func(in *contract.ConnectionInput) {
 			in.Salesforce.Environment, in.Salesforce.Domain = "custom", "https://acme.my.salesforce.com:444"
 		}, "salesforce.domain"},
-		"return URL with user info": {func(in *workflows.ConnectionInput) { in.ReturnURL = "https://me@isv.example/r" }, "return_url"},
-		"enroll with an app":        {func(in *workflows.ConnectionInput) { in.Mode, in.Addon = workflows.ModeEnroll, "hc-x" }, "app"},
+		"return URL with user info": {func(in *contract.ConnectionInput) { in.ReturnURL = "https://me@isv.example/r" }, "return_url"},
+		"enroll with an app":        {func(in *contract.ConnectionInput) { in.Mode, in.Addon = contract.ModeEnroll, "hc-x" }, "app"},
 	}
 	for name, tc := range invalid {
 		in := base()
 		tc.edit(&in)
 		err := in.Validate()
-		var ve *workflows.ValidationError
+		var ve *contract.ValidationError
 		if assert.ErrorAs(t, err, &ve, name) {
 			found := false
 			for _, f := range ve.Fields {
@@ -291,7 +292,7 @@ func TestEveryHandlerIsDescribed(t *testing.T) {
 		v, err := h.env.QueryWorkflow("__temporal_workflow_metadata")
 		require.NoError(t, err)
 		require.NoError(t, v.Get(&meta))
-		h.update(workflows.UpdateOffboard, nil)
+		h.update(contract.UpdateOffboard.Name, nil)
 	})
 	_, err := h.run(input("c1"))
 	require.NoError(t, err)
@@ -307,9 +308,9 @@ func TestEveryHandlerIsDescribed(t *testing.T) {
 	for _, u := range def.GetUpdateDefinitions() {
 		names["update "+u.GetName()] = u.GetDescription()
 	}
-	for _, want := range []string{"query " + workflows.QueryStatus, "signal " + workflows.SignalCustomerReturned, "signal " + workflows.SignalConnectionState,
-		"signal " + workflows.SignalIntegrationDeactivated, "update " + workflows.UpdateStart, "update " + workflows.UpdateOffboard,
-		"update " + workflows.UpdateCustomerReturned, "update " + workflows.UpdateReissueURL, "update " + workflows.UpdateReauthorize} {
+	for _, want := range []string{"query " + contract.QueryStatus.Name, "signal " + contract.SignalCustomerReturned.Name, "signal " + contract.SignalConnectionState.Name,
+		"signal " + contract.SignalIntegrationDeactivated.Name, "update " + contract.UpdateStart.Name, "update " + contract.UpdateOffboard.Name,
+		"update " + contract.UpdateCustomerReturned.Name, "update " + contract.UpdateReissueURL.Name, "update " + contract.UpdateReauthorize.Name} {
 		assert.NotEmpty(t, names[want], "%s has a description", want)
 	}
 }

@@ -10,28 +10,16 @@ import (
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/heroku"
-)
-
-// WatcherWorkflowName is the registered name of WatcherWorkflow (the activity that
-// signal-with-starts it needs the name, not the function).
-const WatcherWorkflowName = "WatcherWorkflow"
-
-// ConnectionWorkflowName is the registered name of ConnectionWorkflow.
-const ConnectionWorkflowName = "ConnectionWorkflow"
-
-// WatchMember and WatcherInput are shared with the registering activity.
-type (
-	WatchMember  = activities.WatchMember
-	WatcherInput = activities.WatcherInput
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // WatcherWorkflow polls every connection of one ISV app in a single Heroku call and
 // signals the customer workflows whose connection state changed. One watcher per app keeps
 // the Heroku calls flat however many customers wait: fast while anyone waits for the
 // customer, slow when all are active, and it ends when nobody is left.
-func WatcherWorkflow(ctx workflow.Context, in WatcherInput) error {
+func WatcherWorkflow(ctx workflow.Context, in contract.WatcherInput) error {
 	if in.Members == nil {
-		in.Members = map[string]WatchMember{}
+		in.Members = map[string]contract.WatchMember{}
 	}
 	if workflow.GetVersion(ctx, changeTrust, workflow.DefaultVersion, 1) >= 1 {
 		// Anyone with namespace access can start a watcher: its queue and pace come from the
@@ -43,7 +31,7 @@ func WatcherWorkflow(ctx workflow.Context, in WatcherInput) error {
 			return err
 		}
 		if err := s.Validate(); err != nil {
-			return temporal.NewNonRetryableApplicationError("the worker's settings: "+err.Error(), ErrInvalidInput, nil)
+			return temporal.NewNonRetryableApplicationError("the worker's settings: "+err.Error(), contract.ErrInvalidInput, nil)
 		}
 		in.HerokuTaskQueue, in.WaitingInterval, in.ActiveInterval = s.HerokuTaskQueue, s.WatchWaitingInterval, s.WatchActiveInterval
 		if in.IdleTimeout < time.Minute || in.IdleTimeout > 24*time.Hour {
@@ -65,12 +53,12 @@ func WatcherWorkflow(ctx workflow.Context, in WatcherInput) error {
 	if in.ContinueAsNewAfter <= 0 {
 		in.ContinueAsNewAfter = 500
 	}
-	register := signalChannel(ctx, SignalWatchRegister)
-	unregister := signalChannel(ctx, SignalWatchUnregister)
+	register := contract.SignalWatchRegister.Channel(ctx)
+	unregister := contract.SignalWatchUnregister.Channel(ctx)
 	drain := func() bool {
 		got := false
 		for {
-			var m WatchMember
+			var m contract.WatchMember
 			if !register.ReceiveAsync(&m) {
 				break
 			}
@@ -87,8 +75,7 @@ func WatcherWorkflow(ctx workflow.Context, in WatcherInput) error {
 		}
 		return got
 	}
-	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus, func() (map[string]WatchMember, error) { return in.Members, nil },
-		workflow.QueryHandlerOptions{Description: watcherQueryDescription}); err != nil {
+	if err := contract.QueryWatcherStatus.Handle(ctx, func() (map[string]contract.WatchMember, error) { return in.Members, nil }); err != nil {
 		return err
 	}
 	actx := workflow.WithActivityOptions(ctx, HerokuActivityOptions(in.HerokuTaskQueue, 10*time.Minute))
@@ -146,7 +133,7 @@ func WatcherWorkflow(ctx workflow.Context, in WatcherInput) error {
 // workflow is gone is dropped.
 // listConnections reads the app's connections; runs recorded before the watcher compared
 // auth_updated keep the older activity.
-func listConnections(ctx, actx workflow.Context, in WatcherInput) (map[string]activities.ConnectionSnapshot, error) {
+func listConnections(ctx, actx workflow.Context, in contract.WatcherInput) (map[string]activities.ConnectionSnapshot, error) {
 	args := activities.AppConnectionsInput{App: in.App, RegionURL: in.RegionURL}
 	if workflow.GetVersion(ctx, changeWatchAuthUpdated, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		var states map[string]string
@@ -181,7 +168,7 @@ func listConnections(ctx, actx workflow.Context, in WatcherInput) (map[string]ac
 	return snaps, nil
 }
 
-func reportChanges(ctx workflow.Context, members map[string]WatchMember, states map[string]activities.ConnectionSnapshot) {
+func reportChanges(ctx workflow.Context, members map[string]contract.WatchMember, states map[string]activities.ConnectionSnapshot) {
 	type sent struct {
 		id string
 		f  workflow.Future
@@ -192,7 +179,7 @@ func reportChanges(ctx workflow.Context, members map[string]WatchMember, states 
 		snap, ok := states[m.ConnectionID]
 		state := snap.State
 		if !ok {
-			state = StateGone
+			state = contract.StateGone
 		}
 		newAuth := !snap.AuthUpdated.IsZero() && snap.AuthUpdated.After(m.KnownAuth)
 		if state == m.KnownState && !newAuth {
@@ -206,7 +193,7 @@ func reportChanges(ctx workflow.Context, members map[string]WatchMember, states 
 			m.Waiting = false
 		}
 		members[id] = m
-		f := workflow.SignalExternalWorkflow(ctx, m.WorkflowID, "", SignalConnectionState, ConnectionStateReport{ConnectionID: m.ConnectionID, State: state, AuthUpdated: snap.AuthUpdated})
+		f := contract.SignalConnectionState.SendExternal(ctx, m.WorkflowID, contract.ConnectionStateReport{ConnectionID: m.ConnectionID, State: state, AuthUpdated: snap.AuthUpdated})
 		futures = append(futures, sent{id, f})
 	}
 	for _, s := range futures {
@@ -214,13 +201,13 @@ func reportChanges(ctx workflow.Context, members map[string]WatchMember, states 
 			delete(members, s.id)
 			continue
 		}
-		if members[s.id].KnownState == StateGone {
+		if members[s.id].KnownState == contract.StateGone {
 			delete(members, s.id)
 		}
 	}
 }
 
-func sortedKeys(m map[string]WatchMember) []string {
+func sortedKeys(m map[string]contract.WatchMember) []string {
 	keys := make([]string, 0, len(m))
 	// The keys are sorted below.
 	//workflowcheck:ignore
@@ -231,7 +218,7 @@ func sortedKeys(m map[string]WatchMember) []string {
 	return keys
 }
 
-func watcherDetails(in WatcherInput) string {
+func watcherDetails(in contract.WatcherInput) string {
 	waiting := 0
 	// Counting does not depend on order.
 	//workflowcheck:ignore

@@ -14,6 +14,7 @@ import (
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // One read per round; only members whose state or authorization changed are signalled;
@@ -41,21 +42,21 @@ func TestWatcherSignalsOnlyChanges(t *testing.T) {
 			return out, nil
 		})
 	var signalled []string
-	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, workflows.SignalConnectionState, mock.Anything).Return(
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, contract.SignalConnectionState.Name, mock.Anything).Return(
 		func(_, id, _, _ string, arg any) error {
-			r := arg.(workflows.ConnectionStateReport)
+			r := arg.(contract.ConnectionStateReport)
 			signalled = append(signalled, id+"="+r.State)
 			return nil
 		})
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(workflows.SignalWatchRegister, workflows.WatchMember{WorkflowID: "wf-wait", ConnectionID: "conn-wait", Waiting: true, KnownState: heroku.StateNeedAuthentication})
-		env.SignalWorkflow(workflows.SignalWatchRegister, workflows.WatchMember{WorkflowID: "wf-active", ConnectionID: "conn-active", KnownState: heroku.StateIdle, KnownAuth: authAt})
+		env.SignalWorkflow(contract.SignalWatchRegister.Name, contract.WatchMember{WorkflowID: "wf-wait", ConnectionID: "conn-wait", Waiting: true, KnownState: heroku.StateNeedAuthentication})
+		env.SignalWorkflow(contract.SignalWatchRegister.Name, contract.WatchMember{WorkflowID: "wf-active", ConnectionID: "conn-active", KnownState: heroku.StateIdle, KnownAuth: authAt})
 	}, 0)
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(workflows.SignalWatchUnregister, "wf-wait")
-		env.SignalWorkflow(workflows.SignalWatchUnregister, "wf-active")
+		env.SignalWorkflow(contract.SignalWatchUnregister.Name, "wf-wait")
+		env.SignalWorkflow(contract.SignalWatchUnregister.Name, "wf-active")
 	}, 2*time.Minute)
-	env.ExecuteWorkflow(workflows.WatcherWorkflow, workflows.WatcherInput{App: "acme-app", RegionURL: "http://x", HerokuTaskQueue: "heroku",
+	env.ExecuteWorkflow(workflows.WatcherWorkflow, contract.WatcherInput{App: "acme-app", RegionURL: "http://x", HerokuTaskQueue: "heroku",
 		WaitingInterval: 30 * time.Second, ActiveInterval: 5 * time.Minute, IdleTimeout: 10 * time.Minute})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError(), "the watcher ends when nobody is left")
@@ -79,7 +80,7 @@ func TestWatcherMemberJoiningMidReadIsKept(t *testing.T) {
 			reads++
 			if reads == 1 {
 				// The newcomer registers now; this read predates its connection.
-				env.SignalWorkflow(workflows.SignalWatchRegister, workflows.WatchMember{WorkflowID: "wf-new", ConnectionID: "conn-new", Waiting: true, KnownState: heroku.StateNeedAuthentication})
+				env.SignalWorkflow(contract.SignalWatchRegister.Name, contract.WatchMember{WorkflowID: "wf-new", ConnectionID: "conn-new", Waiting: true, KnownState: heroku.StateNeedAuthentication})
 				return map[string]activities.ConnectionSnapshot{"conn-old": {State: heroku.StateIdle, AuthUpdated: authAt}}, nil
 			}
 			out := map[string]activities.ConnectionSnapshot{"conn-old": {State: heroku.StateIdle, AuthUpdated: authAt}}
@@ -89,19 +90,19 @@ func TestWatcherMemberJoiningMidReadIsKept(t *testing.T) {
 			return out, nil
 		})
 	var signalled []string
-	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, workflows.SignalConnectionState, mock.Anything).Return(
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, contract.SignalConnectionState.Name, mock.Anything).Return(
 		func(_, id, _, _ string, arg any) error {
-			signalled = append(signalled, id+"="+arg.(workflows.ConnectionStateReport).State)
+			signalled = append(signalled, id+"="+arg.(contract.ConnectionStateReport).State)
 			return nil
 		})
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(workflows.SignalWatchRegister, workflows.WatchMember{WorkflowID: "wf-old", ConnectionID: "conn-old", KnownState: heroku.StateIdle, KnownAuth: authAt})
+		env.SignalWorkflow(contract.SignalWatchRegister.Name, contract.WatchMember{WorkflowID: "wf-old", ConnectionID: "conn-old", KnownState: heroku.StateIdle, KnownAuth: authAt})
 	}, 0)
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(workflows.SignalWatchUnregister, "wf-old")
-		env.SignalWorkflow(workflows.SignalWatchUnregister, "wf-new")
+		env.SignalWorkflow(contract.SignalWatchUnregister.Name, "wf-old")
+		env.SignalWorkflow(contract.SignalWatchUnregister.Name, "wf-new")
 	}, 3*time.Minute)
-	env.ExecuteWorkflow(workflows.WatcherWorkflow, workflows.WatcherInput{App: "acme-app", RegionURL: "http://x", HerokuTaskQueue: "heroku",
+	env.ExecuteWorkflow(workflows.WatcherWorkflow, contract.WatcherInput{App: "acme-app", RegionURL: "http://x", HerokuTaskQueue: "heroku",
 		WaitingInterval: 30 * time.Second, ActiveInterval: time.Minute, IdleTimeout: 10 * time.Minute})
 	require.NoError(t, env.GetWorkflowError())
 	assert.Equal(t, []string{"wf-new=IDLE"}, signalled, "never reported GONE; its authorization is reported")
@@ -109,26 +110,26 @@ func TestWatcherMemberJoiningMidReadIsKept(t *testing.T) {
 
 // The named list (make run, compose) and the typed keys (tests) are the same set.
 func TestSearchAttributeListsAgree(t *testing.T) {
-	typed := workflows.SearchAttributeTypes()
+	typed := contract.SearchAttributeTypes()
 	var names []string
 	for k := range typed.GetUntypedValues() {
 		names = append(names, k.GetName())
 	}
-	assert.ElementsMatch(t, workflows.SearchAttributes, names)
+	assert.ElementsMatch(t, contract.SearchAttributes(), names)
 }
 
 // Customers spread evenly and stably over the shards.
 func TestWatcherShardsSpreadCustomers(t *testing.T) {
 	counts := map[string]int{}
 	for i := 0; i < 4000; i++ {
-		id := workflows.ConnectionWorkflowID("acme", fmt.Sprintf("customer-%d", i))
-		shard := workflows.WatcherShardID("acme-app", id, 4)
-		assert.Equal(t, shard, workflows.WatcherShardID("acme-app", id, 4), "stable")
+		id := contract.ConnectionWorkflowID("acme", fmt.Sprintf("customer-%d", i))
+		shard := contract.WatcherShardID("acme-app", id, 4)
+		assert.Equal(t, shard, contract.WatcherShardID("acme-app", id, 4), "stable")
 		counts[shard]++
 	}
 	require.Len(t, counts, 4)
 	for shard, n := range counts {
 		assert.InDelta(t, 1000, n, 150, shard)
 	}
-	assert.Equal(t, "watch/acme-app/0", workflows.WatcherShardID("acme-app", "x", 1))
+	assert.Equal(t, "watch/acme-app/0", contract.WatcherShardID("acme-app", "x", 1))
 }

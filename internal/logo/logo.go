@@ -36,6 +36,12 @@ type Info struct {
 // allowed maps the accepted file extensions to the decoded format they must hold.
 var allowed = map[string]string{".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".svg": "svg", ".webp": "webp"}
 
+// Valid is Check for a caller that needs only the verdict (a contract.ImageCheck).
+func Valid(filename string, data []byte) error {
+	_, err := Check(filename, data)
+	return err
+}
+
 // Check validates a logo file named filename with contents data. The error says which rule
 // failed, in words fit to show a user.
 func Check(filename string, data []byte) (Info, error) {

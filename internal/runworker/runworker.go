@@ -15,11 +15,12 @@ import (
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // Options name the queues and the budget.
 type Options struct {
-	OnboardingQueue string // workflows.OnboardingTaskQueue when empty
+	OnboardingQueue string // contract.OnboardingTaskQueue when empty
 	// CallsPerHour is the account's Heroku budget; 0 leaves the heroku queue unlimited (tests
 	// that do not measure the budget).
 	CallsPerHour int
@@ -33,7 +34,7 @@ type Workers struct{ onboarding, heroku worker.Worker }
 // in acts.Settings.
 func Start(c client.Client, acts *activities.Activities, o Options) (*Workers, error) {
 	if o.OnboardingQueue == "" {
-		o.OnboardingQueue = workflows.OnboardingTaskQueue
+		o.OnboardingQueue = contract.OnboardingTaskQueue
 	}
 	if acts.Settings.HerokuTaskQueue == "" {
 		return nil, fmt.Errorf("runworker: the activities' settings name no heroku task queue")

@@ -22,6 +22,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/returnstate"
 	"github.com/connect-onboarding/worker/internal/strictjson"
 	"github.com/connect-onboarding/worker/starter/onboarding"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 //go:embed openapi.json
@@ -116,9 +117,9 @@ func (s *API) auth(h http.HandlerFunc) http.Handler {
 }
 
 type apiError struct {
-	ID      string                  `json:"id"`
-	Message string                  `json:"message"`
-	Fields  []onboarding.FieldError `json:"fields,omitempty"`
+	ID      string                `json:"id"`
+	Message string                `json:"message"`
+	Fields  []contract.FieldError `json:"fields,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -127,7 +128,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeError(w http.ResponseWriter, status int, id, msg string, fields []onboarding.FieldError) {
+func writeError(w http.ResponseWriter, status int, id, msg string, fields []contract.FieldError) {
 	writeJSON(w, status, apiError{ID: id, Message: msg, Fields: fields})
 }
 
@@ -144,9 +145,9 @@ func writeFailure(w http.ResponseWriter, err error) {
 	case errors.As(err, &inv):
 		writeError(w, http.StatusBadRequest, "invalid_input", err.Error(), inv.Fields)
 	case errors.As(err, &conflict):
-		fields := make([]onboarding.FieldError, len(conflict.Fields))
+		fields := make([]contract.FieldError, len(conflict.Fields))
 		for i, f := range conflict.Fields {
-			fields[i] = onboarding.FieldError{Field: f, Rule: "differs from the running onboarding of this customer"}
+			fields[i] = contract.FieldError{Field: f, Rule: "differs from the running onboarding of this customer"}
 		}
 		writeError(w, http.StatusConflict, "conflict", err.Error(), fields)
 	case errors.As(err, &ended):
@@ -193,10 +194,10 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, dst any) bool {
 	}
 	if err := strictjson.Decode(data, dst); err != nil {
 		var se *strictjson.Error
-		var fields []onboarding.FieldError
+		var fields []contract.FieldError
 		if errors.As(err, &se) {
 			for _, f := range se.Fields {
-				fields = append(fields, onboarding.FieldError{Field: f.Field, Rule: f.Rule})
+				fields = append(fields, contract.FieldError{Field: f.Field, Rule: f.Rule})
 			}
 		}
 		writeError(w, http.StatusBadRequest, "bad_json", err.Error(), fields)
@@ -206,12 +207,12 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, dst any) bool {
 }
 
 func (s *API) startOnboarding(w http.ResponseWriter, r *http.Request) {
-	var in onboarding.Input
+	var in contract.ConnectionInput
 	if !decode(w, r, maxBody, &in) {
 		return
 	}
 	if in.Carry != nil {
-		writeError(w, http.StatusBadRequest, "invalid_input", "carry is internal", []onboarding.FieldError{{Field: "carry", Rule: "must not be set"}})
+		writeError(w, http.StatusBadRequest, "invalid_input", "carry is internal", []contract.FieldError{{Field: "carry", Rule: "must not be set"}})
 		return
 	}
 	if in.ReturnURL == "" {
@@ -230,7 +231,7 @@ func (s *API) startOnboarding(w http.ResponseWriter, r *http.Request) {
 func (s *API) listOnboardings(w http.ResponseWriter, r *http.Request) {
 	isv := r.URL.Query().Get("isv")
 	if isv == "" {
-		writeError(w, http.StatusBadRequest, "invalid_input", "the isv query parameter is required", []onboarding.FieldError{{Field: "isv", Rule: "is required"}})
+		writeError(w, http.StatusBadRequest, "invalid_input", "the isv query parameter is required", []contract.FieldError{{Field: "isv", Rule: "is required"}})
 		return
 	}
 	items, err := s.c.List(r.Context(), isv, r.URL.Query().Get("stage"))
@@ -279,7 +280,7 @@ func (s *API) onboardingAction(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) createPartner(w http.ResponseWriter, r *http.Request) {
-	var spec onboarding.PartnerSpec
+	var spec contract.PartnerSpec
 	if !decode(w, r, maxPartnerBody, &spec) {
 		return
 	}
@@ -301,7 +302,7 @@ func (s *API) partnerInfo(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) updatePartner(w http.ResponseWriter, r *http.Request) {
-	var ch onboarding.PartnerChanges
+	var ch contract.PartnerChanges
 	if !decode(w, r, maxPartnerBody, &ch) {
 		return
 	}
@@ -351,8 +352,8 @@ func (s *API) customerReturn(w http.ResponseWriter, r *http.Request) {
 		page(http.StatusBadRequest, "This link cannot be used", "The link you followed is not valid or has expired. Go back to the application that sent you and start again.")
 		return
 	}
-	isv, customer, ok := splitWorkflowID(st.WorkflowID)
-	if !ok {
+	isv, customer, err := contract.ParseConnectionWorkflowID(st.WorkflowID)
+	if err != nil {
 		page(http.StatusBadRequest, "This link cannot be used", "The link does not name a customer connection.")
 		return
 	}
@@ -379,16 +380,6 @@ func (s *API) customerReturn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page(http.StatusOK, "Not connected yet", "We could not see a completed authorization of the expected Salesforce org and user. If you did not finish signing in, go back to the application that sent you for a new link.")
-}
-
-// splitWorkflowID reads connection/<isv>/<customer>.
-func splitWorkflowID(id string) (string, string, bool) {
-	rest, ok := strings.CutPrefix(id, "connection/")
-	if !ok {
-		return "", "", false
-	}
-	isv, customer, ok := strings.Cut(rest, "/")
-	return isv, customer, ok && isv != "" && customer != ""
 }
 
 // ReturnURL is the return address the API gives Heroku.

@@ -20,6 +20,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/internal/returnstate"
 	"github.com/connect-onboarding/worker/starter/onboarding"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 const (
@@ -145,11 +146,11 @@ func TestHTTPAPI(t *testing.T) {
 	// Start twice: one workflow, one add-on.
 	code, body = call("POST", "/v1/onboardings", apiToken, input)
 	require.Equal(t, 200, code, string(body))
-	var res onboarding.StartResult
+	var res contract.StartResult
 	require.NoError(t, json.Unmarshal(body, &res))
 	code, body = call("POST", "/v1/onboardings", apiToken, input)
 	require.Equal(t, 200, code)
-	var again onboarding.StartResult
+	var again contract.StartResult
 	require.NoError(t, json.Unmarshal(body, &again))
 	assert.Equal(t, res.AuthorizationURL, again.AuthorizationURL)
 	assert.Equal(t, 1, e.sim.Snapshot().AddonsCreated)

@@ -11,6 +11,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
 	"github.com/connect-onboarding/worker/starter/onboarding"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // The deactivation cascade on the dev server: customers waiting, active and mid
@@ -25,16 +26,16 @@ func TestDeactivationCascade(t *testing.T) {
 	ctx := ctx(t)
 
 	// Bad input is refused before anything is created.
-	bad := onboarding.PartnerSpec{Slug: "Beta!", Team: testenv.ISVTeam, Name: "Beta", Description: "d", DocsURL: "http://x",
-		ContactEmail: "x", Logo: onboarding.Logo{Filename: "l.png", Data: logotest.JPEG(200, 200)}}
+	bad := contract.PartnerSpec{Slug: "Beta!", Team: testenv.ISVTeam, Name: "Beta", Description: "d", DocsURL: "http://x",
+		ContactEmail: "x", Logo: contract.Logo{Filename: "l.png", Data: logotest.JPEG(200, 200)}}
 	_, err := c.CreatePartner(ctx, bad)
 	var inv *onboarding.InvalidInputError
 	require.ErrorAs(t, err, &inv)
 	assert.Len(t, inv.Fields, 4, "%v", inv.Fields)
 	assert.Zero(t, sim.Snapshot().Calls["partner.create"])
 
-	spec := onboarding.PartnerSpec{Slug: "beta", Team: testenv.ISVTeam, Name: "Beta Sync", Description: "Syncs Beta",
-		DocsURL: "https://beta.example/docs", ContactEmail: "dev@beta.example", Logo: onboarding.Logo{Filename: "l.svg", Data: logotest.SVG(`width="256" height="256"`)}}
+	spec := contract.PartnerSpec{Slug: "beta", Team: testenv.ISVTeam, Name: "Beta Sync", Description: "Syncs Beta",
+		DocsURL: "https://beta.example/docs", ContactEmail: "dev@beta.example", Logo: contract.Logo{Filename: "l.svg", Data: logotest.SVG(`width="256" height="256"`)}}
 	info, err := c.CreatePartner(ctx, spec)
 	require.NoError(t, err)
 	assert.Equal(t, "active", string(info.Stage))
@@ -43,7 +44,7 @@ func TestDeactivationCascade(t *testing.T) {
 	assert.Equal(t, info.Integration.ID, again.Integration.ID)
 	assert.Equal(t, 1, sim.Snapshot().Calls["partner.create"])
 
-	in := func(customer string) onboarding.Input {
+	in := func(customer string) contract.ConnectionInput {
 		i := fastInput(customer)
 		i.ISVSlug = "beta"
 		return i

@@ -12,40 +12,13 @@ import (
 	"strings"
 	"time"
 
-	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/connect-onboarding/worker/activities"
-	"github.com/connect-onboarding/worker/workflows"
-)
-
-// Re-exported so callers need only this package.
-type (
-	// Input starts an onboarding; see workflows.ConnectionInput.
-	Input = workflows.ConnectionInput
-	// Salesforce binds the authorization to an org and integration user.
-	Salesforce = workflows.Salesforce
-	// Options tune timing.
-	Options = workflows.ConnectionOptions
-	// StartResult carries the authorization URL.
-	StartResult = workflows.StartResult
-	// Status is an onboarding's status.
-	Status = workflows.Status
-	// Stage is where an onboarding is.
-	Stage = workflows.Stage
-	// FieldError names a bad field and its rule.
-	FieldError = workflows.FieldError
-)
-
-// Modes.
-const (
-	ModeProvision = workflows.ModeProvision
-	ModeEnroll    = workflows.ModeEnroll
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // Errors a caller can branch on with errors.Is / errors.As.
@@ -60,7 +33,7 @@ var (
 
 // InvalidInputError lists every bad field; nothing was created.
 type InvalidInputError struct {
-	Fields []FieldError
+	Fields []contract.FieldError
 }
 
 func (e *InvalidInputError) Error() string {
@@ -79,23 +52,27 @@ type Client struct {
 	// DeactivateRetryInterval paces repeated Heroku deactivate calls after a 207, for
 	// integrations this client creates (30s when zero).
 	DeactivateRetryInterval time.Duration
+	// CheckLogo, when set, checks a logo's image before anything is sent (the starter sets
+	// the worker's decoder). Without it the client runs contract.CheckLogoFormat (name, type
+	// and size from the bytes); the worker decodes the image too before creating anything.
+	CheckLogo contract.ImageCheck
 }
 
 // New wraps a Temporal client. taskQueue and herokuTaskQueue are the worker's queues
-// (workflows.OnboardingTaskQueue and workflows.HerokuTaskQueue by default).
+// (contract.OnboardingTaskQueue and contract.HerokuTaskQueue by default).
 func New(c client.Client, taskQueue, herokuTaskQueue string) *Client {
 	if taskQueue == "" {
-		taskQueue = workflows.OnboardingTaskQueue
+		taskQueue = contract.OnboardingTaskQueue
 	}
 	if herokuTaskQueue == "" {
-		herokuTaskQueue = workflows.HerokuTaskQueue
+		herokuTaskQueue = contract.HerokuTaskQueue
 	}
 	return &Client{temporal: c, taskQueue: taskQueue, herokuTaskQueue: herokuTaskQueue}
 }
 
 // WorkflowID is the onboarding's workflow ID: its business key.
 func WorkflowID(isvSlug, customerID string) string {
-	return workflows.ConnectionWorkflowID(isvSlug, customerID)
+	return contract.ConnectionWorkflowID(isvSlug, customerID)
 }
 
 // Start validates in, starts the customer's onboarding (or reaches the one already running)
@@ -103,34 +80,34 @@ func WorkflowID(isvSlug, customerID string) string {
 // the same customer returns the same workflow and never makes a second add-on; calling it
 // with a different org, user, app, add-on, mode or schema is refused with a *ConflictError
 // naming the fields.
-func (c *Client) Start(ctx context.Context, in Input) (StartResult, error) {
+func (c *Client) Start(ctx context.Context, in contract.ConnectionInput) (contract.StartResult, error) {
 	if err := in.ValidateRequest(); err != nil {
-		var ve *workflows.ValidationError
+		var ve *contract.ValidationError
 		errors.As(err, &ve)
-		return StartResult{}, &InvalidInputError{Fields: ve.Fields}
+		return contract.StartResult{}, &InvalidInputError{Fields: ve.Fields}
 	}
 	if err := c.integrationOpen(ctx, in.ISVSlug); err != nil {
-		return StartResult{}, err
+		return contract.StartResult{}, err
 	}
 	id := WorkflowID(in.ISVSlug, in.CustomerID)
 	op := c.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       id,
 		TaskQueue:                c.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.SAIsvSlug.ValueSet(in.ISVSlug),
-			workflows.SACustomerID.ValueSet(in.CustomerID), workflows.SAOnboardingStage.ValueSet(string(workflows.StageValidating))),
+		TypedSearchAttributes: temporal.NewSearchAttributes(contract.SAIsvSlug.ValueSet(in.ISVSlug),
+			contract.SACustomerID.ValueSet(in.CustomerID), contract.SAOnboardingStage.ValueSet(string(contract.StageValidating))),
 		StaticSummary: fmt.Sprintf("Heroku Connect onboarding of customer %s for %s (%s)", in.CustomerID, in.ISVSlug, in.Mode),
-	}, workflows.ConnectionWorkflowName, in) // as given: the workflow applies the defaults
+	}, contract.ConnectionWorkflowName, in) // as given: the workflow applies the defaults
 	h, err := c.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
-		UpdateOptions:          client.UpdateWorkflowOptions{UpdateName: workflows.UpdateStart, WaitForStage: client.WorkflowUpdateStageCompleted},
+		UpdateOptions:          contract.UpdateStart.Options("", contract.None{}),
 	})
 	if err != nil {
-		return StartResult{}, unavailable(fmt.Errorf("start onboarding %s: %w", id, err))
+		return contract.StartResult{}, unavailable(fmt.Errorf("start onboarding %s: %w", id, err))
 	}
-	var res StartResult
+	var res contract.StartResult
 	if err := h.Get(ctx, &res); err != nil {
-		return StartResult{}, unavailable(fmt.Errorf("start onboarding %s: %w", id, err))
+		return contract.StartResult{}, unavailable(fmt.Errorf("start onboarding %s: %w", id, err))
 	}
 	if err := identityConflict(in, res); err != nil {
 		return res, err
@@ -149,7 +126,7 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("onboarding %s is already running with a different %s; offboard it first to change them", e.WorkflowID, strings.Join(e.Fields, ", "))
 }
 
-func identityConflict(in Input, res StartResult) error {
+func identityConflict(in contract.ConnectionInput, res contract.StartResult) error {
 	if len(res.Identity) == 0 {
 		return nil // a run started before identities were recorded
 	}
@@ -182,7 +159,7 @@ func unavailable(err error) error {
 // EndedError says the onboarding is over (offboarded, deactivated, cancelled or failed): no
 // URL will come from it.
 type EndedError struct {
-	Stage     Stage
+	Stage     contract.Stage
 	ErrorType string
 	Message   string
 }
@@ -196,14 +173,14 @@ func (e *EndedError) Error() string {
 }
 
 // resultError maps a start that ended to the errors above.
-func resultError(res StartResult) error {
+func resultError(res contract.StartResult) error {
 	if !res.Stage.Terminal() {
 		return nil
 	}
-	if res.ErrorType == activities.ErrIntegrationInactive || res.Stage == workflows.StageDeactivated {
+	if res.ErrorType == contract.ErrIntegrationInactive || res.Stage == contract.StageDeactivated {
 		return fmt.Errorf("%w: %s", ErrIntegrationInactive, strings.TrimSpace(res.Error+" ("+string(res.Stage)+")"))
 	}
-	if res.ErrorType == workflows.ErrInvalidInput {
+	if res.ErrorType == contract.ErrInvalidInput {
 		return &InvalidInputError{Fields: fieldsOf(res.Error)}
 	}
 	return &EndedError{Stage: res.Stage, ErrorType: res.ErrorType, Message: res.Error}
@@ -211,29 +188,25 @@ func resultError(res StartResult) error {
 
 // fieldsOf recovers the fields of a validation message the workflow wrote
 // ("invalid input: field: rule; field: rule").
-func fieldsOf(msg string) []FieldError {
-	var out []FieldError
+func fieldsOf(msg string) []contract.FieldError {
+	var out []contract.FieldError
 	for _, part := range strings.Split(strings.TrimPrefix(msg, "invalid input: "), "; ") {
 		if f, r, ok := strings.Cut(part, ": "); ok {
-			out = append(out, FieldError{Field: f, Rule: r})
+			out = append(out, contract.FieldError{Field: f, Rule: r})
 		}
 	}
 	return out
 }
 
 // Status reads an onboarding's status (a query: no history is written).
-func (c *Client) Status(ctx context.Context, isvSlug, customerID string) (Status, error) {
-	v, err := c.temporal.QueryWorkflow(ctx, WorkflowID(isvSlug, customerID), "", workflows.QueryStatus)
-	if err != nil {
-		return Status{}, notFound(err, isvSlug, customerID)
-	}
-	var st Status
-	return st, v.Get(&st)
+func (c *Client) Status(ctx context.Context, isvSlug, customerID string) (contract.Status, error) {
+	st, err := contract.QueryStatus.Ask(ctx, c.temporal, WorkflowID(isvSlug, customerID))
+	return st, notFound(err, isvSlug, customerID)
 }
 
 // CustomerReturned reports that the customer came back from the authorization page.
 func (c *Client) CustomerReturned(ctx context.Context, isvSlug, customerID string, attempt int) error {
-	err := c.temporal.SignalWorkflow(ctx, WorkflowID(isvSlug, customerID), "", workflows.SignalCustomerReturned, workflows.CustomerReturned{Attempt: attempt})
+	err := contract.SignalCustomerReturned.Send(ctx, c.temporal, WorkflowID(isvSlug, customerID), contract.CustomerReturned{Attempt: attempt})
 	return notFound(err, isvSlug, customerID)
 }
 
@@ -241,43 +214,34 @@ func (c *Client) CustomerReturned(ctx context.Context, isvSlug, customerID strin
 // which accepts it once, for its current URL only (ErrRejected otherwise), and answers once
 // the verification it triggers has run. Bound ctx: under a saturated Heroku budget the
 // verification can take a while.
-func (c *Client) ConfirmReturn(ctx context.Context, isvSlug, customerID string, attempt int) (workflows.ReturnResult, error) {
-	var res workflows.ReturnResult
-	return res, c.update(ctx, isvSlug, customerID, workflows.UpdateCustomerReturned, &res, workflows.CustomerReturned{Attempt: attempt})
+func (c *Client) ConfirmReturn(ctx context.Context, isvSlug, customerID string, attempt int) (contract.ReturnResult, error) {
+	return call(ctx, c, contract.UpdateCustomerReturned, isvSlug, customerID, contract.CustomerReturned{Attempt: attempt})
 }
 
 // Reauthorize asks an active connection to be authorized again and returns the new URL.
-func (c *Client) Reauthorize(ctx context.Context, isvSlug, customerID string) (StartResult, error) {
-	var res StartResult
-	return res, c.update(ctx, isvSlug, customerID, workflows.UpdateReauthorize, &res)
+func (c *Client) Reauthorize(ctx context.Context, isvSlug, customerID string) (contract.StartResult, error) {
+	return call(ctx, c, contract.UpdateReauthorize, isvSlug, customerID, contract.None{})
 }
 
 // ReissueURL asks for a fresh authorization URL while waiting for the customer.
-func (c *Client) ReissueURL(ctx context.Context, isvSlug, customerID string) (StartResult, error) {
-	var res StartResult
-	return res, c.update(ctx, isvSlug, customerID, workflows.UpdateReissueURL, &res)
+func (c *Client) ReissueURL(ctx context.Context, isvSlug, customerID string) (contract.StartResult, error) {
+	return call(ctx, c, contract.UpdateReissueURL, isvSlug, customerID, contract.None{})
 }
 
 // Offboard ends the onboarding, removes what it created and returns the final status.
-func (c *Client) Offboard(ctx context.Context, isvSlug, customerID string) (Status, error) {
-	var st Status
-	return st, c.update(ctx, isvSlug, customerID, workflows.UpdateOffboard, &st)
+func (c *Client) Offboard(ctx context.Context, isvSlug, customerID string) (contract.Status, error) {
+	return call(ctx, c, contract.UpdateOffboard, isvSlug, customerID, contract.None{})
 }
 
-func (c *Client) update(ctx context.Context, isvSlug, customerID, name string, out any, args ...any) error {
-	h, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: WorkflowID(isvSlug, customerID),
-		UpdateName: name, Args: args, WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err != nil {
-		return unavailable(notFound(err, isvSlug, customerID))
+// call sends an update to a customer's onboarding: a refusal by the workflow is ErrRejected;
+// no answer in time is ErrUnavailable.
+func call[In, Out any](ctx context.Context, c *Client, u contract.Update[In, Out], isvSlug, customerID string, in In) (Out, error) {
+	out, err := u.Call(ctx, c.temporal, WorkflowID(isvSlug, customerID), in)
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) {
+		return out, fmt.Errorf("%w: %s", ErrRejected, ae.Message())
 	}
-	if err := h.Get(ctx, out); err != nil {
-		var ae *temporal.ApplicationError
-		if errors.As(err, &ae) {
-			return fmt.Errorf("%w: %s", ErrRejected, ae.Message())
-		}
-		return unavailable(err)
-	}
-	return nil
+	return out, unavailable(notFound(err, isvSlug, customerID))
 }
 
 func notFound(err error, isvSlug, customerID string) error {
@@ -304,9 +268,9 @@ type Summary struct {
 // List returns the onboardings of an ISV, optionally of one stage, newest first, from
 // Temporal's visibility (the search attributes).
 func (c *Client) List(ctx context.Context, isvSlug, stage string) ([]Summary, error) {
-	q := fmt.Sprintf("WorkflowType = '%s' AND IsvSlug = '%s'", workflows.ConnectionWorkflowName, escape(isvSlug))
+	q := fmt.Sprintf("WorkflowType = '%s' AND %s = '%s'", contract.ConnectionWorkflowName, contract.SAIsvSlug.GetName(), escape(isvSlug))
 	if stage != "" {
-		q += fmt.Sprintf(" AND OnboardingStage = '%s'", escape(stage))
+		q += fmt.Sprintf(" AND %s = '%s'", contract.SAOnboardingStage.GetName(), escape(stage))
 	}
 	var out []Summary
 	var token []byte
@@ -317,10 +281,9 @@ func (c *Client) List(ctx context.Context, isvSlug, stage string) ([]Summary, er
 		}
 		for _, e := range resp.Executions {
 			s := Summary{WorkflowID: e.Execution.WorkflowId, Status: e.Status.String(), StartedAt: e.StartTime.AsTime()}
-			fields := e.SearchAttributes.GetIndexedFields()
-			s.CustomerID = keyword(fields["CustomerId"])
-			s.Stage = keyword(fields["OnboardingStage"])
-			s.AddonID = keyword(fields["HerokuAddonId"])
+			s.CustomerID = contract.Keyword(e.SearchAttributes, contract.SACustomerID)
+			s.Stage = contract.Keyword(e.SearchAttributes, contract.SAOnboardingStage)
+			s.AddonID = contract.Keyword(e.SearchAttributes, contract.SAHerokuAddonID)
 			out = append(out, s)
 		}
 		token = resp.NextPageToken
@@ -331,15 +294,3 @@ func (c *Client) List(ctx context.Context, isvSlug, stage string) ([]Summary, er
 }
 
 func escape(s string) string { return strings.ReplaceAll(s, "'", "") }
-
-// keyword decodes a Keyword search attribute payload (a JSON string).
-func keyword(p *commonpb.Payload) string {
-	if p == nil {
-		return ""
-	}
-	var s string
-	if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
-		return ""
-	}
-	return s
-}

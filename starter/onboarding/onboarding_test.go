@@ -20,6 +20,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/starter/onboarding"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 const (
@@ -51,9 +52,9 @@ func startStackEnv(t *testing.T, workerEnv []string, simCfg ...func(*herokusim.C
 	return &stack{dev: dev, sim: sim, worker: w, c: c}
 }
 
-func fastInput(customer string) onboarding.Input {
-	return onboarding.Input{ISVSlug: testenv.ISV, CustomerID: customer, Mode: onboarding.ModeProvision, App: testenv.ISVApp,
-		Salesforce: onboarding.Salesforce{OrgID: org, Username: user, Environment: "production"}}
+func fastInput(customer string) contract.ConnectionInput {
+	return contract.ConnectionInput{ISVSlug: testenv.ISV, CustomerID: customer, Mode: contract.ModeProvision, App: testenv.ISVApp,
+		Salesforce: contract.Salesforce{OrgID: org, Username: user, Environment: "production"}}
 }
 
 func ctx(t *testing.T) context.Context {
@@ -120,7 +121,7 @@ func TestOnboardingEndToEnd(t *testing.T) {
 	// Offboard: the add-on is destroyed and gone.
 	st, err := s.c.Offboard(c, testenv.ISV, "c1")
 	require.NoError(t, err)
-	assert.Equal(t, onboarding.Stage("offboarded"), st.Stage)
+	assert.Equal(t, contract.Stage("offboarded"), st.Stage)
 	snap := s.sim.Snapshot()
 	assert.Equal(t, 0, snap.Live)
 	assert.Equal(t, 1, snap.AddonsDestroyed)
@@ -139,7 +140,7 @@ func TestWorkerKilledMidFlightMakesNoSecondAddon(t *testing.T) {
 		herokusim.Fault{Route: "addons.info", Status: 503})
 
 	var wg sync.WaitGroup
-	var res onboarding.StartResult
+	var res contract.StartResult
 	var startErr error
 	wg.Add(1)
 	go func() {
@@ -201,7 +202,7 @@ func TestContinueAsNewOnTheServer(t *testing.T) {
 	assert.NotEqual(t, firstRun, desc.RawResponse.WorkflowExecutionInfo.Execution.RunId, "the workflow continued as new")
 	st, err = s.c.Status(c, testenv.ISV, "c3")
 	require.NoError(t, err)
-	assert.Equal(t, onboarding.Stage("active"), st.Stage)
+	assert.Equal(t, contract.Stage("active"), st.Stage)
 	assert.Contains(t, st.Events[len(st.Events)-1].What+st.Events[len(st.Events)-2].What+st.Events[len(st.Events)-3].What, "continued as new")
 	assert.True(t, strings.HasPrefix(st.Addon.Name, "hc-acme-"))
 	_, err = s.c.Offboard(c, testenv.ISV, "c3")

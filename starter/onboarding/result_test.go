@@ -6,25 +6,24 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/connect-onboarding/worker/activities"
-	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // Issue 10 item 12: a start that reaches an onboarding that ended never looks like success.
 func TestStartResultOfAnEndedRunIsAnError(t *testing.T) {
-	assert.NoError(t, resultError(StartResult{Stage: workflows.StageAwaitingAuthorization, AuthorizationURL: "https://x"}))
-	assert.NoError(t, resultError(StartResult{Stage: workflows.StageActive}))
-	for _, st := range []Stage{workflows.StageOffboarded, workflows.StageCancelled, workflows.StageFailed} {
+	assert.NoError(t, resultError(contract.StartResult{Stage: contract.StageAwaitingAuthorization, AuthorizationURL: "https://x"}))
+	assert.NoError(t, resultError(contract.StartResult{Stage: contract.StageActive}))
+	for _, st := range []contract.Stage{contract.StageOffboarded, contract.StageCancelled, contract.StageFailed} {
 		var ended *EndedError
-		err := resultError(StartResult{Stage: st, Error: "why", ErrorType: "X"})
+		err := resultError(contract.StartResult{Stage: st, Error: "why", ErrorType: "X"})
 		if assert.ErrorAs(t, err, &ended, st) {
 			assert.Equal(t, st, ended.Stage)
 		}
 	}
-	assert.True(t, errors.Is(resultError(StartResult{Stage: workflows.StageDeactivated}), ErrIntegrationInactive))
-	assert.True(t, errors.Is(resultError(StartResult{Stage: workflows.StageFailed, ErrorType: activities.ErrIntegrationInactive}), ErrIntegrationInactive))
+	assert.True(t, errors.Is(resultError(contract.StartResult{Stage: contract.StageDeactivated}), ErrIntegrationInactive))
+	assert.True(t, errors.Is(resultError(contract.StartResult{Stage: contract.StageFailed, ErrorType: contract.ErrIntegrationInactive}), ErrIntegrationInactive))
 	var bad *InvalidInputError
-	if assert.ErrorAs(t, resultError(StartResult{Stage: workflows.StageFailed, ErrorType: workflows.ErrInvalidInput,
+	if assert.ErrorAs(t, resultError(contract.StartResult{Stage: contract.StageFailed, ErrorType: contract.ErrInvalidInput,
 		Error: "invalid input: return_url: must be on a return host the worker allows (WORKER_RETURN_HOSTS)"}), &bad) {
 		assert.Equal(t, "return_url", bad.Fields[0].Field)
 	}
@@ -33,9 +32,9 @@ func TestStartResultOfAnEndedRunIsAnError(t *testing.T) {
 // A second start with other identity values is a conflict naming them; the same values are
 // not.
 func TestIdentityConflictNamesTheFields(t *testing.T) {
-	in := Input{ISVSlug: "acme", CustomerID: "c1", Mode: ModeProvision, App: "acme-app",
-		Salesforce: Salesforce{OrgID: "00D000000000062", Username: "int@c1.example"}}
-	res := StartResult{WorkflowID: "connection/acme/c1", Identity: in.WithDefaults().IdentityHashes()}
+	in := contract.ConnectionInput{ISVSlug: "acme", CustomerID: "c1", Mode: contract.ModeProvision, App: "acme-app",
+		Salesforce: contract.Salesforce{OrgID: "00D000000000062", Username: "int@c1.example"}}
+	res := contract.StartResult{WorkflowID: "connection/acme/c1", Identity: in.WithDefaults().IdentityHashes()}
 	assert.NoError(t, identityConflict(in, res))
 	same := in
 	same.Salesforce.Username = "INT@c1.example" // usernames compare case-insensitively
@@ -46,5 +45,5 @@ func TestIdentityConflictNamesTheFields(t *testing.T) {
 	if assert.ErrorAs(t, identityConflict(other, res), &c) {
 		assert.Equal(t, []string{"app", "salesforce.sf_org_id"}, c.Fields)
 	}
-	assert.NoError(t, identityConflict(other, StartResult{}), "a run from before identities were recorded")
+	assert.NoError(t, identityConflict(other, contract.StartResult{}), "a run from before identities were recorded")
 }

@@ -10,11 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 
-	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/starter/onboarding"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // Issue 10 item 3a on the real server: a cancellation while the create is in flight waits
@@ -48,7 +48,7 @@ func TestSchemaOfALiveCustomerIsRefused(t *testing.T) {
 	_, err = s.c.Start(c, second)
 	var ended *onboarding.EndedError
 	require.ErrorAs(t, err, &ended)
-	assert.Equal(t, activities.ErrSchemaTaken, ended.ErrorType)
+	assert.Equal(t, contract.ErrSchemaTaken, ended.ErrorType)
 	assert.Contains(t, ended.Message, onboarding.WorkflowID(testenv.ISV, "s1"))
 	assert.Equal(t, 1, s.sim.Snapshot().AddonsCreated, "nothing created for the second customer")
 	// Case variants of one customer ID get schemas of their own.
@@ -72,12 +72,12 @@ func TestEnrollRefusesWhatIsNotOurs(t *testing.T) {
 	s.sim.CreateIntegration(t, "rival")
 	theirs, err := s.sim.Heroku.CreateAddon(context.Background(), testenv.ISVApp, heroku.AddonCreate{Plan: "herokuconnect:enterprise", Config: map[string]string{"isv": "rival"}})
 	require.NoError(t, err)
-	in := onboarding.Input{ISVSlug: testenv.ISV, CustomerID: "e1", Mode: onboarding.ModeEnroll, Addon: theirs.ID,
-		Salesforce: onboarding.Salesforce{OrgID: org, Username: user}}
+	in := contract.ConnectionInput{ISVSlug: testenv.ISV, CustomerID: "e1", Mode: contract.ModeEnroll, Addon: theirs.ID,
+		Salesforce: contract.Salesforce{OrgID: org, Username: user}}
 	_, err = s.c.Start(c, in)
 	var ended *onboarding.EndedError
 	require.ErrorAs(t, err, &ended)
-	assert.Equal(t, activities.ErrAddonConflict, ended.ErrorType)
+	assert.Equal(t, contract.ErrAddonConflict, ended.ErrorType)
 	snap := s.sim.Snapshot()
 	assert.Zero(t, snap.Calls["connect.patch"], "nothing configured on another ISV's add-on")
 	assert.Equal(t, 1, snap.Live, "and it is not destroyed")
@@ -91,7 +91,7 @@ func TestEnrollRefusesWhatIsNotOurs(t *testing.T) {
 	in.CustomerID = "e3"
 	_, err = s.c.Start(c, in)
 	require.ErrorAs(t, err, &ended)
-	assert.Equal(t, activities.ErrAddonConflict, ended.ErrorType)
+	assert.Equal(t, contract.ErrAddonConflict, ended.ErrorType)
 	assert.Contains(t, ended.Message, onboarding.WorkflowID(testenv.ISV, "e2"))
 	assert.Equal(t, 1, s.sim.Snapshot().Calls["connect.patch"], "only the first customer configured it")
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
 	"github.com/connect-onboarding/worker/starter/onboarding"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // Options are the flags of `make bench`.
@@ -167,14 +168,14 @@ func (r *runner) fail(format string, args ...any) {
 }
 
 func (r *runner) partner(ctx context.Context, slug string) error {
-	_, err := r.on.CreatePartner(ctx, onboarding.PartnerSpec{Slug: slug, Team: "acme-team", Name: "Bench " + slug, Description: "bench",
-		DocsURL: "https://bench.example", ContactEmail: "bench@bench.example", Logo: onboarding.Logo{Filename: "l.png", Data: logotest.PNG(128, 128)}})
+	_, err := r.on.CreatePartner(ctx, contract.PartnerSpec{Slug: slug, Team: "acme-team", Name: "Bench " + slug, Description: "bench",
+		DocsURL: "https://bench.example", ContactEmail: "bench@bench.example", Logo: contract.Logo{Filename: "l.png", Data: logotest.PNG(128, 128)}})
 	return err
 }
 
-func input(slug, customer string) onboarding.Input {
-	return onboarding.Input{ISVSlug: slug, CustomerID: customer, Mode: onboarding.ModeProvision, App: "acme-isv-app",
-		Salesforce: onboarding.Salesforce{OrgID: "00D000000000062", Username: "int@" + customer + ".example"}}
+func input(slug, customer string) contract.ConnectionInput {
+	return contract.ConnectionInput{ISVSlug: slug, CustomerID: customer, Mode: contract.ModeProvision, App: "acme-isv-app",
+		Salesforce: contract.Salesforce{OrgID: "00D000000000062", Username: "int@" + customer + ".example"}}
 }
 
 // withStack runs fn on a fresh stack (dev server, herokusim, worker) whose watchers read
@@ -335,7 +336,7 @@ func (r *runner) throughput(ctx context.Context) error {
 	return nil
 }
 
-func activeAt(st onboarding.Status) time.Time {
+func activeAt(st contract.Status) time.Time {
 	for i := len(st.Events) - 1; i >= 0; i-- {
 		if st.Events[i].Stage == "active" || strings.HasPrefix(st.Events[i].What, "authorized by") {
 			return st.Events[i].At

@@ -20,6 +20,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
 	"github.com/connect-onboarding/worker/starter/onboarding"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // Config says where the stack is.
@@ -51,16 +52,16 @@ func Run(ctx context.Context, cfg Config) error {
 	ok := func(format string, args ...any) { fmt.Fprintf(cfg.Out, "   ✓ %s\n", fmt.Sprintf(format, args...)) }
 
 	say("Create the partner integration %s", slug)
-	info, err := c.CreatePartner(ctx, onboarding.PartnerSpec{Slug: slug, Team: cfg.Team, Name: "Demo Sync", Description: "A demo ISV",
-		DocsURL: "https://demo.example/docs", ContactEmail: "dev@demo.example", Logo: onboarding.Logo{Filename: "logo.png", Data: logotest.PNG(256, 256)}})
+	info, err := c.CreatePartner(ctx, contract.PartnerSpec{Slug: slug, Team: cfg.Team, Name: "Demo Sync", Description: "A demo ISV",
+		DocsURL: "https://demo.example/docs", ContactEmail: "dev@demo.example", Logo: contract.Logo{Filename: "logo.png", Data: logotest.PNG(256, 256)}})
 	if err != nil {
 		return fmt.Errorf("create partner integration: %w", err)
 	}
 	ok("integration %s is %s", info.Integration.ID, info.Stage)
 
 	say("Onboard customer %s: provision a Heroku Connect add-on on %s and get the authorization URL", customer, cfg.App)
-	res, err := c.Start(ctx, onboarding.Input{ISVSlug: slug, CustomerID: customer, Mode: onboarding.ModeProvision, App: cfg.App,
-		Salesforce: onboarding.Salesforce{OrgID: org, Username: user, Environment: "production", APIVersion: "66.0"}})
+	res, err := c.Start(ctx, contract.ConnectionInput{ISVSlug: slug, CustomerID: customer, Mode: contract.ModeProvision, App: cfg.App,
+		Salesforce: contract.Salesforce{OrgID: org, Username: user, Environment: "production", APIVersion: "66.0"}})
 	if err != nil {
 		return fmt.Errorf("start onboarding: %w", err)
 	}
@@ -146,7 +147,7 @@ func signIn(ctx context.Context, authURL, org, user string) error {
 	return nil
 }
 
-func waitStage(ctx context.Context, c *onboarding.Client, isv, customer, stage string, timeout time.Duration) (onboarding.Status, error) {
+func waitStage(ctx context.Context, c *onboarding.Client, isv, customer, stage string, timeout time.Duration) (contract.Status, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		st, err := c.Status(ctx, isv, customer)

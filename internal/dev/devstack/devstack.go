@@ -20,7 +20,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // Options shape the stack. Zero values give `make run`'s defaults.
@@ -131,7 +131,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 
 	args := []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(o.TemporalPort), "--ui-port", strconv.Itoa(o.UIPort),
 		"--log-level", "warn", "--namespace", "default"}
-	for _, sa := range workflows.SearchAttributes {
+	for _, sa := range contract.SearchAttributes() {
 		args = append(args, "--search-attribute", sa+"=Keyword")
 	}
 	if o.DataDir != "" {

@@ -20,7 +20,7 @@ import (
 
 	"github.com/connect-onboarding/worker/internal/dev/devstack"
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
-	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // `make run`'s stack on other ports: the dev server with the UI, herokusim and the worker
@@ -131,7 +131,7 @@ func TestComposeFileHasTheStack(t *testing.T) {
 		}
 	}
 	// Every search attribute is registered by the setup service.
-	for _, sa := range workflows.SearchAttributes {
+	for _, sa := range contract.SearchAttributes() {
 		assert.Contains(t, string(raw), sa)
 	}
 }

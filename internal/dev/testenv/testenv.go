@@ -31,7 +31,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
 	"github.com/connect-onboarding/worker/internal/runworker"
-	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // Root is the repository root.
@@ -68,7 +68,7 @@ func StartDevServer(t testing.TB) *DevServer {
 		ExistingPath:     TemporalCLI(t),
 		ClientOptions:    &client.Options{HostPort: "127.0.0.1:" + strconv.Itoa(port), Logger: quiet{}},
 		LogLevel:         "error",
-		SearchAttributes: workflows.SearchAttributeTypes(),
+		SearchAttributes: contract.SearchAttributeTypes(),
 		Stdout:           io.Discard, Stderr: io.Discard,
 	})
 	require.NoError(t, err, "start the Temporal dev server from bin/temporal")
@@ -161,7 +161,7 @@ func (s *Sim) Post(t testing.TB, path string, body any) []byte {
 // FastSettings are the worker settings of integration tests: the production wiring at a
 // pace that fits a test (polls every 200 ms, watchers every 500 ms / 1 s).
 func FastSettings() activities.Settings {
-	return activities.Settings{HerokuTaskQueue: workflows.HerokuTaskQueue, PollInterval: 200 * time.Millisecond,
+	return activities.Settings{HerokuTaskQueue: contract.HerokuTaskQueue, PollInterval: 200 * time.Millisecond,
 		WatchWaitingInterval: 500 * time.Millisecond, WatchActiveInterval: time.Second, WatchShards: 4,
 		ReturnHosts: []string{"isv.example", "localhost", "127.0.0.1"}}
 }

@@ -36,7 +36,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
 	"github.com/connect-onboarding/worker/internal/runworker"
 	"github.com/connect-onboarding/worker/starter/onboarding"
-	"github.com/connect-onboarding/worker/workflows"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 const (
@@ -79,7 +79,7 @@ func run() error {
 	}
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath: filepath.Join(root, "bin", "temporal"), LogLevel: "error", Stdout: io.Discard, Stderr: io.Discard,
-		SearchAttributes: workflows.SearchAttributeTypes(),
+		SearchAttributes: contract.SearchAttributeTypes(),
 	})
 	if err != nil {
 		return fmt.Errorf("start dev server (run make tools first): %w", err)
@@ -148,9 +148,9 @@ type scenario struct {
 	run  func(g *gen, name string) error
 }
 
-func input(customer string) onboarding.Input {
-	return onboarding.Input{ISVSlug: "acme", CustomerID: customer, Mode: onboarding.ModeProvision, App: "acme-app",
-		Salesforce: onboarding.Salesforce{OrgID: org, Username: user}}
+func input(customer string) contract.ConnectionInput {
+	return contract.ConnectionInput{ISVSlug: "acme", CustomerID: customer, Mode: contract.ModeProvision, App: "acme-app",
+		Salesforce: contract.Salesforce{OrgID: org, Username: user}}
 }
 
 // The recorder's worker: its settings are changed between scenarios (one scenario at a
@@ -168,8 +168,8 @@ var scenarios = []scenario{
 		if err != nil {
 			return err
 		}
-		in := onboarding.Input{ISVSlug: "acme", CustomerID: name, Mode: onboarding.ModeEnroll, Addon: a.ID,
-			Salesforce: onboarding.Salesforce{OrgID: org, Username: user}}
+		in := contract.ConnectionInput{ISVSlug: "acme", CustomerID: name, Mode: contract.ModeEnroll, Addon: a.ID,
+			Salesforce: contract.Salesforce{OrgID: org, Username: user}}
 		res, err := g.on.Start(g.ctx, in)
 		if err != nil {
 			return err
@@ -189,7 +189,7 @@ var scenarios = []scenario{
 		if err != nil {
 			return err
 		}
-		g.signIn(workflows.AddonName("acme", name), org, user)
+		g.signIn(contract.AddonName("acme", name), org, user)
 		if err := g.on.CustomerReturned(g.ctx, "acme", name, res.Attempt); err != nil {
 			return err
 		}
@@ -199,19 +199,19 @@ var scenarios = []scenario{
 		if _, err := g.on.Start(g.ctx, input(name)); err != nil {
 			return err
 		}
-		g.signIn(workflows.AddonName("acme", name), org, user) // only the watcher sees it
+		g.signIn(contract.AddonName("acme", name), org, user) // only the watcher sees it
 		return g.activeThenOffboard(name)
 	}},
 	{"connection_mismatch_then_ok", func(g *gen, name string) error {
 		if _, err := g.on.Start(g.ctx, input(name)); err != nil {
 			return err
 		}
-		g.signIn(workflows.AddonName("acme", name), org, "wrong.user@customer.example")
+		g.signIn(contract.AddonName("acme", name), org, "wrong.user@customer.example")
 		_ = g.on.CustomerReturned(g.ctx, "acme", name, 1)
-		if err := g.waitFor(name, func(st onboarding.Status) bool { return st.Mismatches == 1 && st.Stage == "awaiting_authorization" }); err != nil {
+		if err := g.waitFor(name, func(st contract.Status) bool { return st.Mismatches == 1 && st.Stage == "awaiting_authorization" }); err != nil {
 			return err
 		}
-		g.signIn(workflows.AddonName("acme", name), org, user)
+		g.signIn(contract.AddonName("acme", name), org, user)
 		_ = g.on.CustomerReturned(g.ctx, "acme", name, 2)
 		return g.activeThenOffboard(name)
 	}},
@@ -219,13 +219,13 @@ var scenarios = []scenario{
 		if _, err := g.on.Start(g.ctx, input(name)); err != nil {
 			return err
 		}
-		addon := workflows.AddonName("acme", name)
+		addon := contract.AddonName("acme", name)
 		g.signIn(addon, org, user)
-		if err := g.waitFor(name, func(st onboarding.Status) bool { return st.Stage == "active" }); err != nil {
+		if err := g.waitFor(name, func(st contract.Status) bool { return st.Stage == "active" }); err != nil {
 			return err
 		}
 		g.post("/_sim/revoke", map[string]string{"addon": addon})
-		if err := g.waitFor(name, func(st onboarding.Status) bool { return st.Stage == "reauthorizing" && st.AuthorizationURL != "" }); err != nil {
+		if err := g.waitFor(name, func(st contract.Status) bool { return st.Stage == "reauthorizing" && st.AuthorizationURL != "" }); err != nil {
 			return err
 		}
 		g.signIn(addon, org, user)
@@ -235,9 +235,9 @@ var scenarios = []scenario{
 		if _, err := g.on.Start(g.ctx, input(name)); err != nil {
 			return err
 		}
-		addon := workflows.AddonName("acme", name)
+		addon := contract.AddonName("acme", name)
 		g.signIn(addon, org, user)
-		if err := g.waitFor(name, func(st onboarding.Status) bool { return st.Stage == "active" }); err != nil {
+		if err := g.waitFor(name, func(st contract.Status) bool { return st.Stage == "active" }); err != nil {
 			return err
 		}
 		if _, err := g.on.Reauthorize(g.ctx, "acme", name); err != nil {
@@ -254,12 +254,12 @@ var scenarios = []scenario{
 		if err := g.c.CancelWorkflow(g.ctx, onboarding.WorkflowID("acme", name), ""); err != nil {
 			return err
 		}
-		return g.record(name, workflows.ConnectionWorkflowName)
+		return g.record(name, contract.ConnectionWorkflowName)
 	}},
 	{"connection_provisioning_failed", func(g *gen, name string) error {
 		g.post("/_sim/settings", map[string]any{"fail_provisions": map[string]int{"acme-app": 1}})
 		_, _ = g.on.Start(g.ctx, input(name))
-		return g.record(name, workflows.ConnectionWorkflowName)
+		return g.record(name, contract.ConnectionWorkflowName)
 	}},
 	{"connection_timeout", func(g *gen, name string) error {
 		in := input(name)
@@ -267,7 +267,7 @@ var scenarios = []scenario{
 		if _, err := g.on.Start(g.ctx, in); err != nil {
 			return err
 		}
-		return g.record(name, workflows.ConnectionWorkflowName)
+		return g.record(name, contract.ConnectionWorkflowName)
 	}},
 	{"connection_continue_as_new", func(g *gen, name string) error {
 		in := input(name)
@@ -276,9 +276,9 @@ var scenarios = []scenario{
 		if _, err := g.on.Start(g.ctx, in); err != nil {
 			return err
 		}
-		addon := workflows.AddonName("acme", name)
+		addon := contract.AddonName("acme", name)
 		g.signIn(addon, org, user)
-		if err := g.waitFor(name, func(st onboarding.Status) bool { return st.Stage == "active" }); err != nil {
+		if err := g.waitFor(name, func(st contract.Status) bool { return st.Stage == "active" }); err != nil {
 			return err
 		}
 		id := onboarding.WorkflowID("acme", name)
@@ -290,14 +290,14 @@ var scenarios = []scenario{
 		for i := 0; i < 60; i++ {
 			state := []string{heroku.StatePollingDBChanges, heroku.StateIdle}[i%2]
 			g.post("/_sim/connection-state", map[string]string{"addon": addon, "state": state})
-			if err := g.waitFor(name, func(st onboarding.Status) bool { return st.LastState == state }); err != nil {
+			if err := g.waitFor(name, func(st contract.Status) bool { return st.LastState == state }); err != nil {
 				return err
 			}
 			if desc, err = g.c.DescribeWorkflow(g.ctx, id, ""); err != nil {
 				return err
 			}
 			if desc.RawResponse.WorkflowExecutionInfo.Execution.RunId != first {
-				return g.recordRun(name, workflows.ConnectionWorkflowName, id, first)
+				return g.recordRun(name, contract.ConnectionWorkflowName, id, first)
 			}
 		}
 		return errors.New("never continued as new")
@@ -313,32 +313,32 @@ var scenarios = []scenario{
 			return err
 		}
 		id := onboarding.WorkflowID("gone", name)
-		if err := g.c.SignalWorkflow(g.ctx, id, "", workflows.SignalIntegrationDeactivated, workflows.IntegrationDeactivated{Reason: "fixture"}); err != nil {
+		if err := g.c.SignalWorkflow(g.ctx, id, "", contract.SignalIntegrationDeactivated.Name, contract.IntegrationDeactivated{Reason: "fixture"}); err != nil {
 			return err
 		}
-		return g.recordID(name, workflows.ConnectionWorkflowName, id)
+		return g.recordID(name, contract.ConnectionWorkflowName, id)
 	}},
 	{"connection_invalid_input", func(g *gen, name string) error {
 		// Bypass the client-side check to record the workflow's own refusal.
 		in := input(name).WithDefaults()
 		in.Salesforce.OrgID = "not-an-org"
-		run, err := g.c.ExecuteWorkflow(g.ctx, client.StartWorkflowOptions{ID: onboarding.WorkflowID("acme", name), TaskQueue: workflows.OnboardingTaskQueue},
-			workflows.ConnectionWorkflowName, in)
+		run, err := g.c.ExecuteWorkflow(g.ctx, client.StartWorkflowOptions{ID: onboarding.WorkflowID("acme", name), TaskQueue: contract.OnboardingTaskQueue},
+			contract.ConnectionWorkflowName, in)
 		if err != nil {
 			return err
 		}
 		_ = run.Get(g.ctx, nil)
-		return g.record(name, workflows.ConnectionWorkflowName)
+		return g.record(name, contract.ConnectionWorkflowName)
 	}},
 	{"partner_lifecycle", func(g *gen, name string) error {
 		g.on.DeactivateRetryInterval = 500 * time.Millisecond
-		spec := onboarding.PartnerSpec{Slug: "delta", Team: "acme-team", Name: "Delta Sync", Description: "Delta", DocsURL: "https://delta.example",
-			ContactEmail: "dev@delta.example", Logo: onboarding.Logo{Filename: "l.png", Data: logotest.PNG(200, 200)}}
+		spec := contract.PartnerSpec{Slug: "delta", Team: "acme-team", Name: "Delta Sync", Description: "Delta", DocsURL: "https://delta.example",
+			ContactEmail: "dev@delta.example", Logo: contract.Logo{Filename: "l.png", Data: logotest.PNG(200, 200)}}
 		if _, err := g.on.CreatePartner(g.ctx, spec); err != nil {
 			return err
 		}
 		desc := "Delta, updated"
-		if _, err := g.on.UpdatePartner(g.ctx, "delta", onboarding.PartnerChanges{Description: &desc}); err != nil {
+		if _, err := g.on.UpdatePartner(g.ctx, "delta", contract.PartnerChanges{Description: &desc}); err != nil {
 			return err
 		}
 		if _, err := g.on.Partner(g.ctx, "delta", true); err != nil {
@@ -353,10 +353,10 @@ var scenarios = []scenario{
 		if _, err := g.on.DeactivatePartner(g.ctx, "delta", "acme-team", "delta"); err != nil {
 			return err
 		}
-		if err := g.recordID("partner_deactivated_customer", workflows.ConnectionWorkflowName, onboarding.WorkflowID("delta", "delta-customer")); err != nil {
+		if err := g.recordID("partner_deactivated_customer", contract.ConnectionWorkflowName, onboarding.WorkflowID("delta", "delta-customer")); err != nil {
 			return err
 		}
-		return g.recordID(name, workflows.PartnerWorkflowName, workflows.PartnerWorkflowID("delta"))
+		return g.recordID(name, contract.PartnerWorkflowName, contract.PartnerWorkflowID("delta"))
 	}},
 	{"watcher_app", func(g *gen, name string) error {
 		// The busiest of the app's watcher shards.
@@ -366,7 +366,7 @@ var scenarios = []scenario{
 		}
 		// Every customer above has left; the watcher ends after its idle timeout (1h), so
 		// record what it did until now.
-		return g.recordID(name, workflows.WatcherWorkflowName, id)
+		return g.recordID(name, contract.WatcherWorkflowName, id)
 	}},
 }
 
@@ -400,7 +400,7 @@ func (g *gen) signIn(addon, org, user string) {
 	g.post("/_sim/authorize", map[string]string{"addon": addon, "org_id": org, "username": user})
 }
 
-func (g *gen) waitFor(customer string, cond func(onboarding.Status) bool) error {
+func (g *gen) waitFor(customer string, cond func(contract.Status) bool) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		st, err := g.on.Status(g.ctx, "acme", customer)
@@ -413,13 +413,13 @@ func (g *gen) waitFor(customer string, cond func(onboarding.Status) bool) error 
 }
 
 func (g *gen) activeThenOffboard(customer string) error {
-	if err := g.waitFor(customer, func(st onboarding.Status) bool { return st.Stage == "active" }); err != nil {
+	if err := g.waitFor(customer, func(st contract.Status) bool { return st.Stage == "active" }); err != nil {
 		return err
 	}
 	if _, err := g.on.Offboard(g.ctx, "acme", customer); err != nil {
 		return err
 	}
-	return g.record(customer, workflows.ConnectionWorkflowName)
+	return g.record(customer, contract.ConnectionWorkflowName)
 }
 
 func (g *gen) record(customer, wf string) error {
@@ -428,7 +428,7 @@ func (g *gen) record(customer, wf string) error {
 
 // recordID waits for the workflow to close (watchers may stay open) and writes its history.
 func (g *gen) recordID(name, wf, id string) error {
-	if wf != workflows.WatcherWorkflowName {
+	if wf != contract.WatcherWorkflowName {
 		run := g.c.GetWorkflow(g.ctx, id, "")
 		_ = run.Get(g.ctx, nil)
 	}

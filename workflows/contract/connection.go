@@ -1,0 +1,274 @@
+package contract
+
+import (
+	"fmt"
+	"time"
+)
+
+// The customer connection workflow's payloads.
+
+// Modes of onboarding.
+const (
+	ModeProvision = "provision" // create a new herokuconnect:enterprise add-on on the ISV app
+	ModeEnroll    = "enroll"    // associate an existing Connect add-on with the integration
+)
+
+// Salesforce environments of an authorization.
+const (
+	EnvProduction = "production" // login.salesforce.com
+	EnvSandbox    = "sandbox"    // test.salesforce.com (the default)
+	EnvCustom     = "custom"     // the customer's My Domain
+)
+
+// Salesforce binds the authorization to the customer's org and integration user.
+type Salesforce struct {
+	OrgID       string `json:"sf_org_id"`
+	Username    string `json:"sf_username"`
+	Environment string `json:"environment,omitempty"` // production | sandbox (default) | custom
+	Domain      string `json:"domain,omitempty"`      // My Domain login URL, required for custom
+	APIVersion  string `json:"api_version,omitempty"` // e.g. "66.0"; Heroku's latest when empty
+}
+
+// ConnectionOptions tune timing; zero values take the defaults of WithDefaults. The
+// operational ones (queue, polling and watcher pace, continue-as-new) are the worker's
+// settings: a start request may not set them.
+type ConnectionOptions struct {
+	// AuthorizationTimeout bounds each wait for the customer (default 7 days).
+	AuthorizationTimeout time.Duration `json:"authorization_timeout,omitempty"`
+	// MaxMismatches is how many sign-ins as the wrong org or user are tolerated before the
+	// onboarding fails (default 3).
+	MaxMismatches int `json:"max_mismatches,omitempty"`
+	// URLRefreshMargin reissues the URL this long before it expires (default 1h).
+	URLRefreshMargin time.Duration `json:"url_refresh_margin,omitempty"`
+	// PollInterval paces the add-on state polls done by activity retries (default 2s).
+	PollInterval time.Duration `json:"poll_interval,omitempty"`
+	// HerokuTaskQueue is where Heroku activities run (default "heroku").
+	HerokuTaskQueue string `json:"heroku_task_queue,omitempty"`
+	// WatchWaitingInterval and WatchActiveInterval pace the app watcher (30s and 5m).
+	WatchWaitingInterval time.Duration `json:"watch_waiting_interval,omitempty"`
+	WatchActiveInterval  time.Duration `json:"watch_active_interval,omitempty"`
+	// WatchShards spreads an app's customers over this many watchers (default 4): each
+	// reads the app once per interval, and each carries only its share of the customers.
+	WatchShards int `json:"watch_shards,omitempty"`
+	// ContinueAsNewAfter continues the workflow as new once its history has this many
+	// events (default: when Temporal suggests it).
+	ContinueAsNewAfter int `json:"continue_as_new_after,omitempty"`
+}
+
+// ConnectionInput starts a customer connection workflow.
+type ConnectionInput struct {
+	ISVSlug    string            `json:"isv_slug"`
+	CustomerID string            `json:"customer_id"`
+	Mode       string            `json:"mode"`
+	App        string            `json:"app,omitempty"`   // provision: the ISV app
+	Addon      string            `json:"addon,omitempty"` // enroll: the add-on's ID or name
+	Schema     string            `json:"schema,omitempty"`
+	DBKey      string            `json:"db_key,omitempty"`
+	Salesforce Salesforce        `json:"salesforce"`
+	ReturnURL  string            `json:"return_url,omitempty"`
+	Options    ConnectionOptions `json:"options,omitzero"`
+	// Carry is set only by continue-as-new: the state of the previous run.
+	Carry *Carry `json:"carry,omitempty"`
+}
+
+// WithDefaults fills the optional fields: the schema from the customer ID, DATABASE_URL,
+// the sandbox environment and the timing defaults.
+func (in ConnectionInput) WithDefaults() ConnectionInput {
+	if in.Schema == "" {
+		in.Schema = DefaultSchema(in.CustomerID)
+	}
+	if in.DBKey == "" {
+		in.DBKey = "DATABASE_URL"
+	}
+	if in.Salesforce.Environment == "" {
+		in.Salesforce.Environment = EnvSandbox
+	}
+	o := &in.Options
+	if o.AuthorizationTimeout == 0 {
+		o.AuthorizationTimeout = 7 * 24 * time.Hour
+	}
+	if o.MaxMismatches == 0 {
+		o.MaxMismatches = 3
+	}
+	if o.URLRefreshMargin == 0 {
+		o.URLRefreshMargin = time.Hour
+	}
+	if o.PollInterval == 0 {
+		o.PollInterval = 2 * time.Second
+	}
+	if o.HerokuTaskQueue == "" {
+		o.HerokuTaskQueue = HerokuTaskQueue
+	}
+	if o.WatchWaitingInterval == 0 {
+		o.WatchWaitingInterval = 30 * time.Second
+	}
+	if o.WatchActiveInterval == 0 {
+		o.WatchActiveInterval = 5 * time.Minute
+	}
+	if o.WatchShards == 0 {
+		o.WatchShards = 4
+	}
+	return in
+}
+
+// String keeps secrets and personal data out of logs: only the keys.
+func (in ConnectionInput) String() string {
+	return fmt.Sprintf("connection %s/%s (%s)", in.ISVSlug, in.CustomerID, in.Mode)
+}
+
+// Carry is what a run hands to its continuation.
+type Carry struct {
+	Status        Status         `json:"status"`
+	Compensations []Compensation `json:"compensations"`
+}
+
+// CompensationDestroyAddon is the one kind of undo step: destroy the add-on onboarding
+// created.
+const CompensationDestroyAddon = "destroy_addon"
+
+// Compensation is one undo step, recorded before its step runs.
+type Compensation struct {
+	Kind  string   `json:"kind"` // CompensationDestroyAddon
+	Addon AddonRef `json:"addon"`
+}
+
+// AddonRef identifies an add-on and whether onboarding created it (only those are
+// destroyed on compensation).
+type AddonRef struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	App     string `json:"app"`
+	Created bool   `json:"created"`
+}
+
+// Key is how Heroku finds the add-on: its ID, or its name before the ID is known (a
+// compensation recorded before the create).
+func (r AddonRef) Key() string {
+	if r.ID != "" {
+		return r.ID
+	}
+	return r.Name
+}
+
+// ConnectionRef identifies a Connect connection and where it lives.
+type ConnectionRef struct {
+	ID        string `json:"id"`
+	RegionURL string `json:"region_url"`
+}
+
+// Stage is where a customer connection is in its life.
+type Stage string
+
+// Stages, in order; reauthorizing loops back through awaiting_authorization.
+const (
+	StageValidating            Stage = "validating"
+	StageProvisioning          Stage = "provisioning"
+	StageEnrolling             Stage = "enrolling"
+	StageConfiguring           Stage = "configuring"
+	StageAwaitingAuthorization Stage = "awaiting_authorization"
+	StageVerifying             Stage = "verifying"
+	StageActive                Stage = "active"
+	StageReauthorizing         Stage = "reauthorizing"
+	StageCompensating          Stage = "compensating"
+	StageOffboarded            Stage = "offboarded"
+	StageFailed                Stage = "failed"
+	StageDeactivated           Stage = "deactivated"
+	StageCancelled             Stage = "cancelled"
+)
+
+// Terminal reports whether the stage is an end.
+func (s Stage) Terminal() bool {
+	switch s {
+	case StageOffboarded, StageFailed, StageDeactivated, StageCancelled:
+		return true
+	}
+	return false
+}
+
+// StartResult answers UpdateStart, UpdateReissueURL and UpdateReauthorize.
+type StartResult struct {
+	WorkflowID       string    `json:"workflow_id"`
+	Stage            Stage     `json:"stage"`
+	AuthorizationURL string    `json:"authorization_url,omitempty"`
+	ExpiresAt        time.Time `json:"expires_at,omitzero"`
+	// Attempt numbers the authorization URLs issued; a return signal names the attempt.
+	Attempt int    `json:"attempt"`
+	Error   string `json:"error,omitempty"` // why the workflow ended, when it did
+	// ErrorType classifies Error: IntegrationInactive, HerokuFinal, AuthorizationTimeout, ...
+	ErrorType string `json:"error_type,omitempty"`
+	// Identity holds a short hash of each identity field the run was started with (org,
+	// user, app, add-on, mode, schema), so a second start for the same customer with
+	// different values is told apart without carrying personal data.
+	Identity map[string]string `json:"identity,omitempty"`
+}
+
+// CustomerReturned is the payload of SignalCustomerReturned and UpdateCustomerReturned.
+type CustomerReturned struct {
+	Attempt int `json:"attempt"`
+}
+
+// ReturnResult answers UpdateCustomerReturned: what the verification found.
+type ReturnResult struct {
+	Stage Stage `json:"stage"`
+	// Verified is true once the right org and user authorized.
+	Verified bool `json:"verified"`
+	// Problem says what the verification found instead (not yet authorized, a mismatch).
+	Problem string `json:"problem,omitempty"`
+}
+
+// StateGone is what the watcher reports for a connection Heroku no longer lists; every
+// other state is Heroku Connect's own (NEW, IDLE, NEED_AUTHENTICATION, ...).
+const StateGone = "GONE"
+
+// ConnectionStateReport is the payload of SignalConnectionState.
+type ConnectionStateReport struct {
+	ConnectionID string    `json:"connection_id"`
+	State        string    `json:"state"`
+	AuthUpdated  time.Time `json:"auth_updated,omitzero"`
+}
+
+// IntegrationDeactivated is the payload of SignalIntegrationDeactivated.
+type IntegrationDeactivated struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// Event is one line of a connection's story, kept in its status.
+type Event struct {
+	At    time.Time `json:"at"`
+	Stage Stage     `json:"stage"`
+	What  string    `json:"what"`
+}
+
+// Status is what the status query and update return.
+type Status struct {
+	WorkflowID       string         `json:"workflow_id"`
+	ISVSlug          string         `json:"isv_slug"`
+	CustomerID       string         `json:"customer_id"`
+	Stage            Stage          `json:"stage"`
+	Addon            *AddonRef      `json:"addon,omitempty"`
+	Connection       *ConnectionRef `json:"connection,omitempty"`
+	AuthorizationURL string         `json:"authorization_url,omitempty"`
+	URLExpiresAt     time.Time      `json:"url_expires_at,omitzero"`
+	URLRefreshAt     time.Time      `json:"url_refresh_at,omitzero"`
+	LastState        string         `json:"last_state,omitempty"`
+	// WatcherID is the watcher this connection registered with.
+	WatcherID string `json:"watcher_id,omitempty"`
+	// AuthorizedAt is Heroku's auth_updated of the authorization the connection is active on.
+	AuthorizedAt time.Time `json:"authorized_at,omitzero"`
+	// AuthDeadline is when the current wait for the customer gives up; carried through
+	// continue-as-new so a customer who never authorizes does not keep an add-on forever.
+	AuthDeadline time.Time `json:"auth_deadline,omitzero"`
+	// ReturnsUsed are the attempts whose signed return state was consumed.
+	ReturnsUsed      []int    `json:"returns_used,omitempty"`
+	URLsIssued       int      `json:"urls_issued"`
+	Verifications    int      `json:"verifications"`
+	Mismatches       int      `json:"mismatches"`
+	LastProblem      string   `json:"last_problem,omitempty"`
+	Reauthorizations int      `json:"reauthorizations"`
+	Compensated      []string `json:"compensated,omitempty"`
+	Error            string   `json:"error,omitempty"`
+	ErrorType        string   `json:"error_type,omitempty"`
+	Events           []Event  `json:"events"`
+	// Identity: see StartResult.Identity.
+	Identity map[string]string `json:"identity,omitempty"`
+}

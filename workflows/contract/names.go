@@ -1,0 +1,76 @@
+package contract
+
+// Every signal, update and query, with its payload types and the description the Temporal
+// UI and `temporal workflow metadata` show. Names are part of recorded histories and of
+// every client: never rename one.
+
+// The customer connection workflow (ConnectionWorkflowName).
+var (
+	// UpdateStart is sent with Update-with-Start; it returns the authorization URL.
+	UpdateStart = Update[None, StartResult]{"onboarding.start",
+		"Start (with Update-with-Start) or reach the customer's onboarding; returns the authorization URL once it exists, or how the run ended."}
+	// UpdateReissueURL asks for a fresh authorization URL while waiting for the customer.
+	UpdateReissueURL = Update[None, StartResult]{"onboarding.reissue_url",
+		"Issue a fresh authorization URL while waiting for the customer (the previous one stops working)."}
+	// UpdateReauthorize asks an active connection to be authorized again.
+	UpdateReauthorize = Update[None, StartResult]{"onboarding.reauthorize",
+		"Ask an active connection to be authorized again; returns the new URL."}
+	// UpdateOffboard ends the connection and removes what onboarding created.
+	UpdateOffboard = Update[None, Status]{"onboarding.offboard",
+		"End the connection and destroy what onboarding created; returns the final status."}
+	// UpdateStatus returns the status through history (read-your-writes).
+	UpdateStatus = Update[None, Status]{"onboarding.status",
+		"The connection's status, through history (read-your-writes)."}
+	// UpdateCustomerReturned reports the customer's return with a signed state's attempt; the
+	// workflow accepts each attempt once (single use, durable and shared by every replica of
+	// the return endpoint) and only for the URL it issued last, then answers once the
+	// verification it triggered has run.
+	UpdateCustomerReturned = Update[CustomerReturned, ReturnResult]{"onboarding.customer_returned",
+		"The customer came back with a signed state: accepted once, for the current URL only; answers what the verification found."}
+	// QueryStatus returns the status without touching history.
+	QueryStatus = Query[Status]{"status",
+		"The status: stage, add-on, URL and expiry, last connection state, mismatches and the story so far."}
+
+	// SignalCustomerReturned: the ISV backend saw the customer come back from the
+	// authorization page.
+	SignalCustomerReturned = Signal[CustomerReturned]{"customer.returned",
+		"The ISV backend saw the customer return from the authorization page (payload: the URL attempt); triggers one verification."}
+	// SignalConnectionState: the watcher saw the connection's state change.
+	SignalConnectionState = Signal[ConnectionStateReport]{"connection.state",
+		"The app's watcher saw this connection's state or authorization time change."}
+	// SignalIntegrationDeactivated: the ISV's partner integration was deactivated.
+	SignalIntegrationDeactivated = Signal[IntegrationDeactivated]{"integration.deactivated",
+		"The ISV's partner integration was deactivated: end as deactivated."}
+)
+
+// The connection watcher (WatcherWorkflowName).
+var (
+	// SignalWatchRegister adds (or refreshes) a member.
+	SignalWatchRegister = Signal[WatchMember]{"watch.register",
+		"A customer workflow asks this watcher to report its connection's changes."}
+	// SignalWatchUnregister removes a member by its workflow ID.
+	SignalWatchUnregister = Signal[string]{"watch.unregister",
+		"A customer workflow leaves this watcher."}
+	// QueryWatcherStatus shares its name with the customer's status query.
+	QueryWatcherStatus = Query[map[string]WatchMember]{"status",
+		"The watcher's members: each customer workflow, its connection and what it last saw."}
+)
+
+// The partner integration workflow (PartnerWorkflowName).
+var (
+	// UpdatePartnerCreate is sent with Update-with-Start; it creates the integration.
+	UpdatePartnerCreate = Update[PartnerSpec, PartnerInfo]{"partner.create",
+		"Create the partner integration on Heroku (with Update-with-Start); creating again returns it."}
+	// UpdatePartnerUpdate changes the given fields.
+	UpdatePartnerUpdate = Update[PartnerChanges, PartnerInfo]{"partner.update",
+		"Change the integration's description, docs URL, contact email or logo."}
+	// UpdatePartnerRefresh re-reads the integration from Heroku.
+	UpdatePartnerRefresh = Update[None, PartnerInfo]{"partner.refresh",
+		"Read the integration from Heroku (also how an existing integration is adopted)."}
+	// UpdatePartnerDeactivate deactivates: destructive, needs the slug as confirmation.
+	UpdatePartnerDeactivate = Update[Deactivate, PartnerInfo]{"partner.deactivate",
+		"Deactivate the integration (confirm with the slug): Heroku destroys its add-ons, then every customer ends."}
+	// QueryPartnerInfo always answers with the last known state, even after the end.
+	QueryPartnerInfo = Query[PartnerInfo]{"partner.info",
+		"The integration as last known, its stage and the deactivation report."}
+)

@@ -1,0 +1,256 @@
+package contract
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// The partner integration workflow's payloads.
+
+// PartnerInput starts (or continues) an integration's workflow.
+type PartnerInput struct {
+	Slug string `json:"slug"`
+	// HerokuTaskQueue is where Heroku activities run (default "heroku"); from
+	// trust-guarantees on, the worker's setting decides.
+	HerokuTaskQueue string `json:"heroku_task_queue,omitempty"`
+	// MaxDeactivateAttempts bounds the calls made while Heroku answers 207 (default 10).
+	MaxDeactivateAttempts int `json:"max_deactivate_attempts,omitempty"`
+	// DeactivateRetryInterval paces those calls (default 30s).
+	DeactivateRetryInterval time.Duration `json:"deactivate_retry_interval,omitempty"`
+	// Carry is the previous run's state (continue-as-new).
+	Carry *PartnerInfo `json:"carry,omitempty"`
+}
+
+// PartnerStage is where an integration is.
+type PartnerStage string
+
+// Partner stages.
+const (
+	PartnerNew          PartnerStage = "new"
+	PartnerActive       PartnerStage = "active"
+	PartnerDeactivating PartnerStage = "deactivating"
+	PartnerInactive     PartnerStage = "inactive"
+)
+
+// Integration statuses as Heroku reports them.
+const (
+	IntegrationActive   = "active"
+	IntegrationInactive = "inactive"
+)
+
+// TeamRef names a Heroku team.
+type TeamRef struct {
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// Integration is the partner integration as Heroku last described it.
+type Integration struct {
+	ID           string    `json:"id"`
+	Slug         string    `json:"slug"`
+	Name         string    `json:"name"`
+	Status       string    `json:"status"` // IntegrationActive | IntegrationInactive
+	Team         TeamRef   `json:"team"`
+	TeamName     string    `json:"team_name"`
+	Description  string    `json:"description"`
+	DocsURL      string    `json:"docs_url"`
+	ContactEmail string    `json:"contact_email"`
+	LogoURL      string    `json:"logo_url"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// OwnedBy reports whether team (a name) is the integration's.
+func (i Integration) OwnedBy(team string) bool { return team == i.TeamName || team == i.Team.Name }
+
+// MaxLogoTransportBytes is the largest logo that travels through Temporal: a payload may
+// not exceed 2 MB and bytes are base64-encoded in JSON. Heroku itself accepts 5 MB.
+const MaxLogoTransportBytes = 1400 << 10
+
+// Logo is an image file.
+type Logo struct {
+	Filename string `json:"filename"`
+	Data     []byte `json:"data"`
+}
+
+// PartnerSpec creates an integration.
+type PartnerSpec struct {
+	Slug         string `json:"slug"`
+	Team         string `json:"team"`
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	DocsURL      string `json:"docs_url"`
+	ContactEmail string `json:"contact_email"`
+	Logo         Logo   `json:"logo"`
+}
+
+// PartnerChanges updates an integration; nil fields stay.
+type PartnerChanges struct {
+	Description  *string `json:"description,omitempty"`
+	DocsURL      *string `json:"docs_url,omitempty"`
+	ContactEmail *string `json:"contact_email,omitempty"`
+	Logo         *Logo   `json:"logo,omitempty"`
+}
+
+// Deactivate is the deactivation request.
+type Deactivate struct {
+	// Confirm must equal the slug: deactivation destroys every add-on and cannot be undone.
+	Confirm string `json:"confirm"`
+	// Team, when set, must be the integration's team (a guard against the wrong slug).
+	Team string `json:"team,omitempty"`
+}
+
+// CustomerOutcome is how a customer workflow ended after the deactivation signal.
+type CustomerOutcome struct {
+	WorkflowID string `json:"workflow_id"`
+	CustomerID string `json:"customer_id"`
+	AddonID    string `json:"addon_id,omitempty"`
+	Outcome    string `json:"outcome"` // the final stage, e.g. deactivated
+	Error      string `json:"error,omitempty"`
+}
+
+// DeactivationReport is what a deactivation did.
+type DeactivationReport struct {
+	Attempts  int               `json:"attempts"`    // Heroku deactivate calls
+	Total     int               `json:"total"`       // add-ons Heroku reported
+	Destroyed int               `json:"destroyed"`   // add-ons destroyed by Heroku
+	Failed    []string          `json:"failed"`      // Heroku's failures still standing
+	Customers []CustomerOutcome `json:"customers"`   // one per customer workflow that was running
+	Completed bool              `json:"completed"`   // every add-on gone and every customer ended
+	At        time.Time         `json:"at,omitzero"` // when it finished
+}
+
+// PartnerInfo is what the info query returns.
+type PartnerInfo struct {
+	Slug        string              `json:"slug"`
+	Stage       PartnerStage        `json:"stage"`
+	Integration *Integration        `json:"integration,omitempty"`
+	RefreshedAt time.Time           `json:"refreshed_at,omitzero"`
+	Report      *DeactivationReport `json:"deactivation,omitempty"`
+	Error       string              `json:"error,omitempty"`
+}
+
+// ImageCheck checks that a logo file is an image Heroku takes. The worker's decodes it
+// (sizes in pixels, SVG safety); validation without one runs CheckLogoFormat.
+type ImageCheck func(filename string, data []byte) error
+
+// logoFormats maps the accepted file extensions to the content type their bytes must sniff as.
+var logoFormats = map[string]string{".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".svg": "svg"}
+
+// CheckLogoFormat is the check a client can make without an image decoder: a jpeg, png, svg
+// or webp file name whose bytes are of that type, at most 5 MB. The worker decodes the image
+// as well (100 to 1000 pixels a side, an SVG without scripts).
+func CheckLogoFormat(filename string, data []byte) error {
+	ext := strings.ToLower(path.Ext(filename))
+	want, ok := logoFormats[ext]
+	switch {
+	case !ok:
+		return fmt.Errorf("must be a .jpeg, .jpg, .png, .svg or .webp file, got %q", filename)
+	case len(data) > 5<<20:
+		return fmt.Errorf("is %d bytes, more than the 5 MB limit", len(data))
+	}
+	head := data[:min(len(data), 1024)]
+	got := http.DetectContentType(head)
+	if strings.Contains(strings.ToLower(string(head)), "<svg") {
+		got = "svg"
+	}
+	if got != want {
+		return fmt.Errorf("is named %s but its content is %s", ext, got)
+	}
+	return nil
+}
+
+// Validate checks a create request, naming each bad field and its rule.
+func (s PartnerSpec) Validate(image ImageCheck) error {
+	v := &ValidationError{}
+	if !ValidSlug(s.Slug) {
+		v.Add("slug", "must be 3-30 lower-case letters, digits and single dashes, starting with a letter")
+	}
+	if strings.TrimSpace(s.Team) == "" {
+		v.Add("team", "is required: the Heroku team that owns the ISV's apps")
+	}
+	if strings.TrimSpace(s.Name) == "" || utf8.RuneCountInString(s.Name) > 100 {
+		v.Add("name", "is required and at most 100 characters")
+	}
+	checkDescription(v, s.Description, true)
+	checkDocsURL(v, s.DocsURL, true)
+	checkEmail(v, s.ContactEmail, true)
+	checkLogo(v, &s.Logo, true, image)
+	return v.Err()
+}
+
+// Validate checks an update request.
+func (c PartnerChanges) Validate(image ImageCheck) error {
+	v := &ValidationError{}
+	if c.Description == nil && c.DocsURL == nil && c.ContactEmail == nil && c.Logo == nil {
+		v.Add("changes", "name at least one of description, docs_url, contact_email, logo")
+	}
+	if c.Description != nil {
+		checkDescription(v, *c.Description, true)
+	}
+	if c.DocsURL != nil {
+		checkDocsURL(v, *c.DocsURL, true)
+	}
+	if c.ContactEmail != nil {
+		checkEmail(v, *c.ContactEmail, true)
+	}
+	checkLogo(v, c.Logo, c.Logo != nil, image)
+	return v.Err()
+}
+
+func checkDescription(v *ValidationError, d string, required bool) {
+	switch n := utf8.RuneCountInString(d); {
+	case required && strings.TrimSpace(d) == "":
+		v.Add("description", "is required")
+	case n > 500:
+		v.Add("description", fmt.Sprintf("must be at most 500 characters (it has %d)", n))
+	}
+}
+
+func checkDocsURL(v *ValidationError, raw string, required bool) {
+	if raw == "" && !required {
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		v.Add("docs_url", "must be an https URL")
+	}
+}
+
+// emailPattern is a plain address check (net/mail would do, but its parser may log, which
+// workflow code must not).
+var emailPattern = regexp.MustCompile(`^[^@\s<>(),;:"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
+
+func checkEmail(v *ValidationError, e string, required bool) {
+	if e == "" && !required {
+		return
+	}
+	if len(e) > 254 || !emailPattern.MatchString(e) {
+		v.Add("contact_email", "must be an email address such as dev@example.com")
+	}
+}
+
+func checkLogo(v *ValidationError, l *Logo, required bool, image ImageCheck) {
+	if l == nil || len(l.Data) == 0 {
+		if required {
+			v.Add("logo", "is required: a jpeg, png, svg or webp file")
+		}
+		return
+	}
+	if image == nil {
+		image = CheckLogoFormat
+	}
+	if err := image(l.Filename, l.Data); err != nil {
+		v.Add("logo", err.Error())
+		return
+	}
+	if len(l.Data) > MaxLogoTransportBytes {
+		v.Add("logo", fmt.Sprintf("is %d bytes; through the worker a logo can be at most %d bytes (Temporal's 2 MB payload limit), though Heroku takes up to 5 MB", len(l.Data), MaxLogoTransportBytes))
+	}
+}
