@@ -5,12 +5,27 @@ BIN := $(CURDIR)/bin
 TEMPORAL_CLI_VERSION := v1.5.1
 WORKFLOWCHECK_VERSION := v0.6.0
 STATICCHECK_VERSION := v0.8.2
+# Heroku's own clients, from npm: the published Platform API definitions (make tools) and the
+# CLI (make fidelity). Each version installs into its own folder under bin/npm.
+HEROKU_SCHEMA_VERSION := 2.0.1
+HEROKU_CLI_VERSION := 11.10.0
+NPM_DIR := $(BIN)/npm
+HEROKU_SCHEMA := $(NPM_DIR)/schema-$(HEROKU_SCHEMA_VERSION)/node_modules/@heroku-cli/schema/lib/index.d.ts
+HEROKU_CLI := $(NPM_DIR)/heroku-$(HEROKU_CLI_VERSION)/node_modules/.bin/heroku
+NPM_INSTALL = @command -v npm >/dev/null || { echo "make: npm is not installed: Node.js 20 or newer with npm (Debian: apt-get install nodejs npm)"; exit 1; }; npm install --no-audit --no-fund --ignore-scripts --loglevel=error
 GOFLAGS_TEST ?= -race -count=1 -timeout 20m
 
-.PHONY: tools build run test lint demo bench clean fixtures
+.PHONY: tools build run test lint demo bench clean fixtures fidelity
 
-## tools: the pinned Temporal CLI, workflowcheck and staticcheck, built from the Go module proxy (once)
-tools: $(BIN)/temporal $(BIN)/workflowcheck $(BIN)/staticcheck
+## tools: the pinned Temporal CLI, workflowcheck and staticcheck, built from the Go module proxy, and Heroku's published resource definitions from npm (once)
+tools: $(BIN)/temporal $(BIN)/workflowcheck $(BIN)/staticcheck $(HEROKU_SCHEMA)
+
+$(HEROKU_SCHEMA):
+	$(NPM_INSTALL) --prefix $(NPM_DIR)/schema-$(HEROKU_SCHEMA_VERSION) @heroku-cli/schema@$(HEROKU_SCHEMA_VERSION)
+
+$(HEROKU_CLI):
+	@echo "installing the Heroku CLI $(HEROKU_CLI_VERSION) from npm into bin/npm (about a minute the first time)…"
+	$(NPM_INSTALL) --prefix $(NPM_DIR)/heroku-$(HEROKU_CLI_VERSION) heroku@$(HEROKU_CLI_VERSION)
 
 $(BIN)/temporal:
 	@command -v $(GO) >/dev/null || { echo "make: Go is not installed (https://go.dev/dl, 1.26 or newer)"; exit 1; }
@@ -37,7 +52,7 @@ run: tools build
 
 ## test: the whole suite with the race detector, integration tests included
 test: tools build
-	$(GO) test $(GOFLAGS_TEST) ./...
+	HEROKU_SCHEMA_DTS=$(HEROKU_SCHEMA) $(GO) test $(GOFLAGS_TEST) ./...
 
 ## lint: formatting, a tidy go.mod, go vet, staticcheck and Temporal's determinism check of the workflows
 lint: tools
@@ -57,6 +72,10 @@ bench: tools build
 
 clean:
 	rm -rf $(BIN)/worker $(BIN)/herokusim $(BIN)/devstack $(BIN)/starter $(BIN)/demo
+
+## fidelity: the real Heroku CLI (npm, pinned) through an ISV operator's add-on and app commands against herokusim
+fidelity: build $(HEROKU_CLI)
+	$(GO) run ./internal/dev/cmd/fidelity -heroku $(HEROKU_CLI) -herokusim $(BIN)/herokusim
 
 ## fixtures: record replay fixtures from the dev server (commit workflow changes first)
 fixtures: tools

@@ -92,11 +92,14 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// acceptMatches compares media types ignoring spaces and case around parameters.
+// acceptMatches compares media types ignoring spaces and case around parameters. Where the
+// Platform API's version=3 is wanted, the variant Heroku's own SDK and CLI send
+// (version=3.sdk) is accepted too.
 func acceptMatches(got, want string) bool {
 	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, " ", "")) }
 	for _, part := range strings.Split(got, ",") {
-		if norm(part) == norm(want) {
+		p := norm(part)
+		if p == norm(want) || want == heroku.AcceptPlatform && p == norm(want)+".sdk" {
 			return true
 		}
 	}
@@ -265,16 +268,52 @@ var Routes = []string{
 	"connect.auth", "connect.discover", "connect.detail", "connect.list", "connect.patch",
 }
 
+// route is one Heroku API endpoint of the simulator.
+type route struct {
+	pattern, name, accept string
+	free                  bool // costs no rate limit token
+	handler               apiHandler
+}
+
+// platformRoutes are the Platform API endpoints; the definitions test holds each one's
+// answers to Heroku's published resource definitions.
+func (s *Sim) platformRoutes() []route {
+	return []route{
+		{"GET /account/rate-limits", "account.rate-limits", heroku.AcceptPlatform, true, s.rateLimits},
+		{"GET /account", "account.info", heroku.AcceptPlatform, false, s.accountInfo},
+		{"GET /apps", "apps.list", heroku.AcceptPlatform, false, s.listApps},
+		{"GET /apps/{app}", "apps.info", heroku.AcceptPlatform, false, s.appInfo},
+		{"GET /addons", "addons.list-all", heroku.AcceptPlatform, false, s.listAllAddons},
+		{"POST /actions/addons/resolve", "addons.resolve", heroku.AcceptPlatform, false, s.resolveAddon},
+		{"GET /addon-attachments", "attachments.list", heroku.AcceptPlatform, false, s.listAttachments},
+		{"POST /addon-attachments", "attachments.create", heroku.AcceptPlatform, false, s.createAttachment},
+		{"GET /addon-attachments/{attachment}", "attachments.info", heroku.AcceptPlatform, false, s.attachmentInfo},
+		{"DELETE /addon-attachments/{attachment}", "attachments.delete", heroku.AcceptPlatform, false, s.deleteAttachment},
+		{"GET /addons/{addon}/addon-attachments", "attachments.list", heroku.AcceptPlatform, false, s.listAttachments},
+		{"GET /apps/{app}/addon-attachments", "attachments.list", heroku.AcceptPlatform, false, s.listAttachments},
+		{"GET /apps/{app}/addon-attachments/{attachment}", "attachments.info", heroku.AcceptPlatform, false, s.attachmentInfo},
+		{"POST /actions/addon-attachments/resolve", "attachments.resolve", heroku.AcceptPlatform, false, s.resolveAttachment},
+		{"GET /addon-services", "services.list", heroku.AcceptPlatform, false, s.listServices},
+		{"GET /addon-services/{service}", "services.info", heroku.AcceptPlatform, false, s.serviceInfo},
+		{"GET /addon-services/{service}/plans", "plans.list", heroku.AcceptPlatform, false, s.listPlans},
+		{"GET /addon-services/{service}/plans/{plan}", "plans.info", heroku.AcceptPlatform, false, s.planInfo},
+		{"POST /apps/{app}/addons", "addons.create", heroku.AcceptPlatform, false, s.createAddon},
+		{"GET /apps/{app}/addons", "addons.list", heroku.AcceptPlatform, false, s.listAddons},
+		{"GET /apps/{app}/addons/{addon}", "addons.info", heroku.AcceptPlatform, false, s.addonInfo},
+		{"GET /addons/{addon}", "addons.info", heroku.AcceptPlatform, false, s.addonInfo},
+		{"DELETE /apps/{app}/addons/{addon}", "addons.destroy", heroku.AcceptPlatform, false, s.destroyAddon},
+		{"POST /apps/{app}/webhooks", "webhooks.create", heroku.AcceptWebhooks, false, s.createWebhook},
+		{"GET /users/{user}/apps", "apps.list", heroku.AcceptPlatform, false, s.listApps},
+		{"GET /apps/{app}/releases", "releases.list", heroku.AcceptPlatform, false, s.listReleases},
+		{"GET /apps/{app}/releases/{release}", "releases.info", heroku.AcceptPlatform, false, s.releaseInfo},
+	}
+}
+
 func (s *Sim) routes() {
 	m := http.NewServeMux()
-	// Platform API.
-	m.HandleFunc("GET /account/rate-limits", s.api("account.rate-limits", heroku.AcceptPlatform, true, s.rateLimits))
-	m.HandleFunc("POST /apps/{app}/addons", s.api("addons.create", heroku.AcceptPlatform, false, s.createAddon))
-	m.HandleFunc("GET /apps/{app}/addons", s.api("addons.list", heroku.AcceptPlatform, false, s.listAddons))
-	m.HandleFunc("GET /apps/{app}/addons/{addon}", s.api("addons.info", heroku.AcceptPlatform, false, s.addonInfo))
-	m.HandleFunc("GET /addons/{addon}", s.api("addons.info", heroku.AcceptPlatform, false, s.addonInfo))
-	m.HandleFunc("DELETE /apps/{app}/addons/{addon}", s.api("addons.destroy", heroku.AcceptPlatform, false, s.destroyAddon))
-	m.HandleFunc("POST /apps/{app}/webhooks", s.api("webhooks.create", heroku.AcceptWebhooks, false, s.createWebhook))
+	for _, r := range s.platformRoutes() {
+		m.HandleFunc(r.pattern, s.api(r.name, r.accept, r.free, r.handler))
+	}
 	// Partner API.
 	m.HandleFunc("POST /partner/connect", s.api("partner.create", heroku.AcceptPartner, false, s.createIntegration))
 	m.HandleFunc("GET /partner/connect/{slug}", s.api("partner.info", heroku.AcceptPartner, false, s.integrationInfo))

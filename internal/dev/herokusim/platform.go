@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -55,6 +53,11 @@ func (s *Sim) settle(a *addon) {
 		}
 		delete(s.st.Addons, a.ID)
 		delete(s.st.Connections, a.ConnectionID)
+		for id, t := range s.st.Attachments {
+			if t.AddonID == a.ID {
+				delete(s.st.Attachments, id)
+			}
+		}
 		s.st.Destroyed = append(s.st.Destroyed, a)
 		s.dirty = true
 	}
@@ -102,9 +105,9 @@ func (s *Sim) addonJSON(a *addon) heroku.Addon {
 	}
 }
 
-// lookupApp answers 404 when app is unknown. Caller holds s.mu.
-func (s *Sim) lookupApp(w http.ResponseWriter, name string) *app {
-	a := s.st.Apps[name]
+// lookupApp finds an app by name or ID, answering 404 when it is unknown. Caller holds s.mu.
+func (s *Sim) lookupApp(w http.ResponseWriter, nameOrID string) *app {
+	a := s.appByNameOrID(nameOrID)
 	if a == nil {
 		writeError(w, http.StatusNotFound, "not_found", "Couldn't find that app.")
 	}
@@ -170,6 +173,12 @@ func (s *Sim) createAddon(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 		a.FailProvision = true
 	}
 	s.st.Addons[a.ID] = a
+	attachName := ""
+	if body.Attachment != nil {
+		attachName = strings.ToUpper(body.Attachment.Name)
+	}
+	a.AttachmentID = s.attach(a, ap.Name, attachName).ID
+	s.release(ap.Name, fmt.Sprintf("Attach %s (@ref:%s)", s.st.Attachments[a.AttachmentID].Name, a.Name), rc.user)
 	s.st.Counters.AddonsCreated++
 	s.st.Counters.CreatedPerApp[ap.Name]++
 	if isv != "" {
@@ -178,7 +187,9 @@ func (s *Sim) createAddon(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 	s.dirty = true
 	s.settle(a) // a zero delay provisions at once
 	s.notify(a, "create")
-	writeJSON(w, http.StatusCreated, s.addonJSON(a))
+	out := s.addonResource(a, expansions(r))
+	out.ProvisionMessage = ptr("Heroku Connect is being provisioned; it is ready in a few seconds.")
+	writeJSON(w, http.StatusCreated, out)
 }
 
 // planName accepts "herokuconnect:enterprise" or {"name": "herokuconnect:enterprise"}.
@@ -205,26 +216,24 @@ func randomWords() string {
 func (s *Sim) addonInfo(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	appName := r.PathValue("app")
-	if appName != "" && s.lookupApp(w, appName) == nil {
-		return
+	appName := ""
+	if key := r.PathValue("app"); key != "" {
+		ap := s.lookupApp(w, key)
+		if ap == nil {
+			return
+		}
+		appName = ap.Name
 	}
 	a := s.findAddon(appName, r.PathValue("addon"))
 	if a == nil {
 		writeError(w, http.StatusNotFound, "not_found", "Couldn't find that add-on.")
 		return
 	}
-	writeJSON(w, http.StatusOK, s.addonJSON(a))
+	writeJSON(w, http.StatusOK, s.addonResource(a, expansions(r)))
 }
 
-// listAddons pages by add-on ID with Heroku's Range header: "id ..; max=N" or
-// "id ]<last>..; max=N" for the page after <last>.
+// listAddons is GET /apps/{app}/addons, paged by Range.
 func (s *Sim) listAddons(w http.ResponseWriter, r *http.Request, rc reqCtx) {
-	start, exclusive, max, ok := parseRange(r.Header.Get("Range"))
-	if !ok {
-		writeError(w, http.StatusBadRequest, "bad_request", "Invalid Range header.")
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ap := s.lookupApp(w, r.PathValue("app"))
@@ -232,69 +241,33 @@ func (s *Sim) listAddons(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 		return
 	}
 	s.settleAll()
-	var all []heroku.Addon
+	expand := expansions(r)
+	all := []addonResource{}
 	for _, a := range s.st.Addons {
 		if a.App == ap.Name {
-			all = append(all, s.addonJSON(a))
+			all = append(all, s.addonResource(a, expand))
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-	page := []heroku.Addon{}
-	for _, a := range all {
-		if start != "" && (a.ID < start || exclusive && a.ID == start) {
-			continue
-		}
-		page = append(page, a)
-	}
-	status := http.StatusOK
-	if len(page) > max {
-		page = page[:max]
-		w.Header().Set("Next-Range", fmt.Sprintf("id ]%s..; max=%d", page[max-1].ID, max))
-		status = http.StatusPartialContent
-	}
-	writeJSON(w, status, page)
-}
-
-func parseRange(h string) (start string, exclusive bool, max int, ok bool) {
-	max = 200
-	if h == "" {
-		return "", false, max, true
-	}
-	spec, params, _ := strings.Cut(h, ";")
-	spec = strings.TrimSpace(spec)
-	if !strings.HasPrefix(spec, "id ") || !strings.HasSuffix(spec, "..") {
-		return "", false, 0, false
-	}
-	start = strings.TrimSuffix(strings.TrimPrefix(spec, "id "), "..")
-	if strings.HasPrefix(start, "]") {
-		exclusive, start = true, start[1:]
-	}
-	for _, p := range strings.Split(params, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-		if k == "max" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 1000 {
-				return "", false, 0, false
-			}
-			max = n
-		}
-	}
-	return start, exclusive, max, true
+	writePage(w, r, all, byIDOrName[addonResource])
 }
 
 func (s *Sim) destroyAddon(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.lookupApp(w, r.PathValue("app")) == nil {
+	ap := s.lookupApp(w, r.PathValue("app"))
+	if ap == nil {
 		return
 	}
-	a := s.findAddon(r.PathValue("app"), r.PathValue("addon"))
+	a := s.findAddon(ap.Name, r.PathValue("addon"))
 	if a == nil {
 		writeError(w, http.StatusNotFound, "not_found", "Couldn't find that add-on.")
 		return
 	}
 	s.destroy(a)
-	writeJSON(w, http.StatusOK, s.addonJSON(a))
+	if t := s.st.Attachments[a.AttachmentID]; t != nil {
+		s.release(ap.Name, fmt.Sprintf("Detach %s (@ref:%s)", t.Name, a.Name), rc.user)
+	}
+	writeJSON(w, http.StatusOK, s.addonResource(a, expansions(r)))
 }
 
 // destroy starts deprovisioning. Caller holds s.mu.
@@ -362,7 +335,7 @@ func (s *Sim) notify(a *addon, action string) {
 			continue
 		}
 		body, _ := json.Marshal(map[string]any{
-			"id": uuid.NewString(), "action": action, "resource": "addon", "data": s.addonJSON(a),
+			"id": uuid.NewString(), "action": action, "resource": "addon", "data": s.addonResource(a, nil),
 			"previous_data": map[string]any{}, "actor": map[string]string{"email": "isv@example.com"},
 			"webhook_metadata": map[string]any{"attempt": map[string]string{"id": uuid.NewString()}, "webhook": map[string]string{"id": h.ID}},
 			"created_at":       s.now(),

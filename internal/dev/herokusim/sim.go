@@ -187,7 +187,15 @@ func (s *Sim) load() error {
 	if st.Counters.Calls == nil {
 		st.Counters = newCounters()
 	}
+	if st.Attachments == nil { // a state file from before attachments
+		st.Attachments = map[string]*attachment{}
+	}
 	s.st = st
+	for _, a := range st.Addons {
+		if a.AttachmentID == "" {
+			a.AttachmentID = s.attach(a, a.App, "").ID
+		}
+	}
 	return nil
 }
 

@@ -14,6 +14,7 @@ type state struct {
 	Connections  map[string]*connection  `json:"connections"`  // by id
 	Sessions     map[string]*authSession `json:"sessions"`     // by token
 	Webhooks     map[string]*webhook     `json:"webhooks"`     // by id
+	Attachments  map[string]*attachment  `json:"attachments"`  // by id, of live add-ons
 	Destroyed    []*addon                `json:"destroyed"`    // add-ons that are gone
 	Counters     Counters                `json:"counters"`
 	Mismatches   []AuthorizationMismatch `json:"mismatches"`
@@ -23,7 +24,8 @@ func newState() *state {
 	return &state{
 		Apps: map[string]*app{}, Integrations: map[string]*integration{}, Addons: map[string]*addon{},
 		Connections: map[string]*connection{}, Sessions: map[string]*authSession{}, Webhooks: map[string]*webhook{},
-		Counters: newCounters(),
+		Attachments: map[string]*attachment{},
+		Counters:    newCounters(),
 	}
 }
 
@@ -32,6 +34,17 @@ type app struct {
 	Name      string    `json:"name"`
 	Team      string    `json:"team"`
 	CreatedAt time.Time `json:"created_at"`
+	Releases  []release `json:"releases"` // oldest first
+}
+
+// release is a change of an app's config: attaching or detaching an add-on makes one.
+type release struct {
+	ID          string    `json:"id"`
+	Version     int       `json:"version"`
+	Description string    `json:"description"`
+	Plans       []string  `json:"plans"` // add-on plans attached after it
+	User        string    `json:"user"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 type integration struct {
@@ -52,8 +65,18 @@ type addon struct {
 	FailProvision bool            `json:"fail_provision"`
 	AccessList    map[string]bool `json:"access_list"`
 	ConnectionID  string          `json:"connection_id"`
+	AttachmentID  string          `json:"attachment_id"` // its attachment to its own app
 	CreatedAt     time.Time       `json:"created_at"`
 	UpdatedAt     time.Time       `json:"updated_at"`
+}
+
+// attachment is an add-on attached to an app (its own, or another it was shared with).
+type attachment struct {
+	ID        string    `json:"id"`
+	AddonID   string    `json:"addon_id"`
+	App       string    `json:"app"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 type connection struct {
