@@ -49,3 +49,20 @@ func TestNotYetIsBenign(t *testing.T) {
 	assert.Equal(t, temporal.ApplicationErrorCategoryBenign, ae.Category())
 	assert.False(t, ae.NonRetryable())
 }
+
+// A taken add-on name is told by Heroku's error id, not by the words of its message.
+func TestNameTakenByErrorID(t *testing.T) {
+	for _, tc := range []struct {
+		err   error
+		taken bool
+	}{
+		{&heroku.Error{Kind: heroku.KindInvalid, StatusCode: 422, ID: "invalid_params", Message: "Name hc-x is already taken."}, true},
+		{&heroku.Error{Kind: heroku.KindInvalid, StatusCode: 422, ID: "invalid_params", Message: "Le nom est déjà utilisé."}, true},
+		{&heroku.Error{Kind: heroku.KindInvalid, StatusCode: 400, ID: "validation_error", Message: "name is already taken"}, false},
+		{&heroku.Error{Kind: heroku.KindConflict, StatusCode: 409, ID: "conflict", Message: "taken"}, false},
+		{errors.New("name taken"), false},
+		{nil, false},
+	} {
+		assert.Equal(t, tc.taken, nameTaken(tc.err), "%v", tc.err)
+	}
+}

@@ -2,7 +2,7 @@ package activities
 
 import (
 	"context"
-	"strings"
+	"net/http"
 
 	"go.temporal.io/sdk/activity"
 
@@ -34,25 +34,23 @@ func (a *Activities) CreateAddon(ctx context.Context, in ProvisionInput) (contra
 	return contract.AddonRef{ID: created.ID, Name: created.Name, App: in.App, Created: true}, nil
 }
 
-// nameTaken tells Heroku's "name is already taken" from other validation failures.
+// nameTaken tells, by Heroku's error id and never by the words of its message, a create
+// refused as a taken name: 422 invalid_params is how Heroku refuses a name in use, and the
+// rest of what it could refuse the same way (the plan, the name's form, the integration) the
+// workflow has checked before. FindOwnAddon then tells the cases apart by looking.
 func nameTaken(err error) bool {
 	he, ok := heroku.AsError(err)
-	if !ok || he.Kind != heroku.KindInvalid {
-		return false
-	}
-	if len(he.Fields["name"]) > 0 {
-		return true
-	}
-	return strings.Contains(strings.ToLower(he.Message), "taken")
+	return ok && he.StatusCode == http.StatusUnprocessableEntity && he.ID == "invalid_params"
 }
 
-// FindOwnAddon finds the add-on with our deterministic name on the app after a create found
-// the name taken. It counts as created by us: only our onboarding makes that name, and only
-// ISV add-ons of our integration are adopted.
+// FindOwnAddon finds the add-on with our deterministic name after a create was refused as a
+// taken name. On the app, it counts as created by us: only our onboarding makes that name,
+// and only ISV add-ons of our integration are adopted. Add-on names are global: elsewhere it
+// is another's; nowhere, the refusal was for another reason.
 func (a *Activities) FindOwnAddon(ctx context.Context, in ProvisionInput) (contract.AddonRef, error) {
-	found, err := a.Heroku.AddonInfo(ctx, in.App, in.Name)
+	found, err := a.Heroku.AddonInfo(ctx, "", in.Name)
 	if isKind(err, heroku.KindNotFound) {
-		return contract.AddonRef{}, final(contract.ErrAddonConflict, "add-on name %s is taken by an add-on on another app", in.Name)
+		return contract.AddonRef{}, final(contract.ErrHerokuFinal, "Heroku refused to create add-on %s (invalid_params), and no add-on has that name: the refusal was not a taken name", in.Name)
 	}
 	if err != nil {
 		return contract.AddonRef{}, fromHeroku(err)

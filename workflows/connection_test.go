@@ -223,3 +223,39 @@ func TestAuthorizationTimeoutCompensates(t *testing.T) {
 	assert.Len(t, st.Compensated, 1)
 	assert.Equal(t, 0, h.live())
 }
+
+// Add-on names are global on Heroku. When the customer's deterministic name is held by an
+// add-on on another app, the create is refused (by error id), the lookup finds it elsewhere,
+// and the onboarding fails as a conflict without touching that add-on.
+func TestNameHeldOnAnotherAppIsAConflict(t *testing.T) {
+	h := newHarness(t, func(c *herokusim.Config) { c.Apps["someone-elses-app"] = "other-team" })
+	_, err := h.client.CreateAddon(t.Context(), "someone-elses-app", heroku.AddonCreate{Plan: "herokuconnect:enterprise", Name: contract.AddonName(isv, "c9")})
+	require.NoError(t, err)
+	st, err := h.run(input("c9"))
+	require.Error(t, err)
+	assert.Equal(t, contract.StageFailed, st.Stage)
+	assert.Equal(t, contract.ErrAddonConflict, st.ErrorType)
+	assert.Contains(t, st.Error, "someone-elses-app")
+	assert.Equal(t, 1, h.live(), "the other app's add-on is left alone")
+	assert.Equal(t, 0, h.sim.Snapshot().AddonsDestroyed)
+}
+
+// An enroll whose answer was lost is repeated; Heroku answers "already ours" with the
+// enrollment, not a conflict, and the onboarding goes on.
+func TestLostEnrollAnswerIsNotAConflict(t *testing.T) {
+	h := newHarness(t)
+	existing, err := h.client.CreateAddon(t.Context(), isvApp, heroku.AddonCreate{Plan: "herokuconnect:enterprise", Name: "customer-lost-enroll"})
+	require.NoError(t, err)
+	h.sim.AddFaults(herokusim.Fault{Route: "partner.enroll", Status: 500, Count: 1, AfterEffect: true})
+	in := input("c7")
+	in.Mode, in.App, in.Addon = contract.ModeEnroll, "", existing.Name
+	h.start()
+	h.at(time.Minute, func() {
+		assert.Equal(t, contract.StageAwaitingAuthorization, h.status().Stage, "enrolled despite the lost answer")
+		h.update(contract.UpdateOffboard.Name, nil)
+	})
+	st, err := h.run(in)
+	require.NoError(t, err)
+	assert.Equal(t, contract.StageOffboarded, st.Stage)
+	assert.Equal(t, 2, h.sim.Snapshot().Calls["partner.enroll"], "the lost call and its repeat")
+}

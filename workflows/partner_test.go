@@ -253,3 +253,36 @@ func TestPartnerCreateAdoptsALostCreate(t *testing.T) {
 	assert.Equal(t, "beta", created.Integration.Slug)
 	assert.Equal(t, before+2, h.sim.Snapshot().Calls["partner.create"], "the lost create and its retry")
 }
+
+// Heroku answers a deactivation 202 and destroys the add-ons later. The cascade does not wait
+// for them, nor destroy them itself: it completes on Heroku's acceptance, and Heroku's own
+// destruction follows.
+func TestDeactivationCompletesWhileHerokuStillDestroys(t *testing.T) {
+	h := newHarness(t, func(c *herokusim.Config) { c.DeactivationDelay = 24 * time.Hour })
+	env := h.env
+	env.OnActivity("FindRunningCustomers", mock.Anything, mock.Anything).Return([]activities.CustomerWorkflow{}, nil)
+	var deactivated contract.PartnerInfo
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(contract.UpdatePartnerCreate.Name, "create", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("create rejected: %v", err) }, OnComplete: func(any, error) {},
+		}, spec("beta"))
+	}, 0)
+	env.RegisterDelayedCallback(func() {
+		h.createAddonFor(t, "beta")
+		h.createAddonFor(t, "beta")
+		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "deactivate", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { t.Errorf("deactivate rejected: %v", err) },
+			OnComplete: func(v any, err error) { require.NoError(t, err); decodeInto(t, v, &deactivated) },
+		}, contract.Deactivate{Confirm: "beta"})
+	}, time.Minute)
+	env.ExecuteWorkflow(workflows.PartnerWorkflow, contract.PartnerInput{Slug: "beta", DeactivateRetryInterval: time.Second})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	require.NotNil(t, deactivated.Report)
+	assert.Equal(t, contract.PartnerInactive, deactivated.Stage)
+	assert.True(t, deactivated.Report.Completed, "%+v", deactivated.Report)
+	assert.Equal(t, 2, deactivated.Report.Destroyed, "Heroku accepted both")
+	snap := h.sim.Snapshot()
+	assert.Equal(t, 2, snap.LivePerISV["beta"], "Heroku has not got to them yet")
+	assert.Zero(t, snap.Calls["addons.destroy"], "the cascade leaves the destruction to Heroku")
+}

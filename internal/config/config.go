@@ -207,19 +207,22 @@ func Usage(w io.Writer, spec any) error {
 // Simulator is the configuration of herokusim, the local Heroku.
 type Simulator struct {
 	Log
-	Addr             string        `envconfig:"SIM_ADDR" default:"127.0.0.1:5100" desc:"listen address of the simulator"`
-	PublicURL        string        `envconfig:"SIM_PUBLIC_URL" desc:"URL API clients reach the simulator at (region URLs); the request's Host when empty"`
-	PageURL          string        `envconfig:"SIM_PAGE_URL" desc:"URL the customer's browser reaches the simulator at (authorization pages); SIM_PUBLIC_URL, else http://SIM_ADDR, when empty"`
-	Tokens           string        `envconfig:"SIM_TOKENS" default:"sim-token=isv@example.com" desc:"API tokens and their accounts, token=email,..."`
-	Apps             string        `envconfig:"SIM_APPS" default:"acme-isv-app=acme-team" desc:"apps to create at start, app=team,..."`
-	ProvisionDelay   time.Duration `envconfig:"SIM_PROVISION_DELAY" default:"2s" desc:"how long an add-on stays provisioning"`
-	DeprovisionDelay time.Duration `envconfig:"SIM_DEPROVISION_DELAY" default:"1s" desc:"how long a destroyed add-on stays deprovisioning"`
-	AuthURLTTL       time.Duration `envconfig:"SIM_AUTH_URL_TTL" default:"24h" desc:"lifetime of an authorization URL"`
-	RateCapacity     int           `envconfig:"SIM_RATE_CAPACITY" default:"4500" desc:"token bucket size per API token"`
-	RatePerMinute    float64       `envconfig:"SIM_RATE_PER_MINUTE" default:"75" desc:"token bucket refill per minute"`
-	Lenient          bool          `envconfig:"SIM_LENIENT" default:"false" desc:"accept (and record) a sign-in as the wrong org or user"`
-	StateFile        string        `envconfig:"SIM_STATE_FILE" desc:"file to keep state in across restarts; memory only when empty"`
-	Faults           string        `envconfig:"SIM_FAULTS" desc:"faults to install at start, as the JSON array of POST /_sim/faults"`
+	Addr              string        `envconfig:"SIM_ADDR" default:"127.0.0.1:5100" desc:"listen address of the simulator"`
+	PublicURL         string        `envconfig:"SIM_PUBLIC_URL" desc:"URL API clients reach the simulator at (region URLs); the request's Host when empty"`
+	PageURL           string        `envconfig:"SIM_PAGE_URL" desc:"URL the customer's browser reaches the simulator at (authorization pages); SIM_PUBLIC_URL, else http://SIM_ADDR, when empty"`
+	Tokens            string        `envconfig:"SIM_TOKENS" default:"sim-token=isv@example.com" desc:"API tokens and their accounts, token=email,..."`
+	Apps              string        `envconfig:"SIM_APPS" default:"acme-isv-app=acme-team" desc:"apps to create at start, app=team,..."`
+	ProvisionDelay    time.Duration `envconfig:"SIM_PROVISION_DELAY" default:"2s" desc:"how long an add-on stays provisioning"`
+	DeprovisionDelay  time.Duration `envconfig:"SIM_DEPROVISION_DELAY" default:"1s" desc:"how long a destroyed add-on stays deprovisioning"`
+	DeactivationDelay time.Duration `envconfig:"SIM_DEACTIVATION_DELAY" default:"5s" desc:"how long a deactivated integration's add-ons stay alive after the 202"`
+	AuthURLTTL        time.Duration `envconfig:"SIM_AUTH_URL_TTL" default:"24h" desc:"lifetime of an authorization URL"`
+	RateCapacity      int           `envconfig:"SIM_RATE_CAPACITY" default:"4500" desc:"token bucket size per account (its tokens share it)"`
+	RatePerMinute     float64       `envconfig:"SIM_RATE_PER_MINUTE" default:"75" desc:"token bucket refill per minute"`
+	RetryAfter        bool          `envconfig:"SIM_RETRY_AFTER" default:"false" desc:"send Retry-After on 429 (Heroku documents none)"`
+	Members           string        `envconfig:"SIM_MEMBERS" desc:"teams each account may touch, email=team|team,...; an account not listed may touch every app"`
+	Lenient           bool          `envconfig:"SIM_LENIENT" default:"false" desc:"accept (and record) a sign-in as the wrong org or user"`
+	StateFile         string        `envconfig:"SIM_STATE_FILE" desc:"file to keep state in across restarts; memory only when empty"`
+	Faults            string        `envconfig:"SIM_FAULTS" desc:"faults to install at start, as the JSON array of POST /_sim/faults"`
 }
 
 // Validate checks the simulator settings.
@@ -234,6 +237,9 @@ func (s *Simulator) Validate() error {
 	}
 	if _, err := ParsePairs(s.Apps); err != nil {
 		errs = append(errs, fmt.Errorf("SIM_APPS must be app=team pairs separated by commas"))
+	}
+	if _, err := ParsePairs(s.Members); err != nil {
+		errs = append(errs, fmt.Errorf("SIM_MEMBERS must be email=team|team pairs separated by commas"))
 	}
 	if s.RateCapacity <= 0 || s.RatePerMinute <= 0 {
 		errs = append(errs, fmt.Errorf("SIM_RATE_CAPACITY and SIM_RATE_PER_MINUTE must be positive"))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -36,7 +37,7 @@ func (c *Client) DiscoverConnections(ctx context.Context, app, resourceName stri
 		}
 		all = append(all, page.Results...)
 		next = ""
-		if page.Next != nil {
+		if page.Next != nil && len(page.Results) > 0 { // an empty page ends a list whatever it links
 			next = *page.Next
 		}
 	}
@@ -62,18 +63,36 @@ func (c *Client) Connection(ctx context.Context, regionURL, id string) (*Connect
 	return &out, c.getJSON(ctx, "read connection", u+"?deep=true", AcceptConnect, &out)
 }
 
-// AppConnections reads every connection of app in one call: the cheap way to watch many.
+// AppConnectionsPage is the page size AppConnections asks for, the Connect API's largest: an
+// app with up to this many connections is read in one request.
+const AppConnectionsPage = 1000
+
+// AppConnections reads every connection of app, a page of AppConnectionsPage at a time
+// following the answers' next links: the cheap way to watch many.
 func (c *Client) AppConnections(ctx context.Context, regionURL, app string) ([]Connection, error) {
 	u, err := regional(regionURL, "/connections")
 	if err != nil {
 		return nil, err
 	}
-	var out struct {
-		Count   int          `json:"count"`
-		Results []Connection `json:"results"`
+	q := url.Values{"app": {app}, "deep": {"true"}, "limit": {strconv.Itoa(AppConnectionsPage)}}
+	next := u + "?" + q.Encode()
+	var all []Connection
+	for next != "" {
+		var page struct {
+			Count   int          `json:"count"`
+			Next    *string      `json:"next"`
+			Results []Connection `json:"results"`
+		}
+		if err := c.getJSON(ctx, "list app connections", next, AcceptConnect, &page); err != nil {
+			return nil, err
+		}
+		all = append(all, page.Results...)
+		next = ""
+		if page.Next != nil && len(page.Results) > 0 {
+			next = *page.Next
+		}
 	}
-	q := url.Values{"app": {app}, "deep": {"true"}}
-	return out.Results, c.getJSON(ctx, "list app connections", u+"?"+q.Encode(), AcceptConnect, &out)
+	return all, nil
 }
 
 // SetConnectionSchema sets where the connection writes in the ISV's Postgres. Heroku allows

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -328,6 +329,11 @@ func TestEnroll(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, plain.ID, en.AddonUUID)
 	assert.Equal(t, "acme", en.ISVSlug)
+	// Enrolling again into the same integration (a retry after a lost answer) is not a
+	// conflict: it answers the enrollment again. Only another integration's add-on is 409.
+	again, err := f.client.Enroll(c, "acme", plain.ID)
+	require.NoError(t, err, "already ours")
+	assert.Equal(t, en.AddonUUID, again.AddonUUID)
 
 	_, err = f.client.Enroll(c, "acme", "missing")
 	assert.ErrorIs(t, err, heroku.ErrNotFound)
@@ -354,6 +360,9 @@ func TestAddonCreateErrors(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.client.CreateAddon(c, app, heroku.AddonCreate{Plan: "herokuconnect:enterprise", Name: "taken", Config: map[string]string{"isv": "acme"}})
 	assert.ErrorIs(t, err, heroku.ErrInvalid, "a taken name is 422 invalid_params")
+	he, _ := heroku.AsError(err)
+	assert.Equal(t, 422, he.StatusCode)
+	assert.Equal(t, "invalid_params", he.ID, "the error id is what tells a taken name (the worker never reads the message)")
 	_, err = f.client.CreateAddon(c, app, heroku.AddonCreate{Plan: "herokuconnect:enterprise", Config: map[string]string{"isv": "ghost"}})
 	assert.ErrorIs(t, err, heroku.ErrInvalid, "an unknown integration is 422")
 	_, err = f.client.CreateAddon(c, "no-such-app", heroku.AddonCreate{Plan: "herokuconnect:enterprise"})
@@ -473,26 +482,67 @@ func TestWebhooks(t *testing.T) {
 	require.ErrorIs(t, err, heroku.ErrInvalid)
 }
 
+// The budget is the account's: two tokens of one account spend one bucket. Heroku sends no
+// Retry-After, so the client paces from RateLimit-Remaining; where one comes, it is honoured.
 func TestRateLimit(t *testing.T) {
-	f := newFixture(t, func(c *herokusim.Config) { c.RateCapacity, c.RatePerMinute = 3, 1 })
-	c := ctx(t)
-	rem, err := f.client.RateLimitRemaining(c)
-	require.NoError(t, err)
-	assert.Equal(t, 3, rem)
-	for i := 0; i < 3; i++ {
-		_, err := f.client.ListAddons(c, app)
-		require.NoError(t, err)
+	for _, retryAfter := range []bool{false, true} {
+		t.Run(fmt.Sprintf("retry-after=%v", retryAfter), func(t *testing.T) {
+			f := newFixture(t, func(c *herokusim.Config) {
+				c.RateCapacity, c.RatePerMinute, c.RetryAfter = 3, 1, retryAfter
+				c.Tokens = map[string]string{token: "isv@example.com", "second-token": "isv@example.com"}
+			})
+			second, err := heroku.New(heroku.Options{PlatformURL: f.srv.URL, ConnectURL: f.srv.URL, Token: "second-token"})
+			require.NoError(t, err)
+			c := ctx(t)
+			rem, err := f.client.RateLimitRemaining(c)
+			require.NoError(t, err)
+			assert.Equal(t, 3, rem)
+			for _, cl := range []*heroku.Client{f.client, second, f.client} {
+				_, err := cl.ListAddons(c, app)
+				require.NoError(t, err)
+			}
+			_, err = second.ListAddons(c, app)
+			require.ErrorIs(t, err, heroku.ErrRateLimited, "the second token spent the same account's budget")
+			he, _ := heroku.AsError(err)
+			assert.Equal(t, 429, he.StatusCode)
+			if retryAfter {
+				assert.Greater(t, he.RetryAfter, 30*time.Second, "Retry-After from the simulator: a token every 60s")
+			} else {
+				assert.Equal(t, 4*time.Second, he.RetryAfter, "no Retry-After: paced from RateLimit-Remaining 0 (five tokens at 75 a minute)")
+			}
+			assert.True(t, he.Retryable())
+			rem, err = f.client.RateLimitRemaining(c)
+			require.NoError(t, err, "the rate-limit status costs nothing and works when empty")
+			assert.Equal(t, 0, rem)
+			assert.Equal(t, 1, f.sim.Snapshot().RateLimited)
+		})
 	}
-	_, err = f.client.ListAddons(c, app)
-	require.ErrorIs(t, err, heroku.ErrRateLimited)
-	he, _ := heroku.AsError(err)
-	assert.Equal(t, 429, he.StatusCode)
-	assert.Greater(t, he.RetryAfter, 30*time.Second, "Retry-After from the simulator: a token every 60s")
-	assert.True(t, he.Retryable())
-	rem, err = f.client.RateLimitRemaining(c)
-	require.NoError(t, err, "the rate-limit status costs nothing and works when empty")
-	assert.Equal(t, 0, rem)
-	assert.Equal(t, 1, f.sim.Snapshot().RateLimited)
+}
+
+// A token whose account is not in an app's team gets 403 for that app and its add-ons, a
+// final error, and does not see them in its lists.
+func TestForbiddenApp(t *testing.T) {
+	f := newFixture(t, func(c *herokusim.Config) {
+		c.Tokens = map[string]string{token: "isv@example.com", "outsider": "outsider@example.com"}
+		c.Members = map[string][]string{"outsider@example.com": {"other-team"}}
+	})
+	c := ctx(t)
+	mine, err := f.client.CreateAddon(c, app, heroku.AddonCreate{Plan: "herokuconnect:enterprise", Name: "hc-mine"})
+	require.NoError(t, err)
+	outsider, err := heroku.New(heroku.Options{PlatformURL: f.srv.URL, ConnectURL: f.srv.URL, Token: "outsider"})
+	require.NoError(t, err)
+	_, err = outsider.CreateAddon(c, app, heroku.AddonCreate{Plan: "herokuconnect:enterprise"})
+	require.ErrorIs(t, err, heroku.ErrForbidden)
+	assert.False(t, err.(*heroku.Error).Retryable())
+	assert.Contains(t, err.Error(), "do not have access")
+	_, err = outsider.AddonInfo(c, "", mine.ID)
+	require.ErrorIs(t, err, heroku.ErrForbidden)
+	_, err = outsider.DestroyAddon(c, app, mine.ID)
+	require.ErrorIs(t, err, heroku.ErrForbidden)
+	_, err = outsider.ListAddons(c, "other-app")
+	require.NoError(t, err, "its own team's apps stay open")
+	_, err = f.client.AddonInfo(c, app, mine.ID)
+	require.NoError(t, err, "the add-on is untouched")
 }
 
 func TestTransientFaults(t *testing.T) {
@@ -588,4 +638,35 @@ func getJSON[T any](t *testing.T, u string) T {
 	var out T
 	require.NoError(t, json.Unmarshal([]byte(get(t, u)), &out))
 	return out
+}
+
+// Connect lists page: discovery by its default page and the regional list by the largest,
+// both followed through their next links, with every connection read once and within the
+// call budget a watcher's read has.
+func TestConnectListsArePaged(t *testing.T) {
+	f := newFixture(t)
+	c := ctx(t)
+	const n = 1005 // discovery: 11 pages of 100; the regional list: 2 pages of 1000
+	for i := range n {
+		_, err := f.client.CreateAddon(c, app, heroku.AddonCreate{Plan: "herokuconnect:enterprise", Name: fmt.Sprintf("hc-page-%04d", i)})
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.client.ConnectAuth(c, app))
+	before := f.sim.Snapshot().Calls["connect.discover"]
+	refs, err := f.client.DiscoverConnections(c, app, "")
+	require.NoError(t, err)
+	assert.Equal(t, 11, f.sim.Snapshot().Calls["connect.discover"]-before, "11 pages")
+	ids := map[string]bool{}
+	for _, r := range refs {
+		ids[r.ID] = true
+	}
+	assert.Len(t, ids, n, "every connection once")
+
+	before = f.sim.Snapshot().Calls["connect.list"]
+	all, err := f.client.AppConnections(heroku.WithCallBudget(c, 2), refs[0].RegionURL, app)
+	require.NoError(t, err)
+	assert.Len(t, all, n)
+	assert.Equal(t, 2, f.sim.Snapshot().Calls["connect.list"]-before, "pages of heroku.AppConnectionsPage")
+	_, err = f.client.AppConnections(heroku.WithCallBudget(c, 1), refs[0].RegionURL, app)
+	assert.ErrorContains(t, err, "budget", "a second page is a second request")
 }

@@ -15,7 +15,7 @@ var pages = template.Must(template.New("").Parse(`
 <style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;color:#1d1d1f}
 .card{border:1px solid #ddd;border-radius:10px;padding:1.5rem}img{max-width:96px;max-height:96px}
 button{background:#79589f;color:#fff;border:0;border-radius:6px;padding:.6rem 1.2rem;font-size:1rem;cursor:pointer}
-label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.4rem;font-size:1rem}
+label{display:block;margin:.8rem 0 .2rem}input{width:100%;box-sizing:border-box;padding:.4rem;font-size:1rem}
 .err{color:#b00020}.muted{color:#666;font-size:.9rem}</style></head><body><div class="card">{{end}}
 {{define "foot"}}</div><p class="muted">herokusim: a local stand-in for Heroku and Salesforce.</p></body></html>{{end}}
 

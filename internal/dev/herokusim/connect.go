@@ -1,9 +1,11 @@
 package herokusim
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 
 	"github.com/connect-onboarding/worker/internal/heroku"
 )
@@ -61,7 +63,50 @@ func (s *Sim) discover(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 		results = append(results, heroku.ConnectionRef{ID: c.ID, ResourceName: a.Name, AppName: ap.Name, AppID: ap.ID,
 			Region: "us", RegionURL: s.apiBase(r), DetailURL: s.apiBase(r) + "/api/v3/connections/" + c.ID})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"count": len(results), "next": nil, "previous": nil, "results": results})
+	writeConnectPage(w, r, s.apiBase(r), results)
+}
+
+// Connect API lists page by offset and limit (default 100, at most 1000): count is the
+// total, next and previous the absolute URLs of the neighbouring pages (null at the ends).
+const (
+	connectPageDefault = 100
+	connectPageMax     = 1000
+)
+
+func writeConnectPage[T any](w http.ResponseWriter, r *http.Request, base string, all []T) {
+	q := r.URL.Query()
+	offset, limit := 0, connectPageDefault
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, "bad_request", "offset must be a number of at least 0.")
+			return
+		}
+		offset = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > connectPageMax {
+			writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("limit must be between 1 and %d.", connectPageMax))
+			return
+		}
+		limit = n
+	}
+	link := func(off int) *string {
+		q.Set("offset", strconv.Itoa(off))
+		q.Set("limit", strconv.Itoa(limit))
+		u := base + r.URL.Path + "?" + q.Encode()
+		return &u
+	}
+	var next, previous *string
+	if offset+limit < len(all) {
+		next = link(offset + limit)
+	}
+	if offset > 0 {
+		previous = link(max(0, offset-limit))
+	}
+	page := all[min(offset, len(all)):min(offset+limit, len(all))]
+	writeJSON(w, http.StatusOK, map[string]any{"count": len(all), "next": next, "previous": previous, "results": page})
 }
 
 func (s *Sim) connectionJSON(c *connection) heroku.Connection {
@@ -86,7 +131,7 @@ func (s *Sim) appConnections(w http.ResponseWriter, r *http.Request, rc reqCtx) 
 	for _, c := range s.connectionsOf(app, "", rc.user) {
 		results = append(results, s.connectionJSON(c))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"count": len(results), "results": results})
+	writeConnectPage(w, r, s.apiBase(r), results)
 }
 
 // visibleConnection answers 404 or 403 itself when the connection is unknown or the user

@@ -9,13 +9,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/connect-onboarding/worker/internal/dev/tsdef"
 	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/internal/logo/logotest"
 )
 
 // herokuDefinitions reads Heroku's published Platform API definitions: npm
@@ -207,4 +210,93 @@ func TestListsPageWithRange(t *testing.T) {
 
 	status, _, _ = get("/apps/acme-app/addons", "color ..")
 	assert.Equal(t, http.StatusBadRequest, status)
+}
+
+// Connect lists page by offset and limit with absolute next and previous links.
+func TestConnectListsPage(t *testing.T) {
+	_, srv := newTestSim(t, Config{})
+	for i := range 3 {
+		status, _, _ := do(t, "POST", srv.URL+"/apps/acme-app/addons", heroku.AcceptPlatform, "sim-token", "application/json",
+			[]byte(fmt.Sprintf(`{"plan":"herokuconnect:demo","name":"hc-list-%d"}`, i)))
+		require.Equal(t, http.StatusCreated, status)
+	}
+	status, _, _ := do(t, "POST", srv.URL+"/auth/acme-app", "", "sim-token", "", nil)
+	require.Equal(t, http.StatusOK, status)
+	type page struct {
+		Count          int
+		Next, Previous *string
+		Results        []map[string]any
+	}
+	get := func(url string) (int, page) {
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("Authorization", "Bearer sim-token")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var p page
+		_ = json.NewDecoder(resp.Body).Decode(&p)
+		return resp.StatusCode, p
+	}
+	for _, path := range []string{"/connections?app=acme-app", "/api/v3/connections?app=acme-app&deep=true"} {
+		status, first := get(srv.URL + path + "&limit=2")
+		require.Equal(t, http.StatusOK, status, path)
+		assert.Equal(t, 3, first.Count)
+		assert.Len(t, first.Results, 2)
+		assert.Nil(t, first.Previous)
+		require.NotNil(t, first.Next, path)
+		assert.True(t, strings.HasPrefix(*first.Next, srv.URL), "an absolute link: %s", *first.Next)
+		_, second := get(*first.Next)
+		assert.Len(t, second.Results, 1)
+		assert.Nil(t, second.Next)
+		require.NotNil(t, second.Previous)
+		assert.Contains(t, *second.Previous, "offset=0")
+		status, _ = get(srv.URL + path + "&limit=0")
+		assert.Equal(t, http.StatusBadRequest, status)
+	}
+}
+
+// A deactivation is answered 202 while Heroku destroys the integration's add-ons later:
+// they stay alive for a while, then go.
+func TestDeactivatedAddonsLiveAWhile(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s, srv := newTestSim(t, Config{DeactivationDelay: time.Minute, Now: clock})
+	hc, err := heroku.New(heroku.Options{PlatformURL: srv.URL, ConnectURL: srv.URL, Token: "sim-token"})
+	require.NoError(t, err)
+	ctx := t.Context()
+	_, err = hc.CreateIntegration(ctx, heroku.IntegrationCreate{Slug: "acme", Name: "Acme", Team: "acme-team", ContactEmail: "dev@acme.example",
+		Description: "d", DocsURL: "https://acme.example", Logo: heroku.Logo{Filename: "l.png", Data: logotest.PNG(200, 200)}})
+	require.NoError(t, err)
+	a, err := hc.CreateAddon(ctx, "acme-app", heroku.AddonCreate{Plan: "herokuconnect:enterprise", Config: map[string]string{"isv": "acme"}})
+	require.NoError(t, err)
+
+	d, err := hc.Deactivate(ctx, "acme")
+	require.NoError(t, err)
+	assert.Equal(t, 1, d.Summary.Succeeded)
+	got, err := hc.AddonInfo(ctx, "", a.ID)
+	require.NoError(t, err, "still alive right after the 202")
+	assert.Equal(t, heroku.AddonProvisioned, got.State)
+	assert.Equal(t, 1, s.Snapshot().LivePerISV["acme"])
+
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
+	_, err = hc.AddonInfo(ctx, "", a.ID)
+	assert.ErrorIs(t, err, heroku.ErrNotFound, "gone once Heroku got to it")
+	assert.Equal(t, 0, s.Snapshot().LivePerISV["acme"])
+	assert.Equal(t, 1, s.Snapshot().AddonsDestroyed)
+}
+
+// The sign-in form's inputs are as wide as their card, padding and border included (they
+// overflowed it before box-sizing was set).
+func TestSignInInputsFitTheirCard(t *testing.T) {
+	var b strings.Builder
+	require.NoError(t, pages.ExecuteTemplate(&b, "head", map[string]string{"Title": "Sign in"}))
+	css := b.String()
+	start := strings.Index(css, "input{")
+	require.GreaterOrEqual(t, start, 0, "the page styles its inputs")
+	rule := css[start : start+strings.Index(css[start:], "}")]
+	assert.Contains(t, rule, "width:100%")
+	assert.Contains(t, rule, "box-sizing:border-box", "a 100%% wide input with padding needs border-box to stay inside its card")
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,14 +58,20 @@ func (s *Sim) api(route, accept string, free bool, h apiHandler) http.HandlerFun
 			writeError(w, http.StatusNotAcceptable, "not_acceptable", "Accept header must be "+accept)
 			return
 		}
-		remaining, wait, allowed := s.take(token, free)
+		remaining, wait, allowed := s.take(user, free)
 		w.Header().Set("RateLimit-Remaining", strconv.Itoa(remaining))
 		if !allowed {
 			s.mu.Lock()
 			s.st.Counters.RateLimited++
 			s.mu.Unlock()
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			if s.cfg.RetryAfter {
+				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			}
 			writeError(w, http.StatusTooManyRequests, "rate_limit", "Your account reached the API rate limit. Please wait a few minutes before making new requests.")
+			return
+		}
+		if key := r.PathValue("app"); key != "" && !s.mayTouchApp(user, key) {
+			writeError(w, http.StatusForbidden, "forbidden", "You do not have access to the app "+key+".")
 			return
 		}
 		rc := reqCtx{route: route, user: user, token: token}
@@ -113,16 +120,31 @@ type bucket struct {
 	at     time.Time
 }
 
-// take spends a token of the API token's bucket. free calls (rate-limit status) cost
-// nothing. It returns what is left, and how long until a token exists when none does.
-func (s *Sim) take(token string, free bool) (int, time.Duration, bool) {
+// mayTouchApp reports whether account may use the app named or identified by key; an
+// unknown app is left to the handler's 404.
+func (s *Sim) mayTouchApp(account, key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ap := s.appByNameOrID(key)
+	return ap == nil || s.memberOf(account, ap.Team)
+}
+
+// memberOf reports whether account belongs to team. Caller holds s.mu.
+func (s *Sim) memberOf(account, team string) bool {
+	teams, restricted := s.cfg.Members[account]
+	return !restricted || slices.Contains(teams, team)
+}
+
+// take spends a token of the account's bucket. free calls (rate-limit status) cost nothing.
+// It returns what is left, and how long until a token exists when none does.
+func (s *Sim) take(account string, free bool) (int, time.Duration, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	b := s.buckets[token]
+	b := s.buckets[account]
 	if b == nil {
 		b = &bucket{tokens: float64(s.cfg.RateCapacity), at: now}
-		s.buckets[token] = b
+		s.buckets[account] = b
 	}
 	perSec := s.cfg.RatePerMinute / 60
 	b.tokens = math.Min(float64(s.cfg.RateCapacity), b.tokens+now.Sub(b.at).Seconds()*perSec)

@@ -331,7 +331,7 @@ func (s *Sim) deactivate(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 	out := heroku.Deactivation{ISVGUID: in.ID, Responses: []heroku.DeactivationAddonResult{}}
 	s.settleAll()
 	for _, a := range s.st.Addons {
-		if a.ISV != in.Slug || a.State == heroku.AddonDeprovisioning || a.State == heroku.AddonDeprovisioned {
+		if a.ISV != in.Slug || a.State == heroku.AddonDeprovisioning || a.State == heroku.AddonDeprovisioned || !a.DestroyAt.IsZero() {
 			continue
 		}
 		out.Summary.Total++
@@ -340,7 +340,9 @@ func (s *Sim) deactivate(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 			out.Responses = append(out.Responses, heroku.DeactivationAddonResult{AddonGUID: a.ID, Status: "failed", Error: "internal_error", Message: "Could not destroy the add-on; try again."})
 			continue
 		}
-		s.destroy(a)
+		// Accepted now, destroyed a while later, as on Heroku.
+		a.DestroyAt = s.now().Add(s.cfg.DeactivationDelay)
+		s.settle(a)
 		out.Summary.Succeeded++
 		out.Responses = append(out.Responses, heroku.DeactivationAddonResult{AddonGUID: a.ID, Status: "succeeded", Message: "Add-on destroyed."})
 	}

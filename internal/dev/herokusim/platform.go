@@ -24,13 +24,18 @@ var (
 )
 
 func (s *Sim) rateLimits(w http.ResponseWriter, r *http.Request, rc reqCtx) {
-	remaining, _, _ := s.take(rc.token, true)
+	remaining, _, _ := s.take(rc.user, true)
 	writeJSON(w, http.StatusOK, map[string]int{"remaining": remaining})
 }
 
 // settle moves an add-on along its state machine as time passes. Caller holds s.mu.
 func (s *Sim) settle(a *addon) {
 	now := s.now()
+	if !a.DestroyAt.IsZero() && !now.Before(a.DestroyAt) && a.State != heroku.AddonDeprovisioning && a.State != heroku.AddonDeprovisioned {
+		a.DestroyAt = time.Time{}
+		s.destroy(a) // settles it again
+		return
+	}
 	switch a.State {
 	case heroku.AddonProvisioning:
 		if now.Before(a.ReadyAt) {
@@ -227,6 +232,10 @@ func (s *Sim) addonInfo(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 	a := s.findAddon(appName, r.PathValue("addon"))
 	if a == nil {
 		writeError(w, http.StatusNotFound, "not_found", "Couldn't find that add-on.")
+		return
+	}
+	if !s.memberOf(rc.user, s.st.Apps[a.App].Team) {
+		writeError(w, http.StatusForbidden, "forbidden", "You do not have access to the add-on "+a.Name+".")
 		return
 	}
 	writeJSON(w, http.StatusOK, s.addonResource(a, expansions(r)))

@@ -339,7 +339,9 @@ func (s *Sim) listApps(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 	defer s.mu.Unlock()
 	all := make([]appResource, 0, len(s.st.Apps))
 	for _, ap := range s.st.Apps {
-		all = append(all, s.appResource(ap))
+		if s.memberOf(rc.user, ap.Team) {
+			all = append(all, s.appResource(ap))
+		}
 	}
 	writePage(w, r, all, byIDOrName[appResource])
 }
@@ -430,35 +432,51 @@ func (s *Sim) listAllAddons(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 	expand := expansions(r)
 	all := make([]addonResource, 0, len(s.st.Addons))
 	for _, a := range s.st.Addons {
-		all = append(all, s.addonResource(a, expand))
+		if s.memberOf(rc.user, s.st.Apps[a.App].Team) {
+			all = append(all, s.addonResource(a, expand))
+		}
 	}
 	writePage(w, r, all, byIDOrName[addonResource])
+}
+
+// resolveBody is what both resolve actions take: what a person typed (an add-on's or an
+// attachment's name or ID), optionally narrowed to an app and a service.
+type resolveBody struct {
+	Addon        string   `json:"addon"`
+	Attachment   string   `json:"addon_attachment"`
+	App          identity `json:"app"`
+	AddonService identity `json:"addon_service"`
+}
+
+// resolveScope finds a resolve action's app ("" for any) and checks its service; it has
+// answered 404 when !ok. Caller holds s.mu.
+func (s *Sim) resolveScope(w http.ResponseWriter, body resolveBody) (app string, ok bool) {
+	if body.App != "" {
+		ap := s.appByNameOrID(string(body.App))
+		if ap == nil {
+			writeError(w, http.StatusNotFound, "not_found", "Couldn't find that app.")
+			return "", false
+		}
+		app = ap.Name
+	}
+	if svc := string(body.AddonService); svc != "" && svc != connectService.Name && svc != connectService.ID {
+		writeError(w, http.StatusNotFound, "not_found", "Couldn't find that add-on service.")
+		return "", false
+	}
+	return app, true
 }
 
 // resolveAddon is POST /actions/addons/resolve: how Heroku's clients find an add-on from
 // what a person typed (its name or ID, optionally with the app and the service).
 func (s *Sim) resolveAddon(w http.ResponseWriter, r *http.Request, rc reqCtx) {
-	var body struct {
-		Addon        string   `json:"addon"`
-		App          identity `json:"app"`
-		AddonService identity `json:"addon_service"`
-	}
+	var body resolveBody
 	if !decodeBody(w, r, &body) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	app := ""
-	if body.App != "" {
-		ap := s.appByNameOrID(string(body.App))
-		if ap == nil {
-			writeError(w, http.StatusNotFound, "not_found", "Couldn't find that app.")
-			return
-		}
-		app = ap.Name
-	}
-	if svc := string(body.AddonService); svc != "" && svc != connectService.Name && svc != connectService.ID {
-		writeError(w, http.StatusNotFound, "not_found", "Couldn't find that add-on.")
+	app, ok := s.resolveScope(w, body)
+	if !ok {
 		return
 	}
 	a := s.findAddon(app, body.Addon)
@@ -573,24 +591,15 @@ func (s *Sim) attachmentInfo(w http.ResponseWriter, r *http.Request, rc reqCtx) 
 
 // resolveAttachment is POST /actions/addon-attachments/resolve.
 func (s *Sim) resolveAttachment(w http.ResponseWriter, r *http.Request, rc reqCtx) {
-	var body struct {
-		Attachment   string   `json:"addon_attachment"`
-		App          identity `json:"app"`
-		AddonService identity `json:"addon_service"`
-	}
+	var body resolveBody
 	if !decodeBody(w, r, &body) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	app := ""
-	if body.App != "" {
-		ap := s.appByNameOrID(string(body.App))
-		if ap == nil {
-			writeError(w, http.StatusNotFound, "not_found", "Couldn't find that app.")
-			return
-		}
-		app = ap.Name
+	app, ok := s.resolveScope(w, body)
+	if !ok {
+		return
 	}
 	s.settleAll()
 	t := s.findAttachment(app, body.Attachment)
@@ -616,6 +625,10 @@ func (s *Sim) createAttachment(w http.ResponseWriter, r *http.Request, rc reqCtx
 	defer s.mu.Unlock()
 	ap := s.lookupApp(w, string(body.App))
 	if ap == nil {
+		return
+	}
+	if !s.memberOf(rc.user, ap.Team) {
+		writeError(w, http.StatusForbidden, "forbidden", "You do not have access to the app "+ap.Name+".")
 		return
 	}
 	a := s.findAddon("", string(body.Addon))

@@ -34,11 +34,21 @@ type Config struct {
 	// destroyed one stays deprovisioning before it is gone.
 	ProvisionDelay   time.Duration
 	DeprovisionDelay time.Duration
+	// DeactivationDelay is how long a deactivated integration's add-ons stay alive after the
+	// 202: Heroku destroys them asynchronously.
+	DeactivationDelay time.Duration
 	// AuthURLTTL is how long an authorization URL lives (24h on Heroku).
 	AuthURLTTL time.Duration
-	// RateCapacity and RatePerMinute shape the token bucket of every API token.
+	// RateCapacity and RatePerMinute shape the token bucket of every account: as on Heroku,
+	// all of an account's tokens share one.
 	RateCapacity  int
 	RatePerMinute float64
+	// RetryAfter sends a Retry-After header on 429. Heroku documents none, so by default
+	// neither does the simulator: clients pace from RateLimit-Remaining.
+	RetryAfter bool
+	// Members maps an account (email) to the teams whose apps it may touch; an account
+	// without an entry may touch every app. Other apps answer 403 forbidden.
+	Members map[string][]string
 	// Lenient accepts a customer who signs in as another org or user than the URL was bound
 	// to (and records it), so the worker's own identity check can be tested.
 	Lenient bool

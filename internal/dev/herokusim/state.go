@@ -63,6 +63,7 @@ type addon struct {
 	ReadyAt       time.Time       `json:"ready_at"`
 	GoneAt        time.Time       `json:"gone_at"`
 	FailProvision bool            `json:"fail_provision"`
+	DestroyAt     time.Time       `json:"destroy_at"` // set by a deactivation: Heroku destroys it then
 	AccessList    map[string]bool `json:"access_list"`
 	ConnectionID  string          `json:"connection_id"`
 	AttachmentID  string          `json:"attachment_id"` // its attachment to its own app

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,6 +39,11 @@ func run() error {
 	log := logging.New(os.Stderr, cfg.Level, cfg.Format).With().Str("component", "herokusim").Logger()
 	tokens, _ := config.ParsePairs(cfg.Tokens)
 	apps, _ := config.ParsePairs(cfg.Apps)
+	pairs, _ := config.ParsePairs(cfg.Members)
+	members := map[string][]string{}
+	for account, teams := range pairs {
+		members[account] = strings.Split(teams, "|")
+	}
 	var faults []herokusim.Fault
 	if cfg.Faults != "" {
 		if err := json.Unmarshal([]byte(cfg.Faults), &faults); err != nil {
@@ -54,7 +60,8 @@ func run() error {
 	}
 	sim, err := herokusim.New(herokusim.Config{
 		PublicURL: public, PageURL: page, Tokens: tokens, Apps: apps, ProvisionDelay: cfg.ProvisionDelay, DeprovisionDelay: cfg.DeprovisionDelay,
-		AuthURLTTL: cfg.AuthURLTTL, RateCapacity: cfg.RateCapacity, RatePerMinute: cfg.RatePerMinute, Lenient: cfg.Lenient,
+		AuthURLTTL: cfg.AuthURLTTL, RateCapacity: cfg.RateCapacity, RatePerMinute: cfg.RatePerMinute,
+		RetryAfter: cfg.RetryAfter, Members: members, DeactivationDelay: cfg.DeactivationDelay, Lenient: cfg.Lenient,
 		StateFile: cfg.StateFile, Faults: faults,
 	})
 	if err != nil {
