@@ -31,6 +31,7 @@ type Heroku interface {
 	Connection(ctx context.Context, regionURL, id string) (*heroku.Connection, error)
 	AppConnections(ctx context.Context, regionURL, app string) ([]heroku.Connection, error)
 	SetConnectionSchema(ctx context.Context, regionURL, id, dbKey, schema string) (*heroku.Connection, error)
+	AccountAddonsPage(ctx context.Context, rng string) (*heroku.AddonsPage, error)
 }
 
 var _ Heroku = (*heroku.Client)(nil)

@@ -20,8 +20,8 @@ func (a *Activities) herokuActivities() map[string]any {
 		contract.ActivityListAppConnStates: a.ListAppConnectionStates, contract.ActivityListAppConnNotWaiting: a.ListAppConnectionsNotWaiting,
 		contract.ActivityCreateIntegration: a.CreateIntegration, contract.ActivityCreateIntegrationOnce: a.CreateIntegrationOnce,
 		contract.ActivityUpdateIntegration: a.UpdateIntegration, contract.ActivityIntegrationInfo: a.IntegrationInfo,
-		contract.ActivityDeactivateIntegration: a.DeactivateIntegration,
-		contract.ActivityProvisionAddon:        a.ProvisionAddon, contract.ActivityEnrollAddon: a.EnrollAddon,
+		contract.ActivityDeactivateIntegration: a.DeactivateIntegration, contract.ActivityListAccountAddons: a.ListAccountAddons,
+		contract.ActivityProvisionAddon: a.ProvisionAddon, contract.ActivityEnrollAddon: a.EnrollAddon,
 		contract.ActivityConfigureConnection: a.ConfigureConnection, contract.ActivityDestroyAddon: a.DestroyAddon,
 		contract.ActivityWaitAddonGone: a.WaitAddonGone,
 	}
@@ -32,7 +32,7 @@ func (a *Activities) onboardingActivities() map[string]any {
 	return map[string]any{
 		contract.ActivityRegisterWithWatcher: a.RegisterWithWatcher, contract.ActivityFindRunningCustomers: a.FindRunningCustomers,
 		contract.ActivityAwaitCustomersClosed: a.AwaitCustomersClosed, contract.ActivityCheckClaims: a.CheckClaims,
-		contract.ActivityWorkerSettings: a.WorkerSettings,
+		contract.ActivityWorkerSettings: a.WorkerSettings, contract.ActivitySetReconcileSchedule: a.SetReconcileSchedule,
 	}
 }
 

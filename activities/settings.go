@@ -29,6 +29,11 @@ type Settings struct {
 	// ReturnHosts are the hosts a customer may be sent back to (they receive the signed
 	// return state): "host" (any port) or "host:port"; empty allows none.
 	ReturnHosts []string `json:"return_hosts,omitempty"`
+	// ReconcileInterval paces each integration's reconciler; ReconcileGrace is how old an
+	// add-on of ours that no live customer owns must be before the reconciler destroys it
+	// (a customer may be about to adopt one whose create answer was lost).
+	ReconcileInterval time.Duration `json:"reconcile_interval,omitempty"`
+	ReconcileGrace    time.Duration `json:"reconcile_grace,omitempty"`
 }
 
 // Bounds of the settings: a value outside them is a configuration error at start-up.
@@ -41,7 +46,7 @@ const (
 // DefaultSettings are the production defaults.
 func DefaultSettings() Settings {
 	return Settings{HerokuTaskQueue: "heroku", PollInterval: 2 * time.Second, WatchWaitingInterval: 30 * time.Second,
-		WatchActiveInterval: 5 * time.Minute, WatchShards: 4}
+		WatchActiveInterval: 5 * time.Minute, WatchShards: 4, ReconcileInterval: time.Hour, ReconcileGrace: time.Hour}
 }
 
 // Validate names the first setting out of bounds.
@@ -57,6 +62,10 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("watch shards must be between 1 and %d", MaxWatchShards)
 	case s.ContinueAsNewAfter != 0 && s.ContinueAsNewAfter < 50:
 		return fmt.Errorf("continue-as-new threshold must be 0 or at least 50 events")
+	case s.ReconcileInterval != 0 && s.ReconcileInterval < time.Second:
+		return fmt.Errorf("reconcile interval must be at least 1s")
+	case s.ReconcileGrace < 0:
+		return fmt.Errorf("reconcile grace period must not be negative")
 	}
 	for _, h := range s.ReturnHosts {
 		if h == "" || strings.ContainsAny(h, "/@?#") {

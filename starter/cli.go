@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -50,6 +51,7 @@ const partnerUsage = `starter partner: the ISV's partner integration.
   partner update SLUG [--description D] [--docs-url URL] [--contact-email E] [--logo-file FILE]
   partner info SLUG [--refresh]
   partner deactivate SLUG --team T [--confirm SLUG]
+  partner reconcile SLUG [--dry-run]   sweep now for orphaned add-ons (a Schedule does it hourly)
 
 Run "starter partner SUBCOMMAND -h" for its flags.
 `
@@ -58,7 +60,7 @@ func (a *cli) dispatch(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "partner":
 		if len(args) < 2 {
-			return usagef("partner needs a subcommand: create, adopt, update, info or deactivate")
+			return usagef("partner needs a subcommand: create, adopt, update, info, deactivate or reconcile")
 		}
 		switch args[1] {
 		case "-h", "--help", "help":
@@ -74,6 +76,8 @@ func (a *cli) dispatch(ctx context.Context, args []string) error {
 			return a.partnerAdopt(ctx, args[2:])
 		case "deactivate":
 			return a.partnerDeactivate(ctx, args[2:])
+		case "reconcile":
+			return a.partnerReconcile(ctx, args[2:])
 		}
 		return usagef("unknown partner subcommand %q", args[1])
 	case "onboard":
@@ -235,6 +239,39 @@ func (a *cli) partnerAdopt(ctx context.Context, args []string) error {
 		return err
 	}
 	return a.printPartner("adopted", info)
+}
+
+func (a *cli) partnerReconcile(ctx context.Context, args []string) error {
+	fs := a.flags("partner reconcile")
+	dry := fs.Bool("dry-run", false, "list what would be destroyed, destroy nothing")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	slug, err := oneSlug(pos, "partner reconcile")
+	if err != nil {
+		return err
+	}
+	r, err := a.c.Reconcile(ctx, slug, *dry)
+	if err != nil {
+		return err
+	}
+	verb := "Destroyed"
+	if r.DryRun {
+		verb = "Would Destroy"
+	}
+	rows := [][2]string{{"Integration", r.Slug}, {"Dry Run", fmt.Sprint(r.DryRun)}, {"Connect Add-ons Seen", fmt.Sprint(r.AddonsSeen)},
+		{"Named By This Product", fmt.Sprint(r.Ours)}, {"Live Customers", fmt.Sprint(r.LiveCustomers)}}
+	for _, group := range []struct {
+		label string
+		items []contract.Finding
+	}{{verb, r.Destroyed}, {"Young (kept)", r.Young}, {"Enrolled (kept)", r.Enrolled}, {"Customer Add-on Gone", r.Gone}, {"Failed", r.Failed}} {
+		rows = append(rows, [2]string{group.label, fmt.Sprint(len(group.items))})
+		for _, f := range group.items {
+			rows = append(rows, [2]string{"  " + cmp.Or(f.AddonName, f.AddonID), strings.TrimSpace(f.App + " " + f.WorkflowID + ": " + f.Why + " " + f.Error)})
+		}
+	}
+	return a.print(r, "Reconciled "+slug, rows)
 }
 
 func (a *cli) partnerDeactivate(ctx context.Context, args []string) error {

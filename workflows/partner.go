@@ -68,6 +68,7 @@ func PartnerWorkflow(ctx workflow.Context, in contract.PartnerInput) (contract.P
 				p.deactivateBy = nil
 				continue
 			}
+			p.scheduleReconciler(ctx, false) // Heroku destroys every add-on of an inactive integration
 			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 			if !p.info.Report.Completed {
 				return p.info, temporal.NewNonRetryableApplicationError(p.info.Error, contract.ErrDeactivationIncomplete, nil, p.info.Report)
@@ -78,6 +79,20 @@ func PartnerWorkflow(ctx workflow.Context, in contract.PartnerInput) (contract.P
 		next := p.in
 		next.Carry = &p.info
 		return p.info, workflow.NewContinueAsNewError(ctx, PartnerWorkflow, next)
+	}
+}
+
+// scheduleReconciler turns the integration's reconciler Schedule on (active) or off. A
+// failure is logged, not fatal: the integration works without it, and the next create,
+// refresh or deactivation sets it again.
+func (p *partner) scheduleReconciler(ctx workflow.Context, active bool) {
+	if workflow.GetVersion(ctx, changeReconcileSchedule, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: 5 * time.Minute})
+	err := workflow.ExecuteActivity(actx, a.SetReconcileSchedule, activities.ScheduleInput{Slug: p.in.Slug, Active: active}).Get(ctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Warn("the reconciler's schedule could not be set", "active", active, "error", err)
 	}
 }
 
@@ -110,6 +125,7 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 			return p.info, err
 		}
 		p.setIntegration(ctx, got)
+		p.scheduleReconciler(ctx, p.info.Stage == contract.PartnerActive)
 		return p.info, nil
 	}, func(ctx workflow.Context, spec contract.PartnerSpec) error {
 		if err := open(); err != nil {
@@ -154,6 +170,7 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 			return p.info, err
 		}
 		p.setIntegration(ctx, got)
+		p.scheduleReconciler(ctx, p.info.Stage == contract.PartnerActive)
 		return p.info, nil
 	}, nil)
 	if err != nil {

@@ -13,4 +13,5 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(ConnectionWorkflow, workflow.RegisterOptions{Name: contract.ConnectionWorkflowName})
 	r.RegisterWorkflowWithOptions(WatcherWorkflow, workflow.RegisterOptions{Name: contract.WatcherWorkflowName})
 	r.RegisterWorkflowWithOptions(PartnerWorkflow, workflow.RegisterOptions{Name: contract.PartnerWorkflowName})
+	r.RegisterWorkflowWithOptions(ReconcileWorkflow, workflow.RegisterOptions{Name: contract.ReconcileWorkflowName})
 }

@@ -36,4 +36,7 @@ const (
 	// request per activity (CreateIntegrationOnce, then IntegrationInfo when the slug is
 	// taken) instead of an activity that made both.
 	changePartnerCreateOneRequest = "partner-create-one-request"
+	// changeReconcileSchedule: the partner workflow keeps its integration's reconciler
+	// Schedule (on once the integration is known and active, off once it is deactivated).
+	changeReconcileSchedule = "reconcile-schedule"
 )

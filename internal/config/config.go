@@ -72,12 +72,15 @@ type Pace struct {
 	WatchShards        int           `envconfig:"WORKER_WATCH_SHARDS" default:"4" desc:"watchers per app"`
 	ContinueAsNewAfter int           `envconfig:"WORKER_CONTINUE_AS_NEW_AFTER" default:"0" desc:"history events before a customer workflow continues as new (0: Temporal's suggestion)"`
 	ReturnHosts        []string      `envconfig:"WORKER_RETURN_HOSTS" desc:"hosts (host or host:port, comma-separated) customers may be sent back to; none when empty"`
+	ReconcileInterval  time.Duration `envconfig:"WORKER_RECONCILE_INTERVAL" default:"1h" desc:"how often each integration's reconciler sweeps for orphaned add-ons"`
+	ReconcileGrace     time.Duration `envconfig:"WORKER_RECONCILE_GRACE" default:"1h" desc:"how old an unowned add-on of ours must be before the reconciler destroys it"`
 }
 
 // Settings turns the pace into the activities' settings, on queue.
 func (p Pace) Settings(queue string) activities.Settings {
 	return activities.Settings{HerokuTaskQueue: queue, PollInterval: p.PollInterval, WatchWaitingInterval: p.WatchWaiting,
-		WatchActiveInterval: p.WatchActive, WatchShards: p.WatchShards, ContinueAsNewAfter: p.ContinueAsNewAfter, ReturnHosts: p.ReturnHosts}
+		WatchActiveInterval: p.WatchActive, WatchShards: p.WatchShards, ContinueAsNewAfter: p.ContinueAsNewAfter, ReturnHosts: p.ReturnHosts,
+		ReconcileInterval: p.ReconcileInterval, ReconcileGrace: p.ReconcileGrace}
 }
 
 // Secret is a string that never prints. fmt, zerolog and %v all see "[redacted]".

@@ -49,3 +49,31 @@ func (c *Client) DestroyAddon(ctx context.Context, app, idOrName string) (*Addon
 	var out Addon
 	return &out, decode(op, r, &out)
 }
+
+// AddonsPage is one page of the account's add-ons and the Range of the next ("" at the end).
+type AddonsPage struct {
+	Addons    []Addon
+	NextRange string
+}
+
+// AccountAddonsPage reads one page of every add-on the account can see (GET /addons): one
+// request, so a caller under a per-request budget pages itself. rng is "" for the first page,
+// then the previous page's NextRange.
+func (c *Client) AccountAddonsPage(ctx context.Context, rng string) (*AddonsPage, error) {
+	const op = "list account add-ons"
+	if rng == "" {
+		rng = "id ..; max=1000"
+	}
+	r, err := c.do(ctx, call{op: op, method: http.MethodGet, url: c.platformURL("/addons"), accept: AcceptPlatform, header: http.Header{"Range": {rng}}})
+	if err != nil {
+		return nil, err
+	}
+	out := &AddonsPage{}
+	if err := json.Unmarshal(r.body, &out.Addons); err != nil {
+		return nil, &Error{Kind: KindOther, Op: op, StatusCode: r.status, Message: "undecodable response: " + err.Error()}
+	}
+	if r.status == http.StatusPartialContent {
+		out.NextRange = r.header.Get("Next-Range")
+	}
+	return out, nil
+}

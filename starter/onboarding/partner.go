@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -140,4 +141,25 @@ func invalid(err error) error {
 		return &InvalidInputError{Fields: ve.Fields}
 	}
 	return err
+}
+
+// Reconcile runs one sweep of the integration's reconciler now (its Schedule runs it every
+// WORKER_RECONCILE_INTERVAL) and returns the report; dryRun lists what it would destroy
+// without destroying anything.
+func (c *Client) Reconcile(ctx context.Context, slug string, dryRun bool) (contract.ReconcileReport, error) {
+	if !contract.ValidSlug(slug) {
+		return contract.ReconcileReport{}, &InvalidInputError{Fields: []contract.FieldError{{Field: "slug", Rule: "must be 3-30 lower-case letters, digits and single dashes, starting with a letter"}}}
+	}
+	id := fmt.Sprintf("%s/manual-%d", contract.ReconcileScheduleID(slug), time.Now().UnixNano())
+	run, err := c.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: c.taskQueue, WorkflowRunTimeout: time.Hour,
+		StaticSummary: "Reconciles the Heroku Connect add-ons of integration " + slug + " (started by hand)"},
+		contract.ReconcileWorkflowName, contract.ReconcileInput{Slug: slug, DryRun: dryRun})
+	if err != nil {
+		return contract.ReconcileReport{}, unavailable(fmt.Errorf("start reconciling %s: %w", slug, err))
+	}
+	var r contract.ReconcileReport
+	if err := run.Get(ctx, &r); err != nil {
+		return r, unavailable(fmt.Errorf("reconcile %s: %w", slug, err))
+	}
+	return r, nil
 }

@@ -28,6 +28,7 @@ const (
 	ActivityUpdateIntegration     = "UpdateIntegration"
 	ActivityIntegrationInfo       = "IntegrationInfo"
 	ActivityDeactivateIntegration = "DeactivateIntegration"
+	ActivityListAccountAddons     = "ListAccountAddons"
 
 	// Called only by workflow versions before one-request steps (trust-guarantees); kept so
 	// their runs finish and replay.
@@ -44,6 +45,7 @@ const (
 	ActivityFindRunningCustomers = "FindRunningCustomers"
 	ActivityAwaitCustomersClosed = "AwaitCustomersClosed"
 	ActivityCheckClaims          = "CheckClaims"
+	ActivitySetReconcileSchedule = "SetReconcileSchedule"
 	// ActivityWorkerSettings is a local activity: the worker's operational settings.
 	ActivityWorkerSettings = "WorkerSettings"
 )
@@ -57,11 +59,11 @@ var (
 		ActivitySetConnectionSchema, ActivityRequestAuthorization, ActivityReadConnection, ActivityDestroyAddonByKey,
 		ActivityWaitAddonGoneByKey, ActivityListAppConnections, ActivityListAppConnStates, ActivityListAppConnNotWaiting,
 		ActivityCreateIntegration, ActivityCreateIntegrationOnce, ActivityUpdateIntegration, ActivityIntegrationInfo,
-		ActivityDeactivateIntegration, ActivityProvisionAddon, ActivityEnrollAddon, ActivityConfigureConnection,
+		ActivityDeactivateIntegration, ActivityListAccountAddons, ActivityProvisionAddon, ActivityEnrollAddon, ActivityConfigureConnection,
 		ActivityDestroyAddon, ActivityWaitAddonGone,
 	}
 	OnboardingActivities = []string{
 		ActivityRegisterWithWatcher, ActivityFindRunningCustomers, ActivityAwaitCustomersClosed,
-		ActivityCheckClaims, ActivityWorkerSettings,
+		ActivityCheckClaims, ActivitySetReconcileSchedule, ActivityWorkerSettings,
 	}
 )

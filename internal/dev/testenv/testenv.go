@@ -298,3 +298,15 @@ func (quiet) Debug(string, ...any) {}
 func (quiet) Info(string, ...any)  {}
 func (quiet) Warn(string, ...any)  {}
 func (quiet) Error(string, ...any) {}
+
+// Addons lists the simulator's add-ons as its control API shows them, destroyed ones
+// included.
+func (s *Sim) Addons(t testing.TB) []herokusim.AdminAddon {
+	t.Helper()
+	resp, err := http.Get(s.URL + herokusim.AdminPrefix + "/addons")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out []herokusim.AdminAddon
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	return out
+}

@@ -358,6 +358,33 @@ var scenarios = []scenario{
 		}
 		return g.recordID(name, contract.PartnerWorkflowName, contract.PartnerWorkflowID("delta"))
 	}},
+	{"reconcile_sweep", func(g *gen, name string) error {
+		// An add-on under our names that no customer owns (settings: no grace period), a
+		// live customer's, and a sweep that destroys the first only.
+		if _, err := g.hc.CreateAddon(g.ctx, "acme-app", heroku.AddonCreate{Plan: "herokuconnect:enterprise", Name: contract.AddonName("acme", "nobody")}); err != nil {
+			return err
+		}
+		if _, err := g.on.Start(g.ctx, input("reconcile-live")); err != nil {
+			return err
+		}
+		id := contract.ReconcileScheduleID("acme") + "/fixture"
+		run, err := g.c.ExecuteWorkflow(g.ctx, client.StartWorkflowOptions{ID: id, TaskQueue: contract.OnboardingTaskQueue},
+			contract.ReconcileWorkflowName, contract.ReconcileInput{Slug: "acme"})
+		if err != nil {
+			return err
+		}
+		var r contract.ReconcileReport
+		if err := run.Get(g.ctx, &r); err != nil {
+			return err
+		}
+		if len(r.Destroyed) != 1 {
+			return fmt.Errorf("the sweep destroyed %d add-ons, want the one orphan: %+v", len(r.Destroyed), r)
+		}
+		if _, err := g.on.Offboard(g.ctx, "acme", "reconcile-live"); err != nil {
+			return err
+		}
+		return g.recordID(name, contract.ReconcileWorkflowName, id)
+	}},
 	{"watcher_app", func(g *gen, name string) error {
 		// The busiest of the app's watcher shards.
 		id, err := g.busiestWatcher()

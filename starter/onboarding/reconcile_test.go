@@ -1,0 +1,143 @@
+package onboarding_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/connect-onboarding/worker/internal/dev/testenv"
+	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/workflows/contract"
+)
+
+// Customers terminated at every stage, an add-on made by hand under our names, enrolled
+// add-ons with a live and with a terminated customer, and a live customer: the reconciler
+// (a dry run first) destroys exactly the add-ons this product created that no live customer
+// owns, never an enrolled one nor a live customer's, and tells a live customer whose add-on
+// went away.
+func TestReconcilerLeavesNoOrphans(t *testing.T) {
+	s := startStackEnv(t, append(testenv.FastWorkerEnv, "WORKER_RECONCILE_GRACE=0s"))
+	c, dev, sim := s.c, s.dev, s.sim
+	ctx := ctx(t)
+
+	sched, err := dev.Client.ScheduleClient().GetHandle(ctx, contract.ReconcileScheduleID(testenv.ISV)).Describe(ctx)
+	require.NoError(t, err, "adopting the integration scheduled its reconciler")
+	assert.NotEmpty(t, sched.Schedule.Spec.Intervals)
+
+	terminate := func(customer string) {
+		require.NoError(t, dev.Client.TerminateWorkflow(ctx, contract.ConnectionWorkflowID(testenv.ISV, customer), "", "an operator's mistake"))
+	}
+	addonOf := func(customer string) string {
+		st, err := c.Status(ctx, testenv.ISV, customer)
+		require.NoError(t, err)
+		require.NotNil(t, st.Addon, customer)
+		return st.Addon.ID
+	}
+
+	// A live customer waiting for its authorization, and one already active.
+	_, err = c.Start(ctx, fastInput("live-waiting"))
+	require.NoError(t, err)
+	liveWaiting := addonOf("live-waiting")
+	active, err := c.Start(ctx, fastInput("term-active"))
+	require.NoError(t, err)
+	testenv.SignIn(t, active.AuthorizationURL, org, user)
+	testenv.Eventually(t, 30*time.Second, "term-active active", func() bool {
+		st, err := c.Status(ctx, testenv.ISV, "term-active")
+		return err == nil && st.Stage == contract.StageActive
+	})
+	orphanActive := addonOf("term-active")
+	terminate("term-active")
+	_, err = c.Start(ctx, fastInput("term-waiting"))
+	require.NoError(t, err)
+	orphanWaiting := addonOf("term-waiting")
+	terminate("term-waiting")
+	// Terminated while provisioning: started without waiting for its URL.
+	_, err = dev.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: contract.ConnectionWorkflowID(testenv.ISV, "term-early"),
+		TaskQueue: contract.OnboardingTaskQueue}, contract.ConnectionWorkflowName, fastInput("term-early"))
+	require.NoError(t, err)
+	testenv.Eventually(t, 30*time.Second, "term-early's add-on created", func() bool {
+		_, err := sim.Heroku.AddonInfo(ctx, "", contract.AddonName(testenv.ISV, "term-early"))
+		return err == nil
+	})
+	terminate("term-early")
+	// Made by hand under our names, for no customer.
+	byHand, err := sim.Heroku.CreateAddon(ctx, testenv.ISVApp, heroku.AddonCreate{Plan: "herokuconnect:enterprise", Name: contract.AddonName(testenv.ISV, "nobody")})
+	require.NoError(t, err)
+	// Enrolled: one customer stays, the other is terminated. Neither add-on is ours to destroy.
+	enrolled := map[string]string{}
+	for _, customer := range []string{"enrolled-live", "enrolled-gone"} {
+		own, err := sim.Heroku.CreateAddon(ctx, testenv.ISVApp, heroku.AddonCreate{Plan: "herokuconnect:enterprise", Name: "own-" + customer})
+		require.NoError(t, err)
+		enrolled[customer] = own.ID
+		in := fastInput(customer)
+		in.Mode, in.App, in.Addon = contract.ModeEnroll, "", own.Name
+		_, err = c.Start(ctx, in)
+		require.NoError(t, err)
+	}
+	terminate("enrolled-gone")
+	orphans := []string{orphanActive, orphanWaiting, byHand.ID}
+	testenv.Eventually(t, 30*time.Second, "visibility to see the live customers", func() bool {
+		list, err := c.List(ctx, testenv.ISV, "")
+		running := 0
+		for _, l := range list {
+			if l.Status == "Running" {
+				running++
+			}
+		}
+		return err == nil && running == 2 // live-waiting and enrolled-live; the terminated ones no longer run
+	})
+
+	before := sim.Snapshot().AddonsDestroyed
+	dry, err := c.Reconcile(ctx, testenv.ISV, true)
+	require.NoError(t, err)
+	assert.True(t, dry.DryRun)
+	assert.Subset(t, ids(dry.Destroyed), orphans, "a dry run lists the orphans")
+	assert.Equal(t, before, sim.Snapshot().AddonsDestroyed, "and destroys nothing")
+
+	r, err := c.Reconcile(ctx, testenv.ISV, false)
+	require.NoError(t, err)
+	assert.Subset(t, ids(r.Destroyed), orphans)
+	assert.Empty(t, r.Failed)
+	assert.NotContains(t, ids(r.Destroyed), liveWaiting, "a live customer's add-on is kept")
+	assert.NotContains(t, ids(r.Destroyed), enrolled["enrolled-live"])
+	assert.NotContains(t, ids(r.Destroyed), enrolled["enrolled-gone"], "an enrolled add-on is never destroyed")
+	assert.Contains(t, ids(r.Enrolled), enrolled["enrolled-live"], "and is reported")
+	testenv.Eventually(t, 30*time.Second, "no orphan left", func() bool {
+		for _, a := range sim.Addons(t) {
+			if !a.Gone && contract.IsProductAddonName(testenv.ISV, a.Name) && a.ID != liveWaiting {
+				return false
+			}
+		}
+		return true
+	})
+	for _, id := range []string{liveWaiting, enrolled["enrolled-live"], enrolled["enrolled-gone"]} {
+		_, err := sim.Heroku.AddonInfo(ctx, "", id)
+		assert.NoError(t, err, "add-on %s is untouched", id)
+	}
+
+	// The live customer's add-on goes away behind its back: the next sweep tells it.
+	_, err = sim.Heroku.DestroyAddon(ctx, testenv.ISVApp, liveWaiting)
+	require.NoError(t, err)
+	testenv.Eventually(t, 30*time.Second, "the add-on gone", func() bool {
+		_, err := sim.Heroku.AddonInfo(ctx, "", liveWaiting)
+		return err != nil
+	})
+	r, err = c.Reconcile(ctx, testenv.ISV, false)
+	require.NoError(t, err)
+	assert.Contains(t, ids(r.Gone), liveWaiting)
+	testenv.Eventually(t, 30*time.Second, "the customer told", func() bool {
+		st, err := c.Status(ctx, testenv.ISV, "live-waiting")
+		return err == nil && st.LastState == contract.StateGone
+	})
+}
+
+func ids(fs []contract.Finding) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.AddonID
+	}
+	return out
+}

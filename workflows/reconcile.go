@@ -1,0 +1,136 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/workflows/contract"
+)
+
+// ReconcileWorkflow is one sweep of an integration's add-ons, run by its Schedule: Heroku's
+// list of the account's Connect add-ons against the integration's live customer workflows.
+// An add-on this product created (named by contract.AddonName) that no live customer owns,
+// by ID or by name, and that is older than the grace period, is destroyed; an add-on a live
+// customer enrolled is only reported; a live customer whose add-on Heroku no longer lists is
+// told. Every Heroku request goes through the heroku queue, inside the account's budget.
+func ReconcileWorkflow(ctx workflow.Context, in contract.ReconcileInput) (contract.ReconcileReport, error) {
+	r := contract.ReconcileReport{Slug: in.Slug, DryRun: in.DryRun, At: workflow.Now(ctx), Destroyed: []contract.Finding{},
+		Young: []contract.Finding{}, Enrolled: []contract.Finding{}, Gone: []contract.Finding{}, Failed: []contract.Finding{}}
+	if err := contract.QueryReconcileReport.Handle(ctx, func() (contract.ReconcileReport, error) { return r, nil }); err != nil {
+		return r, err
+	}
+	if !contract.ValidSlug(in.Slug) {
+		return r, temporal.NewNonRetryableApplicationError(fmt.Sprintf("slug: %q is not an integration slug", in.Slug), contract.ErrInvalidInput, nil)
+	}
+	var s activities.Settings
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+	if err := workflow.ExecuteLocalActivity(lctx, contract.ActivityWorkerSettings).Get(ctx, &s); err != nil {
+		return r, err
+	}
+	grace := s.ReconcileGrace
+	hctx := workflow.WithActivityOptions(ctx, HerokuActivityOptions(s.HerokuTaskQueue, 30*time.Minute))
+
+	// Heroku's side: every Connect add-on of the account, a page per request.
+	var addons []activities.AddonSummary
+	for rng := ""; ; {
+		var page activities.AccountAddons
+		if err := workflow.ExecuteActivity(hctx, a.ListAccountAddons, rng).Get(ctx, &page); err != nil {
+			return r, fmt.Errorf("list the account's add-ons: %w", err)
+		}
+		r.Pages++
+		r.AddonsSeen += page.Seen
+		addons = append(addons, page.Addons...)
+		if rng = page.NextRange; rng == "" {
+			break
+		}
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**listing customers** · %d Connect add-ons on Heroku", len(addons)))
+
+	// Temporal's side: the integration's live customers, and what they own.
+	var customers []activities.CustomerWorkflow
+	vctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: 10 * time.Minute})
+	if err := workflow.ExecuteActivity(vctx, a.FindRunningCustomers, activities.FindCustomersInput{ISVSlug: in.Slug}).Get(ctx, &customers); err != nil {
+		return r, fmt.Errorf("list the integration's customers: %w", err)
+	}
+	r.LiveCustomers = len(customers)
+	ownerByID, ownerByName := map[string]string{}, map[string]string{}
+	for _, c := range customers {
+		if c.AddonID != "" {
+			ownerByID[c.AddonID] = c.WorkflowID
+		}
+		ownerByName[contract.AddonName(in.Slug, c.CustomerID)] = c.WorkflowID
+	}
+
+	listed := map[string]bool{}
+	var orphans []activities.AddonSummary
+	for _, ad := range addons {
+		listed[ad.ID] = true
+		ours := contract.IsProductAddonName(in.Slug, ad.Name)
+		if ours {
+			r.Ours++
+		}
+		owner := ownerByID[ad.ID]
+		if owner == "" && ours {
+			owner = ownerByName[ad.Name]
+		}
+		f := contract.Finding{AddonID: ad.ID, AddonName: ad.Name, App: ad.App, WorkflowID: owner}
+		switch {
+		case owner != "" && !ours:
+			f.Why = "enrolled by a live customer: the customer's own, never destroyed here"
+			r.Enrolled = append(r.Enrolled, f)
+		case owner != "" || !ours:
+			// A live customer's add-on, or not this product's: nothing to do.
+		case ad.State == heroku.AddonDeprovisioning || ad.State == heroku.AddonDeprovisioned:
+			// Already going away.
+		case r.At.Sub(ad.CreatedAt) < grace:
+			f.Why = fmt.Sprintf("created %s ago by this product, owned by no live customer: inside the %s grace period", r.At.Sub(ad.CreatedAt).Round(time.Second), grace)
+			r.Young = append(r.Young, f)
+		default:
+			orphans = append(orphans, ad)
+		}
+	}
+
+	// Live customers whose add-on is gone: told, so their status says so.
+	for _, c := range customers {
+		if c.AddonID == "" || listed[c.AddonID] {
+			continue
+		}
+		f := contract.Finding{AddonID: c.AddonID, WorkflowID: c.WorkflowID, Why: "Heroku no longer lists the live customer's add-on"}
+		if !in.DryRun {
+			err := contract.SignalConnectionState.SendExternal(ctx, c.WorkflowID, contract.ConnectionStateReport{State: contract.StateGone}).Get(ctx, nil)
+			if err != nil {
+				f.Error = errorMessage(err)
+			}
+		}
+		r.Gone = append(r.Gone, f)
+	}
+
+	// The orphans: destroyed (in a dry run, listed), each with why.
+	dctx := workflow.WithActivityOptions(ctx, HerokuActivityOptions(s.HerokuTaskQueue, 30*time.Minute))
+	for _, ad := range orphans {
+		f := contract.Finding{AddonID: ad.ID, AddonName: ad.Name, App: ad.App,
+			Why: fmt.Sprintf("created by this product %s ago and owned by no live customer of %s", r.At.Sub(ad.CreatedAt).Round(time.Second), in.Slug)}
+		if !in.DryRun {
+			ref := contract.AddonRef{ID: ad.ID, Name: ad.Name, App: ad.App, Created: true}
+			if err := workflow.ExecuteActivity(dctx, a.DestroyAddonByKey, ref).Get(ctx, nil); err != nil {
+				f.Error = errorMessage(err)
+				r.Failed = append(r.Failed, f)
+				continue
+			}
+			workflow.GetLogger(ctx).Info("reconciler destroyed an orphaned add-on", "addon", ad.Name, "app", ad.App)
+		}
+		r.Destroyed = append(r.Destroyed, f)
+	}
+	verb := "destroyed"
+	if in.DryRun {
+		verb = "would destroy"
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**done** · %d add-ons of ours, %d live customers · %s %d orphans, %d young, %d enrolled kept, %d customers' add-ons gone, %d failed",
+		r.Ours, r.LiveCustomers, verb, len(r.Destroyed), len(r.Young), len(r.Enrolled), len(r.Gone), len(r.Failed)))
+	return r, nil
+}
