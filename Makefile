@@ -14,8 +14,16 @@ HEROKU_SCHEMA := $(NPM_DIR)/schema-$(HEROKU_SCHEMA_VERSION)/node_modules/@heroku
 HEROKU_CLI := $(NPM_DIR)/heroku-$(HEROKU_CLI_VERSION)/node_modules/.bin/heroku
 NPM_INSTALL = @command -v npm >/dev/null || { echo "make: npm is not installed: Node.js 20 or newer with npm (Debian: apt-get install nodejs npm)"; exit 1; }; npm install --no-audit --no-fund --ignore-scripts --loglevel=error
 GOFLAGS_TEST ?= -race -count=1 -timeout 20m
+# Go fuzz targets (package:function): their seed corpora run with every `go test`; make test
+# also fuzzes each for FUZZ_SHORT, and make fuzz for FUZZTIME.
+FUZZ_TARGETS := ./workflows/contract:FuzzConnectionInputValidation ./workflows/contract:FuzzPartnerSpecValidation \
+	./workflows/contract:FuzzWorkflowIDs ./internal/returnstate:FuzzVerify ./internal/strictjson:FuzzDecode \
+	./internal/logo:FuzzCheck ./internal/heroku:FuzzDecodeAnswers ./internal/dev/herokusim:FuzzHandlers
+FUZZ_SHORT ?= 2s
+FUZZTIME ?= 1m
+FUZZ = for t in $(FUZZ_TARGETS); do echo "fuzzing $$t for $(1)"; $(GO) test -run '^$$' -fuzz "^$${t\#\#*:}\$$" -fuzztime $(1) "$${t%%:*}" >/dev/null || { $(GO) test -run '^$$' -fuzz "^$${t\#\#*:}\$$" -fuzztime $(1) "$${t%%:*}" | tail -20; exit 1; }; done
 
-.PHONY: tools build run test lint demo bench clean fixtures fidelity
+.PHONY: tools build run test lint demo bench clean fixtures fidelity fuzz
 
 ## tools: the pinned Temporal CLI, workflowcheck and staticcheck, built from the Go module proxy, and Heroku's published resource definitions from npm (once)
 tools: $(BIN)/temporal $(BIN)/workflowcheck $(BIN)/staticcheck $(HEROKU_SCHEMA)
@@ -53,6 +61,11 @@ run: tools build
 ## test: the whole suite with the race detector, integration tests included
 test: tools build
 	HEROKU_SCHEMA_DTS=$(HEROKU_SCHEMA) $(GO) test $(GOFLAGS_TEST) ./...
+	@$(call FUZZ,$(FUZZ_SHORT))
+
+## fuzz: every fuzz target for FUZZTIME (1m each); a crash's input lands in its testdata/fuzz to be fixed and kept
+fuzz:
+	@$(call FUZZ,$(FUZZTIME))
 
 ## lint: formatting, a tidy go.mod, go vet, staticcheck and Temporal's determinism check of the workflows
 lint: tools

@@ -209,17 +209,24 @@ func decodeError(op, reqID string, resp *http.Response, body []byte) error {
 	return e
 }
 
+// maxRetryAfter is the longest wait a 429 may ask: a whole budget (4,500 requests at 75 a
+// minute) refills in an hour.
+const maxRetryAfter = time.Hour
+
 // retryDelay honours Retry-After (seconds or an HTTP date) and otherwise estimates from
 // RateLimit-Remaining: Heroku refills about 75 tokens a minute, so an empty bucket has a
 // token again in under a second; we ask for a few to leave room for other callers.
+//
+// A Retry-After is an answer like any other: a huge one (which would overflow, or park the
+// caller for years) is held to maxRetryAfter, the time an empty bucket takes to fill again.
 func retryDelay(h http.Header) time.Duration {
 	if ra := h.Get("Retry-After"); ra != "" {
-		if s, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && s >= 0 {
-			return time.Duration(s) * time.Second
+		if s, err := strconv.ParseInt(strings.TrimSpace(ra), 10, 64); err == nil && s >= 0 {
+			return min(time.Duration(min(s, int64(maxRetryAfter/time.Second)))*time.Second, maxRetryAfter)
 		}
 		if t, err := http.ParseTime(ra); err == nil {
 			if d := time.Until(t); d > 0 {
-				return d
+				return min(d, maxRetryAfter)
 			}
 			return time.Second
 		}

@@ -59,13 +59,3 @@ func TestStrictDecoding(t *testing.T) {
 		})
 	}
 }
-
-func FuzzDecode(f *testing.F) {
-	f.Add([]byte(`{"isv_slug":"acme","customer_id":"c1"}`))
-	f.Add([]byte(`{"customer_id":"a","customer_id":"b"}`))
-	f.Add([]byte(`{"count":1e400}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var r req
-		_ = Decode(data, &r) // must never panic
-	})
-}
