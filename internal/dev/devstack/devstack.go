@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,9 +42,13 @@ type Options struct {
 }
 
 type proc struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has ended
+	name      string
+	cmd       *exec.Cmd
+	done      chan struct{} // closed when the process has ended
+	path      string        // how it was started, for a restart
+	args, env []string
+	out       io.Writer
+	stopping  *atomic.Bool // this run is being replaced by Restart: its end is not news
 }
 
 // Stack is a running stack.
@@ -55,6 +60,7 @@ type Stack struct {
 	WorkerURL       string
 	procs           []*proc
 	exited          chan string
+	workerHealth    string // the worker's /healthz, for a restart to wait on
 }
 
 func (o *Options) defaults() {
@@ -168,6 +174,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	if !o.NoWorker {
 		s.WorkerURL = "http://" + o.WorkerHTTP
+		s.workerHealth = s.WorkerURL + "/healthz"
 		if err := s.spawn(o, "worker", filepath.Join(bin, "worker"), nil, append(workerEnv, o.WorkerEnv...)); err != nil {
 			return nil, err
 		}
@@ -180,23 +187,79 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 }
 
 func (s *Stack) spawn(o Options, name, path string, args, env []string) error {
-	cmd := exec.Command(path, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = prefixWriter(o.Out, name), prefixWriter(o.Out, name)
+	p := &proc{name: name, path: path, args: args, env: env, out: o.Out}
+	if err := s.run(p); err != nil {
+		return err
+	}
+	s.procs = append(s.procs, p)
+	return nil
+}
+
+// run starts p's process and reports its end on Exited (unless Restart ended it).
+func (s *Stack) run(p *proc) error {
+	cmd := exec.Command(p.path, p.args...)
+	cmd.Env = append(os.Environ(), p.env...)
+	cmd.Stdout, cmd.Stderr = prefixWriter(p.out, p.name), prefixWriter(p.out, p.name)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // our Ctrl-C handling stops it, not the terminal's
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", name, err)
+		return fmt.Errorf("start %s: %w", p.name, err)
 	}
-	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
-	s.procs = append(s.procs, p)
+	done, stopping := make(chan struct{}), new(atomic.Bool)
+	p.cmd, p.done, p.stopping = cmd, done, stopping
 	go func() {
 		_ = cmd.Wait()
-		close(p.done)
+		close(done)
+		if stopping.Load() {
+			return
+		}
 		select {
-		case s.exited <- name:
+		case s.exited <- p.name:
 		default:
 		}
 	}()
+	return nil
+}
+
+// Restart ends a process of the stack (SIGKILL when kill, else SIGTERM: a crash or a
+// clean stop) and starts it again as it was started, waiting until it serves. The rest of
+// the stack keeps running. A process that already ended on its own is just started.
+func (s *Stack) Restart(ctx context.Context, name string, kill bool) error {
+	var p *proc
+	for _, q := range s.procs {
+		if q.name == name {
+			p = q
+		}
+	}
+	if p == nil {
+		return fmt.Errorf("no %s in this stack", name)
+	}
+	select {
+	case <-p.done:
+	default:
+		p.stopping.Store(true)
+		sig := syscall.SIGTERM
+		if kill {
+			sig = syscall.SIGKILL
+		}
+		_ = p.cmd.Process.Signal(sig)
+		select {
+		case <-p.done:
+		case <-time.After(30 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
+	if err := s.run(p); err != nil {
+		return err
+	}
+	switch name {
+	case "temporal":
+		return waitTemporal(ctx, s.TemporalAddress, s.exited)
+	case "worker":
+		return waitHTTP(ctx, s.workerHealth, "worker", s.exited)
+	case "herokusim":
+		return waitHTTP(ctx, s.SimURL+"/_sim/healthz", "herokusim", s.exited)
+	}
 	return nil
 }
 

@@ -51,6 +51,29 @@ func TestStackStartsAnswersAndStops(t *testing.T) {
 	_, err = os.Stat(filepath.Join(data, "temporal.db"))
 	assert.NoError(t, err, "the dev server keeps its state in the data folder")
 
+	// The worker killed and restarted, and the Temporal server restarted, while the rest
+	// keeps running and serving.
+	workerPID, simPID := s.PID("worker"), s.PID("herokusim")
+	require.NoError(t, s.Restart(ctx, "worker", true))
+	assert.NotEqual(t, workerPID, s.PID("worker"), "a new worker process")
+	require.NoError(t, s.Restart(ctx, "temporal", false))
+	assert.Equal(t, simPID, s.PID("herokusim"), "the simulator kept running")
+	for _, u := range []string{s.SimURL + "/_sim/healthz", s.WorkerURL + "/healthz"} {
+		testenv.Eventually(t, time.Minute, u+" healthy again", func() bool { // the worker reconnects to the restarted server
+			resp, err := http.Get(u)
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		})
+	}
+	select {
+	case name := <-s.Exited():
+		t.Fatalf("a restart reported %s as exited", name)
+	default:
+	}
+
 	// A second stack on the same ports is refused with a clear message.
 	_, err = devstack.Start(ctx, devstack.Options{Root: testenv.Root(t), Out: io.Discard,
 		TemporalPort: portOf(s.TemporalAddress), UIPort: testenv.FreePort(t), SimAddr: "127.0.0.1:" + itoa(testenv.FreePort(t)),

@@ -26,6 +26,7 @@ func (s *Sim) adminRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET "+AdminPrefix+"/faults", s.adminFaults)
 	m.HandleFunc("POST "+AdminPrefix+"/faults", s.adminAddFaults)
 	m.HandleFunc("DELETE "+AdminPrefix+"/faults", s.adminClearFaults)
+	m.HandleFunc("DELETE "+AdminPrefix+"/faults/{id}", s.adminRemoveFault)
 	m.HandleFunc("POST "+AdminPrefix+"/settings", s.adminSettings)
 	m.HandleFunc("GET "+AdminPrefix+"/mismatches", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -243,14 +244,36 @@ func (s *Sim) adminFaults(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, out)
 }
 
-// AddFaults installs faults (see Fault).
-func (s *Sim) AddFaults(fs ...Fault) {
+// AddFaults installs faults (see Fault) and returns them as installed (IDs, ends).
+func (s *Sim) AddFaults(fs ...Fault) []Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	out := make([]Fault, len(fs))
 	for i := range fs {
 		f := fs[i]
+		if f.ID == "" {
+			f.ID = uuid.NewString()[:8]
+		}
+		if f.For > 0 {
+			f.Until = time.Now().Add(time.Duration(f.For))
+		}
 		s.faults = append(s.faults, &f)
+		out[i] = f
 	}
+	return out
+}
+
+// RemoveFault removes the fault rule with id; it reports whether there was one.
+func (s *Sim) RemoveFault(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.faults {
+		if f.ID == id {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Sim) adminAddFaults(w http.ResponseWriter, r *http.Request) {
@@ -264,8 +287,15 @@ func (s *Sim) adminAddFaults(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.AddFaults(fs...)
-	writeJSON(w, 201, fs)
+	writeJSON(w, 201, s.AddFaults(fs...))
+}
+
+func (s *Sim) adminRemoveFault(w http.ResponseWriter, r *http.Request) {
+	if !s.RemoveFault(r.PathValue("id")) {
+		writeError(w, http.StatusNotFound, "not_found", "No fault rule "+r.PathValue("id")+".")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Sim) adminClearFaults(w http.ResponseWriter, r *http.Request) {

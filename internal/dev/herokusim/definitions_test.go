@@ -300,3 +300,35 @@ func TestSignInInputsFitTheirCard(t *testing.T) {
 	assert.Contains(t, rule, "width:100%")
 	assert.Contains(t, rule, "box-sizing:border-box", "a 100%% wide input with padding needs border-box to stay inside its card")
 }
+
+// Every route can be faulted by name.
+func TestEveryRouteCanBeFaulted(t *testing.T) {
+	s, _ := newTestSim(t, Config{})
+	for _, r := range s.platformRoutes() {
+		assert.Contains(t, Routes, r.name, "route %s is missing from Routes", r.pattern)
+	}
+}
+
+// A fault bounded by time ends when its time is up, however few calls came; one rule is
+// removed without touching the others.
+func TestFaultsEndInTimeAndComeOffOneByOne(t *testing.T) {
+	s, srv := newTestSim(t, Config{})
+	list := func() int {
+		status, _, _ := do(t, "GET", srv.URL+"/apps/acme-app/addons", heroku.AcceptPlatform, "sim-token", "", nil)
+		return status
+	}
+	burst := s.AddFaults(Fault{Route: "addons.list", Status: 429, For: Duration(300 * time.Millisecond)})[0]
+	other := s.AddFaults(Fault{Route: "addons.info", Status: 503})[0]
+	assert.NotEmpty(t, burst.ID)
+	assert.Equal(t, http.StatusTooManyRequests, list())
+	time.Sleep(400 * time.Millisecond)
+	assert.Equal(t, http.StatusOK, list(), "the burst ended with its time")
+
+	status, _, _ := do(t, "DELETE", srv.URL+AdminPrefix+"/faults/"+other.ID, "", "", "", nil)
+	assert.Equal(t, http.StatusNoContent, status)
+	status, _, _ = do(t, "DELETE", srv.URL+AdminPrefix+"/faults/"+other.ID, "", "", "", nil)
+	assert.Equal(t, http.StatusNotFound, status, "removed once")
+	kept := s.AddFaults(Fault{Route: "addons.list", Status: 500}, Fault{Route: "addons.list", Status: 502})
+	require.True(t, s.RemoveFault(kept[0].ID))
+	assert.Equal(t, http.StatusBadGateway, list(), "the other rule stays")
+}

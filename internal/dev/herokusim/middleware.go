@@ -164,6 +164,9 @@ func (s *Sim) take(account string, free bool) (int, time.Duration, bool) {
 
 // Fault makes matching calls fail. Route is a route name (see Routes) or "*".
 type Fault struct {
+	// ID names the rule so it can be removed alone (DELETE /_sim/faults/{id}); one is made up
+	// when empty.
+	ID    string `json:"id,omitempty"`
 	Route string `json:"route"`
 	// Status to answer (500, 503, 429, ...). Zero with Mode "error" means 500.
 	Status int `json:"status,omitempty"`
@@ -176,6 +179,11 @@ type Fault struct {
 	// Count limits the fault to the next Count matching calls (one-shot when 1); zero means
 	// until cleared.
 	Count int `json:"count,omitempty"`
+	// For limits the fault in time: it ends this long after it is installed, however few
+	// calls came (a burst bounded by count alone outlasts the traffic when load falls).
+	For Duration `json:"for,omitempty"`
+	// Until is when a fault with For ends (set when installed).
+	Until time.Time `json:"until,omitzero"`
 	// Latency is added before the call is served or failed.
 	Latency Duration `json:"latency,omitempty"`
 	// AfterEffect performs the call and then fails its answer: the "lost response" that
@@ -207,6 +215,14 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 func (s *Sim) fault(route string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := time.Now()
+	live := s.faults[:0]
+	for _, f := range s.faults { // drop the rules whose time is up
+		if f.Until.IsZero() || now.Before(f.Until) {
+			live = append(live, f)
+		}
+	}
+	s.faults = live
 	for i, f := range s.faults {
 		if f.Route != "*" && f.Route != route {
 			continue
@@ -286,7 +302,10 @@ func hijackClose(w http.ResponseWriter) {
 // Routes the simulator counts and can fault, by name.
 var Routes = []string{
 	"partner.create", "partner.info", "partner.update", "partner.enroll", "partner.authorize", "partner.deactivate",
-	"addons.create", "addons.info", "addons.list", "addons.destroy", "webhooks.create", "account.rate-limits",
+	"addons.create", "addons.info", "addons.list", "addons.list-all", "addons.resolve", "addons.destroy", "webhooks.create",
+	"account.rate-limits", "account.info", "apps.list", "apps.info", "attachments.list", "attachments.create", "attachments.info",
+	"attachments.delete", "attachments.resolve", "services.list", "services.info", "plans.list", "plans.info",
+	"releases.list", "releases.info",
 	"connect.auth", "connect.discover", "connect.detail", "connect.list", "connect.patch",
 }
 
