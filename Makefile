@@ -23,7 +23,7 @@ FUZZ_SHORT ?= 2s
 FUZZTIME ?= 1m
 FUZZ = for t in $(FUZZ_TARGETS); do echo "fuzzing $$t for $(1)"; $(GO) test -run '^$$' -fuzz "^$${t\#\#*:}\$$" -fuzztime $(1) "$${t%%:*}" >/dev/null || { $(GO) test -run '^$$' -fuzz "^$${t\#\#*:}\$$" -fuzztime $(1) "$${t%%:*}" | tail -20; exit 1; }; done
 
-.PHONY: tools build run test lint demo bench clean fixtures fidelity fuzz
+.PHONY: tools build run test lint demo bench clean fixtures fidelity fuzz chaos
 
 ## tools: the pinned Temporal CLI, workflowcheck and staticcheck, built from the Go module proxy, and Heroku's published resource definitions from npm (once)
 tools: $(BIN)/temporal $(BIN)/workflowcheck $(BIN)/staticcheck $(HEROKU_SCHEMA)
@@ -85,6 +85,10 @@ bench: tools build
 
 clean:
 	rm -rf $(BIN)/worker $(BIN)/herokusim $(BIN)/devstack $(BIN)/starter $(BIN)/demo
+
+## chaos: the guarantees under worker kills, a Temporal restart and a Heroku fault storm, with numbers (CHAOS_FLAGS=-h lists the flags)
+chaos: tools build
+	$(GO) run ./internal/dev/cmd/chaos $(CHAOS_FLAGS)
 
 ## fidelity: the real Heroku CLI (npm, pinned) through an ISV operator's add-on and app commands against herokusim
 fidelity: build $(HEROKU_CLI)
