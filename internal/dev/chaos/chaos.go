@@ -409,8 +409,8 @@ func (r *run) measure(ctx context.Context) {
 	live := map[string]bool{} // customers still active
 	for i := range r.o.N {
 		if st, err := r.on.Status(ctx, isv, customer(i)); err == nil && st.Stage == contract.StageActive {
-			desc, derr := r.tc.DescribeWorkflowExecution(ctx, contract.ConnectionWorkflowID(isv, customer(i)), "")
-			if derr == nil && desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			desc, derr := r.tc.DescribeWorkflow(ctx, contract.ConnectionWorkflowID(isv, customer(i)), "")
+			if derr == nil && desc.RawResponse.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 				live[contract.AddonName(isv, customer(i))] = true
 			}
 		}
