@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -173,7 +172,7 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 	defer os.RemoveAll(data)
 	perMinute := o.CallsPerHour / 60
 	stack, err := devstack.Start(ctx, devstack.Options{Root: o.Root, DataDir: data, Out: io.Discard,
-		TemporalPort: freePort(), UIPort: freePort(), SimAddr: "127.0.0.1:" + strconv.Itoa(freePort()), WorkerHTTP: "127.0.0.1:" + strconv.Itoa(freePort()),
+		TemporalPort: devstack.FreePort(), UIPort: devstack.FreePort(), SimAddr: "127.0.0.1:" + strconv.Itoa(devstack.FreePort()), WorkerHTTP: "127.0.0.1:" + strconv.Itoa(devstack.FreePort()),
 		SimEnv: []string{"SIM_PROVISION_DELAY=500ms", "SIM_DEPROVISION_DELAY=300ms", "SIM_DEACTIVATION_DELAY=1s", "LOG_LEVEL=error",
 			"SIM_RATE_CAPACITY=" + strconv.Itoa(perMinute*10), "SIM_RATE_PER_MINUTE=" + strconv.Itoa(perMinute*2)},
 		WorkerEnv: []string{"HEROKU_CALLS_PER_HOUR=" + strconv.Itoa(o.CallsPerHour), "LOG_LEVEL=error", "WORKER_POLL_INTERVAL=250ms",
@@ -479,15 +478,6 @@ func (r *run) post(ctx context.Context, method, path string, body any) (int, []b
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
-}
-
-func freePort() int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // Root finds the repository root (for bin/).
