@@ -182,8 +182,7 @@ func input(slug, customer string) contract.ConnectionInput {
 // every interval.
 func (r *runner) withStack(ctx context.Context, interval time.Duration, fn func() error) error {
 	r.say("starting the stack (dev server, herokusim, worker; watcher interval %s)", interval)
-	stack, err := devstack.Start(ctx, devstack.Options{Root: r.o.Root, Out: io.Discard,
-		TemporalPort: devstack.FreePort(), UIPort: devstack.FreePort(), SimAddr: "127.0.0.1:" + strconv.Itoa(devstack.FreePort()), WorkerHTTP: "127.0.0.1:" + strconv.Itoa(devstack.FreePort()),
+	stack, err := devstack.StartFresh(ctx, devstack.Options{Root: r.o.Root, Out: io.Discard,
 		// Throughput is measured without Heroku's limit (it would cap every design at 1.25
 		// calls/s); scenario 2 measures the calls against the budget instead.
 		SimEnv: []string{"SIM_PROVISION_DELAY=200ms", "SIM_DEPROVISION_DELAY=100ms", "SIM_RATE_CAPACITY=100000000", "SIM_RATE_PER_MINUTE=100000000", "LOG_LEVEL=error"},

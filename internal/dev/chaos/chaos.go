@@ -171,8 +171,7 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 	}
 	defer os.RemoveAll(data)
 	perMinute := o.CallsPerHour / 60
-	stack, err := devstack.Start(ctx, devstack.Options{Root: o.Root, DataDir: data, Out: io.Discard,
-		TemporalPort: devstack.FreePort(), UIPort: devstack.FreePort(), SimAddr: "127.0.0.1:" + strconv.Itoa(devstack.FreePort()), WorkerHTTP: "127.0.0.1:" + strconv.Itoa(devstack.FreePort()),
+	stack, err := devstack.StartFresh(ctx, devstack.Options{Root: o.Root, DataDir: data, Out: io.Discard,
 		SimEnv: []string{"SIM_PROVISION_DELAY=500ms", "SIM_DEPROVISION_DELAY=300ms", "SIM_DEACTIVATION_DELAY=1s", "LOG_LEVEL=error",
 			"SIM_RATE_CAPACITY=" + strconv.Itoa(perMinute*10), "SIM_RATE_PER_MINUTE=" + strconv.Itoa(perMinute*2)},
 		WorkerEnv: []string{"HEROKU_CALLS_PER_HOUR=" + strconv.Itoa(o.CallsPerHour), "LOG_LEVEL=error", "WORKER_POLL_INTERVAL=250ms",

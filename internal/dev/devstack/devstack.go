@@ -384,12 +384,38 @@ func (quiet) Info(string, ...any)  {}
 func (quiet) Warn(string, ...any)  {}
 func (quiet) Error(string, ...any) {}
 
-// FreePort is a TCP port nobody listens on right now, for a stack of its own.
-func FreePort() int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0
+// FreePorts are n distinct TCP ports nobody listens on right now, for a stack of its own
+// (all are held open until all are chosen, so none is handed out twice).
+func FreePorts(n int) []int {
+	ports := make([]int, 0, n)
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return append(ports, 0)
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ports
+}
+
+// Ports of a stack of its own: Temporal, UI, herokusim, the worker's HTTP.
+func (o *Options) FreshPorts() {
+	p := FreePorts(4)
+	o.TemporalPort, o.UIPort = p[0], p[1]
+	o.SimAddr, o.WorkerHTTP = "127.0.0.1:"+strconv.Itoa(p[2]), "127.0.0.1:"+strconv.Itoa(p[3])
+}
+
+// StartFresh is Start on fresh ports, tried again (up to three times) when a port was taken
+// between choosing it and binding it.
+func StartFresh(ctx context.Context, o Options) (*Stack, error) {
+	var err error
+	for range 3 {
+		o.FreshPorts()
+		var s *Stack
+		if s, err = Start(ctx, o); err == nil {
+			return s, nil
+		}
+	}
+	return nil, err
 }
