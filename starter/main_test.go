@@ -118,7 +118,7 @@ func TestCLIPartnerAndOnboarding(t *testing.T) {
 // Issue 11: help and input checks need no Temporal server.
 func TestHelpAndInputChecksWithoutAServer(t *testing.T) {
 	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:1") // nothing listens there
-	for _, args := range [][]string{{"-h"}, {"partner", "--help"}, {"partner", "create", "-h"}, {"onboard", "-h"}, {"status", "--help"}} {
+	for _, args := range [][]string{{"-h"}, {"partner", "--help"}, {"partner", "create", "-h"}, {"onboard", "-h"}, {"status", "--help"}, {"partner", "reconcile", "-h"}} {
 		code, out, errOut := cliRun(t, "", args...)
 		assert.Equal(t, 0, code, "%v: %s%s", args, out, errOut)
 		assert.NotContains(t, out+errOut, "dial", "%v", args)
