@@ -200,7 +200,10 @@ func decodeError(op, reqID string, resp *http.Response, body []byte) error {
 	} else {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
-	if e.ID == "validation_error" || len(e.Fields) > 0 {
+	// Field errors make a 400 or 422 a validation failure; the status decides the rest, so a
+	// 429 or a 5xx that carries field errors stays retryable (found by fuzzing: a 429 with an
+	// "errors" member had become final).
+	if (resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnprocessableEntity) && (e.ID == "validation_error" || len(e.Fields) > 0) {
 		e.Kind = KindInvalid
 	}
 	if e.Kind == KindRateLimited {
