@@ -2,15 +2,45 @@ package activities
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/returnstate"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
+
+// PartnerStage is the stage of the ISV's partner workflow, or "" when there is none to
+// ask (the integration was registered without this worker, or its workflow is gone). It
+// costs no Heroku call.
+func (a *Activities) PartnerStage(ctx context.Context, slug string) (contract.PartnerStage, error) {
+	if !contract.ValidSlug(slug) {
+		return "", final(contract.ErrInvalidInput, "isv_slug %q is not a valid slug", slug)
+	}
+	if a.Temporal == nil {
+		return "", nil // a worker without a Temporal client (tests) asks Heroku
+	}
+	info, err := contract.QueryPartnerInfo.Ask(ctx, a.Temporal, contract.PartnerWorkflowID(slug))
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("asking partner workflow %s: %w", contract.PartnerWorkflowID(slug), err)
+	}
+	if info.Stage == contract.PartnerDeactivating || info.Stage == contract.PartnerInactive {
+		return info.Stage, final(contract.ErrIntegrationInactive, "partner integration %q is %s", slug, info.Stage)
+	}
+	if info.Integration == nil {
+		return "", nil
+	}
+	return info.Stage, nil
+}
 
 // CheckIntegration fails with ErrIntegrationInactive unless the integration is active, both
 // on Heroku and in its partner workflow (which refuses newcomers while deactivating, before

@@ -33,6 +33,7 @@ func (a *Activities) onboardingActivities() map[string]any {
 		contract.ActivityRegisterWithWatcher: a.RegisterWithWatcher, contract.ActivityFindRunningCustomers: a.FindRunningCustomers,
 		contract.ActivityAwaitCustomersClosed: a.AwaitCustomersClosed, contract.ActivityCheckClaims: a.CheckClaims,
 		contract.ActivityWorkerSettings: a.WorkerSettings, contract.ActivitySetReconcileSchedule: a.SetReconcileSchedule,
+		contract.ActivityPartnerStage: a.PartnerStage,
 	}
 }
 

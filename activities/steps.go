@@ -31,7 +31,7 @@ func (a *Activities) CreateAddon(ctx context.Context, in ProvisionInput) (contra
 		return contract.AddonRef{}, fromHeroku(err)
 	}
 	activity.GetLogger(ctx).Info("created add-on", "addon", created.Name, "app", in.App)
-	return contract.AddonRef{ID: created.ID, Name: created.Name, App: in.App, Created: true}, nil
+	return contract.AddonRef{ID: created.ID, Name: created.Name, App: in.App, Created: true, State: created.State}, nil
 }
 
 // nameTaken tells, by Heroku's error id and never by the words of its message, a create

@@ -175,7 +175,7 @@ func (w *connection) deactivatedUnderUs(ctx workflow.Context) bool {
 	if w.st.Addon == nil || workflow.GetVersion(ctx, changeDeactivationDuringStep, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return false
 	}
-	err := workflow.ExecuteActivity(w.herokuCtx(ctx, 10*time.Minute), a.CheckIntegration, w.in.ISVSlug).Get(ctx, nil)
+	err := workflow.ExecuteActivity(w.at(w.herokuCtx(ctx, 10*time.Minute), priorityConfigure), a.CheckIntegration, w.in.ISVSlug).Get(ctx, nil)
 	var ae *temporal.ApplicationError
 	if errors.As(err, &ae) && ae.Type() == contract.ErrIntegrationInactive {
 		w.deactivated = true

@@ -100,7 +100,7 @@ func (w *connection) issueURL(ctx workflow.Context) end {
 		Environment: w.in.Salesforce.Environment, Domain: w.in.Salesforce.Domain, APIVersion: w.in.Salesforce.APIVersion, Next: w.in.ReturnURL}
 	var got activities.AuthorizationURL
 	in := activities.AuthorizeInput{ISVSlug: w.in.ISVSlug, AddonID: w.st.Addon.ID, Request: req, WorkflowID: w.st.WorkflowID, Attempt: w.st.URLsIssued + 1}
-	if why := w.step(ctx, workflow.ExecuteActivity(w.herokuCtx(ctx, time.Hour), a.RequestAuthorizationURL, in), &got); why != endNone {
+	if why := w.step(ctx, workflow.ExecuteActivity(w.at(w.herokuCtx(ctx, time.Hour), priorityPerson), a.RequestAuthorizationURL, in), &got); why != endNone {
 		return why
 	}
 	now := workflow.Now(ctx)
@@ -118,7 +118,7 @@ func (w *connection) verify(ctx workflow.Context) (bool, end) {
 	waitingStage := w.st.Stage
 	w.setStage(ctx, contract.StageVerifying, "")
 	var cs activities.ConnectionState
-	if why := w.step(ctx, workflow.ExecuteActivity(w.herokuCtx(ctx, time.Hour), a.ReadConnection, *w.st.Connection), &cs); why != endNone {
+	if why := w.step(ctx, workflow.ExecuteActivity(w.at(w.herokuCtx(ctx, time.Hour), priorityPerson), a.ReadConnection, *w.st.Connection), &cs); why != endNone {
 		return false, why
 	}
 	w.st.Verifications++

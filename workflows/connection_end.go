@@ -67,9 +67,9 @@ func (w *connection) compensate(ctx workflow.Context, deactivated bool) error {
 			continue
 		}
 		if deactivated {
-			wait := workflow.ExecuteActivity(w.pollCtx(ctx, 10*time.Minute), a.WaitAddonGone, c.Addon)
+			wait := workflow.ExecuteActivity(w.at(w.pollCtx(ctx, 10*time.Minute), priorityBackground), a.WaitAddonGone, c.Addon)
 			if w.trusted {
-				wait = workflow.ExecuteActivity(w.pollCtx(ctx, 10*time.Minute), a.WaitAddonGoneByKey, c.Addon)
+				wait = workflow.ExecuteActivity(w.at(w.pollCtx(ctx, 10*time.Minute), priorityBackground), a.WaitAddonGoneByKey, c.Addon)
 			}
 			err := wait.Get(ctx, nil)
 			if err == nil {

@@ -49,7 +49,7 @@ func TestCancellationWhileActiveCompensates(t *testing.T) {
 
 // Cancellation while the add-on is still provisioning: the created add-on is destroyed.
 func TestCancellationWhileProvisioningCompensates(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, provisioningTakes(time.Minute))
 	polls := 0
 	h.env.OnActivity("WaitAddonProvisioned", mock.Anything, mock.Anything).Return(func(ctx context.Context, ref contract.AddonRef) error {
 		polls++
@@ -60,7 +60,7 @@ func TestCancellationWhileProvisioningCompensates(t *testing.T) {
 	})
 	st, err := h.run(input("c1"))
 	require.Error(t, err)
-	assert.Equal(t, contract.StageCancelled, st.Stage)
+	assert.Equal(t, contract.StageCancelled, st.Stage, st.Error)
 	assert.Equal(t, 1, h.sim.Snapshot().AddonsCreated)
 	assert.Equal(t, 0, h.live())
 }
@@ -305,7 +305,11 @@ func TestInterruptionsDuringSteps(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t)
+			var opts []func(*herokusim.Config)
+			if tc.activity == "WaitAddonProvisioned" {
+				opts = append(opts, provisioningTakes(time.Minute))
+			}
+			h := newHarness(t, opts...)
 			fired := false
 			interrupt := func() {
 				if fired {
@@ -332,4 +336,10 @@ func TestInterruptionsDuringSteps(t *testing.T) {
 			assert.Equal(t, 0, c.Live, "nothing left behind")
 		})
 	}
+}
+
+// provisioningTakes makes the simulator's add-ons provision for d, so the create answers
+// "provisioning" and the workflow polls.
+func provisioningTakes(d time.Duration) func(*herokusim.Config) {
+	return func(c *herokusim.Config) { c.ProvisionDelay = d }
 }

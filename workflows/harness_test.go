@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -46,6 +47,55 @@ type harness struct {
 	client  *heroku.Client
 	claims  func(activities.ClaimInput) error // what CheckClaims answers (nil: free)
 	updates int
+	// scheduled records every activity the workflow started, with its priority.
+	scheduled []scheduledActivity
+}
+
+// scheduledActivity is one activity as the workflow asked for it.
+type scheduledActivity struct {
+	Type     string
+	Priority temporal.Priority
+}
+
+// recordActivities is a workflow interceptor that keeps, per started activity, its type
+// and the priority it was scheduled with.
+type recordActivities struct {
+	interceptor.WorkerInterceptorBase
+	h *harness
+}
+
+func (r *recordActivities) InterceptWorkflow(ctx workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	return &recordInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}, h: r.h}
+}
+
+type recordInbound struct {
+	interceptor.WorkflowInboundInterceptorBase
+	h *harness
+}
+
+func (i *recordInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
+	return i.Next.Init(&recordOutbound{WorkflowOutboundInterceptorBase: interceptor.WorkflowOutboundInterceptorBase{Next: outbound}, h: i.h})
+}
+
+type recordOutbound struct {
+	interceptor.WorkflowOutboundInterceptorBase
+	h *harness
+}
+
+func (o *recordOutbound) ExecuteActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
+	if !workflow.IsReplaying(ctx) {
+		o.h.scheduled = append(o.h.scheduled, scheduledActivity{Type: activityType, Priority: workflow.GetActivityOptions(ctx).Priority})
+	}
+	return o.Next.ExecuteActivity(ctx, activityType, args...)
+}
+
+// started lists the types of the activities started, in order.
+func (h *harness) started() []string {
+	var out []string
+	for _, s := range h.scheduled {
+		out = append(out, s.Type)
+	}
+	return out
 }
 
 func newHarness(t *testing.T, simCfg ...func(*herokusim.Config)) *harness {
@@ -85,7 +135,7 @@ func newHarness(t *testing.T, simCfg ...func(*herokusim.Config)) *harness {
 func (h *harness) newEnv() *testsuite.TestWorkflowEnvironment {
 	env := h.NewTestWorkflowEnvironment()
 	// The production heroku worker's interceptor: a second request in one dispatch fails.
-	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{activities.CallBudget()}})
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{activities.CallBudget(), &recordActivities{h: h}}})
 	workflows.Register(env)
 	acts := &activities.Activities{Heroku: h.client, Settings: testSettings()}
 	activities.RegisterHeroku(env, acts)

@@ -60,7 +60,7 @@ func (w *connection) claim(ctx workflow.Context, app, addonID string) end {
 // create whose answer was lost, or that completes after a cancellation, is still undone.
 func (w *connection) onboardOneCallSteps(ctx workflow.Context) end {
 	hctx := w.herokuCtx(ctx, time.Hour)
-	if why := w.step(ctx, workflow.ExecuteActivity(hctx, a.CheckIntegration, w.in.ISVSlug), nil); why != endNone {
+	if why := w.checkIntegration(ctx); why != endNone {
 		return why
 	}
 	var addon contract.AddonRef
@@ -74,42 +74,43 @@ func (w *connection) onboardOneCallSteps(ctx workflow.Context) end {
 		in := activities.ProvisionInput{ISVSlug: w.in.ISVSlug, App: w.in.App, Name: name}
 		// A cancellation waits for the create to finish, so the compensation that follows
 		// sees the add-on if it was made.
-		cctx := workflow.WithWaitForCancellation(hctx, true)
+		cctx := workflow.WithWaitForCancellation(w.at(hctx, priorityStart), true)
 		why, err := w.stepOr(ctx, workflow.ExecuteActivity(cctx, a.CreateAddon, in), &addon, contract.ErrAddonNameTaken)
 		if why != endNone {
 			return why
 		}
 		if err != nil { // an earlier attempt made it: adopt ours
-			if why := w.step(ctx, workflow.ExecuteActivity(cctx, a.FindOwnAddon, in), &addon); why != endNone {
+			if why := w.step(ctx, workflow.ExecuteActivity(w.at(cctx, priorityProvision), a.FindOwnAddon, in), &addon); why != endNone {
 				return why
 			}
 		}
 		w.comps[len(w.comps)-1].Addon = addon
 		w.setAddon(ctx, addon)
-		if why := w.step(ctx, workflow.ExecuteActivity(w.pollCtx(ctx, 30*time.Minute), a.WaitAddonProvisioned, addon), nil); why != endNone {
+		if why := w.awaitProvisioned(ctx, addon); why != endNone {
 			return why
 		}
 		w.record("add-on " + addon.Name + " provisioned")
 	} else {
 		w.setStage(ctx, contract.StageEnrolling, "enrolling add-on "+w.in.Addon)
-		if why := w.step(ctx, workflow.ExecuteActivity(hctx, a.LookupAddon, activities.EnrollInput{ISVSlug: w.in.ISVSlug, Addon: w.in.Addon}), &addon); why != endNone {
+		if why := w.step(ctx, workflow.ExecuteActivity(w.at(hctx, priorityStart), a.LookupAddon, activities.EnrollInput{ISVSlug: w.in.ISVSlug, Addon: w.in.Addon}), &addon); why != endNone {
 			return why
 		}
 		if why := w.claim(ctx, addon.App, addon.ID); why != endNone {
 			return why
 		}
-		if why := w.step(ctx, workflow.ExecuteActivity(hctx, a.EnrollInIntegration, activities.EnrollInput{ISVSlug: w.in.ISVSlug, Addon: addon.ID}), nil); why != endNone {
+		if why := w.step(ctx, workflow.ExecuteActivity(w.at(hctx, priorityProvision), a.EnrollInIntegration, activities.EnrollInput{ISVSlug: w.in.ISVSlug, Addon: addon.ID}), nil); why != endNone {
 			return why
 		}
 		w.setAddon(ctx, addon)
 	}
 
 	w.setStage(ctx, contract.StageConfiguring, fmt.Sprintf("setting schema %s on %s", w.in.Schema, w.in.DBKey))
+	hctx = w.at(hctx, priorityConfigure)
 	if why := w.step(ctx, workflow.ExecuteActivity(hctx, a.JoinConnectAccess, addon.App), nil); why != endNone {
 		return why
 	}
 	var conn contract.ConnectionRef
-	if why := w.step(ctx, workflow.ExecuteActivity(w.pollCtx(ctx, 30*time.Minute), a.DiscoverConnection, addon), &conn); why != endNone {
+	if why := w.step(ctx, workflow.ExecuteActivity(w.at(w.pollCtx(ctx, 30*time.Minute), priorityConfigure), a.DiscoverConnection, addon), &conn); why != endNone {
 		return why
 	}
 	set := activities.SetSchemaInput{Connection: conn, DBKey: w.in.DBKey, Schema: w.in.Schema}
@@ -177,5 +178,46 @@ func (w *connection) destroyAddon(ctx workflow.Context, ref contract.AddonRef) e
 		}
 		return err
 	}
-	return workflow.ExecuteActivity(w.compensationCtx(ctx), a.DestroyAddonByKey, ref).Get(ctx, nil)
+	return workflow.ExecuteActivity(w.at(w.compensationCtx(ctx), priorityBackground), a.DestroyAddonByKey, ref).Get(ctx, nil)
+}
+
+// checkIntegration refuses to onboard onto an inactive integration. From budget-aware on,
+// the partner workflow's stage answers without spending the Heroku budget; Heroku is asked
+// only when the partner workflow does not know (the integration was made elsewhere). The
+// stage only spares a call: Heroku itself refuses an add-on of an inactive integration.
+func (w *connection) checkIntegration(ctx workflow.Context) end {
+	hctx := w.at(w.herokuCtx(ctx, time.Hour), priorityStart)
+	if workflow.GetVersion(ctx, changeBudgetAware, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return w.step(ctx, workflow.ExecuteActivity(hctx, a.CheckIntegration, w.in.ISVSlug), nil)
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: 5 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, NonRetryableErrorTypes: []string{contract.ErrIntegrationInactive}}})
+	var stage contract.PartnerStage
+	if why := w.step(ctx, workflow.ExecuteActivity(actx, a.PartnerStage, w.in.ISVSlug), &stage); why != endNone {
+		return why
+	}
+	if stage == contract.PartnerActive {
+		return endNone
+	}
+	return w.step(ctx, workflow.ExecuteActivity(hctx, a.CheckIntegration, w.in.ISVSlug), nil)
+}
+
+// awaitProvisioned waits until Heroku has provisioned the add-on. From budget-aware on, a
+// create that answered "provisioned" needs no poll, and the first poll waits one poll
+// interval: a poll right after the create finds it provisioning and spends a call for
+// nothing.
+func (w *connection) awaitProvisioned(ctx workflow.Context, addon contract.AddonRef) end {
+	pctx := w.at(w.pollCtx(ctx, 30*time.Minute), priorityProvision)
+	if workflow.GetVersion(ctx, changeBudgetAware, workflow.DefaultVersion, 1) >= 1 {
+		if addon.State == heroku.AddonProvisioned {
+			return endNone
+		}
+		if err := workflow.Sleep(ctx, w.in.Options.PollInterval); err != nil {
+			return w.failWith(err)
+		}
+		if why := w.interrupted(); why != endNone {
+			return why
+		}
+	}
+	return w.step(ctx, workflow.ExecuteActivity(pctx, a.WaitAddonProvisioned, addon), nil)
 }

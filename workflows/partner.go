@@ -97,7 +97,8 @@ func (p *partner) scheduleReconciler(ctx workflow.Context, active bool) {
 }
 
 func (p *partner) herokuCtx(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, HerokuActivityOptions(p.in.HerokuTaskQueue, 10*time.Minute))
+	// The ISV's administrator waits on every partner change.
+	return withPriority(workflow.WithActivityOptions(ctx, HerokuActivityOptions(p.in.HerokuTaskQueue, 10*time.Minute)), priorityPerson, p.in.Slug)
 }
 
 func (p *partner) registerHandlers(ctx workflow.Context) error {

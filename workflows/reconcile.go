@@ -33,7 +33,7 @@ func ReconcileWorkflow(ctx workflow.Context, in contract.ReconcileInput) (contra
 		return r, err
 	}
 	grace := s.ReconcileGrace
-	hctx := workflow.WithActivityOptions(ctx, HerokuActivityOptions(s.HerokuTaskQueue, 30*time.Minute))
+	hctx := withPriority(workflow.WithActivityOptions(ctx, HerokuActivityOptions(s.HerokuTaskQueue, 30*time.Minute)), priorityBackground, in.Slug)
 
 	// Heroku's side: every Connect add-on of the account, a page per request.
 	var addons []activities.AddonSummary
@@ -111,7 +111,7 @@ func ReconcileWorkflow(ctx workflow.Context, in contract.ReconcileInput) (contra
 	}
 
 	// The orphans: destroyed (in a dry run, listed), each with why.
-	dctx := workflow.WithActivityOptions(ctx, HerokuActivityOptions(s.HerokuTaskQueue, 30*time.Minute))
+	dctx := hctx
 	for _, ad := range orphans {
 		f := contract.Finding{AddonID: ad.ID, AddonName: ad.Name, App: ad.App,
 			Why: fmt.Sprintf("created by this product %s ago and owned by no live customer of %s", r.At.Sub(ad.CreatedAt).Round(time.Second), in.Slug)}

@@ -39,4 +39,9 @@ const (
 	// changeReconcileSchedule: the partner workflow keeps its integration's reconciler
 	// Schedule (on once the integration is known and active, off once it is deactivated).
 	changeReconcileSchedule = "reconcile-schedule"
+	// changeBudgetAware: fewer Heroku calls per onboarding. The integration's status comes from
+	// the ISV's partner workflow when it knows it (a Heroku read only when it does not), and
+	// the add-on is not polled when its create answered "provisioned", nor before one poll
+	// interval has passed after the create.
+	changeBudgetAware = "budget-aware"
 )

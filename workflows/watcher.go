@@ -93,7 +93,13 @@ func WatcherWorkflow(ctx workflow.Context, in contract.WatcherInput) error {
 			continue
 		}
 		workflow.SetCurrentDetails(ctx, watcherDetails(in))
-		states, err := listConnections(ctx, actx, in)
+		// While anyone waits, this read is how a silent authorization is noticed: it goes
+		// before onboarding work; a health read of active connections goes after it.
+		level := priorityBackground
+		if anyWaiting(in.Members) {
+			level = priorityPerson
+		}
+		states, err := listConnections(ctx, withPriority(actx, level, "watch/"+in.App), in)
 		if temporal.IsCanceledError(err) {
 			return err
 		}
@@ -113,13 +119,8 @@ func WatcherWorkflow(ctx workflow.Context, in contract.WatcherInput) error {
 			return workflow.NewContinueAsNewError(ctx, WatcherWorkflow, in)
 		}
 		interval := in.ActiveInterval
-		// "any member waiting" does not depend on order.
-		//workflowcheck:ignore
-		for _, m := range in.Members {
-			if m.Waiting {
-				interval = in.WaitingInterval
-				break
-			}
+		if anyWaiting(in.Members) {
+			interval = in.WaitingInterval
 		}
 		// Sleep, but wake early for a new waiting customer so its first check is prompt.
 		if _, err := workflow.AwaitWithTimeout(ctx, interval, func() bool { return register.Len() > 0 && interval == in.ActiveInterval }); err != nil {
@@ -205,6 +206,17 @@ func reportChanges(ctx workflow.Context, members map[string]contract.WatchMember
 			delete(members, s.id)
 		}
 	}
+}
+
+func anyWaiting(members map[string]contract.WatchMember) bool {
+	// "any member waiting" does not depend on order.
+	//workflowcheck:ignore
+	for _, m := range members {
+		if m.Waiting {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedKeys(m map[string]contract.WatchMember) []string {

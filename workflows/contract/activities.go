@@ -46,6 +46,7 @@ const (
 	ActivityAwaitCustomersClosed = "AwaitCustomersClosed"
 	ActivityCheckClaims          = "CheckClaims"
 	ActivitySetReconcileSchedule = "SetReconcileSchedule"
+	ActivityPartnerStage         = "PartnerStage"
 	// ActivityWorkerSettings is a local activity: the worker's operational settings.
 	ActivityWorkerSettings = "WorkerSettings"
 )
@@ -64,6 +65,6 @@ var (
 	}
 	OnboardingActivities = []string{
 		ActivityRegisterWithWatcher, ActivityFindRunningCustomers, ActivityAwaitCustomersClosed,
-		ActivityCheckClaims, ActivitySetReconcileSchedule, ActivityWorkerSettings,
+		ActivityCheckClaims, ActivitySetReconcileSchedule, ActivityWorkerSettings, ActivityPartnerStage,
 	}
 )

@@ -139,6 +139,9 @@ type AddonRef struct {
 	Name    string `json:"name"`
 	App     string `json:"app"`
 	Created bool   `json:"created"`
+	// State is the add-on's state in Heroku's answer that made this reference (its create or
+	// info), when there was one: "provisioned" needs no wait.
+	State string `json:"state,omitempty"`
 }
 
 // Key is how Heroku finds the add-on: its ID, or its name before the ID is known (a

@@ -35,15 +35,16 @@ import (
 
 // Options are the flags of `make bench`.
 type Options struct {
-	Onboardings   int           // scenario 1 size
-	Concurrency   int           // clients starting onboardings at once
-	WaitingSizes  []int         // scenario 2 sizes
-	SilentShare   float64       // share of waiting customers who authorize silently
-	TimeScale     float64       // simulated seconds per real second in scenario 2
-	Window        time.Duration // real measuring window of scenario 2
-	BaselineLimit int           // at most this many per-workflow pollers (extrapolated beyond)
-	Out           io.Writer
-	Root          string
+	Onboardings    int           // scenario 1 size
+	Concurrency    int           // clients starting onboardings at once
+	WaitingSizes   []int         // scenario 2 sizes
+	SilentShare    float64       // share of waiting customers who authorize silently
+	TimeScale      float64       // simulated seconds per real second in scenario 2
+	Window         time.Duration // real measuring window of scenario 2
+	BaselineLimit  int           // at most this many per-workflow pollers (extrapolated beyond)
+	BurstCustomers int           // the saturated burst's size (0: skip it)
+	Out            io.Writer
+	Root           string
 }
 
 // Report is the JSON report.
@@ -54,6 +55,7 @@ type Report struct {
 	Throughput Throughput     `json:"throughput"`
 	Budget     []Budget       `json:"budget"`
 	Cost       Cost           `json:"cost"`
+	Burst      Burst          `json:"burst"`
 	Failures   []string       `json:"failures"`
 }
 
@@ -131,22 +133,29 @@ type runner struct {
 func Run(ctx context.Context, o Options) (*Report, error) {
 	r := &runner{o: o, rep: &Report{StartedAt: time.Now().UTC(), Machine: machine(), Options: map[string]any{
 		"onboardings": o.Onboardings, "concurrency": o.Concurrency, "waiting_sizes": o.WaitingSizes, "silent_share": o.SilentShare,
-		"time_scale": o.TimeScale, "window": o.Window.String(), "baseline_limit": o.BaselineLimit}, Failures: []string{}}}
+		"time_scale": o.TimeScale, "window": o.Window.String(), "baseline_limit": o.BaselineLimit, "burst": o.BurstCustomers}, Failures: []string{}}}
 	r.say = func(f string, a ...any) {
 		fmt.Fprintf(o.Out, "[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(f, a...))
 	}
 	interval := time.Duration(float64(30*time.Second) / o.TimeScale)
 	// Each scenario gets its own stack: the watchers' pace is a worker setting, and scenario
 	// 1 runs at the real 30 s interval while scenario 2 compresses time.
-	err := r.withStack(ctx, 30*time.Second, func() error {
-		r.rep.Cost.WorkerRSSIdleMB = rssMB(r.stack.PID("worker"))
-		return r.throughput(ctx)
-	})
-	if err != nil {
-		return r.rep, err
+	if o.Onboardings > 0 {
+		err := r.withStack(ctx, 30*time.Second, func() error {
+			r.rep.Cost.WorkerRSSIdleMB = rssMB(r.stack.PID("worker"))
+			return r.throughput(ctx)
+		})
+		if err != nil {
+			return r.rep, err
+		}
 	}
 	for _, n := range o.WaitingSizes {
 		if err := r.withStack(ctx, interval, func() error { return r.budget(ctx, n, interval) }); err != nil {
+			return r.rep, err
+		}
+	}
+	if o.BurstCustomers > 0 {
+		if err := r.bursts(ctx); err != nil {
 			return r.rep, err
 		}
 	}
@@ -182,13 +191,19 @@ func input(slug, customer string) contract.ConnectionInput {
 // every interval.
 func (r *runner) withStack(ctx context.Context, interval time.Duration, fn func() error) error {
 	r.say("starting the stack (dev server, herokusim, worker; watcher interval %s)", interval)
-	stack, err := devstack.StartFresh(ctx, devstack.Options{Root: r.o.Root, Out: io.Discard,
+	return r.withStackOptions(ctx, devstack.Options{Out: io.Discard,
 		// Throughput is measured without Heroku's limit (it would cap every design at 1.25
 		// calls/s); scenario 2 measures the calls against the budget instead.
 		SimEnv: []string{"SIM_PROVISION_DELAY=200ms", "SIM_DEPROVISION_DELAY=100ms", "SIM_RATE_CAPACITY=100000000", "SIM_RATE_PER_MINUTE=100000000", "LOG_LEVEL=error"},
 		WorkerEnv: []string{"HEROKU_CALLS_PER_HOUR=100000000", "LOG_LEVEL=error", "WORKER_POLL_INTERVAL=100ms",
 			"WORKER_WATCH_WAITING_INTERVAL=" + interval.String(), "WORKER_WATCH_ACTIVE_INTERVAL=" + (10 * interval).String()},
-	})
+	}, fn)
+}
+
+// withStackOptions runs fn on a fresh stack started with o (under the repository root).
+func (r *runner) withStackOptions(ctx context.Context, o devstack.Options, fn func() error) error {
+	o.Root = r.o.Root
+	stack, err := devstack.StartFresh(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -529,6 +544,23 @@ func (r *runner) simAuthorize(ctx context.Context, authURL, org, user string) er
 		return errors.New(string(body))
 	}
 	return nil
+}
+
+// callTimes are the arrival times of every counted request so far.
+func (r *runner) callTimes(ctx context.Context) []time.Time {
+	var body struct {
+		TimesMS []int64 `json:"times_ms"`
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.stack.SimURL+herokusim.AdminPrefix+"/calls", nil)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+	}
+	out := make([]time.Time, len(body.TimesMS))
+	for i, ms := range body.TimesMS {
+		out[i] = time.UnixMilli(ms)
+	}
+	return out
 }
 
 func (r *runner) counters(ctx context.Context) herokusim.Counters {

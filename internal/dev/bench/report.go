@@ -44,6 +44,22 @@ func PrintTable(w io.Writer, r *Report) {
 	fmt.Fprintf(tw, "history events per completed onboarding\t%d\t\n", r.Cost.HistoryEvents)
 	fmt.Fprintf(tw, "history bytes per completed onboarding\t%d\t\n", r.Cost.HistoryBytes)
 	_ = tw.Flush()
+	if b := r.Burst; b.Customers > 0 {
+		fmt.Fprintf(w, "\n4. A burst of %d customers at the real budget (4,500 calls/hour), each signing in at once\n", b.Customers)
+		fmt.Fprintf(tw, "\tbudget-aware ordering\tdefault matcher (baseline)\t\n")
+		row := func(name, format string, f func(BurstRun) float64) {
+			fmt.Fprintf(tw, "%s\t"+format+"\t"+format+"\t\n", name, f(b.Ordered), f(b.Baseline))
+		}
+		row("first authorization URL (s)", "%.0f", func(x BurstRun) float64 { return x.FirstURLSeconds })
+		row("median authorization URL (s)", "%.0f", func(x BurstRun) float64 { return x.MedianURLSeconds })
+		row("last authorization URL (s)", "%.0f", func(x BurstRun) float64 { return x.LastURLSeconds })
+		row("URL order ~ start order (Spearman)", "%.2f", func(x BurstRun) float64 { return x.RankCorrelation })
+		row("authorization → active p50 (s)", "%.1f", func(x BurstRun) float64 { return x.AuthToActive.P50 / 1000 })
+		row("authorization → active p95 (s)", "%.1f", func(x BurstRun) float64 { return x.AuthToActive.P95 / 1000 })
+		row("Heroku calls per onboarding", "%.2f", func(x BurstRun) float64 { return x.HerokuCallsPer })
+		row("Heroku calls per second", "%.2f", func(x BurstRun) float64 { return x.CallsPerSecond })
+		_ = tw.Flush()
+	}
 	if len(r.Failures) > 0 {
 		fmt.Fprintf(w, "\nFAILURES (%d):\n  %s\n", len(r.Failures), strings.Join(r.Failures, "\n  "))
 	} else {

@@ -39,6 +39,9 @@ type Options struct {
 	SimEnv, WorkerEnv []string
 	Out               io.Writer // child output; os.Stderr when nil
 	NoWorker          bool      // start everything but the worker (tests that run their own)
+	// NoPriorityMatcher starts the dev server with its default matcher (no priority or
+	// fairness): the bench's baseline for budget-aware ordering.
+	NoPriorityMatcher bool
 }
 
 type proc struct {
@@ -137,6 +140,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 
 	args := []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(o.TemporalPort), "--ui-port", strconv.Itoa(o.UIPort),
 		"--log-level", "warn", "--namespace", "default"}
+	if !o.NoPriorityMatcher {
+		args = append(args, MatchingArgs()...)
+	}
 	for _, sa := range contract.SearchAttributes() {
 		args = append(args, "--search-attribute", sa+"=Keyword")
 	}

@@ -69,6 +69,7 @@ func StartDevServer(t testing.TB) *DevServer {
 		ClientOptions:    &client.Options{HostPort: "127.0.0.1:" + strconv.Itoa(port), Logger: quiet{}},
 		LogLevel:         "error",
 		SearchAttributes: contract.SearchAttributeTypes(),
+		ExtraArgs:        devstack.MatchingArgs(),
 		Stdout:           io.Discard, Stderr: io.Discard,
 	})
 	require.NoError(t, err, "start the Temporal dev server from bin/temporal")

@@ -79,7 +79,7 @@ func run() error {
 	}
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath: filepath.Join(root, "bin", "temporal"), LogLevel: "error", Stdout: io.Discard, Stderr: io.Discard,
-		SearchAttributes: contract.SearchAttributeTypes(),
+		SearchAttributes: contract.SearchAttributeTypes(), ExtraArgs: devstack.MatchingArgs(),
 	})
 	if err != nil {
 		return fmt.Errorf("start dev server (run make tools first): %w", err)

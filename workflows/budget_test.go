@@ -1,0 +1,110 @@
+package workflows_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/connect-onboarding/worker/workflows/contract"
+)
+
+// onboardAndOffboard runs one customer from start to active to offboarded.
+func onboardAndOffboard(t *testing.T, h *harness) contract.Status {
+	t.Helper()
+	start := h.start()
+	h.at(5*time.Minute, func() {
+		h.customerSignsIn("c1", orgID, username)
+		h.returned(start.Attempt)
+	})
+	h.at(10*time.Minute, func() {
+		require.Equal(t, contract.StageActive, h.status().Stage)
+		h.update(contract.UpdateOffboard.Name, nil)
+	})
+	st, err := h.run(input("c1"))
+	require.NoError(t, err)
+	return st
+}
+
+// Under a saturated budget the heroku queue dispatches by priority: the levels must make a
+// further-along onboarding go first and put what a waiting person needs before everything.
+func TestHerokuCallsCarryBudgetPriorities(t *testing.T) {
+	h := newHarness(t, provisioningTakes(3*time.Second))
+	onboardAndOffboard(t, h)
+	want := map[string]int{
+		"CheckIntegration": 4, "CreateAddon": 4, "WaitAddonProvisioned": 3,
+		"JoinConnectAccess": 2, "DiscoverConnection": 2, "SetConnectionSchema": 2,
+		"RequestAuthorizationURL": 1, "ReadConnection": 1, "DestroyAddonByKey": 5,
+	}
+	seen := map[string]bool{}
+	for _, s := range h.scheduled {
+		level, ok := want[s.Type]
+		if !ok {
+			continue // not a Heroku call
+		}
+		seen[s.Type] = true
+		assert.Equal(t, level, s.Priority.PriorityKey, "priority of %s", s.Type)
+		assert.Equal(t, isv, s.Priority.FairnessKey, "fairness key of %s: the integration", s.Type)
+	}
+	for typ := range want {
+		assert.True(t, seen[typ], "%s was called", typ)
+	}
+	// Further along means a smaller key, step by step.
+	order := []string{"CreateAddon", "WaitAddonProvisioned", "DiscoverConnection", "RequestAuthorizationURL"}
+	for i := 1; i < len(order); i++ {
+		assert.Less(t, want[order[i]], want[order[i-1]], "%s goes before %s", order[i], order[i-1])
+	}
+}
+
+// The partner workflow knows its integration is active: no Heroku read per customer.
+func TestActivePartnerSparesTheIntegrationRead(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(contract.ActivityPartnerStage, mock.Anything, isv).Return(contract.PartnerActive, nil)
+	before := h.sim.Snapshot().Calls["partner.info"]
+	onboardAndOffboard(t, h)
+	assert.Equal(t, before, h.sim.Snapshot().Calls["partner.info"], "no integration read on Heroku")
+	assert.NotContains(t, h.started(), contract.ActivityCheckIntegration)
+}
+
+// A partner workflow that does not know (none, or not created yet) leaves the check to Heroku.
+func TestUnknownPartnerAsksHeroku(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(contract.ActivityPartnerStage, mock.Anything, isv).Return(contract.PartnerStage(""), nil)
+	onboardAndOffboard(t, h)
+	assert.Contains(t, h.started(), contract.ActivityCheckIntegration)
+}
+
+// A deactivating integration refuses the customer before anything is created.
+func TestDeactivatingPartnerRefusesBeforeAnything(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(contract.ActivityPartnerStage, mock.Anything, isv).Return(func(context.Context, string) (contract.PartnerStage, error) {
+		return contract.PartnerDeactivating, temporal.NewNonRetryableApplicationError("partner integration acme is deactivating", contract.ErrIntegrationInactive, nil)
+	})
+	h.start()
+	st, err := h.run(input("c1"))
+	require.Error(t, err)
+	assert.Equal(t, contract.ErrIntegrationInactive, appErrType(err))
+	assert.Equal(t, contract.StageFailed, st.Stage)
+	assert.Equal(t, 0, h.sim.Snapshot().AddonsCreated, "nothing created")
+}
+
+// An add-on whose create answered "provisioned" is not polled; one still provisioning is
+// first polled after a poll interval, so the poll finds it ready.
+func TestProvisioningPolls(t *testing.T) {
+	t.Run("provisioned at create", func(t *testing.T) {
+		h := newHarness(t)
+		onboardAndOffboard(t, h)
+		assert.NotContains(t, h.started(), contract.ActivityWaitAddonProvisioned)
+	})
+	t.Run("provisioning for less than the interval", func(t *testing.T) {
+		h := newHarness(t, provisioningTakes(time.Second)) // the poll interval is 2 s
+		before := h.sim.Snapshot().Calls["addons.info"]
+		onboardAndOffboard(t, h)
+		assert.Contains(t, h.started(), contract.ActivityWaitAddonProvisioned)
+		assert.Equal(t, 1, h.sim.Snapshot().Calls["addons.info"]-before, "one poll finds it provisioned")
+	})
+}
