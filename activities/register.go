@@ -33,7 +33,8 @@ func (a *Activities) onboardingActivities() map[string]any {
 		contract.ActivityRegisterWithWatcher: a.RegisterWithWatcher, contract.ActivityFindRunningCustomers: a.FindRunningCustomers,
 		contract.ActivityAwaitCustomersClosed: a.AwaitCustomersClosed, contract.ActivityCheckClaims: a.CheckClaims,
 		contract.ActivityWorkerSettings: a.WorkerSettings, contract.ActivitySetReconcileSchedule: a.SetReconcileSchedule,
-		contract.ActivityPartnerStage: a.PartnerStage,
+		contract.ActivityPartnerStage: a.PartnerStage, contract.ActivitySignalRunningCustomers: a.SignalRunningCustomers,
+		contract.ActivityCountCustomers: a.CountCustomers,
 	}
 }
 

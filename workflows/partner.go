@@ -278,6 +278,10 @@ func (p *partner) deactivate(ctx workflow.Context) {
 		return
 	}
 
+	if workflow.GetVersion(ctx, changeDeactivationBatch, workflow.DefaultVersion, 1) >= 1 {
+		p.cascade(ctx, r, herokuDone)
+		return
+	}
 	// Tell every running customer workflow, found through visibility. Even after a partial
 	// failure they are told: the integration is going away either way.
 	var customers []activities.CustomerWorkflow
@@ -312,6 +316,11 @@ func (p *partner) deactivate(ctx workflow.Context) {
 			allEnded = false
 		}
 	}
+	p.finishDeactivation(ctx, r, herokuDone, allEnded)
+}
+
+// finishDeactivation records how the deactivation ended.
+func (p *partner) finishDeactivation(ctx workflow.Context, r *contract.DeactivationReport, herokuDone, allEnded bool) {
 	r.Completed = herokuDone && allEnded && p.info.Error == ""
 	r.At = workflow.Now(ctx)
 	if herokuDone {
@@ -320,5 +329,9 @@ func (p *partner) deactivate(ctx workflow.Context) {
 			p.info.Integration.Status = contract.IntegrationInactive
 		}
 	}
-	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** · %d add-ons destroyed, %d customers ended", p.info.Stage, r.Destroyed, len(r.Customers)))
+	ended := len(r.Customers)
+	if r.CustomersEnded > 0 {
+		ended = r.CustomersEnded
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** · %d add-ons destroyed, %d customers ended", p.info.Stage, r.Destroyed, ended))
 }

@@ -106,11 +106,8 @@ func TestPartnerLifecycleAndDeactivation(t *testing.T) {
 	h := newHarness(t)
 	env := h.env
 	// Two customers were running; both end as deactivated.
-	customers := []activities.CustomerWorkflow{{WorkflowID: "connection/beta/c1", CustomerID: "c1"}, {WorkflowID: "connection/beta/c2", CustomerID: "c2"}}
-	env.OnActivity("FindRunningCustomers", mock.Anything, mock.Anything).Return(customers, nil)
-	env.OnActivity("AwaitCustomersClosed", mock.Anything, mock.Anything).Return([]contract.CustomerOutcome{
-		{WorkflowID: "connection/beta/c1", CustomerID: "c1", Outcome: "deactivated"},
-		{WorkflowID: "connection/beta/c2", CustomerID: "c2", Outcome: "deactivated"}}, nil)
+	env.OnActivity(contract.ActivitySignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{JobID: "job", Total: 2, Signaled: 2}, nil)
+	env.OnActivity(contract.ActivityCountCustomers, mock.Anything, mock.Anything).Return(activities.CustomerCounts{Ended: 2, Deactivated: 2}, nil)
 
 	var created, updated, refreshed, deactivated contract.PartnerInfo
 	var rejectedConfirm, rejectedAfter *error
@@ -168,7 +165,11 @@ func TestPartnerLifecycleAndDeactivation(t *testing.T) {
 	assert.Equal(t, 2, r.Total)
 	assert.Equal(t, 2, r.Destroyed)
 	assert.Empty(t, r.Failed)
-	assert.Len(t, r.Customers, 2)
+	assert.Empty(t, r.Customers, "nobody ended otherwise")
+	assert.Equal(t, 2, r.CustomersAtStart)
+	assert.Equal(t, 2, r.CustomersEnded)
+	assert.Equal(t, 2, r.CustomersDeactivated)
+	assert.Equal(t, []string{"job"}, r.BatchJobs)
 	assert.True(t, r.Completed)
 	assert.Equal(t, 0, h.sim.Snapshot().LivePerISV["beta"])
 	in, err := h.client.IntegrationInfo(t.Context(), "beta")
@@ -189,10 +190,11 @@ func TestFailedDeactivationIsRetryableAndTellsNobody(t *testing.T) {
 	h := newHarness(t)
 	env := h.env
 	found := 0
-	env.OnActivity("FindRunningCustomers", mock.Anything, mock.Anything).Return(func(context.Context, activities.FindCustomersInput) ([]activities.CustomerWorkflow, error) {
+	env.OnActivity(contract.ActivitySignalRunningCustomers, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchSignalInput) (activities.BatchResult, error) {
 		found++
-		return nil, nil
+		return activities.BatchResult{JobID: in.JobID}, nil
 	})
+	noCustomers(env)
 	var first, second contract.PartnerInfo
 	var firstErr, secondErr error
 	env.RegisterDelayedCallback(func() {
@@ -245,7 +247,8 @@ func TestPartnerCreateAdoptsALostCreate(t *testing.T) {
 			OnReject: func(err error) { t.Errorf("rejected: %v", err) }, OnComplete: func(any, error) {},
 		}, contract.Deactivate{Confirm: "beta"})
 	}, time.Hour)
-	env.OnActivity("FindRunningCustomers", mock.Anything, mock.Anything).Return(nil, nil)
+	noCustomers(env)
+	env.OnActivity(contract.ActivitySignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
 	env.ExecuteWorkflow(workflows.PartnerWorkflow, contract.PartnerInput{Slug: "beta"})
 	require.NoError(t, env.GetWorkflowError())
 	require.NoError(t, createErr)
@@ -260,7 +263,8 @@ func TestPartnerCreateAdoptsALostCreate(t *testing.T) {
 func TestDeactivationCompletesWhileHerokuStillDestroys(t *testing.T) {
 	h := newHarness(t, func(c *herokusim.Config) { c.DeactivationDelay = 24 * time.Hour })
 	env := h.env
-	env.OnActivity("FindRunningCustomers", mock.Anything, mock.Anything).Return([]activities.CustomerWorkflow{}, nil)
+	noCustomers(env)
+	env.OnActivity(contract.ActivitySignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
 	var deactivated contract.PartnerInfo
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(contract.UpdatePartnerCreate.Name, "create", &testsuite.TestUpdateCallback{
@@ -285,4 +289,75 @@ func TestDeactivationCompletesWhileHerokuStillDestroys(t *testing.T) {
 	snap := h.sim.Snapshot()
 	assert.Equal(t, 2, snap.LivePerISV["beta"], "Heroku has not got to them yet")
 	assert.Zero(t, snap.Calls["addons.destroy"], "the cascade leaves the destruction to Heroku")
+}
+
+// noCustomers answers the cascade's counts for an integration without customers.
+func noCustomers(env *testsuite.TestWorkflowEnvironment) {
+	env.OnActivity(contract.ActivityCountCustomers, mock.Anything, mock.Anything).Return(activities.CustomerCounts{}, nil)
+}
+
+// deactivate runs a partner workflow to an active integration with one add-on, deactivates
+// it, and returns the report.
+func deactivateBeta(t *testing.T, h *harness) *contract.DeactivationReport {
+	var deactivated contract.PartnerInfo
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(contract.UpdatePartnerCreate.Name, "create", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("create rejected: %v", err) }, OnComplete: func(any, error) {},
+		}, spec("beta"))
+	}, 0)
+	h.env.RegisterDelayedCallback(func() {
+		h.createAddonFor(t, "beta")
+		h.env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "deactivate", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("deactivate rejected: %v", err) }, OnComplete: func(v any, err error) { decodeInto(t, v, &deactivated) },
+		}, contract.Deactivate{Confirm: "beta"})
+	}, time.Minute)
+	h.env.ExecuteWorkflow(workflows.PartnerWorkflow, contract.PartnerInput{Slug: "beta", DeactivateRetryInterval: time.Second})
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.NotNil(t, deactivated.Report)
+	return deactivated.Report
+}
+
+// A round that misses customers (they continued as new between the server's listing and its
+// signal) is followed by another, each its own batch job, until one reaches everyone.
+func TestCascadeSignalsInRoundsUntilEveryoneIsTold(t *testing.T) {
+	h := newHarness(t)
+	var jobs []string
+	h.env.OnActivity(contract.ActivitySignalRunningCustomers, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchSignalInput) (activities.BatchResult, error) {
+		jobs = append(jobs, in.JobID)
+		if len(jobs) < 3 {
+			return activities.BatchResult{JobID: in.JobID, Total: 5000, Signaled: 4990, Failed: 10}, nil
+		}
+		return activities.BatchResult{JobID: in.JobID, Total: 10, Signaled: 10}, nil
+	})
+	h.env.OnActivity(contract.ActivityCountCustomers, mock.Anything, mock.Anything).Return(activities.CustomerCounts{Ended: 5000, Deactivated: 5000}, nil)
+	r := deactivateBeta(t, h)
+	require.Len(t, jobs, 3)
+	assert.Equal(t, jobs, r.BatchJobs)
+	assert.NotEqual(t, jobs[0], jobs[1], "each round is its own job")
+	assert.Equal(t, 5000, r.CustomersAtStart)
+	assert.Equal(t, 5000, r.CustomersDeactivated)
+	assert.True(t, r.Completed)
+}
+
+// A customer that ended otherwise (offboarded meanwhile) leaves the deactivation incomplete,
+// named in the report's sample; a cascade that never reaches everyone is incomplete too.
+func TestCascadeReportsWhatDidNotEndDeactivated(t *testing.T) {
+	t.Run("a customer ended otherwise", func(t *testing.T) {
+		h := newHarness(t)
+		h.env.OnActivity(contract.ActivitySignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{Total: 3, Signaled: 3}, nil)
+		h.env.OnActivity(contract.ActivityCountCustomers, mock.Anything, mock.Anything).Return(activities.CustomerCounts{Ended: 3, Deactivated: 2,
+			Others: []contract.CustomerOutcome{{WorkflowID: "connection/beta/c9", CustomerID: "c9", Outcome: "offboarded"}}}, nil)
+		r := deactivateBeta(t, h)
+		assert.False(t, r.Completed)
+		require.Len(t, r.Customers, 1)
+		assert.Equal(t, "offboarded", r.Customers[0].Outcome)
+	})
+	t.Run("never everyone told", func(t *testing.T) {
+		h := newHarness(t)
+		h.env.OnActivity(contract.ActivitySignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{Total: 3, Signaled: 2, Failed: 1}, nil)
+		noCustomers(h.env)
+		r := deactivateBeta(t, h)
+		assert.False(t, r.Completed)
+		assert.Len(t, r.BatchJobs, 10, "bounded rounds")
+	})
 }

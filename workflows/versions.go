@@ -44,4 +44,9 @@ const (
 	// the add-on is not polled when its create answered "provisioned", nor before one poll
 	// interval has passed after the create.
 	changeBudgetAware = "budget-aware"
+	// changeDeactivationBatch: the deactivation cascade signals customers with the server's
+	// batch operations, in rounds until one reaches every running customer, and waits on
+	// counts over visibility; the report holds counts and a bounded sample, not one entry
+	// per customer (one signal per customer from one workflow task failed above 2,000).
+	changeDeactivationBatch = "deactivation-batch"
 )

@@ -41,12 +41,14 @@ const (
 
 // Activities on the onboarding task queue: Temporal's client and the worker's own settings.
 const (
-	ActivityRegisterWithWatcher  = "RegisterWithWatcher"
-	ActivityFindRunningCustomers = "FindRunningCustomers"
-	ActivityAwaitCustomersClosed = "AwaitCustomersClosed"
-	ActivityCheckClaims          = "CheckClaims"
-	ActivitySetReconcileSchedule = "SetReconcileSchedule"
-	ActivityPartnerStage         = "PartnerStage"
+	ActivityRegisterWithWatcher    = "RegisterWithWatcher"
+	ActivityFindRunningCustomers   = "FindRunningCustomers"
+	ActivityAwaitCustomersClosed   = "AwaitCustomersClosed"
+	ActivityCheckClaims            = "CheckClaims"
+	ActivitySetReconcileSchedule   = "SetReconcileSchedule"
+	ActivityPartnerStage           = "PartnerStage"
+	ActivitySignalRunningCustomers = "SignalRunningCustomers"
+	ActivityCountCustomers         = "CountCustomers"
 	// ActivityWorkerSettings is a local activity: the worker's operational settings.
 	ActivityWorkerSettings = "WorkerSettings"
 )
@@ -66,5 +68,6 @@ var (
 	OnboardingActivities = []string{
 		ActivityRegisterWithWatcher, ActivityFindRunningCustomers, ActivityAwaitCustomersClosed,
 		ActivityCheckClaims, ActivitySetReconcileSchedule, ActivityWorkerSettings, ActivityPartnerStage,
+		ActivitySignalRunningCustomers, ActivityCountCustomers,
 	}
 )

@@ -1,0 +1,155 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	batchpb "go.temporal.io/api/batch/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/connect-onboarding/worker/workflows/contract"
+)
+
+// The deactivation cascade at any size: the server's batch operations signal every running
+// customer of an integration (paced, server-side, whatever their number), and counts over
+// visibility say when they have all ended. Nothing here holds one entry per customer.
+
+// runningCustomersQuery selects the running customer workflows of an integration.
+func runningCustomersQuery(slug string) string {
+	return fmt.Sprintf("WorkflowType = '%s' AND %s = '%s' AND ExecutionStatus = 'Running'",
+		contract.ConnectionWorkflowName, contract.SAIsvSlug.GetName(), slug)
+}
+
+// BatchSignalInput is one round of the cascade's signal.
+type BatchSignalInput struct {
+	ISVSlug string                          `json:"isv_slug"`
+	JobID   string                          `json:"job_id"` // deterministic: a retry finds its own job
+	Signal  contract.IntegrationDeactivated `json:"signal"`
+}
+
+// BatchResult is how a batch operation ended.
+type BatchResult struct {
+	JobID    string `json:"job_id"`
+	Total    int64  `json:"total"`
+	Signaled int64  `json:"signaled"`
+	Failed   int64  `json:"failed"`
+}
+
+// SignalRunningCustomers signals every running customer workflow of the integration with one
+// batch operation and waits for it to finish (retried as "not yet", heartbeating). A
+// customer that continued as new between the listing and the signal counts as failed: the
+// workflow runs another round.
+func (a *Activities) SignalRunningCustomers(ctx context.Context, in BatchSignalInput) (BatchResult, error) {
+	if !contract.ValidSlug(in.ISVSlug) {
+		return BatchResult{}, final(contract.ErrInvalidInput, "isv_slug %q is not a valid slug", in.ISVSlug)
+	}
+	ns := activity.GetInfo(ctx).WorkflowNamespace
+	svc := a.Temporal.WorkflowService()
+	input, err := converter.GetDefaultDataConverter().ToPayloads(in.Signal)
+	if err != nil {
+		return BatchResult{}, err
+	}
+	_, err = svc.StartBatchOperation(ctx, &workflowservice.StartBatchOperationRequest{
+		Namespace: ns, JobId: in.JobID, VisibilityQuery: runningCustomersQuery(in.ISVSlug),
+		Reason: "partner integration " + in.ISVSlug + " deactivated",
+		Operation: &workflowservice.StartBatchOperationRequest_SignalOperation{SignalOperation: &batchpb.BatchOperationSignal{
+			Signal: contract.SignalIntegrationDeactivated.Name, Input: input, Identity: "connect-onboarding partner workflow"}},
+	})
+	var exists *serviceerror.WorkflowExecutionAlreadyStarted
+	var already *serviceerror.AlreadyExists
+	if err != nil && !errors.As(err, &exists) && !errors.As(err, &already) {
+		return BatchResult{}, fmt.Errorf("start batch signal %s: %w", in.JobID, err)
+	}
+	for {
+		d, err := svc.DescribeBatchOperation(ctx, &workflowservice.DescribeBatchOperationRequest{Namespace: ns, JobId: in.JobID})
+		if err != nil {
+			return BatchResult{}, fmt.Errorf("describe batch %s: %w", in.JobID, err)
+		}
+		res := BatchResult{JobID: in.JobID, Total: d.TotalOperationCount, Signaled: d.CompleteOperationCount, Failed: d.FailureOperationCount}
+		activity.RecordHeartbeat(ctx, res)
+		switch d.State {
+		case enumspb.BATCH_OPERATION_STATE_COMPLETED:
+			return res, nil
+		case enumspb.BATCH_OPERATION_STATE_FAILED:
+			return res, fmt.Errorf("batch %s failed after %d of %d signals", in.JobID, res.Signaled, res.Total)
+		}
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// CustomerCounts are counts over visibility, never lists.
+type CustomerCounts struct {
+	Running int64 `json:"running"`
+	// Of the customers that ended since the cascade began:
+	Ended       int64                      `json:"ended"`
+	Deactivated int64                      `json:"deactivated"`
+	Others      []contract.CustomerOutcome `json:"others,omitempty"` // a sample of those that ended otherwise
+}
+
+// CountCustomersInput says whose customers and since when.
+type CountCustomersInput struct {
+	ISVSlug string    `json:"isv_slug"`
+	Since   time.Time `json:"since"`
+	// UntilNoneRunning makes the activity fail as "not yet" while any customer still runs,
+	// so the retry policy polls without a history event per round.
+	UntilNoneRunning bool `json:"until_none_running"`
+}
+
+// maxOthers bounds the sample of customers that ended otherwise than deactivated.
+const maxOthers = 20
+
+// CountCustomers counts an integration's running customers and those that ended since the
+// cascade began, by outcome.
+func (a *Activities) CountCustomers(ctx context.Context, in CountCustomersInput) (CustomerCounts, error) {
+	if !contract.ValidSlug(in.ISVSlug) {
+		return CustomerCounts{}, final(contract.ErrInvalidInput, "isv_slug %q is not a valid slug", in.ISVSlug)
+	}
+	var out CustomerCounts
+	count := func(q string) (int64, error) {
+		r, err := a.Temporal.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: q})
+		if err != nil {
+			return 0, fmt.Errorf("count customers of %s: %w", in.ISVSlug, err)
+		}
+		return r.Count, nil
+	}
+	var err error
+	if out.Running, err = count(runningCustomersQuery(in.ISVSlug)); err != nil {
+		return out, err
+	}
+	if in.UntilNoneRunning && out.Running > 0 {
+		activity.RecordHeartbeat(ctx, out.Running)
+		return out, notYet("%d customer workflows of %s still running", out.Running, in.ISVSlug)
+	}
+	ended := fmt.Sprintf("WorkflowType = '%s' AND %s = '%s' AND ExecutionStatus != 'Running' AND CloseTime >= '%s'",
+		contract.ConnectionWorkflowName, contract.SAIsvSlug.GetName(), in.ISVSlug, in.Since.UTC().Format(time.RFC3339Nano))
+	if out.Ended, err = count(ended); err != nil {
+		return out, err
+	}
+	deactivated := ended + fmt.Sprintf(" AND %s = '%s'", contract.SAOnboardingStage.GetName(), contract.StageDeactivated)
+	if out.Deactivated, err = count(deactivated); err != nil {
+		return out, err
+	}
+	if out.Ended > out.Deactivated {
+		others := ended + fmt.Sprintf(" AND %s != '%s'", contract.SAOnboardingStage.GetName(), contract.StageDeactivated)
+		resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: others, PageSize: maxOthers})
+		if err != nil {
+			return out, fmt.Errorf("list customers of %s: %w", in.ISVSlug, err)
+		}
+		for _, e := range resp.Executions {
+			out.Others = append(out.Others, contract.CustomerOutcome{WorkflowID: e.Execution.WorkflowId,
+				CustomerID: contract.Keyword(e.SearchAttributes, contract.SACustomerID), AddonID: contract.Keyword(e.SearchAttributes, contract.SAHerokuAddonID),
+				Outcome: contract.Keyword(e.SearchAttributes, contract.SAOnboardingStage)})
+		}
+	}
+	return out, nil
+}
