@@ -49,7 +49,7 @@ func (a *Activities) SignalRunningCustomers(ctx context.Context, in BatchSignalI
 	if !contract.ValidSlug(in.ISVSlug) {
 		return BatchResult{}, final(contract.ErrInvalidInput, "isv_slug %q is not a valid slug", in.ISVSlug)
 	}
-	ns := activity.GetInfo(ctx).WorkflowNamespace
+	ns := activity.GetInfo(ctx).Namespace
 	svc := a.Temporal.WorkflowService()
 	input, err := converter.GetDefaultDataConverter().ToPayloads(in.Signal)
 	if err != nil {
