@@ -22,6 +22,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	sdktally "go.temporal.io/sdk/contrib/tally"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/config"
@@ -86,6 +87,8 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	if err := checkSearchAttributes(ctx, tc, cfg.Namespace, log); err != nil {
 		return err
 	}
+	// Process-wide and before any worker starts: bounded memory however many customers wait.
+	worker.SetStickyWorkflowCacheSize(cfg.CacheSize)
 	workers, err := runworker.Start(tc, acts, runworker.Options{OnboardingQueue: cfg.OnboardingQueue, CallsPerHour: cfg.CallsPerHour, StopTimeout: cfg.StopTimeout})
 	if err != nil {
 		return err

@@ -60,6 +60,9 @@ type Worker struct {
 	HTTPAddr    string        `envconfig:"WORKER_HTTP_ADDR" default:":9090" desc:"listen address of /healthz and /metrics"`
 	StateKey    Secret        `envconfig:"RETURN_STATE_KEY" desc:"HMAC key that signs the customer return state; shared with starter serve (never logged)"`
 	StopTimeout time.Duration `envconfig:"WORKER_STOP_TIMEOUT" default:"30s" desc:"how long SIGTERM waits for in-flight tasks"`
+	// CacheSize bounds the workflow states a worker keeps in memory: a waiting customer not
+	// in it is rebuilt from its history on its next task.
+	CacheSize int `envconfig:"WORKER_WORKFLOW_CACHE_SIZE" default:"1000" desc:"workflow runs kept in memory (the rest replay their history when they next run)"`
 	Pace
 }
 
@@ -130,6 +133,9 @@ func (w *Worker) Validate() error {
 	}
 	if w.StopTimeout < 0 {
 		errs = append(errs, fmt.Errorf("WORKER_STOP_TIMEOUT must not be negative"))
+	}
+	if w.CacheSize < 10 {
+		errs = append(errs, fmt.Errorf("WORKER_WORKFLOW_CACHE_SIZE must be at least 10"))
 	}
 	if err := w.Pace.Settings(w.HerokuQueue).Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("WORKER_* pace settings: %w", err))
