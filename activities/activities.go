@@ -30,6 +30,7 @@ type Heroku interface {
 	DiscoverConnections(ctx context.Context, app, resourceName string) ([]heroku.ConnectionRef, error)
 	Connection(ctx context.Context, regionURL, id string) (*heroku.Connection, error)
 	AppConnections(ctx context.Context, regionURL, app string) ([]heroku.Connection, error)
+	AppConnectionsAt(ctx context.Context, regionURL, app string, offset, limit int) (*heroku.ConnectionsPage, error)
 	SetConnectionSchema(ctx context.Context, regionURL, id, dbKey, schema string) (*heroku.Connection, error)
 	AccountAddonsPage(ctx context.Context, rng string) (*heroku.AddonsPage, error)
 }

@@ -21,7 +21,8 @@ func (a *Activities) herokuActivities() map[string]any {
 		contract.ActivityCreateIntegration: a.CreateIntegration, contract.ActivityCreateIntegrationOnce: a.CreateIntegrationOnce,
 		contract.ActivityUpdateIntegration: a.UpdateIntegration, contract.ActivityIntegrationInfo: a.IntegrationInfo,
 		contract.ActivityDeactivateIntegration: a.DeactivateIntegration, contract.ActivityListAccountAddons: a.ListAccountAddons,
-		contract.ActivityProvisionAddon: a.ProvisionAddon, contract.ActivityEnrollAddon: a.EnrollAddon,
+		contract.ActivityReadConnectionsPage: a.ReadConnectionsPage,
+		contract.ActivityProvisionAddon:      a.ProvisionAddon, contract.ActivityEnrollAddon: a.EnrollAddon,
 		contract.ActivityConfigureConnection: a.ConfigureConnection, contract.ActivityDestroyAddon: a.DestroyAddon,
 		contract.ActivityWaitAddonGone: a.WaitAddonGone,
 	}
@@ -34,7 +35,7 @@ func (a *Activities) onboardingActivities() map[string]any {
 		contract.ActivityAwaitCustomersClosed: a.AwaitCustomersClosed, contract.ActivityCheckClaims: a.CheckClaims,
 		contract.ActivityWorkerSettings: a.WorkerSettings, contract.ActivitySetReconcileSchedule: a.SetReconcileSchedule,
 		contract.ActivityPartnerStage: a.PartnerStage, contract.ActivitySignalRunningCustomers: a.SignalRunningCustomers,
-		contract.ActivityCountCustomers: a.CountCustomers,
+		contract.ActivityCountCustomers: a.CountCustomers, contract.ActivityFindConnectionOwners: a.FindConnectionOwners,
 	}
 }
 

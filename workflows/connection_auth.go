@@ -222,7 +222,9 @@ func (w *connection) watch(ctx workflow.Context, waiting bool) error {
 	}
 	if w.st.WatcherID == "" {
 		w.st.WatcherID = contract.WatcherWorkflowID(w.st.Addon.App)
-		if workflow.GetVersion(ctx, changeWatchShards, workflow.DefaultVersion, 1) >= 1 {
+		// From watch-from-truth on, the app's one watcher; before it, a shard of it.
+		if workflow.GetVersion(ctx, changeWatchFromTruth, workflow.DefaultVersion, 1) == workflow.DefaultVersion &&
+			workflow.GetVersion(ctx, changeWatchShards, workflow.DefaultVersion, 1) >= 1 {
 			w.st.WatcherID = contract.WatcherShardID(w.st.Addon.App, w.st.WorkflowID, o.WatchShards)
 		}
 	}

@@ -49,4 +49,11 @@ const (
 	// counts over visibility; the report holds counts and a bounded sample, not one entry
 	// per customer (one signal per customer from one workflow task failed above 2,000).
 	changeDeactivationBatch = "deactivation-batch"
+	// changeWatchFromTruth: one watcher per app that carries no members. It reads the app a
+	// page per activity (at most watchMaxPages a round), tells the customer that owns a
+	// connection (found in visibility by its add-on) of a new authorization or a state that
+	// needs someone, and paces itself by what Heroku shows waiting. Nobody can be lost: a
+	// new or restarted watcher reports every authorization once. Customers register with
+	// watch/<app>; a shard watcher hands over to it.
+	changeWatchFromTruth = "watch-from-truth"
 )

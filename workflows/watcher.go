@@ -53,6 +53,9 @@ func WatcherWorkflow(ctx workflow.Context, in contract.WatcherInput) error {
 	if in.ContinueAsNewAfter <= 0 {
 		in.ContinueAsNewAfter = 500
 	}
+	if workflow.GetVersion(ctx, changeWatchFromTruth, workflow.DefaultVersion, 1) >= 1 {
+		return runWatcherFromTruth(ctx, in)
+	}
 	register := contract.SignalWatchRegister.Channel(ctx)
 	unregister := contract.SignalWatchUnregister.Channel(ctx)
 	drain := func() bool {

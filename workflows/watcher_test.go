@@ -3,12 +3,14 @@ package workflows_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/connect-onboarding/worker/activities"
@@ -17,95 +19,171 @@ import (
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
-// One read per round; only members whose state or authorization changed are signalled;
-// waiting members left out of the read are not; the watcher ends when nobody is left.
-func TestWatcherSignalsOnlyChanges(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
-	workflows.Register(env)
-	acts := &activities.Activities{}
-	activities.RegisterHeroku(env, acts)
-	activities.RegisterOnboarding(env, acts)
-
-	authAt := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	reads := 0
-	env.OnActivity("ListAppConnectionsNotWaiting", mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.AppConnectionsInput) (map[string]activities.ConnectionSnapshot, error) {
-			reads++
-			out := map[string]activities.ConnectionSnapshot{"conn-active": {State: heroku.StateIdle, AuthUpdated: authAt}}
-			if reads >= 2 {
-				out["conn-active"] = activities.ConnectionSnapshot{State: heroku.StateUnauthorized, AuthUpdated: authAt}
-			}
-			if reads >= 3 {
-				out["conn-wait"] = activities.ConnectionSnapshot{State: heroku.StateIdle, AuthUpdated: authAt.Add(time.Hour)}
-			}
-			return out, nil
-		})
-	var signalled []string
-	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, contract.SignalConnectionState.Name, mock.Anything).Return(
-		func(_, id, _, _ string, arg any) error {
-			r := arg.(contract.ConnectionStateReport)
-			signalled = append(signalled, id+"="+r.State)
-			return nil
-		})
-	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(contract.SignalWatchRegister.Name, contract.WatchMember{WorkflowID: "wf-wait", ConnectionID: "conn-wait", Waiting: true, KnownState: heroku.StateNeedAuthentication})
-		env.SignalWorkflow(contract.SignalWatchRegister.Name, contract.WatchMember{WorkflowID: "wf-active", ConnectionID: "conn-active", KnownState: heroku.StateIdle, KnownAuth: authAt})
-	}, 0)
-	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(contract.SignalWatchUnregister.Name, "wf-wait")
-		env.SignalWorkflow(contract.SignalWatchUnregister.Name, "wf-active")
-	}, 2*time.Minute)
-	env.ExecuteWorkflow(workflows.WatcherWorkflow, contract.WatcherInput{App: "acme-app", RegionURL: "http://x", HerokuTaskQueue: "heroku",
-		WaitingInterval: 30 * time.Second, ActiveInterval: 5 * time.Minute, IdleTimeout: 10 * time.Minute})
-	require.True(t, env.IsWorkflowCompleted())
-	require.NoError(t, env.GetWorkflowError(), "the watcher ends when nobody is left")
-	assert.Equal(t, []string{"wf-active=UNAUTHORIZED", "wf-wait=IDLE"}, signalled)
-	assert.GreaterOrEqual(t, reads, 3)
-	assert.LessOrEqual(t, reads, 6, "30s rounds while someone waits, for 2 minutes")
+// fakeApp is Heroku's regional list of one app's connections, paged by offset and limit.
+type fakeApp struct {
+	activities.Heroku
+	conns  []heroku.Connection
+	reads  []int       // offset of every read, in order
+	readAt []time.Time // the workflow clock at every read
+	now    func() time.Time
 }
 
-// A customer registering while the watcher's read is in flight is not judged by that read
-// (its connection can be newer than it): it is neither reported gone nor dropped.
-func TestWatcherMemberJoiningMidReadIsKept(t *testing.T) {
+func (f *fakeApp) AppConnectionsAt(_ context.Context, _, _ string, offset, limit int) (*heroku.ConnectionsPage, error) {
+	f.reads = append(f.reads, offset)
+	if f.now != nil {
+		f.readAt = append(f.readAt, f.now())
+	}
+	end := min(offset+limit, len(f.conns))
+	if offset > end {
+		offset = end
+	}
+	return &heroku.ConnectionsPage{Count: len(f.conns), Results: append([]heroku.Connection(nil), f.conns[offset:end]...), More: end < len(f.conns)}, nil
+}
+
+func (f *fakeApp) set(id, state string, auth time.Time) {
+	for i := range f.conns {
+		if f.conns[i].ID == id {
+			f.conns[i].State = state
+			f.conns[i].AuthUpdated = nil
+			if !auth.IsZero() {
+				f.conns[i].AuthUpdated = &auth
+			}
+		}
+	}
+}
+
+// conn is connection id of add-on "addon-"+id, in state, authorized at auth (zero: never).
+func conn(id, state string, auth time.Time) heroku.Connection {
+	c := heroku.Connection{ID: id, AddonID: "addon-" + id, State: state}
+	if !auth.IsZero() {
+		c.AuthUpdated = &auth
+	}
+	return c
+}
+
+// watcherEnv runs the watcher with the real page reader over app; every add-on "addon-X" is
+// owned by workflow "wf-X" unless owned says otherwise; signals land in told.
+func watcherEnv(t *testing.T, app *fakeApp, owned func(addon string) bool) (*testsuite.TestWorkflowEnvironment, *[]string) {
+	env, told, _ := watcherEnvAt(t, app, owned)
+	return env, told
+}
+
+// watcherEnvAt is watcherEnv that also keeps when each signal went out.
+func watcherEnvAt(t *testing.T, app *fakeApp, owned func(addon string) bool) (*testsuite.TestWorkflowEnvironment, *[]string, *[]time.Time) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	workflows.Register(env)
-	activities.RegisterHeroku(env, &activities.Activities{})
-	activities.RegisterOnboarding(env, &activities.Activities{})
-	authAt := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	reads := 0
-	env.OnActivity("ListAppConnectionsNotWaiting", mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.AppConnectionsInput) (map[string]activities.ConnectionSnapshot, error) {
-			reads++
-			if reads == 1 {
-				// The newcomer registers now; this read predates its connection.
-				env.SignalWorkflow(contract.SignalWatchRegister.Name, contract.WatchMember{WorkflowID: "wf-new", ConnectionID: "conn-new", Waiting: true, KnownState: heroku.StateNeedAuthentication})
-				return map[string]activities.ConnectionSnapshot{"conn-old": {State: heroku.StateIdle, AuthUpdated: authAt}}, nil
+	acts := &activities.Activities{Heroku: app, Settings: testSettings()}
+	activities.RegisterHeroku(env, acts)
+	activities.RegisterOnboarding(env, acts)
+	env.OnActivity(contract.ActivityFindConnectionOwners, mock.Anything, mock.Anything).Return(func(_ context.Context, addons []string) (map[string]string, error) {
+		out := map[string]string{}
+		for _, a := range addons {
+			if owned == nil || owned(a) {
+				out[a] = "wf-" + strings.TrimPrefix(a, "addon-")
 			}
-			out := map[string]activities.ConnectionSnapshot{"conn-old": {State: heroku.StateIdle, AuthUpdated: authAt}}
-			if reads >= 3 {
-				out["conn-new"] = activities.ConnectionSnapshot{State: heroku.StateIdle, AuthUpdated: authAt.Add(time.Hour)}
-			}
-			return out, nil
-		})
-	var signalled []string
+		}
+		return out, nil
+	})
+	app.now = env.Now
+	told, at := &[]string{}, &[]time.Time{}
 	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, contract.SignalConnectionState.Name, mock.Anything).Return(
 		func(_, id, _, _ string, arg any) error {
-			signalled = append(signalled, id+"="+arg.(contract.ConnectionStateReport).State)
+			*told = append(*told, id+"="+arg.(contract.ConnectionStateReport).State)
+			*at = append(*at, env.Now())
 			return nil
 		})
-	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(contract.SignalWatchRegister.Name, contract.WatchMember{WorkflowID: "wf-old", ConnectionID: "conn-old", KnownState: heroku.StateIdle, KnownAuth: authAt})
-	}, 0)
-	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(contract.SignalWatchUnregister.Name, "wf-old")
-		env.SignalWorkflow(contract.SignalWatchUnregister.Name, "wf-new")
-	}, 3*time.Minute)
-	env.ExecuteWorkflow(workflows.WatcherWorkflow, contract.WatcherInput{App: "acme-app", RegionURL: "http://x", HerokuTaskQueue: "heroku",
-		WaitingInterval: 30 * time.Second, ActiveInterval: time.Minute, IdleTimeout: 10 * time.Minute})
+	return env, told, at
+}
+
+var watchIn = contract.WatcherInput{App: "acme-app", RegionURL: "http://x", IdleTimeout: 10 * time.Minute}
+
+// The watcher keeps no members and tells each piece of news once: a watcher that starts
+// afresh tells every authorization and every connection that needs someone (nobody is lost
+// when a watcher is replaced); a silent authorization, a revocation and a recovery are told
+// once each; a connection still waiting or still revoked is not told again; with nothing
+// left in the app it ends.
+func TestWatcherTellsNewsOnce(t *testing.T) {
+	long := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	app := &fakeApp{conns: []heroku.Connection{
+		conn("a", heroku.StateNeedAuthentication, time.Time{}), conn("b", heroku.StateIdle, long), conn("c", heroku.StateUnauthorized, long)}}
+	env, told := watcherEnv(t, app, nil)
+	env.RegisterDelayedCallback(func() { app.set("a", heroku.StateIdle, env.Now()) }, 70*time.Second)
+	env.RegisterDelayedCallback(func() { app.set("c", heroku.StateIdle, env.Now()) }, 3*time.Minute)
+	env.RegisterDelayedCallback(func() { app.conns = nil }, 10*time.Minute)
+	env.ExecuteWorkflow(workflows.WatcherWorkflow, watchIn)
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError(), "ends once the app has no connections")
+	assert.Equal(t, []string{"wf-b=IDLE", "wf-c=UNAUTHORIZED", "wf-a=IDLE", "wf-c=IDLE"}, *told)
+}
+
+// Reads are bounded per round: an app of 25,000 connections is read 10 pages a round, a
+// pass in three rounds, and an authorization on its last page is told within one pass; an
+// app of 10,000 is read whole every round, so a silent authorization is told at the next
+// round (within one interval).
+func TestWatcherReadsAreBoundedPerRound(t *testing.T) {
+	for _, n := range []int{25_000, 10_000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			app := &fakeApp{}
+			for i := range n {
+				app.conns = append(app.conns, conn(fmt.Sprintf("c%05d", i), heroku.StateNeedAuthentication, time.Time{}))
+			}
+			env, told, at := watcherEnvAt(t, app, nil)
+			last := app.conns[n-1].ID
+			var authorizedAt time.Time
+			env.RegisterDelayedCallback(func() { app.set(last, heroku.StateIdle, env.Now()); authorizedAt = env.Now() }, 5*time.Minute+time.Second)
+			env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 20*time.Minute)
+			env.ExecuteWorkflow(workflows.WatcherWorkflow, watchIn)
+			require.Equal(t, []string{"wf-" + last + "=IDLE"}, *told)
+			perRound := readsPerRound(app.readAt)
+			require.NotEmpty(t, perRound)
+			for _, k := range perRound {
+				assert.LessOrEqual(t, k, 10, "pages read in one round")
+			}
+			assert.Equal(t, min(10, (n+999)/1000), perRound[0], "a round reads up to ten pages")
+			pass := time.Duration((n+9_999)/10_000) * 30 * time.Second
+			assert.LessOrEqual(t, (*at)[0].Sub(authorizedAt), pass, "told within one pass")
+		})
+	}
+}
+
+// readsPerRound counts the reads made at each instant of the workflow clock: a round's
+// reads happen at one instant (the test clock moves only while the workflow sleeps).
+func readsPerRound(at []time.Time) []int {
+	var out []int
+	for i, t := range at {
+		if i == 0 || !t.Equal(at[i-1]) {
+			out = append(out, 0)
+		}
+		out[len(out)-1]++
+	}
+	return out
+}
+
+// News whose owner visibility does not show yet is told at a later round, not lost.
+func TestWatcherRetriesNewsWithoutOwner(t *testing.T) {
+	app := &fakeApp{conns: []heroku.Connection{conn("a", heroku.StateNeedAuthentication, time.Time{})}}
+	lookups := 0
+	env, told := watcherEnv(t, app, func(string) bool { lookups++; return lookups > 1 })
+	env.RegisterDelayedCallback(func() { app.set("a", heroku.StateIdle, env.Now()) }, 40*time.Second)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 5*time.Minute)
+	env.ExecuteWorkflow(workflows.WatcherWorkflow, watchIn)
+	assert.Equal(t, []string{"wf-a=IDLE"}, *told)
+	assert.Equal(t, 2, lookups, "looked up again at the next round, then told once")
+}
+
+// A watcher of an older shard hands its duty to the app's one watcher and ends.
+func TestShardWatcherHandsOver(t *testing.T) {
+	env, _ := watcherEnv(t, &fakeApp{}, nil)
+	var handedTo string
+	env.OnActivity(contract.ActivityRegisterWithWatcher, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RegisterWatchInput) error {
+		handedTo = in.WatcherID
+		return nil
+	})
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "watch/acme-app/2"})
+	env.ExecuteWorkflow(workflows.WatcherWorkflow, watchIn)
 	require.NoError(t, env.GetWorkflowError())
-	assert.Equal(t, []string{"wf-new=IDLE"}, signalled, "never reported GONE; its authorization is reported")
+	assert.Equal(t, "watch/acme-app", handedTo)
 }
 
 // The named list (make run, compose) and the typed keys (tests) are the same set.

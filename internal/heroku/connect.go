@@ -95,6 +95,36 @@ func (c *Client) AppConnections(ctx context.Context, regionURL, app string) ([]C
 	return all, nil
 }
 
+// ConnectionsPage is one page of an app's connections.
+type ConnectionsPage struct {
+	Count   int          // every connection of the app
+	Results []Connection // this page
+	More    bool         // another page follows
+}
+
+// AppConnectionsAt reads one page of an app's connections: limit (at most
+// AppConnectionsPage) from offset, in Heroku's order. One request: a reader that must stay
+// within a budget per round pages with it.
+func (c *Client) AppConnectionsAt(ctx context.Context, regionURL, app string, offset, limit int) (*ConnectionsPage, error) {
+	u, err := regional(regionURL, "/connections")
+	if err != nil {
+		return nil, err
+	}
+	if offset < 0 || limit < 1 || limit > AppConnectionsPage {
+		return nil, &Error{Kind: KindInvalid, Message: fmt.Sprintf("offset %d and limit %d: offset must not be negative, limit 1 to %d", offset, limit, AppConnectionsPage)}
+	}
+	q := url.Values{"app": {app}, "deep": {"true"}, "offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(limit)}}
+	var page struct {
+		Count   int          `json:"count"`
+		Next    *string      `json:"next"`
+		Results []Connection `json:"results"`
+	}
+	if err := c.getJSON(ctx, "list app connections", u+"?"+q.Encode(), AcceptConnect, &page); err != nil {
+		return nil, err
+	}
+	return &ConnectionsPage{Count: page.Count, Results: page.Results, More: page.Next != nil && len(page.Results) > 0}, nil
+}
+
 // SetConnectionSchema sets where the connection writes in the ISV's Postgres. Heroku allows
 // it while the state is NEW.
 func (c *Client) SetConnectionSchema(ctx context.Context, regionURL, id, dbKey, schema string) (*Connection, error) {

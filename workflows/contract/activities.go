@@ -29,6 +29,7 @@ const (
 	ActivityIntegrationInfo       = "IntegrationInfo"
 	ActivityDeactivateIntegration = "DeactivateIntegration"
 	ActivityListAccountAddons     = "ListAccountAddons"
+	ActivityReadConnectionsPage   = "ReadConnectionsPage"
 
 	// Called only by workflow versions before one-request steps (trust-guarantees); kept so
 	// their runs finish and replay.
@@ -49,6 +50,7 @@ const (
 	ActivityPartnerStage           = "PartnerStage"
 	ActivitySignalRunningCustomers = "SignalRunningCustomers"
 	ActivityCountCustomers         = "CountCustomers"
+	ActivityFindConnectionOwners   = "FindConnectionOwners"
 	// ActivityWorkerSettings is a local activity: the worker's operational settings.
 	ActivityWorkerSettings = "WorkerSettings"
 )
@@ -62,12 +64,12 @@ var (
 		ActivitySetConnectionSchema, ActivityRequestAuthorization, ActivityReadConnection, ActivityDestroyAddonByKey,
 		ActivityWaitAddonGoneByKey, ActivityListAppConnections, ActivityListAppConnStates, ActivityListAppConnNotWaiting,
 		ActivityCreateIntegration, ActivityCreateIntegrationOnce, ActivityUpdateIntegration, ActivityIntegrationInfo,
-		ActivityDeactivateIntegration, ActivityListAccountAddons, ActivityProvisionAddon, ActivityEnrollAddon, ActivityConfigureConnection,
+		ActivityDeactivateIntegration, ActivityListAccountAddons, ActivityReadConnectionsPage, ActivityProvisionAddon, ActivityEnrollAddon, ActivityConfigureConnection,
 		ActivityDestroyAddon, ActivityWaitAddonGone,
 	}
 	OnboardingActivities = []string{
 		ActivityRegisterWithWatcher, ActivityFindRunningCustomers, ActivityAwaitCustomersClosed,
 		ActivityCheckClaims, ActivitySetReconcileSchedule, ActivityWorkerSettings, ActivityPartnerStage,
-		ActivitySignalRunningCustomers, ActivityCountCustomers,
+		ActivitySignalRunningCustomers, ActivityCountCustomers, ActivityFindConnectionOwners,
 	}
 )

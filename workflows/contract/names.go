@@ -54,6 +54,9 @@ var (
 	// QueryWatcherStatus shares its name with the customer's status query.
 	QueryWatcherStatus = Query[map[string]WatchMember]{"status",
 		"The watcher's members: each customer workflow, its connection and what it last saw."}
+	// QueryWatch answers a watcher from watch-from-truth on, which keeps no members.
+	QueryWatch = Query[WatchStatus]{"watch.status",
+		"The watcher's pass over its app: connections, how many wait for a customer, what it told, its reads."}
 )
 
 // The partner integration workflow (PartnerWorkflowName).

@@ -30,4 +30,28 @@ type WatcherInput struct {
 	IdleTimeout time.Duration `json:"idle_timeout"`
 	// ContinueAsNewAfter continues as new after this many polls (default 500).
 	ContinueAsNewAfter int `json:"continue_as_new_after,omitempty"`
+
+	// From watch-from-truth on the watcher carries no members, only where it is in its pass
+	// over the app and what it has told: Offset is where the next page starts; PassStart and
+	// LastPassStart when this pass and the one before began (a connection authorized after
+	// the one before began, less a margin, is news); Reported the authorizations told within
+	// that margin; Unhealthy the connections told of a state that needs someone (bounded by
+	// such connections, forgotten when a pass no longer finds them so).
+	Offset        int                  `json:"offset,omitempty"`
+	PassStart     time.Time            `json:"pass_start,omitzero"`
+	LastPassStart time.Time            `json:"last_pass_start,omitzero"`
+	Reported      map[string]time.Time `json:"reported,omitempty"`
+	Unhealthy     map[string]string    `json:"unhealthy,omitempty"`
+}
+
+// WatchStatus is what a watcher from watch-from-truth on answers to QueryWatch.
+type WatchStatus struct {
+	App         string    `json:"app"`
+	Connections int       `json:"connections"` // in the app, at the last page read
+	Waiting     int       `json:"waiting"`     // waiting for a customer, in the last complete pass
+	Unhealthy   int       `json:"unhealthy"`   // told of a state that needs someone
+	Rounds      int       `json:"rounds"`      // in this run
+	Pages       int       `json:"pages"`       // Heroku reads in this run
+	Told        int       `json:"told"`        // signals sent in this run
+	LastRound   time.Time `json:"last_round,omitzero"`
 }
