@@ -211,3 +211,17 @@ func TestWatcherShardsSpreadCustomers(t *testing.T) {
 	}
 	assert.Equal(t, "watch/acme-app/0", contract.WatcherShardID("acme-app", "x", 1))
 }
+
+// An authorization nobody here owns (another product's add-on on the app) is looked up for a
+// few rounds, then left alone: it neither costs a lookup every round nor keeps the pace fast.
+func TestWatcherGivesUpOnNewsNobodyOwns(t *testing.T) {
+	app := &fakeApp{conns: []heroku.Connection{conn("x", heroku.StateNeedAuthentication, time.Time{})}}
+	lookups := 0
+	env, told := watcherEnv(t, app, func(string) bool { lookups++; return false })
+	env.RegisterDelayedCallback(func() { app.set("x", heroku.StateIdle, env.Now()) }, 10*time.Second)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Hour)
+	env.ExecuteWorkflow(workflows.WatcherWorkflow, watchIn)
+	assert.Empty(t, *told)
+	assert.Equal(t, 3, lookups)
+	assert.LessOrEqual(t, len(app.reads), 3+12+1, "fast while looking, then every 5 minutes")
+}

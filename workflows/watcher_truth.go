@@ -21,6 +21,9 @@ const (
 	// watchNewsMargin widens "authorized since the last pass" against clocks that disagree
 	// (Heroku's auth_updated against the workflow's time); repeats within it are deduplicated.
 	watchNewsMargin = 2 * time.Minute
+	// watchOwnerLookups is how many rounds news is looked up for an owner before it is taken
+	// for news of an add-on nobody here owns.
+	watchOwnerLookups = 3
 	// watchSignalBatch bounds the signals in flight from one workflow (Temporal allows 2,000).
 	watchSignalBatch = 500
 )
@@ -36,7 +39,8 @@ type watcherFromTruth struct {
 	wake     workflow.ReceiveChannel
 	unreg    workflow.ReceiveChannel
 	woken    bool
-	untold   bool // news whose owner was not found yet: look again soon
+	untold   bool           // news whose owner was not found yet: look again soon
+	misses   map[string]int // rounds in which a connection's news found no owner
 	pass     passTally
 	lastPass passTally
 }
@@ -58,6 +62,7 @@ func runWatcherFromTruth(ctx workflow.Context, in contract.WatcherInput) error {
 	}
 	w.in.Members = nil
 	w.pass.unhealthy = map[string]bool{}
+	w.misses = map[string]int{}
 	if err := contract.QueryWatch.Handle(ctx, func() (contract.WatchStatus, error) { return w.st, nil }); err != nil {
 		return err
 	}
@@ -195,10 +200,10 @@ func (w *watcherFromTruth) endPass(ctx workflow.Context) {
 	w.st.Waiting, w.st.Unhealthy = w.lastPass.waiting, len(w.in.Unhealthy)
 }
 
-// tell signals the owner of every connection whose news it has not told yet. What nobody
-// owns is not marked told, so a customer whose add-on visibility had not shown yet hears
-// of it in the next round; an unhealthy connection nobody owns is marked told (an add-on of
-// someone else, or an orphan the reconciler removes), so it is not looked up every round.
+// tell signals the owner of every connection whose news it has not told yet. An
+// authorization nobody owns is looked up again for watchOwnerLookups rounds (a customer whose
+// add-on visibility had not shown yet hears of it then); an unhealthy connection nobody owns
+// is marked told at once (an add-on of someone else, or an orphan the reconciler removes).
 func (w *watcherFromTruth) tell(ctx workflow.Context, news []activities.ConnectionNews) {
 	var fresh []activities.ConnectionNews
 	seen := map[string]bool{}
@@ -245,7 +250,14 @@ func (w *watcherFromTruth) tell(ctx workflow.Context, news []activities.Connecti
 				delete(w.in.Unhealthy, n.ConnectionID)
 			case heroku.Healthy(n.State):
 				delete(w.in.Unhealthy, n.ConnectionID)
-				w.untold = true
+				// Visibility may lag a new customer's add-on by a moment: look again next
+				// round, but not forever (a connection of an add-on nobody here owns).
+				if w.misses[n.ConnectionID]++; w.misses[n.ConnectionID] >= watchOwnerLookups {
+					w.in.Reported[n.ConnectionID] = n.AuthUpdated
+					delete(w.misses, n.ConnectionID)
+				} else {
+					w.untold = true
+				}
 			default:
 				w.in.Unhealthy[n.ConnectionID] = n.State
 			}

@@ -288,7 +288,8 @@ var scenarios = []scenario{
 		}
 		first := desc.RawResponse.WorkflowExecutionInfo.Execution.RunId
 		for i := 0; i < 60; i++ {
-			state := []string{heroku.StatePollingDBChanges, heroku.StateIdle}[i%2]
+			// A fault and its recovery: the watcher tells both (healthy flickers it does not).
+			state := []string{heroku.StateSystemError, heroku.StateIdle}[i%2]
 			g.post("/_sim/connection-state", map[string]string{"addon": addon, "state": state})
 			if err := g.waitFor(name, func(st contract.Status) bool { return st.LastState == state }); err != nil {
 				return err
