@@ -34,6 +34,10 @@ type Settings struct {
 	// (a customer may be about to adopt one whose create answer was lost).
 	ReconcileInterval time.Duration `json:"reconcile_interval,omitempty"`
 	ReconcileGrace    time.Duration `json:"reconcile_grace,omitempty"`
+	// WebhookWait, when set, says Heroku's app webhooks (api:addon) reach this worker: a new
+	// add-on waits this long for the webhook that says it is provisioned before it is
+	// polled, so provisioning costs no Heroku call.
+	WebhookWait time.Duration `json:"webhook_wait,omitempty"`
 }
 
 // Bounds of the settings: a value outside them is a configuration error at start-up.
@@ -66,6 +70,8 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("reconcile interval must be at least 1s")
 	case s.ReconcileGrace < 0:
 		return fmt.Errorf("reconcile grace period must not be negative")
+	case s.WebhookWait < 0 || s.WebhookWait > time.Hour:
+		return fmt.Errorf("webhook wait must be between 0 and 1h")
 	}
 	for _, h := range s.ReturnHosts {
 		if h == "" || strings.ContainsAny(h, "/@?#") {

@@ -27,6 +27,7 @@ import (
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/config"
 	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/internal/herokuhooks"
 	"github.com/connect-onboarding/worker/internal/logging"
 	"github.com/connect-onboarding/worker/internal/runworker"
 	"github.com/connect-onboarding/worker/internal/temporalclient"
@@ -75,12 +76,16 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 		return err
 	}
 	acts := &activities.Activities{Heroku: hc, Temporal: tc, StateKey: []byte(cfg.StateKey.Reveal()), Settings: cfg.Pace.Settings(cfg.HerokuQueue)}
+	if cfg.WebhookSecret != "" {
+		acts.Settings.WebhookWait = cfg.WebhookWait
+	}
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (WORKER_HTTP_ADDR): %w", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: handler(tc, reporter.HTTPHandler()), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: handler(tc, reporter.HTTPHandler(), cfg.WebhookSecret.Reveal()), ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 
@@ -126,9 +131,13 @@ func checkSearchAttributes(ctx context.Context, tc client.Client, namespace stri
 	return nil
 }
 
-// handler serves /healthz (Temporal reachable) and /metrics.
-func handler(tc client.Client, metrics http.Handler) http.Handler {
+// handler serves /healthz (Temporal reachable), /metrics and, with a webhook secret, Heroku's
+// app webhooks.
+func handler(tc client.Client, metrics http.Handler, webhookSecret string) http.Handler {
 	mux := http.NewServeMux()
+	if webhookSecret != "" {
+		mux.Handle(herokuhooks.Path, herokuhooks.Handler(webhookSecret, tc))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
@@ -107,4 +109,37 @@ func TestProvisioningPolls(t *testing.T) {
 		assert.Contains(t, h.started(), contract.ActivityWaitAddonProvisioned)
 		assert.Equal(t, 1, h.sim.Snapshot().Calls["addons.info"]-before, "one poll finds it provisioned")
 	})
+}
+
+// With webhooks, a new add-on waits for Heroku's webhook instead of polling: a report about
+// another add-on or another state changes nothing; ours ends the wait, and no poll is made.
+// Without the webhook in time, it polls.
+func TestProvisioningFromWebhook(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		deliver  bool
+		wantPoll bool
+	}{{"the webhook comes", true, false}, {"the webhook never comes", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, provisioningTakes(3*time.Second))
+			h.webhookWait = time.Minute
+			h.env = h.newEnv()
+			h.at(time.Second, func() {
+				h.env.SignalWorkflow(contract.SignalAddonState.Name, contract.AddonStateReport{AddonID: "someone-else", State: heroku.AddonProvisioned})
+				h.env.SignalWorkflow(contract.SignalAddonState.Name, contract.AddonStateReport{AddonID: h.status().Addon.ID, State: "provisioning"})
+			})
+			if tc.deliver {
+				h.at(5*time.Second, func() {
+					h.env.SignalWorkflow(contract.SignalAddonState.Name, contract.AddonStateReport{AddonID: h.status().Addon.ID, State: heroku.AddonProvisioned})
+				})
+			}
+			before := h.sim.Snapshot().Calls["addons.info"]
+			st := onboardAndOffboard(t, h)
+			assert.Equal(t, contract.StageOffboarded, st.Stage)
+			assert.Equal(t, tc.wantPoll, slices.Contains(h.started(), contract.ActivityWaitAddonProvisioned))
+			if !tc.wantPoll {
+				assert.Equal(t, before, h.sim.Snapshot().Calls["addons.info"], "provisioning cost no call")
+			}
+		})
+	}
 }

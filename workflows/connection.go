@@ -53,6 +53,8 @@ type connection struct {
 	offboardWanted  bool
 	deactivated     bool
 	watchRegistered bool
+	// addonProvisioned: Heroku's webhook said our add-on is provisioned (see hearAddonState).
+	addonProvisioned bool
 
 	// trusted is true for runs on the trust-guarantees version (see changeTrust).
 	trusted  bool

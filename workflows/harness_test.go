@@ -49,6 +49,8 @@ type harness struct {
 	updates int
 	// scheduled records every activity the workflow started, with its priority.
 	scheduled []scheduledActivity
+	// webhookWait is the worker's WebhookWait (0: no webhooks); set it, then newEnv.
+	webhookWait time.Duration
 }
 
 // scheduledActivity is one activity as the workflow asked for it.
@@ -138,6 +140,7 @@ func (h *harness) newEnv() *testsuite.TestWorkflowEnvironment {
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{activities.CallBudget(), &recordActivities{h: h}}})
 	workflows.Register(env)
 	acts := &activities.Activities{Heroku: h.client, Settings: testSettings()}
+	acts.Settings.WebhookWait = h.webhookWait
 	activities.RegisterHeroku(env, acts)
 	activities.RegisterOnboarding(env, acts)
 	env.OnActivity("RegisterWithWatcher", mock.Anything, mock.Anything).Return(nil)

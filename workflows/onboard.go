@@ -212,12 +212,37 @@ func (w *connection) awaitProvisioned(ctx workflow.Context, addon contract.Addon
 		if addon.State == heroku.AddonProvisioned {
 			return endNone
 		}
-		if err := workflow.Sleep(ctx, w.in.Options.PollInterval); err != nil {
+		if w.settings.WebhookWait > 0 && workflow.GetVersion(ctx, changeProvisionedWebhook, workflow.DefaultVersion, 1) >= 1 {
+			// Heroku's webhook says when provisioning ends; the poll is only the fallback.
+			w.hearAddonState(ctx)
+			if _, err := workflow.AwaitWithTimeout(ctx, w.settings.WebhookWait, func() bool { return w.addonProvisioned || w.deactivated || w.offboardWanted }); err != nil {
+				return w.failWith(err)
+			}
+		} else if err := workflow.Sleep(ctx, w.in.Options.PollInterval); err != nil {
 			return w.failWith(err)
 		}
 		if why := w.interrupted(); why != endNone {
 			return why
 		}
+		if w.addonProvisioned {
+			w.record("Heroku's webhook: add-on " + addon.Name + " provisioned")
+			return endNone
+		}
 	}
 	return w.step(ctx, workflow.ExecuteActivity(pctx, a.WaitAddonProvisioned, addon), nil)
+}
+
+// hearAddonState takes Heroku's webhook reports of this customer's add-on. Anyone may send
+// one, so it is a hint: "provisioned" for our add-on ends the wait, and the next step, which
+// needs a provisioned add-on, fails (and compensates) if it was not.
+func (w *connection) hearAddonState(ctx workflow.Context) {
+	ch := contract.SignalAddonState.Channel(ctx)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			r := contract.SignalAddonState.Receive(ctx, ch)
+			if w.st.Addon != nil && r.AddonID == w.st.Addon.ID && r.State == heroku.AddonProvisioned {
+				w.addonProvisioned = true
+			}
+		}
+	})
 }

@@ -56,4 +56,8 @@ const (
 	// new or restarted watcher reports every authorization once. Customers register with
 	// watch/<app>; a shard watcher hands over to it.
 	changeWatchFromTruth = "watch-from-truth"
+	// changeProvisionedWebhook: with webhooks configured (the worker's WebhookWait), a new
+	// add-on waits for Heroku's api:addon webhook instead of polling, and polls only if it does
+	// not come in time.
+	changeProvisionedWebhook = "provisioned-webhook"
 )

@@ -60,6 +60,10 @@ type Worker struct {
 	HTTPAddr    string        `envconfig:"WORKER_HTTP_ADDR" default:":9090" desc:"listen address of /healthz and /metrics"`
 	StateKey    Secret        `envconfig:"RETURN_STATE_KEY" desc:"HMAC key that signs the customer return state; shared with starter serve (never logged)"`
 	StopTimeout time.Duration `envconfig:"WORKER_STOP_TIMEOUT" default:"30s" desc:"how long SIGTERM waits for in-flight tasks"`
+	// WebhookSecret verifies Heroku's app webhook deliveries to /webhooks/heroku; with it set,
+	// the worker takes provisioning from webhooks instead of polls.
+	WebhookSecret Secret        `envconfig:"HEROKU_WEBHOOK_SECRET" desc:"secret of the app webhooks (api:addon) Heroku delivers to /webhooks/heroku; set, provisioning is learned from them instead of polls (never logged)"`
+	WebhookWait   time.Duration `envconfig:"WORKER_WEBHOOK_WAIT" default:"1m" desc:"with HEROKU_WEBHOOK_SECRET: how long a new add-on waits for its webhook before it is polled"`
 	// CacheSize bounds the workflow states a worker keeps in memory: a waiting customer not
 	// in it is rebuilt from its history on its next task.
 	CacheSize int `envconfig:"WORKER_WORKFLOW_CACHE_SIZE" default:"1000" desc:"workflow runs kept in memory (the rest replay their history when they next run)"`
@@ -133,6 +137,12 @@ func (w *Worker) Validate() error {
 	}
 	if w.StopTimeout < 0 {
 		errs = append(errs, fmt.Errorf("WORKER_STOP_TIMEOUT must not be negative"))
+	}
+	if w.WebhookSecret != "" && len(w.WebhookSecret) < 16 {
+		errs = append(errs, fmt.Errorf("HEROKU_WEBHOOK_SECRET must be at least 16 characters"))
+	}
+	if w.WebhookWait < time.Second || w.WebhookWait > time.Hour {
+		errs = append(errs, fmt.Errorf("WORKER_WEBHOOK_WAIT must be between 1s and 1h"))
 	}
 	if w.CacheSize < 10 {
 		errs = append(errs, fmt.Errorf("WORKER_WORKFLOW_CACHE_SIZE must be at least 10"))

@@ -19,6 +19,13 @@ func (c *Client) CreateAppWebhook(ctx context.Context, app string, in WebhookCre
 	return &out, r.header.Get("Heroku-Webhook-Secret"), nil
 }
 
+// AppWebhooks lists an app's webhook subscriptions (without their secrets).
+func (c *Client) AppWebhooks(ctx context.Context, app string) ([]Webhook, error) {
+	var out []Webhook
+	err := c.getJSON(ctx, "list app webhooks", c.platformURL("/apps/%s/webhooks", app), AcceptWebhooks, &out)
+	return out, err
+}
+
 // VerifyWebhook checks a delivery's Heroku-Webhook-Hmac-SHA256 header against the raw body,
 // in constant time.
 func VerifyWebhook(secret string, rawBody []byte, signature string) bool {

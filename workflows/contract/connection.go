@@ -275,3 +275,9 @@ type Status struct {
 	// Identity: see StartResult.Identity.
 	Identity map[string]string `json:"identity,omitempty"`
 }
+
+// AddonStateReport is the payload of SignalAddonState.
+type AddonStateReport struct {
+	AddonID string `json:"addon_id"`
+	State   string `json:"state"`
+}

@@ -38,6 +38,10 @@ var (
 	// SignalConnectionState: the watcher saw the connection's state change.
 	SignalConnectionState = Signal[ConnectionStateReport]{"connection.state",
 		"The app's watcher saw this connection's state or authorization time change."}
+	// SignalAddonState: Heroku's app webhook said the customer's add-on changed state. A
+	// hint, since anyone can send it: only "provisioned" is taken, and only to stop waiting.
+	SignalAddonState = Signal[AddonStateReport]{"addon.state",
+		"Heroku's app webhook said the add-on changed state (a hint: the workflow goes on to configure it, which fails if it is not provisioned)."}
 	// SignalIntegrationDeactivated: the ISV's partner integration was deactivated.
 	SignalIntegrationDeactivated = Signal[IntegrationDeactivated]{"integration.deactivated",
 		"The ISV's partner integration was deactivated: end as deactivated."}

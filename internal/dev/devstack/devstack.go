@@ -42,6 +42,8 @@ type Options struct {
 	// NoPriorityMatcher starts the dev server with its default matcher (no priority or
 	// fairness): the bench's baseline for budget-aware ordering.
 	NoPriorityMatcher bool
+	// NoWebhooks leaves the worker polling for provisioning (no webhook subscription).
+	NoWebhooks bool
 }
 
 type proc struct {
@@ -177,6 +179,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			return nil, err
 		}
 		workerEnv = append(workerEnv, "HEROKU_API_URL="+s.SimURL, "HEROKU_CONNECT_URL="+s.SimURL, "HEROKU_API_TOKEN="+s.SimToken)
+		if !o.NoWorker && !o.NoWebhooks {
+			// Provisioning is learned from the simulator's webhooks, as it would be from Heroku's.
+			if err := subscribeWebhooks(ctx, s, o.SimEnv, o.WorkerHTTP); err != nil {
+				return nil, err
+			}
+			workerEnv = append(workerEnv, "HEROKU_WEBHOOK_SECRET="+DevWebhookSecret)
+		}
 	}
 	if !o.NoWorker {
 		s.WorkerURL = "http://" + o.WorkerHTTP

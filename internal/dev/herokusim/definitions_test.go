@@ -117,6 +117,7 @@ func TestPlatformAnswersHoldToHerokusDefinitions(t *testing.T) {
 			headers: map[string]string{"Range": "version ..; max=10, order=desc"}, resource: "Release", list: true},
 		{pattern: "GET /apps/{app}/releases/{release}", method: "GET", path: "/apps/acme-app/releases/v2", resource: "Release"},
 		{pattern: "POST /apps/{app}/webhooks", why: "@heroku-cli/schema 2.0.1 publishes AppWebhook as an empty interface (the webhooks variant has its own schema)"},
+		{pattern: "GET /apps/{app}/webhooks", why: "@heroku-cli/schema 2.0.1 publishes AppWebhook as an empty interface (the webhooks variant has its own schema)"},
 	}
 	opts := tsdef.Options{
 		// Heroku sends provision_message on create only.

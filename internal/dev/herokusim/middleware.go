@@ -302,7 +302,7 @@ func hijackClose(w http.ResponseWriter) {
 // Routes the simulator counts and can fault, by name.
 var Routes = []string{
 	"partner.create", "partner.info", "partner.update", "partner.enroll", "partner.authorize", "partner.deactivate",
-	"addons.create", "addons.info", "addons.list", "addons.list-all", "addons.resolve", "addons.destroy", "webhooks.create",
+	"addons.create", "addons.info", "addons.list", "addons.list-all", "addons.resolve", "addons.destroy", "webhooks.create", "webhooks.list",
 	"account.rate-limits", "account.info", "apps.list", "apps.info", "attachments.list", "attachments.create", "attachments.info",
 	"attachments.delete", "attachments.resolve", "services.list", "services.info", "plans.list", "plans.info",
 	"releases.list", "releases.info",
@@ -344,6 +344,7 @@ func (s *Sim) platformRoutes() []route {
 		{"GET /addons/{addon}", "addons.info", heroku.AcceptPlatform, false, s.addonInfo},
 		{"DELETE /apps/{app}/addons/{addon}", "addons.destroy", heroku.AcceptPlatform, false, s.destroyAddon},
 		{"POST /apps/{app}/webhooks", "webhooks.create", heroku.AcceptWebhooks, false, s.createWebhook},
+		{"GET /apps/{app}/webhooks", "webhooks.list", heroku.AcceptWebhooks, false, s.listWebhooks},
 		{"GET /users/{user}/apps", "apps.list", heroku.AcceptPlatform, false, s.listApps},
 		{"GET /apps/{app}/releases", "releases.list", heroku.AcceptPlatform, false, s.listReleases},
 		{"GET /apps/{app}/releases/{release}", "releases.info", heroku.AcceptPlatform, false, s.releaseInfo},

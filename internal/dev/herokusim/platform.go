@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -335,6 +336,26 @@ func (s *Sim) createWebhook(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 	s.st.Webhooks[hook.ID] = hook
 	s.dirty = true
 	writeJSON(w, http.StatusCreated, hook.Webhook)
+}
+
+// listWebhooks answers an app's webhooks, oldest first (secrets are never shown again).
+func (s *Sim) listWebhooks(w http.ResponseWriter, r *http.Request, rc reqCtx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ap := s.lookupApp(w, r.PathValue("app"))
+	if ap == nil {
+		return
+	}
+	out := []heroku.Webhook{}
+	for _, h := range s.st.Webhooks {
+		if h.App.Name == ap.Name {
+			out = append(out, h.Webhook)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].CreatedAt.Before(out[j].CreatedAt) || out[i].CreatedAt.Equal(out[j].CreatedAt) && out[i].ID < out[j].ID
+	})
+	writeJSON(w, http.StatusOK, out)
 }
 
 // notify queues api:addon deliveries for a's app. Caller holds s.mu.

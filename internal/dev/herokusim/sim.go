@@ -85,6 +85,7 @@ type Sim struct {
 	mux              *http.ServeMux
 	dirty            bool
 	stopSave         chan struct{}
+	stopSettle       chan struct{} // closed by Close: ends settleLoop
 	saveDone         chan struct{}
 	hooks            chan delivery
 	// callLog holds when each counted (non-free) request arrived, newest last, at most
@@ -131,11 +132,36 @@ func New(cfg Config) (*Sim, error) {
 	}
 	s.routes()
 	go s.deliverWebhooks()
+	s.stopSettle = make(chan struct{})
+	go s.settleLoop()
 	if cfg.StateFile != "" {
 		s.stopSave, s.saveDone = make(chan struct{}), make(chan struct{})
 		go s.saveLoop()
 	}
 	return s, nil
+}
+
+// settleLoop moves add-ons along on Heroku's schedule while an app has webhooks: Heroku
+// tells a subscriber when provisioning ends without anyone asking, so the simulator cannot
+// wait for the next request to notice.
+func (s *Sim) settleLoop() {
+	s.mu.Lock()
+	stop := s.stopSettle
+	s.mu.Unlock()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			s.mu.Lock()
+			if len(s.st.Webhooks) > 0 {
+				s.settleAll()
+			}
+			s.mu.Unlock()
+		}
+	}
 }
 
 // SetPublicURL sets the URL clients reach the simulator at, for servers whose port is
@@ -148,6 +174,12 @@ func (s *Sim) SetPublicURL(u string) {
 
 // Close stops background work and writes the state file one last time.
 func (s *Sim) Close() error {
+	s.mu.Lock()
+	if s.stopSettle != nil {
+		close(s.stopSettle)
+		s.stopSettle = nil
+	}
+	s.mu.Unlock()
 	if s.stopSave != nil {
 		close(s.stopSave)
 		<-s.saveDone

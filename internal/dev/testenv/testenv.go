@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -310,4 +311,21 @@ func (s *Sim) Addons(t testing.TB) []herokusim.AdminAddon {
 	var out []herokusim.AdminAddon
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
 	return out
+}
+
+// PostSigned delivers body to url as Heroku delivers a webhook, signed with secret, and
+// returns the status code.
+func PostSigned(url, body, secret string) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Heroku-Webhook-Hmac-SHA256", heroku.SignWebhook(secret, []byte(body)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }

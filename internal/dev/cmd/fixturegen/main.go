@@ -195,6 +195,39 @@ var scenarios = []scenario{
 		}
 		return g.activeThenOffboard(name)
 	}},
+	{"connection_webhook_provisioned", func(g *gen, name string) error {
+		// Webhooks configured: the add-on waits for Heroku's api:addon webhook (delivered here
+		// as the receiver does, by signal), not for a poll.
+		acts.Settings.WebhookWait = time.Minute
+		defer func() { acts.Settings.WebhookWait = 0 }()
+		started := make(chan error, 1)
+		var res contract.StartResult
+		go func() {
+			var err error
+			res, err = g.on.Start(g.ctx, input(name))
+			started <- err
+		}()
+		if err := g.waitFor(name, func(st contract.Status) bool { return st.Addon != nil && st.Addon.ID != "" }); err != nil {
+			return err
+		}
+		st, err := g.on.Status(g.ctx, "acme", name)
+		if err != nil {
+			return err
+		}
+		time.Sleep(300 * time.Millisecond) // Heroku provisions (100 ms here), then tells
+		err = contract.SignalAddonState.Send(g.ctx, g.c, onboarding.WorkflowID("acme", name), contract.AddonStateReport{AddonID: st.Addon.ID, State: heroku.AddonProvisioned})
+		if err != nil {
+			return err
+		}
+		if err := <-started; err != nil {
+			return err
+		}
+		g.signIn(contract.AddonName("acme", name), org, user)
+		if err := g.on.CustomerReturned(g.ctx, "acme", name, res.Attempt); err != nil {
+			return err
+		}
+		return g.activeThenOffboard(name)
+	}},
 	{"connection_poll_first", func(g *gen, name string) error {
 		if _, err := g.on.Start(g.ctx, input(name)); err != nil {
 			return err
@@ -387,33 +420,22 @@ var scenarios = []scenario{
 		return g.recordID(name, contract.ReconcileWorkflowName, id)
 	}},
 	{"watcher_app", func(g *gen, name string) error {
-		// The busiest of the app's watcher shards.
-		id, err := g.busiestWatcher()
+		// The app's one watcher. Every customer above has left; the watcher ends after its
+		// idle timeout (1h), so record what it did until now.
+		return g.recordID(name, contract.WatcherWorkflowName, contract.WatcherWorkflowID("acme-app"))
+	}},
+	{"watcher_shard_hands_over", func(g *gen, name string) error {
+		// A shard watcher started the way customers before watch-from-truth started it: it
+		// hands over to the app's one watcher and ends.
+		id := contract.WatcherShardID("acme-app", "connection/acme/someone", 4)
+		_, err := contract.SignalWatchRegister.SignalWithStart(g.ctx, g.c, contract.WatchMember{WorkflowID: "connection/acme/someone"},
+			client.StartWorkflowOptions{ID: id, TaskQueue: contract.OnboardingTaskQueue}, contract.WatcherWorkflowName,
+			contract.WatcherInput{App: "acme-app", RegionURL: g.url, IdleTimeout: time.Hour})
 		if err != nil {
 			return err
 		}
-		// Every customer above has left; the watcher ends after its idle timeout (1h), so
-		// record what it did until now.
 		return g.recordID(name, contract.WatcherWorkflowName, id)
 	}},
-}
-
-func (g *gen) busiestWatcher() (string, error) {
-	best, most := "", -1
-	for shard := 0; shard < 64; shard++ {
-		id := fmt.Sprintf("watch/acme-app/%d", shard)
-		desc, err := g.c.DescribeWorkflow(g.ctx, id, "")
-		if err != nil {
-			continue
-		}
-		if n := int(desc.RawResponse.WorkflowExecutionInfo.HistoryLength); n > most {
-			best, most = id, n
-		}
-	}
-	if best == "" {
-		return "", errors.New("no watcher shard of acme-app found")
-	}
-	return best, nil
 }
 
 func (g *gen) post(path string, body any) {
