@@ -428,13 +428,16 @@ var scenarios = []scenario{
 		// A shard watcher started the way customers before watch-from-truth started it: it
 		// hands over to the app's one watcher and ends.
 		id := contract.WatcherShardID("acme-app", "connection/acme/someone", 4)
-		_, err := contract.SignalWatchRegister.SignalWithStart(g.ctx, g.c, contract.WatchMember{WorkflowID: "connection/acme/someone"},
+		run, err := contract.SignalWatchRegister.SignalWithStart(g.ctx, g.c, contract.WatchMember{WorkflowID: "connection/acme/someone"},
 			client.StartWorkflowOptions{ID: id, TaskQueue: contract.OnboardingTaskQueue}, contract.WatcherWorkflowName,
 			contract.WatcherInput{App: "acme-app", RegionURL: g.url, IdleTimeout: time.Hour})
 		if err != nil {
 			return err
 		}
-		return g.recordID(name, contract.WatcherWorkflowName, id)
+		if err := run.Get(g.ctx, nil); err != nil {
+			return fmt.Errorf("the shard watcher did not hand over: %w", err)
+		}
+		return g.recordRun(name, contract.WatcherWorkflowName, id, run.GetRunID())
 	}},
 }
 
