@@ -21,8 +21,8 @@ func (a *Activities) herokuActivities() map[string]any {
 		contract.ActivityCreateIntegration: a.CreateIntegration, contract.ActivityCreateIntegrationOnce: a.CreateIntegrationOnce,
 		contract.ActivityUpdateIntegration: a.UpdateIntegration, contract.ActivityIntegrationInfo: a.IntegrationInfo,
 		contract.ActivityDeactivateIntegration: a.DeactivateIntegration, contract.ActivityListAccountAddons: a.ListAccountAddons,
-		contract.ActivityReadConnectionsPage: a.ReadConnectionsPage,
-		contract.ActivityProvisionAddon:      a.ProvisionAddon, contract.ActivityEnrollAddon: a.EnrollAddon,
+		contract.ActivityReadConnectionsPage: a.ReadConnectionsPage, contract.ActivityDiscoverRegion: a.DiscoverRegion,
+		contract.ActivityProvisionAddon: a.ProvisionAddon, contract.ActivityEnrollAddon: a.EnrollAddon,
 		contract.ActivityConfigureConnection: a.ConfigureConnection, contract.ActivityDestroyAddon: a.DestroyAddon,
 		contract.ActivityWaitAddonGone: a.WaitAddonGone,
 	}

@@ -94,6 +94,21 @@ func (a *Activities) ReadConnectionsPage(ctx context.Context, in WatchPageInput)
 	return out, nil
 }
 
+// DiscoverRegion finds where an app's connections live (their region URL), for a watcher
+// started without one (by the reconciler); "" when the app has none this account sees.
+func (a *Activities) DiscoverRegion(ctx context.Context, app string) (string, error) {
+	refs, err := a.Heroku.DiscoverConnections(ctx, app, "")
+	if err != nil {
+		return "", fromHeroku(err)
+	}
+	for _, r := range refs {
+		if r.RegionURL != "" {
+			return r.RegionURL, nil
+		}
+	}
+	return "", nil
+}
+
 // FindConnectionOwners maps add-on IDs to the running customer workflows that own them,
 // through the HerokuAddonId search attribute. Add-ons nobody owns are left out.
 func (a *Activities) FindConnectionOwners(ctx context.Context, addonIDs []string) (map[string]string, error) {

@@ -110,6 +110,27 @@ func ReconcileWorkflow(ctx workflow.Context, in contract.ReconcileInput) (contra
 		r.Gone = append(r.Gone, f)
 	}
 
+	// Every app with a live customer's add-on keeps its watcher: wake it, or start it again
+	// (a watcher an operator terminated, or that ended on an empty read, comes back).
+	if !in.DryRun && workflow.GetVersion(ctx, changeReconcileWakesWatchers, workflow.DefaultVersion, 1) >= 1 {
+		apps := map[string]bool{}
+		for _, ad := range addons {
+			if ownerByID[ad.ID] != "" || contract.IsProductAddonName(in.Slug, ad.Name) && ownerByName[ad.Name] != "" {
+				apps[ad.App] = true
+			}
+		}
+		info := workflow.GetInfo(ctx)
+		for _, app := range sortedStrings(apps) {
+			wake := activities.RegisterWatchInput{WatcherID: contract.WatcherWorkflowID(app), TaskQueue: info.TaskQueueName,
+				Member: contract.WatchMember{WorkflowID: info.WorkflowExecution.ID}, Start: contract.WatcherInput{App: app, IdleTimeout: time.Hour}}
+			if err := workflow.ExecuteActivity(vctx, a.RegisterWithWatcher, wake).Get(ctx, nil); err != nil {
+				workflow.GetLogger(ctx).Warn("could not wake the app's watcher", "app", app, "error", err)
+				continue
+			}
+			r.WatchersWoken = append(r.WatchersWoken, app)
+		}
+	}
+
 	// The orphans: destroyed (in a dry run, listed), each with why.
 	dctx := hctx
 	for _, ad := range orphans {

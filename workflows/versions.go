@@ -60,4 +60,7 @@ const (
 	// add-on waits for Heroku's api:addon webhook instead of polling, and polls only if it does
 	// not come in time.
 	changeProvisionedWebhook = "provisioned-webhook"
+	// changeReconcileWakesWatchers: a sweep wakes (or starts again) the watcher of every app
+	// a live customer's add-on is on.
+	changeReconcileWakesWatchers = "reconcile-wakes-watchers"
 )

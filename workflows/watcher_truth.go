@@ -72,6 +72,16 @@ func runWatcherFromTruth(ctx workflow.Context, in contract.WatcherInput) error {
 	if _, shard, err := contract.ParseWatcherWorkflowID(workflow.GetInfo(ctx).WorkflowExecution.ID); err == nil && shard >= 0 {
 		return w.handOver(ctx)
 	}
+	if w.in.RegionURL == "" && workflow.GetVersion(ctx, changeReconcileWakesWatchers, workflow.DefaultVersion, 1) >= 1 {
+		// Started by the reconciler, which knows the app but not where its connections live.
+		dctx := withPriority(w.actx, priorityBackground, "watch/"+w.in.App)
+		if err := workflow.ExecuteActivity(dctx, a.DiscoverRegion, w.in.App).Get(ctx, &w.in.RegionURL); err != nil {
+			return err
+		}
+		if w.in.RegionURL == "" {
+			return nil // no connection to watch; a customer's registration starts it again
+		}
+	}
 	for {
 		w.drain()
 		if w.in.PassStart.IsZero() {

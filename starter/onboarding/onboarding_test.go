@@ -187,7 +187,7 @@ func TestContinueAsNewOnTheServer(t *testing.T) {
 	addon := st.Addon.Name
 	deadline := time.Now().Add(5 * time.Minute)
 	for i := 0; desc.RawResponse.WorkflowExecutionInfo.Execution.RunId == firstRun && time.Now().Before(deadline); i++ {
-		state := heroku.StatePollingDBChanges
+		state := heroku.StateSystemError // a fault and its recovery: the watcher tells both
 		if i%2 == 1 {
 			state = heroku.StateIdle
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
@@ -90,6 +91,10 @@ func TestReconcilerLeavesNoOrphans(t *testing.T) {
 		return err == nil && running == 2 // live-waiting and enrolled-live; the terminated ones no longer run
 	})
 
+	// An operator terminates the app's watcher: the sweep starts it again.
+	watcher := contract.WatcherWorkflowID(testenv.ISVApp)
+	require.NoError(t, dev.Client.TerminateWorkflow(ctx, watcher, "", "an operator's mistake"))
+
 	before := sim.Snapshot().AddonsDestroyed
 	dry, err := c.Reconcile(ctx, testenv.ISV, true)
 	require.NoError(t, err)
@@ -105,6 +110,11 @@ func TestReconcilerLeavesNoOrphans(t *testing.T) {
 	assert.NotContains(t, ids(r.Destroyed), enrolled["enrolled-live"])
 	assert.NotContains(t, ids(r.Destroyed), enrolled["enrolled-gone"], "an enrolled add-on is never destroyed")
 	assert.Contains(t, ids(r.Enrolled), enrolled["enrolled-live"], "and is reported")
+	assert.Equal(t, []string{testenv.ISVApp}, r.WatchersWoken)
+	assert.Empty(t, dry.WatchersWoken, "a dry run wakes nobody")
+	desc, err := dev.Client.DescribeWorkflow(ctx, watcher, "")
+	require.NoError(t, err)
+	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.RawResponse.WorkflowExecutionInfo.Status, "the terminated watcher runs again")
 	testenv.Eventually(t, 30*time.Second, "no orphan left", func() bool {
 		for _, a := range sim.Addons(t) {
 			if !a.Gone && contract.IsProductAddonName(testenv.ISV, a.Name) && a.ID != liveWaiting {

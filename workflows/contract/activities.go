@@ -30,6 +30,7 @@ const (
 	ActivityDeactivateIntegration = "DeactivateIntegration"
 	ActivityListAccountAddons     = "ListAccountAddons"
 	ActivityReadConnectionsPage   = "ReadConnectionsPage"
+	ActivityDiscoverRegion        = "DiscoverRegion"
 
 	// Called only by workflow versions before one-request steps (trust-guarantees); kept so
 	// their runs finish and replay.
@@ -64,7 +65,7 @@ var (
 		ActivitySetConnectionSchema, ActivityRequestAuthorization, ActivityReadConnection, ActivityDestroyAddonByKey,
 		ActivityWaitAddonGoneByKey, ActivityListAppConnections, ActivityListAppConnStates, ActivityListAppConnNotWaiting,
 		ActivityCreateIntegration, ActivityCreateIntegrationOnce, ActivityUpdateIntegration, ActivityIntegrationInfo,
-		ActivityDeactivateIntegration, ActivityListAccountAddons, ActivityReadConnectionsPage, ActivityProvisionAddon, ActivityEnrollAddon, ActivityConfigureConnection,
+		ActivityDeactivateIntegration, ActivityListAccountAddons, ActivityReadConnectionsPage, ActivityDiscoverRegion, ActivityProvisionAddon, ActivityEnrollAddon, ActivityConfigureConnection,
 		ActivityDestroyAddon, ActivityWaitAddonGone,
 	}
 	OnboardingActivities = []string{

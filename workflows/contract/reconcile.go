@@ -59,6 +59,9 @@ type ReconcileReport struct {
 	// Failed are destructions that did not go through; the next sweep tries again.
 	Failed []Finding `json:"failed"`
 	Pages  int       `json:"pages"` // Heroku list requests made
+	// WatchersWoken are the apps whose watcher the sweep woke (or started again): every app
+	// a live customer's add-on is on keeps one running, whatever ended the last.
+	WatchersWoken []string `json:"watchers_woken,omitempty"`
 }
 
 // QueryReconcileReport answers the sweep's report so far.

@@ -90,6 +90,8 @@ type Budget struct {
 	Ratio               float64   `json:"baseline_to_watcher_ratio"`
 	WorkerRSSMB         float64   `json:"worker_rss_mb"`
 	RSSPerWaitingKB     float64   `json:"worker_rss_per_waiting_kb"`
+	IntervalSimSeconds  float64   `json:"watcher_interval_simulated_s"`
+	Cascade             Cascade   `json:"cascade"`
 }
 
 // Cost is scenario 3.
@@ -414,7 +416,7 @@ func (r *runner) budget(ctx context.Context, n int, interval time.Duration) erro
 		}
 		urls[i] = res.AuthorizationURL
 	})
-	b := Budget{Waiting: n, SetupSeconds: time.Since(t0).Seconds()}
+	b := Budget{Waiting: n, SetupSeconds: time.Since(t0).Seconds(), IntervalSimSeconds: interval.Seconds() * r.o.TimeScale}
 	time.Sleep(3 * interval) // every watcher round has seen everyone
 	before := r.counters(ctx)
 	start := time.Now()
@@ -498,6 +500,12 @@ func (r *runner) budget(ctx context.Context, n int, interval time.Duration) erro
 		b.BaselinePerHour = perPoller * float64(n) // every waiting customer would poll
 		b.Ratio = b.BaselinePerHour / b.CallsPerHour
 	}
+	// Deactivate the integration with all of them: the cascade at this size.
+	cas, err := r.cascade(ctx, slug, n)
+	if err != nil {
+		return err
+	}
+	b.Cascade = cas
 	r.rep.Budget = append(r.rep.Budget, b)
 	r.say("scenario 2 (%d waiting): %.0f calls per simulated hour (%.1f%% of the budget); per-workflow pollers: %.0f (%.0fx)",
 		n, b.CallsPerHour, 100*b.BudgetShare, b.BaselinePerHour, b.Ratio)

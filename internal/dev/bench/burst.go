@@ -14,8 +14,8 @@ import (
 // Burst is the budget-saturated burst: customers start one after the other within seconds
 // at the real budget (make run's defaults: 4,500 calls an hour, 2 s provisioning and polls,
 // 30 s watcher), each signs in as soon as its URL exists and comes back. Measured with the
-// priority matcher (budget-aware ordering) and, as the baseline, on a dev server with its
-// default matcher, in the same run.
+// priority matcher (budget-aware ordering) and webhooks and, as the baseline, on a dev
+// server with its default matcher and provisioning polled, in the same run.
 type Burst struct {
 	Customers int      `json:"customers"`
 	Ordered   BurstRun `json:"ordered"`
@@ -134,9 +134,9 @@ func (r *runner) bursts(ctx context.Context) error {
 	b.Customers = n
 	b.Config = devstack.MatchingArgs()
 	for _, ordered := range []bool{true, false} {
-		name := "budget-aware ordering"
+		name := "budget-aware ordering, provisioning from webhooks"
 		if !ordered {
-			name = "baseline: the default matcher"
+			name = "baseline: the default matcher, provisioning polled"
 		}
 		err := r.withStackOptions(ctx, realBudget(!ordered), func() error {
 			r.say("burst (%s): %d customers at the real budget", name, n)
@@ -160,9 +160,10 @@ func (r *runner) bursts(ctx context.Context) error {
 	return nil
 }
 
-// realBudget is make run's stack: Heroku's real budget and pace, quiet logs.
-func realBudget(defaultMatcher bool) devstack.Options {
-	return devstack.Options{Out: io.Discard, NoPriorityMatcher: defaultMatcher,
+// realBudget is make run's stack: Heroku's real budget and pace, quiet logs; the baseline
+// runs the server's default matcher and polls for provisioning, as before this round.
+func realBudget(baseline bool) devstack.Options {
+	return devstack.Options{Out: io.Discard, NoPriorityMatcher: baseline, NoWebhooks: baseline,
 		SimEnv:    []string{"LOG_LEVEL=error"},
 		WorkerEnv: []string{"LOG_LEVEL=error"},
 	}

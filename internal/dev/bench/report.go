@@ -35,9 +35,23 @@ func PrintTable(w io.Writer, r *Report) {
 			b.DetectionSimSeconds.P50, b.DetectionSimSeconds.P95, b.BaselinePerHour, b.Ratio)
 	}
 	_ = tw.Flush()
+	for _, b := range r.Budget {
+		c := b.Cascade
+		fmt.Fprintf(w, "\n2b. Deactivating the integration of the %d waiting customers (and %d mid-onboarding)\n", b.Waiting, c.MidOnboarding)
+		fmt.Fprintf(tw, "seconds until the report\t%.0f\t\n", c.Seconds)
+		fmt.Fprintf(tw, "customers ended deactivated / ended\t%d / %d\t\n", c.Deactivated, c.Ended)
+		fmt.Fprintf(tw, "batch signal jobs\t%d\t\n", c.BatchJobs)
+		fmt.Fprintf(tw, "completed\t%v\t\n", c.Completed)
+		fmt.Fprintf(tw, "live add-ons after Heroku's delay\t%d\t\n", c.LiveAddonsAfter)
+		fmt.Fprintf(tw, "watcher interval (simulated s)\t%.0f\t\n", b.IntervalSimSeconds)
+		_ = tw.Flush()
+	}
 	fmt.Fprintln(w, "\n3. Cost of a waiting customer")
 	fmt.Fprintf(tw, "worker RSS idle (MB)\t%.0f\t\n", r.Cost.WorkerRSSIdleMB)
 	fmt.Fprintf(tw, "worker RSS with the largest waiting set (MB)\t%.0f\t\n", r.Cost.WorkerRSSLargeMB)
+	for _, b := range r.Budget {
+		fmt.Fprintf(tw, "worker RSS with %d waiting (MB)\t%.0f\t\n", b.Waiting, b.WorkerRSSMB)
+	}
 	for _, b := range r.Budget {
 		fmt.Fprintf(tw, "worker RSS growth per waiting customer, %d waiting (KB)\t%.1f\t\n", b.Waiting, b.RSSPerWaitingKB)
 	}
@@ -46,7 +60,7 @@ func PrintTable(w io.Writer, r *Report) {
 	_ = tw.Flush()
 	if b := r.Burst; b.Customers > 0 {
 		fmt.Fprintf(w, "\n4. A burst of %d customers at the real budget (4,500 calls/hour), each signing in at once\n", b.Customers)
-		fmt.Fprintf(tw, "\tbudget-aware ordering\tdefault matcher (baseline)\t\n")
+		fmt.Fprintf(tw, "\tbudget-aware ordering, webhooks\tdefault matcher, polls (baseline)\t\n")
 		row := func(name, format string, f func(BurstRun) float64) {
 			fmt.Fprintf(tw, "%s\t"+format+"\t"+format+"\t\n", name, f(b.Ordered), f(b.Baseline))
 		}

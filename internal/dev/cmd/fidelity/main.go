@@ -122,6 +122,7 @@ func run(cli, simPath string) (int, error) {
 			return want(*found)
 		}
 	}
+	const hookURL = "https://worker.acme.example/webhooks/heroku"
 	steps := []step{
 		{name: "create an ISV add-on and wait", ok: true,
 			args:   []string{"addons:create", "herokuconnect:enterprise", "-a", isvApp, "--name", addonName, "--wait", "--", "--isv", slug},
@@ -161,6 +162,19 @@ func run(cli, simPath string) (int, error) {
 				return nil
 			})},
 		{name: "list no add-ons", ok: true, args: []string{"addons", "-a", isvApp}, output: []string{"No add-ons for app " + isvApp}},
+		{name: "subscribe the app's add-on webhooks", ok: true,
+			args: []string{"webhooks:add", "-i", "api:addon", "-l", "notify", "-u", hookURL, "-s", "a-webhook-secret-of-the-isv", "-a", isvApp},
+			check: func() error {
+				hooks, err := hc.AppWebhooks(ctx, isvApp)
+				if err != nil {
+					return err
+				}
+				if len(hooks) != 1 || hooks[0].URL != hookURL || len(hooks[0].Include) != 1 || hooks[0].Include[0] != "api:addon" {
+					return fmt.Errorf("want one api:addon webhook to %s, got %+v", hookURL, hooks)
+				}
+				return nil
+			}},
+		{name: "list the app's webhooks", ok: true, args: []string{"webhooks", "-a", isvApp}, output: []string{hookURL, "api:addon"}},
 	}
 	failed := 0
 	for _, s := range steps {
