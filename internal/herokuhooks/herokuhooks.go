@@ -24,6 +24,9 @@ import (
 // Path is where the worker serves deliveries.
 const Path = "/webhooks/heroku"
 
+// lookupPatience bounds how long a delivery waits for visibility to show the add-on's owner.
+const lookupPatience = 2 * time.Second
+
 // maxBody bounds a delivery: an add-on event is a few kilobytes.
 const maxBody = 1 << 20
 
@@ -104,9 +107,23 @@ func route(ctx context.Context, t Temporal, ev event) error {
 	}
 	q := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running' AND %s = '%s'", contract.ConnectionWorkflowName,
 		contract.SAHerokuAddonID.GetName(), ev.Data.ID)
-	resp, err := t.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 10})
-	if err != nil {
-		return err
+	var resp *workflowservice.ListWorkflowExecutionsResponse
+	// The workflow publishes its add-on ID as soon as the create answers; visibility may show
+	// it a moment later than Heroku's webhook arrives, so look again briefly before deciding
+	// the add-on is nobody's here.
+	for wait := 100 * time.Millisecond; ; wait *= 2 {
+		var err error
+		if resp, err = t.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 10}); err != nil {
+			return err
+		}
+		if len(resp.Executions) > 0 || wait > lookupPatience {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
 	}
 	for _, e := range resp.Executions {
 		err := t.SignalWorkflow(ctx, e.Execution.WorkflowId, "", contract.SignalAddonState.Name,

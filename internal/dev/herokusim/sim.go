@@ -131,7 +131,9 @@ func New(cfg Config) (*Sim, error) {
 		s.faults = append(s.faults, &f)
 	}
 	s.routes()
-	go s.deliverWebhooks()
+	for range webhookSenders {
+		go s.deliverWebhooks() // Heroku delivers concurrently; one slow receiver call does not hold the rest
+	}
 	s.stopSettle = make(chan struct{})
 	go s.settleLoop()
 	if cfg.StateFile != "" {
@@ -140,6 +142,9 @@ func New(cfg Config) (*Sim, error) {
 	}
 	return s, nil
 }
+
+// webhookSenders is how many deliveries are in flight at once.
+const webhookSenders = 8
 
 // settleLoop moves add-ons along on Heroku's schedule while an app has webhooks: Heroku
 // tells a subscriber when provisioning ends without anyone asking, so the simulator cannot
