@@ -192,8 +192,19 @@ func (w *connection) checkIntegration(ctx workflow.Context) end {
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: 5 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, NonRetryableErrorTypes: []string{contract.ErrIntegrationInactive}}})
+	// From deactivating-partner-ends-deactivated on, a customer turned away because its
+	// integration is being deactivated ends as deactivated (nothing was created): the
+	// cascade counts it among the integration's customers it ended.
+	endsDeactivated := workflow.GetVersion(ctx, changeDeactivatingPartnerEndsDeactivated, workflow.DefaultVersion, 1) >= 1
 	var stage contract.PartnerStage
-	if why := w.step(ctx, workflow.ExecuteActivity(actx, a.PartnerStage, w.in.ISVSlug), &stage); why != endNone {
+	err := workflow.ExecuteActivity(actx, a.PartnerStage, w.in.ISVSlug).Get(ctx, &stage)
+	var ae *temporal.ApplicationError
+	if endsDeactivated && errors.As(err, &ae) && ae.Type() == contract.ErrIntegrationInactive {
+		w.deactivated = true
+		w.record("turned away: " + ae.Message())
+		return endDeactivated
+	}
+	if why := w.step(ctx, readyFuture{err}, nil); why != endNone {
 		return why
 	}
 	if stage == contract.PartnerActive {

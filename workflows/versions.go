@@ -63,4 +63,7 @@ const (
 	// changeReconcileWakesWatchers: a sweep wakes (or starts again) the watcher of every app
 	// a live customer's add-on is on.
 	changeReconcileWakesWatchers = "reconcile-wakes-watchers"
+	// changeDeactivatingPartnerEndsDeactivated: a customer turned away by its partner
+	// workflow's deactivation ends as deactivated, not failed.
+	changeDeactivatingPartnerEndsDeactivated = "deactivating-partner-ends-deactivated"
 )
