@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
@@ -142,4 +143,26 @@ func TestProvisioningFromWebhook(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The integration is deactivated between the customer's check and its create: Heroku refuses
+// the create, and the partner workflow's stage (no Heroku call) says why: the customer ends
+// as deactivated, nothing created.
+func TestCreateRefusedByADeactivationEndsDeactivated(t *testing.T) {
+	h := newHarness(t)
+	asked := 0
+	h.env.OnActivity(contract.ActivityPartnerStage, mock.Anything, isv).Return(func(context.Context, string) (contract.PartnerStage, error) {
+		asked++
+		if asked == 1 {
+			return contract.PartnerActive, nil
+		}
+		return contract.PartnerDeactivating, temporal.NewNonRetryableApplicationError("partner integration acme is deactivating", contract.ErrIntegrationInactive, nil)
+	})
+	h.sim.AddFaults(herokusim.Fault{Route: "addons.create", Status: 422})
+	h.start()
+	st, err := h.run(input("c1"))
+	require.NoError(t, err)
+	assert.Equal(t, contract.StageDeactivated, st.Stage)
+	assert.Equal(t, 2, asked)
+	assert.Zero(t, h.live())
 }

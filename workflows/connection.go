@@ -174,7 +174,22 @@ func (w *connection) deactivatedUnderUs(ctx workflow.Context) bool {
 	if w.deactivated {
 		return true
 	}
-	if w.st.Addon == nil || workflow.GetVersion(ctx, changeDeactivationDuringStep, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if w.st.Addon == nil {
+		// Nothing created yet (Heroku refused the create of an integration going away): the
+		// partner workflow's stage tells, at no Heroku call.
+		if workflow.GetVersion(ctx, changeTurnedAwayMidStart, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return false
+		}
+		err := workflow.ExecuteActivity(partnerStageCtx(ctx), a.PartnerStage, w.in.ISVSlug).Get(ctx, nil)
+		var ae *temporal.ApplicationError
+		if errors.As(err, &ae) && ae.Type() == contract.ErrIntegrationInactive {
+			w.deactivated = true
+			w.record("the integration was deactivated during the step: " + ae.Message())
+			return true
+		}
+		return false
+	}
+	if workflow.GetVersion(ctx, changeDeactivationDuringStep, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return false
 	}
 	err := workflow.ExecuteActivity(w.at(w.herokuCtx(ctx, 10*time.Minute), priorityConfigure), a.CheckIntegration, w.in.ISVSlug).Get(ctx, nil)

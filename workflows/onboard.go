@@ -190,8 +190,7 @@ func (w *connection) checkIntegration(ctx workflow.Context) end {
 	if workflow.GetVersion(ctx, changeBudgetAware, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return w.step(ctx, workflow.ExecuteActivity(hctx, a.CheckIntegration, w.in.ISVSlug), nil)
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: 5 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, NonRetryableErrorTypes: []string{contract.ErrIntegrationInactive}}})
+	actx := partnerStageCtx(ctx)
 	// From deactivating-partner-ends-deactivated on, a customer turned away because its
 	// integration is being deactivated ends as deactivated (nothing was created): the
 	// cascade counts it among the integration's customers it ended.
@@ -211,6 +210,12 @@ func (w *connection) checkIntegration(ctx workflow.Context) end {
 		return endNone
 	}
 	return w.step(ctx, workflow.ExecuteActivity(hctx, a.CheckIntegration, w.in.ISVSlug), nil)
+}
+
+// partnerStageCtx runs PartnerStage: a question to Temporal, on the workflow's own queue.
+func partnerStageCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: 5 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, NonRetryableErrorTypes: []string{contract.ErrIntegrationInactive}}})
 }
 
 // awaitProvisioned waits until Heroku has provisioned the add-on. From budget-aware on, a

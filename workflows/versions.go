@@ -66,4 +66,7 @@ const (
 	// changeDeactivatingPartnerEndsDeactivated: a customer turned away by its partner
 	// workflow's deactivation ends as deactivated, not failed.
 	changeDeactivatingPartnerEndsDeactivated = "deactivating-partner-ends-deactivated"
+	// changeTurnedAwayMidStart: a step that fails before the add-on exists asks the partner
+	// workflow whether the integration is being deactivated, and ends as deactivated if so.
+	changeTurnedAwayMidStart = "turned-away-mid-start"
 )

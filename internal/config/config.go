@@ -66,7 +66,7 @@ type Worker struct {
 	WebhookWait   time.Duration `envconfig:"WORKER_WEBHOOK_WAIT" default:"1m" desc:"with HEROKU_WEBHOOK_SECRET: how long a new add-on waits for its webhook before it is polled"`
 	// CacheSize bounds the workflow states a worker keeps in memory: a waiting customer not
 	// in it is rebuilt from its history on its next task.
-	CacheSize int `envconfig:"WORKER_WORKFLOW_CACHE_SIZE" default:"1000" desc:"workflow runs kept in memory (the rest replay their history when they next run)"`
+	CacheSize int `envconfig:"WORKER_WORKFLOW_CACHE_SIZE" default:"500" desc:"workflow runs kept in memory (the rest replay their history when they next run)"`
 	Pace
 }
 

@@ -77,21 +77,22 @@ type Throughput struct {
 
 // Budget is scenario 2 at one size.
 type Budget struct {
-	Waiting             int       `json:"waiting"`
-	SetupSeconds        float64   `json:"setup_seconds"`
-	SimulatedHours      float64   `json:"simulated_hours"`
-	CallsPerHour        float64   `json:"heroku_calls_per_simulated_hour"`
-	BudgetShare         float64   `json:"share_of_4500_budget"`
-	SilentAuthorized    int       `json:"silent_authorizations"`
-	Detected            int       `json:"detected"`
-	DetectionSimSeconds Quantiles `json:"detection_latency_simulated_s"`
-	BaselinePollers     int       `json:"baseline_pollers_run"`
-	BaselinePerHour     float64   `json:"baseline_calls_per_simulated_hour"`
-	Ratio               float64   `json:"baseline_to_watcher_ratio"`
-	WorkerRSSMB         float64   `json:"worker_rss_mb"`
-	RSSPerWaitingKB     float64   `json:"worker_rss_per_waiting_kb"`
-	IntervalSimSeconds  float64   `json:"watcher_interval_simulated_s"`
-	Cascade             Cascade   `json:"cascade"`
+	Waiting             int        `json:"waiting"`
+	SetupSeconds        float64    `json:"setup_seconds"`
+	SimulatedHours      float64    `json:"simulated_hours"`
+	CallsPerHour        float64    `json:"heroku_calls_per_simulated_hour"`
+	BudgetShare         float64    `json:"share_of_4500_budget"`
+	SilentAuthorized    int        `json:"silent_authorizations"`
+	Detected            int        `json:"detected"`
+	DetectionSimSeconds Quantiles  `json:"detection_latency_simulated_s"`
+	BaselinePollers     int        `json:"baseline_pollers_run"`
+	BaselinePerHour     float64    `json:"baseline_calls_per_simulated_hour"`
+	Ratio               float64    `json:"baseline_to_watcher_ratio"`
+	WorkerRSSMB         float64    `json:"worker_rss_mb"`
+	RSSPerWaitingKB     float64    `json:"worker_rss_per_waiting_kb"`
+	IntervalSimSeconds  float64    `json:"watcher_interval_simulated_s"`
+	Replay              ReplayCost `json:"replay"`
+	Cascade             Cascade    `json:"cascade"`
 }
 
 // Cost is scenario 3.
@@ -463,6 +464,7 @@ func (r *runner) budget(ctx context.Context, n int, interval time.Duration) erro
 		r.fail("%d of %d silent authorizations were not detected in the window", b.SilentAuthorized-b.Detected, b.SilentAuthorized)
 	}
 	b.WorkerRSSMB = rssMB(r.stack.PID("worker"))
+	b.Replay = r.replayCost(ctx)
 	b.RSSPerWaitingKB = (b.WorkerRSSMB - rssBefore) * 1024 / float64(n)
 	r.checkAddons(after, slug, n, n)
 

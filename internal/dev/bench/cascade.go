@@ -3,6 +3,10 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -61,7 +65,12 @@ func (r *runner) cascade(ctx context.Context, slug string, n int) (Cascade, erro
 	c.LiveAddonsAfter = after.LivePerISV[slug]
 	c.CustomerDestroys = after.Calls["addons.destroy"] - before.Calls["addons.destroy"]
 	if !c.Completed {
-		r.fail("deactivation of %d customers did not complete: %+v", n, rep)
+		var sample []string
+		for _, o := range rep.Customers {
+			sample = append(sample, o.CustomerID+" "+o.Outcome)
+		}
+		r.fail("deactivation of %d customers did not complete: %d ended, %d deactivated, %d batch jobs; error %q; ended otherwise: %v",
+			n, rep.CustomersEnded, rep.CustomersDeactivated, len(rep.BatchJobs), info.Error, sample)
 	}
 	if c.Deactivated < n {
 		r.fail("deactivation: %d of %d waiting customers ended deactivated", c.Deactivated, n)
@@ -71,4 +80,62 @@ func (r *runner) cascade(ctx context.Context, slug string, n int) (Cascade, erro
 	}
 	r.say("cascade: %d customers (+%d mid-onboarding) deactivated in %.0f s in %d batch jobs; %d live add-ons after", c.Deactivated, mid, c.Seconds, c.BatchJobs, c.LiveAddonsAfter)
 	return c, nil
+}
+
+// ReplayCost is what the bounded workflow cache costs: workflow tasks that found their run
+// evicted and replayed its history first, and how long replays took (the worker's own
+// metrics).
+type ReplayCost struct {
+	CacheMisses   float64 `json:"sticky_cache_misses"`
+	Replays       float64 `json:"replays"`
+	MeanReplayMS  float64 `json:"mean_replay_ms"`
+	CacheSizeNote string  `json:"cache_size"`
+}
+
+// replayCost reads the worker's Prometheus metrics.
+func (r *runner) replayCost(ctx context.Context) ReplayCost {
+	out := ReplayCost{CacheSizeNote: "WORKER_WORKFLOW_CACHE_SIZE default"}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.stack.WorkerURL+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var sum float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := metricLine(line)
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(name, "temporal_sticky_cache_miss"):
+			out.CacheMisses += value
+		case strings.HasPrefix(name, "temporal_workflow_task_replay_latency") && strings.HasSuffix(name, "_count"):
+			out.Replays += value
+		case strings.HasPrefix(name, "temporal_workflow_task_replay_latency") && strings.HasSuffix(name, "_sum"):
+			sum += value
+		}
+	}
+	if out.Replays > 0 {
+		out.MeanReplayMS = sum / out.Replays * 1000
+	}
+	return out
+}
+
+// metricLine splits a Prometheus text line into its name (without labels) and value.
+func metricLine(line string) (string, float64, bool) {
+	fields := strings.Fields(line)
+	if len(fields) < 2 {
+		return "", 0, false
+	}
+	name := fields[0]
+	if i := strings.IndexByte(name, '{'); i >= 0 {
+		name = name[:i]
+	}
+	v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+	return name, v, err == nil
 }

@@ -23,9 +23,9 @@ func main() {
 	flag.StringVar(&sizes, "waiting", "500", "scenario 2: numbers of waiting customers, comma-separated (10000 takes about 20 minutes on 2 cores)")
 	flag.Float64Var(&o.SilentShare, "silent", 0.05, "scenario 2: share of waiting customers who authorize silently")
 	flag.Float64Var(&o.TimeScale, "scale", 100, "scenario 2: simulated seconds per real second (30s watcher interval / scale)")
-	flag.DurationVar(&o.Window, "window", 45*time.Second, "scenario 2: real measuring window")
+	flag.DurationVar(&o.Window, "window", 40*time.Second, "scenario 2: real measuring window")
 	flag.IntVar(&o.BaselineLimit, "baseline-pollers", 500, "scenario 2: per-workflow pollers actually run (extrapolated to all)")
-	flag.IntVar(&o.BurstCustomers, "burst", 24, "customers of the saturated burst at the real budget, run with budget-aware ordering and on the default matcher (0: skip)")
+	flag.IntVar(&o.BurstCustomers, "burst", 20, "customers of the saturated burst at the real budget, run with budget-aware ordering and on the default matcher (0: skip)")
 	flag.StringVar(&out, "out", ".bench", "folder of report.json and latency.svg")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
