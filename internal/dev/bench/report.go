@@ -51,7 +51,7 @@ func PrintTable(w io.Writer, r *Report) {
 	fmt.Fprintf(tw, "worker RSS with the largest waiting set (MB)\t%.0f\t\n", r.Cost.WorkerRSSLargeMB)
 	for _, b := range r.Budget {
 		fmt.Fprintf(tw, "worker RSS with %d waiting (MB)\t%.0f\t\n", b.Waiting, b.WorkerRSSMB)
-		fmt.Fprintf(tw, "  cache misses / replays / mean replay (ms), %d waiting\t%.0f / %.0f / %.1f\t\n", b.Waiting, b.Replay.CacheMisses, b.Replay.Replays, b.Replay.MeanReplayMS)
+		fmt.Fprintf(tw, "  workflow tasks / cache misses / time replaying (s), %d waiting\t%.0f / %.0f / %.2f\t\n", b.Waiting, b.Replay.Tasks, b.Replay.CacheMisses, b.Replay.ReplaySeconds)
 	}
 	for _, b := range r.Budget {
 		fmt.Fprintf(tw, "worker RSS growth per waiting customer, %d waiting (KB)\t%.1f\t\n", b.Waiting, b.RSSPerWaitingKB)
