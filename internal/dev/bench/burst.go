@@ -54,7 +54,7 @@ func (r *runner) burst(ctx context.Context, n int, slug string) (BurstRun, error
 		go func(i int) {
 			defer wg.Done()
 			cust := fmt.Sprintf("u%04d", i)
-			res, err := r.on.Start(ctx, input(slug, cust))
+			res, err := r.start(ctx, input(slug, cust))
 			if err != nil || res.AuthorizationURL == "" {
 				r.fail("burst start %s: %v", cust, err)
 				return

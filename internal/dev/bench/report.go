@@ -75,6 +75,7 @@ func PrintTable(w io.Writer, r *Report) {
 		row("Heroku calls per second", "%.2f", func(x BurstRun) float64 { return x.CallsPerSecond })
 		_ = tw.Flush()
 	}
+	fmt.Fprintf(w, "\nStarts retried after ErrUnavailable (the worker too busy to answer in time): %d\n", r.StartRetries)
 	if len(r.Failures) > 0 {
 		fmt.Fprintf(w, "\nFAILURES (%d):\n  %s\n", len(r.Failures), strings.Join(r.Failures, "\n  "))
 	} else {
