@@ -84,6 +84,8 @@ type Budget struct {
 	SetupSeconds        float64    `json:"setup_seconds"`
 	SimulatedHours      float64    `json:"simulated_hours"`
 	CallsPerHour        float64    `json:"heroku_calls_per_simulated_hour"`
+	WatcherPerHour      float64    `json:"watcher_reads_per_simulated_hour"`
+	VerifyPerHour       float64    `json:"verification_reads_per_simulated_hour"`
 	BudgetShare         float64    `json:"share_of_4500_budget"`
 	SilentAuthorized    int        `json:"silent_authorizations"`
 	Detected            int        `json:"detected"`
@@ -468,6 +470,10 @@ func (r *runner) budget(ctx context.Context, n int, interval time.Duration) erro
 	real := time.Since(start).Seconds()
 	b.SimulatedHours = real * r.o.TimeScale / 3600
 	b.CallsPerHour = float64(totalCalls(after)-totalCalls(before)) / b.SimulatedHours
+	// Of them: the watcher's page reads, and the customers' own verification reads (one per
+	// silent authorization, so they grow with -silent, not with who waits).
+	b.WatcherPerHour = float64(after.Calls["connect.list"]-before.Calls["connect.list"]) / b.SimulatedHours
+	b.VerifyPerHour = float64(after.Calls["connect.detail"]-before.Calls["connect.detail"]) / b.SimulatedHours
 	b.BudgetShare = b.CallsPerHour / 4500
 	b.SilentAuthorized = len(authAt)
 	var detect []float64

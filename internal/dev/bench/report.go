@@ -29,10 +29,10 @@ func PrintTable(w io.Writer, r *Report) {
 	fmt.Fprintf(tw, "ours ÷ 4-activity baseline\t%.2f\t\n", tp.RatioFour)
 	_ = tw.Flush()
 	fmt.Fprintln(w, "\n2. Heroku budget while customers wait (per ISV account; budget 4,500 calls/hour)")
-	fmt.Fprintf(tw, "waiting\tcalls/sim. hour\tof budget\tdetection p50/p95 (sim. s)\tper-workflow pollers\tratio\t\n")
+	fmt.Fprintf(tw, "waiting\tcalls/sim. hour\tof budget\twatcher reads/h\tverification reads/h\tdetection p50/p95 (sim. s)\tper-workflow pollers\tratio\t\n")
 	for _, b := range r.Budget {
-		fmt.Fprintf(tw, "%d\t%.0f\t%.1f%%\t%.0f / %.0f\t%.0f\t%.0fx\t\n", b.Waiting, b.CallsPerHour, 100*b.BudgetShare,
-			b.DetectionSimSeconds.P50, b.DetectionSimSeconds.P95, b.BaselinePerHour, b.Ratio)
+		fmt.Fprintf(tw, "%d\t%.0f\t%.1f%%\t%.0f\t%.0f\t%.0f / %.0f\t%.0f\t%.0fx\t\n", b.Waiting, b.CallsPerHour, 100*b.BudgetShare,
+			b.WatcherPerHour, b.VerifyPerHour, b.DetectionSimSeconds.P50, b.DetectionSimSeconds.P95, b.BaselinePerHour, b.Ratio)
 	}
 	_ = tw.Flush()
 	for _, b := range r.Budget {
