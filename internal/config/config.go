@@ -76,7 +76,7 @@ type Pace struct {
 	PollInterval       time.Duration `envconfig:"WORKER_POLL_INTERVAL" default:"2s" desc:"pace of add-on state polls"`
 	WatchWaiting       time.Duration `envconfig:"WORKER_WATCH_WAITING_INTERVAL" default:"30s" desc:"watcher read interval while a customer waits"`
 	WatchActive        time.Duration `envconfig:"WORKER_WATCH_ACTIVE_INTERVAL" default:"5m" desc:"watcher read interval when all are active"`
-	WatchShards        int           `envconfig:"WORKER_WATCH_SHARDS" default:"4" desc:"watchers per app"`
+	WatchShards        int           `envconfig:"WORKER_WATCH_SHARDS" default:"4" desc:"watchers per app of customers started before watch-from-truth (one per app since)"`
 	ContinueAsNewAfter int           `envconfig:"WORKER_CONTINUE_AS_NEW_AFTER" default:"0" desc:"history events before a customer workflow continues as new (0: Temporal's suggestion)"`
 	ReturnHosts        []string      `envconfig:"WORKER_RETURN_HOSTS" desc:"hosts (host or host:port, comma-separated) customers may be sent back to; none when empty"`
 	ReconcileInterval  time.Duration `envconfig:"WORKER_RECONCILE_INTERVAL" default:"1h" desc:"how often each integration's reconciler sweeps for orphaned add-ons"`
