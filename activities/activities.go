@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/connect-onboarding/worker/internal/heroku"
@@ -46,6 +47,17 @@ type Activities struct {
 	StateKey []byte
 	// Settings are the worker's operational settings, handed to workflows by WorkerSettings.
 	Settings Settings
+	// Payloads encodes what the activities hand to Temporal outside the SDK's own calls (a
+	// batch operation's signal input): the client's converter, so it is encrypted like the
+	// rest. Temporal's default converter when nil.
+	Payloads converter.DataConverter
+}
+
+func (a *Activities) payloads() converter.DataConverter {
+	if a.Payloads == nil {
+		return converter.GetDefaultDataConverter()
+	}
+	return a.Payloads
 }
 
 // fromHeroku turns a client error into a Temporal error: 4xx final (with Heroku's kind as

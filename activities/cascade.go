@@ -11,7 +11,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
@@ -51,7 +50,7 @@ func (a *Activities) SignalRunningCustomers(ctx context.Context, in BatchSignalI
 	}
 	ns := activity.GetInfo(ctx).Namespace
 	svc := a.Temporal.WorkflowService()
-	input, err := converter.GetDefaultDataConverter().ToPayloads(in.Signal)
+	input, err := a.payloads().ToPayloads(in.Signal)
 	if err != nil {
 		return BatchResult{}, err
 	}

@@ -37,6 +37,7 @@ func setup(t *testing.T) *env {
 	s := testenv.StartStack(t)
 	t.Setenv("TEMPORAL_ADDRESS", s.Dev.Address) // the starter command dials it
 	t.Setenv("RETURN_STATE_KEY", testenv.StateKey)
+	t.Setenv("PAYLOAD_KEYS", testenv.PayloadKeys)
 	t.Setenv("LOG_LEVEL", "error")
 	return &env{dev: s.Dev, sim: s.Sim, c: onboarding.New(s.Dev.Client, "", "")}
 }

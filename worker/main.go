@@ -36,9 +36,18 @@ import (
 
 func main() {
 	if len(os.Args) > 1 && (os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help") {
-		fmt.Println("worker: runs the Heroku Connect onboarding workflows and activities.\n\nSettings, from the environment:")
+		fmt.Println("worker: runs the Heroku Connect onboarding workflows and activities.\n`worker codec-server` serves the payload codec to the Temporal Web UI (`worker codec-server -h`);\n`worker new-payload-key ID` prints a new entry for PAYLOAD_KEYS.\n\nSettings, from the environment:")
 		_ = config.Usage(os.Stdout, &config.Worker{})
 		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "new-payload-key" {
+		os.Exit(newPayloadKey(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "codec-server" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := codecServer(ctx, os.Args[2:])
+		stop()
+		os.Exit(code)
 	}
 	var cfg config.Worker
 	if err := config.Load(&cfg); err != nil {
@@ -66,16 +75,26 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	defer closer.Close()
 	metrics := sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope))
 
-	tc, err := temporalclient.Dial(cfg.Temporal, log, metrics)
+	copts, err := temporalclient.Options(cfg.Temporal, log, metrics)
+	if err != nil {
+		return err
+	}
+	tc, err := temporalclient.DialOptions(cfg.Temporal, copts)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
+	if ring, _ := cfg.PayloadRing(); ring.Empty() {
+		log.Warn().Msg("PAYLOAD_KEYS is not set: payloads (customers' Salesforce identities included) are stored in Temporal in clear")
+	} else {
+		log.Info().Str("active_key", ring.ActiveID()).Int("keys", len(ring.IDs())).Msg("payloads encrypted (AES-256-GCM)")
+	}
 	hc, err := heroku.New(heroku.Options{PlatformURL: cfg.PlatformURL, ConnectURL: cfg.ConnectURL, Token: cfg.Token.Reveal(), Timeout: cfg.Heroku.Timeout})
 	if err != nil {
 		return err
 	}
-	acts := &activities.Activities{Heroku: hc, Temporal: tc, StateKey: []byte(cfg.StateKey.Reveal()), Settings: cfg.Pace.Settings(cfg.HerokuQueue)}
+	acts := &activities.Activities{Heroku: hc, Temporal: tc, StateKey: []byte(cfg.StateKey.Reveal()), Settings: cfg.Pace.Settings(cfg.HerokuQueue),
+		Payloads: copts.DataConverter}
 	if cfg.WebhookSecret != "" {
 		acts.Settings.WebhookWait = cfg.WebhookWait
 	}

@@ -101,6 +101,11 @@ func (w *connection) run(ctx workflow.Context) (contract.Status, error) {
 		} else if err == nil {
 			err = w.in.Validate()
 		}
+		// Customer IDs land unencrypted in the workflow ID and search attributes: a new
+		// onboarding refuses one that is an email address or the org ID.
+		if err == nil && workflow.GetVersion(ctx, changeOpaqueCustomerIDs, workflow.DefaultVersion, 1) >= 1 {
+			err = w.in.OpaqueIDProblems().Err()
+		}
 		if err != nil {
 			var ve *contract.ValidationError
 			errors.As(err, &ve)

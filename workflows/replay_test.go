@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/connect-onboarding/worker/internal/dev/replay"
+	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 	"github.com/connect-onboarding/worker/workflows"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
@@ -33,13 +34,24 @@ func recordings(t *testing.T) []replay.Recording {
 }
 
 func TestReplayRecordedHistories(t *testing.T) {
+	ring, err := replay.Ring("..")
+	require.NoError(t, err)
 	for _, rec := range recordings(t) {
 		for _, f := range rec.Fixtures {
 			t.Run(filepath.Base(rec.Dir)+"/"+f.Scenario, func(t *testing.T) {
 				hist, err := replay.History(filepath.Join(rec.Dir, f.File))
 				require.NoError(t, err)
 				require.NotEmpty(t, hist.Events)
-				r := worker.NewWorkflowReplayer()
+				if rec.PayloadKeyID != "" {
+					// Recorded encrypted: the input is ciphertext under the named test key.
+					in := hist.Events[0].GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()
+					require.NotEmpty(t, in)
+					assert.Equal(t, payloadcrypt.Encoding, string(in[0].GetMetadata()["encoding"]))
+					assert.Equal(t, rec.PayloadKeyID, string(in[0].GetMetadata()[payloadcrypt.MetadataKeyID]))
+				}
+				r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
+					DataConverter: payloadcrypt.DataConverter(ring), FailureConverter: payloadcrypt.FailureConverter(ring)})
+				require.NoError(t, err)
 				workflows.Register(r)
 				opts := worker.ReplayWorkflowHistoryOptions{}
 				if f.WorkflowID != "" {

@@ -69,4 +69,8 @@ const (
 	// changeTurnedAwayMidStart: a step that fails before the add-on exists asks the partner
 	// workflow whether the integration is being deactivated, and ends as deactivated if so.
 	changeTurnedAwayMidStart = "turned-away-mid-start"
+	// changeOpaqueCustomerIDs: a new onboarding refuses a customer ID that is an email address
+	// or the customer's Salesforce org ID (workflow IDs and search attributes are never
+	// encrypted).
+	changeOpaqueCustomerIDs = "opaque-customer-ids"
 )

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 )
 
 // Temporal says how to reach the Temporal service. The defaults point at `temporal server
@@ -29,6 +31,7 @@ type Temporal struct {
 	TLSCA     string `envconfig:"TEMPORAL_TLS_CA" desc:"CA bundle (PEM) to verify the server; system roots when empty"`
 	TLSServer string `envconfig:"TEMPORAL_TLS_SERVER_NAME" desc:"server name to verify, when it differs from the address"`
 	APIKey    Secret `envconfig:"TEMPORAL_API_KEY" desc:"API key (Temporal Cloud); enables TLS"`
+	Payloads
 
 	OnboardingQueue string `envconfig:"TEMPORAL_TASK_QUEUE" default:"onboarding" desc:"task queue of workflows and non-Heroku activities"`
 	HerokuQueue     string `envconfig:"TEMPORAL_HEROKU_TASK_QUEUE" default:"heroku" desc:"task queue of every activity that calls Heroku"`
@@ -170,10 +173,68 @@ func (t *Temporal) Validate() error {
 			errs = append(errs, fmt.Errorf("%s=%q: file not readable", name, path))
 		}
 	}
+	if _, err := t.PayloadRing(); err != nil {
+		errs = append(errs, err)
+	}
 	if t.OnboardingQueue == "" || t.HerokuQueue == "" {
 		errs = append(errs, fmt.Errorf("TEMPORAL_TASK_QUEUE and TEMPORAL_HEROKU_TASK_QUEUE must not be empty"))
 	}
 	return errors.Join(errs...)
+}
+
+// Payloads holds the AES-256-GCM key ring of the payload codec: every process that talks to
+// Temporal (and the codec server) needs the same ring to read what the others wrote.
+type Payloads struct {
+	PayloadKeys     Secret `envconfig:"PAYLOAD_KEYS" desc:"payload encryption keys, id:base64-key comma-separated, the first encrypts and all decrypt; payloads are stored in clear when neither this nor PAYLOAD_KEYS_FILE is set (never logged)"`
+	PayloadKeysFile string `envconfig:"PAYLOAD_KEYS_FILE" desc:"file of payload encryption keys, one id:base64-key per line, after those of PAYLOAD_KEYS"`
+}
+
+// PayloadRing is the payload codec's key ring (empty when no key is configured).
+func (p *Payloads) PayloadRing() (*payloadcrypt.Ring, error) {
+	return payloadcrypt.Load(p.PayloadKeys.Reveal(), p.PayloadKeysFile)
+}
+
+// CodecServer is the configuration of `worker codec-server`, Temporal's remote codec for the
+// Web UI and the CLI.
+type CodecServer struct {
+	Payloads
+	Log
+	Addr string `envconfig:"CODEC_ADDR" default:"127.0.0.1:8081" desc:"listen address of the codec server"`
+	// Tokens are the bearer tokens the codec server accepts; without any it serves loopback only.
+	Tokens      Secret   `envconfig:"CODEC_TOKENS" desc:"bearer tokens the codec server accepts, comma-separated; required unless CODEC_ADDR is a loopback address (never logged)"`
+	CORSOrigins []string `envconfig:"CODEC_CORS_ORIGINS" default:"http://localhost:8233,http://127.0.0.1:8233" desc:"origins of the Temporal Web UI allowed to call the codec server (comma-separated)"`
+}
+
+// Validate checks the codec server settings.
+func (c *CodecServer) Validate() error {
+	errs := []error{c.Log.Validate()}
+	ring, err := c.PayloadRing()
+	switch {
+	case err != nil:
+		errs = append(errs, err)
+	case ring.Empty():
+		errs = append(errs, fmt.Errorf("PAYLOAD_KEYS or PAYLOAD_KEYS_FILE must be set: the codec server has nothing to decode with"))
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("CODEC_ADDR=%q must be host:port", c.Addr))
+	} else if c.Tokens == "" && !loopback(host) {
+		errs = append(errs, fmt.Errorf("CODEC_TOKENS must be set when CODEC_ADDR=%q is not a loopback address: anyone who reaches it could decrypt payloads", c.Addr))
+	}
+	for _, o := range c.CORSOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			errs = append(errs, fmt.Errorf("CODEC_CORS_ORIGINS: %q must be an origin (scheme://host[:port])", o))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Validate checks the Heroku settings.

@@ -76,7 +76,7 @@ func TestUsageListsEveryVariable(t *testing.T) {
 func TestReadmeListsEveryVariable(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	require.NoError(t, err)
-	for _, spec := range []any{&Worker{}, &Starter{}} {
+	for _, spec := range []any{&Worker{}, &Starter{}, &CodecServer{}} {
 		var buf bytes.Buffer
 		require.NoError(t, Usage(&buf, spec))
 		for _, line := range strings.Split(buf.String(), "\n")[1:] {

@@ -13,15 +13,24 @@ import (
 
 	"github.com/connect-onboarding/worker/internal/config"
 	"github.com/connect-onboarding/worker/internal/logging"
+	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 )
 
 // Options builds client.Options from cfg. metrics may be nil.
 func Options(cfg config.Temporal, zl zerolog.Logger, metrics client.MetricsHandler) (client.Options, error) {
+	ring, err := cfg.PayloadRing()
+	if err != nil {
+		return client.Options{}, err
+	}
 	opts := client.Options{
 		HostPort:       cfg.Address,
 		Namespace:      cfg.Namespace,
 		Logger:         logging.NewTemporal(zl),
 		MetricsHandler: metrics,
+		// Payloads and failure messages are encrypted when keys are configured: workers,
+		// starters and tools must share the ring to read each other's payloads.
+		DataConverter:    payloadcrypt.DataConverter(ring),
+		FailureConverter: payloadcrypt.FailureConverter(ring),
 	}
 	tlsCfg, err := tlsConfig(cfg)
 	if err != nil {
@@ -42,6 +51,12 @@ func Dial(cfg config.Temporal, zl zerolog.Logger, metrics client.MetricsHandler)
 	if err != nil {
 		return nil, err
 	}
+	return DialOptions(cfg, opts)
+}
+
+// DialOptions connects with options built by Options (the worker keeps them for their
+// data converter).
+func DialOptions(cfg config.Temporal, opts client.Options) (client.Client, error) {
 	c, err := client.Dial(opts)
 	if err != nil {
 		return nil, fmt.Errorf("dial Temporal at %s (namespace %s): %w", cfg.Address, cfg.Namespace, err)

@@ -160,10 +160,31 @@ var workerSettings = []struct {
 	{"options.continue_as_new_after", "WORKER_CONTINUE_AS_NEW_AFTER", func(o ConnectionOptions) bool { return o.ContinueAsNewAfter != 0 }},
 }
 
+// OpaqueIDProblems holds a customer ID to being opaque: it lands in a workflow ID and a search
+// attribute, which are never encrypted, so it must not be an email address, nor the
+// customer's Salesforce org ID or username (map such an ID to one of your own first).
+func (in ConnectionInput) OpaqueIDProblems() *ValidationError {
+	v := &ValidationError{}
+	id := in.CustomerID
+	switch {
+	case strings.Contains(id, "@"):
+		v.Add("customer_id", "must be an opaque ID, not an email address or username (it is stored unencrypted in the workflow ID and search attributes); use your own customer key")
+	case in.Salesforce.OrgID != "" && strings.EqualFold(id, in.Salesforce.OrgID),
+		len(id) >= 15 && len(in.Salesforce.OrgID) >= 15 && strings.EqualFold(id[:15], in.Salesforce.OrgID[:15]):
+		v.Add("customer_id", "must be an opaque ID, not the Salesforce org ID (it is stored unencrypted in the workflow ID and search attributes); use your own customer key")
+	}
+	return v
+}
+
 // ValidateRequest checks a start input as given (before defaults), for a caller that does
 // not know the worker's settings: operational options are the worker's, per-customer options
 // are bounded. The worker checks it again, and the return host against its settings.
-func (in ConnectionInput) ValidateRequest() error { return in.RequestProblems().Err() }
+// The customer ID must also be opaque (OpaqueIDProblems).
+func (in ConnectionInput) ValidateRequest() error {
+	v := in.RequestProblems()
+	v.Fields = append(v.Fields, in.OpaqueIDProblems().Fields...)
+	return v.Err()
+}
 
 // RequestProblems is ValidateRequest's list, for a caller that adds checks of its own.
 func (in ConnectionInput) RequestProblems() *ValidationError {

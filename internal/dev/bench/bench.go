@@ -233,7 +233,7 @@ func (r *runner) withStackOptions(ctx context.Context, o devstack.Options, fn fu
 	}
 	defer stack.Stop()
 	r.stack = stack
-	if r.tc, err = client.Dial(client.Options{HostPort: stack.TemporalAddress, Logger: quiet{}}); err != nil {
+	if r.tc, err = client.Dial(stack.ClientOptions()); err != nil {
 		return err
 	}
 	defer r.tc.Close()
@@ -647,9 +647,3 @@ func machine() string {
 	return fmt.Sprintf("%s, %d cores", cpu, numCPU())
 }
 
-type quiet struct{}
-
-func (quiet) Debug(string, ...any) {}
-func (quiet) Info(string, ...any)  {}
-func (quiet) Warn(string, ...any)  {}
-func (quiet) Error(string, ...any) {}

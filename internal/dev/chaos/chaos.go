@@ -182,7 +182,7 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 	}
 	defer stack.Stop()
 	r := &run{o: o, stack: stack, res: Result{Scenario: scenario, Customers: o.N, Failed: map[string]int{}, BudgetMinute: perMinute}}
-	if r.tc, err = client.Dial(client.Options{HostPort: stack.TemporalAddress, Logger: quiet{}}); err != nil {
+	if r.tc, err = client.Dial(stack.ClientOptions()); err != nil {
 		return Result{}, err
 	}
 	defer r.tc.Close()
@@ -482,9 +482,3 @@ func (r *run) post(ctx context.Context, method, path string, body any) (int, []b
 // Root finds the repository root (for bin/).
 func Root() (string, error) { return devstack.FindRoot() }
 
-type quiet struct{}
-
-func (quiet) Debug(string, ...any) {}
-func (quiet) Info(string, ...any)  {}
-func (quiet) Warn(string, ...any)  {}
-func (quiet) Error(string, ...any) {}

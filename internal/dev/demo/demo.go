@@ -31,18 +31,30 @@ type Config struct {
 	Team     string // its team (acme-team)
 	UIURL    string // the Temporal UI, to point the reader at
 	Out      io.Writer
+	// Slug names the partner integration (a fresh demo-… when empty).
+	Slug string
+	// WrongUser, when set, signs in first as this Salesforce user of the right org: the
+	// workflow refuses the authorization and issues a fresh URL.
+	WrongUser string
 }
 
+// The demo customer's Salesforce identity and the demo ISV's contact, exported for the test
+// that looks for them where they must not be.
 const (
-	org  = "00D5g000004ABcD"
-	user = "integration@globex.example"
+	Org          = "00D5g000004ABcD"
+	User         = "integration@globex.example"
+	ContactEmail = "dev@demo.example"
+	org, user    = Org, User
 )
 
 // Run performs every step and fails at the first one that does not happen.
 func Run(ctx context.Context, cfg Config) error {
 	c := onboarding.New(cfg.Temporal, "", "")
 	c.DeactivateRetryInterval = 2 * time.Second
-	slug := "demo-" + strconv.FormatInt(time.Now().UnixNano()/1e6%1e11, 36)
+	slug := cfg.Slug
+	if slug == "" {
+		slug = "demo-" + strconv.FormatInt(time.Now().UnixNano()/1e6%1e11, 36)
+	}
 	customer := "globex"
 	step := 0
 	say := func(format string, args ...any) {
@@ -53,7 +65,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	say("Create the partner integration %s", slug)
 	info, err := c.CreatePartner(ctx, contract.PartnerSpec{Slug: slug, Team: cfg.Team, Name: "Demo Sync", Description: "A demo ISV",
-		DocsURL: "https://demo.example/docs", ContactEmail: "dev@demo.example", Logo: contract.Logo{Filename: "logo.png", Data: logotest.PNG(256, 256)}})
+		DocsURL: "https://demo.example/docs", ContactEmail: ContactEmail, Logo: contract.Logo{Filename: "logo.png", Data: logotest.PNG(256, 256)}})
 	if err != nil {
 		return fmt.Errorf("create partner integration: %w", err)
 	}
@@ -67,6 +79,24 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	ok("workflow %s is %s", res.WorkflowID, res.Stage)
 	ok("authorization URL %s", res.AuthorizationURL)
+
+	if cfg.WrongUser != "" {
+		// Heroku's page binds the user; a simulator started with SIM_LENIENT=true records and
+		// accepts a sign-in as someone else, as an OAuth flow that ends with another user would.
+		say("Someone else of the org signs in first, as %s", cfg.WrongUser)
+		if err := signIn(ctx, res.AuthorizationURL, org, cfg.WrongUser); err != nil {
+			return fmt.Errorf("%w (the simulator needs SIM_LENIENT=true for this step)", err)
+		}
+		if err := c.CustomerReturned(ctx, slug, customer, res.Attempt); err != nil {
+			return fmt.Errorf("report the customer's return: %w", err)
+		}
+		st, err := waitFor(ctx, c, slug, customer, time.Minute, func(st contract.Status) bool { return st.Mismatches > 0 && st.URLsIssued > res.Attempt })
+		if err != nil {
+			return fmt.Errorf("the wrong user's authorization was not refused: %w", err)
+		}
+		ok("refused (%s); a fresh authorization URL #%d was issued", st.LastProblem, st.URLsIssued)
+		res.AuthorizationURL, res.Attempt = st.AuthorizationURL, st.URLsIssued
+	}
 
 	say("The customer opens the URL and signs in to Salesforce as %s", user)
 	if err := signIn(ctx, res.AuthorizationURL, org, user); err != nil {
@@ -148,17 +178,25 @@ func signIn(ctx context.Context, authURL, org, user string) error {
 }
 
 func waitStage(ctx context.Context, c *onboarding.Client, isv, customer, stage string, timeout time.Duration) (contract.Status, error) {
+	st, err := waitFor(ctx, c, isv, customer, timeout, func(st contract.Status) bool { return string(st.Stage) == stage })
+	if err != nil {
+		return st, fmt.Errorf("%w (waiting for %s)", err, stage)
+	}
+	return st, nil
+}
+
+func waitFor(ctx context.Context, c *onboarding.Client, isv, customer string, timeout time.Duration, done func(contract.Status) bool) (contract.Status, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		st, err := c.Status(ctx, isv, customer)
-		if err == nil && string(st.Stage) == stage {
+		if err == nil && done(st) {
 			return st, nil
 		}
 		if err == nil && st.Stage.Terminal() {
 			return st, fmt.Errorf("the onboarding ended %s: %s", st.Stage, st.Error)
 		}
 		if time.Now().After(deadline) {
-			return st, fmt.Errorf("not %s after %s (stage %s)", stage, timeout, st.Stage)
+			return st, fmt.Errorf("not there after %s (stage %s)", timeout, st.Stage)
 		}
 		select {
 		case <-ctx.Done():

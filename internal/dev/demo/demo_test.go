@@ -29,7 +29,7 @@ func TestDemoAgainstTheStack(t *testing.T) {
 		SimEnv: []string{"SIM_PROVISION_DELAY=500ms"}})
 	require.NoError(t, err)
 	defer s.Stop()
-	tc, err := client.Dial(client.Options{HostPort: s.TemporalAddress})
+	tc, err := client.Dial(s.ClientOptions())
 	require.NoError(t, err)
 	defer tc.Close()
 

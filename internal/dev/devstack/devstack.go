@@ -21,6 +21,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
@@ -32,6 +33,7 @@ type Options struct {
 	UIPort       int    // 8233
 	SimAddr      string // 127.0.0.1:5100
 	WorkerHTTP   string // 127.0.0.1:9090
+	CodecAddr    string // 127.0.0.1:8081, the codec server the UI decodes payloads with
 	// HerokuURL, when set, is a real Heroku: no simulator is started and the worker uses it
 	// with the environment's HEROKU_API_TOKEN.
 	HerokuURL string
@@ -54,6 +56,12 @@ type proc struct {
 	args, env []string
 	out       io.Writer
 	stopping  *atomic.Bool // this run is being replaced by Restart: its end is not news
+	// ready waits until a (re)started process serves; nil for the processes Restart knows.
+	ready func(ctx context.Context) error
+	// stopSignal ends the process on Stop (SIGTERM when zero; PostgreSQL's fast shutdown
+	// is SIGINT).
+	stopSignal syscall.Signal
+	cred       *syscall.Credential // run as this user (PostgreSQL refuses root)
 }
 
 // Stack is a running stack.
@@ -63,6 +71,11 @@ type Stack struct {
 	SimURL          string // empty when a real Heroku is used
 	SimToken        string
 	WorkerURL       string
+	CodecURL        string // the codec server (no token: it listens on loopback)
+	// PayloadKeysFile is the development key ring every process of the stack encrypts with
+	// (data/payload-keys), or empty when the environment's PAYLOAD_KEYS/PAYLOAD_KEYS_FILE is.
+	PayloadKeysFile string
+	PayloadRing     *payloadcrypt.Ring
 	procs           []*proc
 	exited          chan string
 	workerHealth    string // the worker's /healthz, for a restart to wait on
@@ -80,6 +93,9 @@ func (o *Options) defaults() {
 	}
 	if o.WorkerHTTP == "" {
 		o.WorkerHTTP = "127.0.0.1:9090"
+	}
+	if o.CodecAddr == "" {
+		o.CodecAddr = "127.0.0.1:8081"
 	}
 	if o.Out == nil {
 		o.Out = os.Stderr
@@ -120,6 +136,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	ports := map[string]string{
 		"Temporal gRPC": "127.0.0.1:" + strconv.Itoa(o.TemporalPort), "Temporal UI": "127.0.0.1:" + strconv.Itoa(o.UIPort),
+		"codec server": o.CodecAddr,
 	}
 	if o.HerokuURL == "" {
 		ports["herokusim"] = o.SimAddr
@@ -139,9 +156,22 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			s.Stop()
 		}
 	}()
+	keyEnv, err := s.payloadKeys(o)
+	if err != nil {
+		return nil, err
+	}
+	// The codec server first: the UI is pointed at it.
+	s.CodecURL = "http://" + strings.Replace(o.CodecAddr, "127.0.0.1", "localhost", 1)
+	codecEnv := append([]string{"CODEC_ADDR=" + o.CodecAddr, "CODEC_CORS_ORIGINS=" + s.UIURL + ",http://127.0.0.1:" + strconv.Itoa(o.UIPort)}, keyEnv...)
+	if err := s.spawn(o, "codec", filepath.Join(bin, "worker"), []string{"codec-server"}, codecEnv); err != nil {
+		return nil, err
+	}
+	if err := waitHTTP(ctx, "http://"+o.CodecAddr+"/healthz", "codec server", s.exited); err != nil {
+		return nil, err
+	}
 
 	args := []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(o.TemporalPort), "--ui-port", strconv.Itoa(o.UIPort),
-		"--log-level", "warn", "--namespace", "default"}
+		"--log-level", "warn", "--namespace", "default", "--ui-codec-endpoint", s.CodecURL}
 	if !o.NoPriorityMatcher {
 		args = append(args, MatchingArgs()...)
 	}
@@ -161,7 +191,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 
-	workerEnv := []string{"TEMPORAL_ADDRESS=" + s.TemporalAddress, "WORKER_HTTP_ADDR=" + o.WorkerHTTP}
+	workerEnv := append([]string{"TEMPORAL_ADDRESS=" + s.TemporalAddress, "WORKER_HTTP_ADDR=" + o.WorkerHTTP}, keyEnv...)
 	if os.Getenv("WORKER_RETURN_HOSTS") == "" {
 		// `starter serve` on its default address is where customers come back in development.
 		workerEnv = append(workerEnv, "WORKER_RETURN_HOSTS=localhost:8080,127.0.0.1:8080")
@@ -202,7 +232,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 }
 
 func (s *Stack) spawn(o Options, name, path string, args, env []string) error {
-	p := &proc{name: name, path: path, args: args, env: env, out: o.Out}
+	return s.spawnProc(&proc{name: name, path: path, args: args, env: env, out: o.Out})
+}
+
+func (s *Stack) spawnProc(p *proc) error {
 	if err := s.run(p); err != nil {
 		return err
 	}
@@ -215,7 +248,7 @@ func (s *Stack) run(p *proc) error {
 	cmd := exec.Command(p.path, p.args...)
 	cmd.Env = append(os.Environ(), p.env...)
 	cmd.Stdout, cmd.Stderr = prefixWriter(p.out, p.name), prefixWriter(p.out, p.name)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // our Ctrl-C handling stops it, not the terminal's
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: p.cred} // our Ctrl-C handling stops it, not the terminal's
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", p.name, err)
 	}
@@ -267,6 +300,9 @@ func (s *Stack) Restart(ctx context.Context, name string, kill bool) error {
 	if err := s.run(p); err != nil {
 		return err
 	}
+	if p.ready != nil {
+		return p.ready(ctx)
+	}
 	switch name {
 	case "temporal":
 		return waitTemporal(ctx, s.TemporalAddress, s.exited)
@@ -276,6 +312,15 @@ func (s *Stack) Restart(ctx context.Context, name string, kill bool) error {
 		return waitHTTP(ctx, s.SimURL+"/_sim/healthz", "herokusim", s.exited)
 	}
 	return nil
+}
+
+// Names are the stack's processes, in start order.
+func (s *Stack) Names() []string {
+	var out []string
+	for _, p := range s.procs {
+		out = append(out, p.name)
+	}
+	return out
 }
 
 // PID returns the process ID of a started process (temporal, herokusim, worker), or 0.
@@ -300,7 +345,11 @@ func (s *Stack) Stop() {
 			continue
 		default:
 		}
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		sig := syscall.SIGTERM
+		if p.stopSignal != 0 {
+			sig = p.stopSignal
+		}
+		_ = p.cmd.Process.Signal(sig)
 		select {
 		case <-p.done:
 		case <-time.After(15 * time.Second):
@@ -414,11 +463,11 @@ func FreePorts(n int) []int {
 	return ports
 }
 
-// Ports of a stack of its own: Temporal, UI, herokusim, the worker's HTTP.
+// Ports of a stack of its own: Temporal, UI, herokusim, the worker's HTTP, the codec server.
 func (o *Options) FreshPorts() {
-	p := FreePorts(4)
+	p := FreePorts(5)
 	o.TemporalPort, o.UIPort = p[0], p[1]
-	o.SimAddr, o.WorkerHTTP = "127.0.0.1:"+strconv.Itoa(p[2]), "127.0.0.1:"+strconv.Itoa(p[3])
+	o.SimAddr, o.WorkerHTTP, o.CodecAddr = "127.0.0.1:"+strconv.Itoa(p[2]), "127.0.0.1:"+strconv.Itoa(p[3]), "127.0.0.1:"+strconv.Itoa(p[4])
 }
 
 // StartFresh is Start on fresh ports, tried again (up to three times) when a port was taken
@@ -433,4 +482,35 @@ func StartFresh(ctx context.Context, o Options) (*Stack, error) {
 		}
 	}
 	return nil, err
+}
+
+// Supervise keeps the stack up until ctx ends, then stops it: a worker that exits is started
+// again (as a process supervisor would, up to 20 times) while the rest keeps running;
+// anything else ending stops the stack.
+func (s *Stack) Supervise(ctx context.Context, label string, out io.Writer) {
+	restarts := 0
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(out, "\nstopping…")
+			s.Stop()
+			return
+		case name := <-s.Exited():
+			if strings.HasPrefix(name, "worker") && restarts < 20 {
+				restarts++
+				fmt.Fprintf(out, "%s: %s exited; starting it again (restart %d)\n", label, name, restarts)
+				err := s.Restart(ctx, name, false)
+				if err == nil {
+					continue
+				}
+				if ctx.Err() == nil {
+					fmt.Fprintf(out, "%s: %s did not come back: %v\n", label, name, err)
+				}
+			} else {
+				fmt.Fprintf(out, "%s: %s exited; stopping the rest\n", label, name)
+			}
+			s.Stop()
+			return
+		}
+	}
 }

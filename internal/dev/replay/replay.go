@@ -16,6 +16,8 @@ import (
 
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+
+	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 )
 
 // Manifest describes one recording.
@@ -23,7 +25,10 @@ type Manifest struct {
 	Commit      string         `json:"commit"`
 	GeneratedAt time.Time      `json:"generated_at"`
 	Versions    map[string]int `json:"versions"` // change ID → version the histories were made at
-	Fixtures    []Fixture      `json:"fixtures"`
+	// PayloadKeyID names the key of KeysFile the payloads were encrypted with; empty for
+	// recordings made before payload encryption (their payloads are in clear).
+	PayloadKeyID string    `json:"payload_key_id,omitempty"`
+	Fixtures     []Fixture `json:"fixtures"`
 }
 
 // Fixture is one recorded history.
@@ -61,6 +66,19 @@ func Load(root string) ([]Recording, error) {
 		out = append(out, Recording{Dir: filepath.Dir(m), Manifest: man})
 	}
 	return out, nil
+}
+
+// KeysFile is the fixtures' payload key ring, relative to the repository root: a test key,
+// committed, that make fixtures encrypts with and the replay test decrypts with.
+const KeysFile = "workflows/testdata/replay/payload-keys"
+
+// Ring reads KeysFile under root.
+func Ring(root string) (*payloadcrypt.Ring, error) {
+	r, err := payloadcrypt.Load("", filepath.Join(root, KeysFile))
+	if err == nil && r.Empty() {
+		err = fmt.Errorf("%s holds no key", KeysFile)
+	}
+	return r, err
 }
 
 // History reads a gzipped JSON history.

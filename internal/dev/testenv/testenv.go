@@ -31,6 +31,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
+	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 	"github.com/connect-onboarding/worker/internal/runworker"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
@@ -53,6 +54,32 @@ func TemporalCLI(t testing.TB) string {
 	return path
 }
 
+// PayloadKeys is the payload key ring of every test of this process (a fresh key, so no test
+// depends on one): the dev server's client, the in-process workers and every worker process
+// encrypt with it, as production does.
+var PayloadKeys = func() string {
+	k, err := payloadcrypt.NewKey("test-" + strconv.Itoa(os.Getpid()))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+// PayloadRing is PayloadKeys parsed.
+func PayloadRing() *payloadcrypt.Ring {
+	r, err := payloadcrypt.Parse(PayloadKeys)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// ClientOptions dial addr with the tests' payload encryption.
+func ClientOptions(addr string) client.Options {
+	r := PayloadRing()
+	return client.Options{HostPort: addr, Logger: quiet{}, DataConverter: payloadcrypt.DataConverter(r), FailureConverter: payloadcrypt.FailureConverter(r)}
+}
+
 // DevServer is a running dev server and a client of it.
 type DevServer struct {
 	Client  client.Client
@@ -67,7 +94,7 @@ func StartDevServer(t testing.TB) *DevServer {
 	port := FreePort(t)
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     TemporalCLI(t),
-		ClientOptions:    &client.Options{HostPort: "127.0.0.1:" + strconv.Itoa(port), Logger: quiet{}},
+		ClientOptions:    ptr(ClientOptions("127.0.0.1:" + strconv.Itoa(port))),
 		LogLevel:         "error",
 		SearchAttributes: contract.SearchAttributeTypes(),
 		ExtraArgs:        devstack.MatchingArgs(),
@@ -77,6 +104,8 @@ func StartDevServer(t testing.TB) *DevServer {
 	t.Cleanup(func() { _ = srv.Stop() })
 	return &DevServer{Client: srv.Client(), Address: srv.FrontendHostPort()}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // FreePort asks the kernel for a free TCP port.
 func FreePort(t testing.TB) int {
@@ -176,7 +205,7 @@ var FastWorkerEnv = []string{"WORKER_POLL_INTERVAL=200ms", "WORKER_WATCH_WAITING
 // wired as the worker binary wires them; edit adjusts the settings.
 func StartWorker(t testing.TB, c client.Client, hc *heroku.Client, edit ...func(*activities.Settings)) {
 	t.Helper()
-	acts := &activities.Activities{Heroku: hc, Temporal: c, Settings: FastSettings()}
+	acts := &activities.Activities{Heroku: hc, Temporal: c, Settings: FastSettings(), Payloads: payloadcrypt.DataConverter(PayloadRing())}
 	for _, e := range edit {
 		e(&acts.Settings)
 	}
@@ -206,6 +235,7 @@ func StartWorkerProcess(t testing.TB, temporalAddr, simURL string, extraEnv ...s
 	p := &WorkerProcess{t: t, env: []string{
 		"TEMPORAL_ADDRESS=" + temporalAddr, "HEROKU_API_URL=" + simURL, "HEROKU_CONNECT_URL=" + simURL, "HEROKU_API_TOKEN=" + Token,
 		"WORKER_HTTP_ADDR=127.0.0.1:" + strconv.Itoa(FreePort(t)), "LOG_LEVEL=warn", "WORKER_STOP_TIMEOUT=2s",
+		"PAYLOAD_KEYS=" + PayloadKeys,
 	}}
 	p.env = append(p.env, FastWorkerEnv...)
 	p.env = append(p.env, extraEnv...)

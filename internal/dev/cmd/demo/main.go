@@ -5,17 +5,27 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/connect-onboarding/worker/internal/config"
 	"github.com/connect-onboarding/worker/internal/dev/demo"
+	"github.com/connect-onboarding/worker/internal/dev/devstack"
 	"github.com/connect-onboarding/worker/internal/temporalclient"
 )
 
 func main() {
 	var cfg config.Starter
+	if os.Getenv("PAYLOAD_KEYS") == "" && os.Getenv("PAYLOAD_KEYS_FILE") == "" {
+		// make run and make cluster encrypt with the development key they keep under data/.
+		if root, err := devstack.FindRoot(); err == nil {
+			if _, err := os.Stat(filepath.Join(root, devstack.DevKeysFile)); err == nil {
+				os.Setenv("PAYLOAD_KEYS_FILE", filepath.Join(root, devstack.DevKeysFile))
+			}
+		}
+	}
 	if err := config.Load(&cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(2)

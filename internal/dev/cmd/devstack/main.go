@@ -77,27 +77,5 @@ func main() {
 `, s.UIURL, s.TemporalAddress, heroku, s.WorkerURL, opts.DataDir)
 	// A worker that dies is started again (as a process supervisor would) while the rest
 	// keeps running; anything else ending stops the stack.
-	restarts := 0
-	for {
-		select {
-		case <-ctx.Done():
-			fmt.Println("\nstopping…")
-			s.Stop()
-			return
-		case name := <-s.Exited():
-			if name == "worker" && restarts < 20 {
-				restarts++
-				fmt.Fprintf(os.Stderr, "make run: the worker exited; starting it again (restart %d)\n", restarts)
-				if err := s.Restart(ctx, "worker", false); err == nil {
-					continue
-				} else if ctx.Err() == nil {
-					fmt.Fprintln(os.Stderr, "make run: the worker did not come back:", err)
-				}
-			} else {
-				fmt.Fprintf(os.Stderr, "make run: %s exited; stopping the rest\n", name)
-			}
-			s.Stop()
-			return
-		}
-	}
+	s.Supervise(ctx, "make run", os.Stderr)
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
+	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 	"github.com/connect-onboarding/worker/internal/runworker"
 	"github.com/connect-onboarding/worker/starter/onboarding"
 	"github.com/connect-onboarding/worker/workflows/contract"
@@ -77,8 +78,14 @@ func run() error {
 	if len(bytes.TrimSpace(dirty)) > 0 {
 		return errors.New("workflows/ or activities/ has uncommitted changes: fixtures must come from a committed version")
 	}
+	// Recorded encrypted, as production runs: the replay test decrypts with the same test key.
+	ring, err := replay.Ring(root)
+	if err != nil {
+		return err
+	}
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath: filepath.Join(root, "bin", "temporal"), LogLevel: "error", Stdout: io.Discard, Stderr: io.Discard,
+		ClientOptions: &client.Options{DataConverter: payloadcrypt.DataConverter(ring), FailureConverter: payloadcrypt.FailureConverter(ring)},
+		ExistingPath:  filepath.Join(root, "bin", "temporal"), LogLevel: "error", Stdout: io.Discard, Stderr: io.Discard,
 		SearchAttributes: contract.SearchAttributeTypes(), ExtraArgs: devstack.MatchingArgs(),
 	})
 	if err != nil {
@@ -110,7 +117,7 @@ func run() error {
 	c := srv.Client()
 	settings = testenv.FastSettings()
 	settings.PollInterval, settings.WatchWaitingInterval, settings.WatchActiveInterval = 100*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond
-	acts = &activities.Activities{Heroku: hc, Temporal: c, Settings: settings}
+	acts = &activities.Activities{Heroku: hc, Temporal: c, Settings: settings, Payloads: payloadcrypt.DataConverter(ring)}
 	workers, err := runworker.Start(c, acts, runworker.Options{})
 	if err != nil {
 		return err
@@ -123,7 +130,7 @@ func run() error {
 	}
 	head := strings.TrimSpace(string(commit))
 	g := &gen{ctx: ctx, c: c, on: onboarding.New(c, "", ""), sim: sim, hc: hc, url: hs.URL, dir: filepath.Join(root, "workflows", "testdata", "replay", head[:7]),
-		m: replay.Manifest{Commit: head, GeneratedAt: time.Now().UTC(), Versions: versions}}
+		m: replay.Manifest{Commit: head, GeneratedAt: time.Now().UTC(), Versions: versions, PayloadKeyID: ring.ActiveID()}}
 	if err := os.MkdirAll(g.dir, 0o755); err != nil {
 		return err
 	}

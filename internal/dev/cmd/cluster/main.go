@@ -1,0 +1,72 @@
+// Command cluster is `make cluster`: the production topology as local processes, without
+// Docker. PostgreSQL, the Temporal server on it, the Temporal UI server, the codec server,
+// herokusim and two workers in one terminal; Ctrl-C stops them all.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/connect-onboarding/worker/internal/dev/devstack"
+)
+
+const usage = `cluster (make cluster): the production topology in this terminal; Ctrl-C stops it.
+
+PostgreSQL %d (Debian's package, its own data directory under data/cluster and port 55432),
+the Temporal server %s on it (schema by Temporal's SQL tool), the Temporal UI server %s
+(http://localhost:8233) decoding through the codec server (http://localhost:8081), herokusim
+(127.0.0.1:5100) and two workers (127.0.0.1:9090 and :9091) sharing the task queues. Payloads
+are encrypted with the development key in data/payload-keys. It takes no arguments; the
+workers' settings come from the environment (bin/worker -h). Delete data/cluster to start fresh.
+`
+
+func main() {
+	if len(os.Args) > 1 {
+		if a := os.Args[1]; a == "-h" || a == "--help" || a == "help" {
+			fmt.Printf(usage, devstack.PostgresMajor, devstack.TemporalServerVersion, devstack.TemporalUIVersion)
+			return
+		}
+		fmt.Fprintf(os.Stderr, "make cluster: unexpected argument %q\n\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, usage, devstack.PostgresMajor, devstack.TemporalServerVersion, devstack.TemporalUIVersion)
+		os.Exit(2)
+	}
+	root, err := devstack.FindRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "make cluster:", err)
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts := devstack.ClusterOptions{Root: root}
+	if term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("LOG_FORMAT") == "" {
+		opts.SimEnv = append(opts.SimEnv, "LOG_FORMAT=console")
+		opts.WorkerEnv = append(opts.WorkerEnv, "LOG_FORMAT=console")
+	}
+	fmt.Println("make cluster: starting PostgreSQL, Temporal, the UI, the codec server, herokusim and two workers…")
+	c, err := devstack.StartCluster(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "make cluster:", err)
+		os.Exit(1)
+	}
+	fmt.Printf(`
+  The cluster is up.
+    PostgreSQL       127.0.0.1:%d (databases %s and %s, user %s)
+    Temporal gRPC    %s (namespace default)
+    Temporal UI      %s  (sign in to the codec server once: %s/login, token in %s)
+    Codec server     %s  (temporal … --codec-endpoint %s --codec-auth "Bearer $(cat %s)")
+    Heroku           herokusim at %s
+    Workers          %s/healthz, %s/healthz
+    Payload key      %s
+
+  Next, in another terminal:  make demo
+  Ctrl-C stops everything.
+
+`, c.PostgresPort, devstack.ClusterDB, devstack.ClusterVisibilityDB, devstack.ClusterDBUser, c.TemporalAddress, c.UIURL, c.CodecURL,
+		c.CodecTokenFile, c.CodecURL, c.CodecURL, c.CodecTokenFile, c.SimURL, c.WorkerURLs[0], c.WorkerURLs[1], c.PayloadKeysFile)
+	c.Supervise(ctx, "make cluster", os.Stderr)
+}
