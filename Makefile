@@ -5,6 +5,15 @@ BIN := $(CURDIR)/bin
 TEMPORAL_CLI_VERSION := v1.5.1
 WORKFLOWCHECK_VERSION := v0.6.0
 STATICCHECK_VERSION := v0.8.2
+# make cluster's production topology, built from the Go module proxy: the Temporal server and
+# its SQL tool, and the Temporal UI server (the versions inside the pinned CLI; docker-compose.yml
+# runs the same as images, and a test keeps the three in step).
+TEMPORAL_SERVER_VERSION := v1.29.1
+TEMPORAL_UI_VERSION := v2.42.1
+CLUSTER_TOOLS := $(BIN)/temporal-server-$(TEMPORAL_SERVER_VERSION) $(BIN)/temporal-sql-tool-$(TEMPORAL_SERVER_VERSION) $(BIN)/temporal-ui-server-$(TEMPORAL_UI_VERSION)
+# go install names a binary after its folder (the server and the UI server are both `server`):
+# install into a folder of its own, then give it its versioned name.
+GO_INSTALL_AS = d=$$(mktemp -d) && GOBIN=$$d $(GO) install $(1) && mv $$d/* $(2) && rmdir $$d
 # Heroku's own clients, from npm: the published Platform API definitions (make tools) and the
 # CLI (make fidelity). Each version installs into its own folder under bin/npm.
 HEROKU_SCHEMA_VERSION := 2.0.1
@@ -23,7 +32,7 @@ FUZZ_SHORT ?= 2s
 FUZZTIME ?= 1m
 FUZZ = for t in $(FUZZ_TARGETS); do echo "fuzzing $$t for $(1)"; $(GO) test -run '^$$' -fuzz "^$${t\#\#*:}\$$" -fuzztime $(1) "$${t%%:*}" >/dev/null || { $(GO) test -run '^$$' -fuzz "^$${t\#\#*:}\$$" -fuzztime $(1) "$${t%%:*}" | tail -20; exit 1; }; done
 
-.PHONY: tools build run test lint demo bench clean fixtures fidelity fuzz chaos
+.PHONY: tools build run test lint demo bench clean fixtures fidelity fuzz chaos cluster-tools cluster cluster-test
 
 ## tools: the pinned Temporal CLI, workflowcheck and staticcheck, built from the Go module proxy, and Heroku's published resource definitions from npm (once)
 tools: $(BIN)/temporal $(BIN)/workflowcheck $(BIN)/staticcheck $(HEROKU_SCHEMA)
@@ -40,6 +49,21 @@ $(BIN)/temporal:
 	@echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) into bin/ (about 3 minutes the first time)…"
 	GOBIN=$(BIN) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
 
+## cluster-tools: the Temporal server, its SQL tool and the UI server for make cluster, built from the Go module proxy (a few minutes the first time)
+cluster-tools: $(CLUSTER_TOOLS)
+
+$(BIN)/temporal-server-$(TEMPORAL_SERVER_VERSION):
+	@echo "building the Temporal server $(TEMPORAL_SERVER_VERSION) into bin/ (a few minutes the first time)…"
+	@$(call GO_INSTALL_AS,go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION),$@)
+
+$(BIN)/temporal-sql-tool-$(TEMPORAL_SERVER_VERSION):
+	@echo "building Temporal's SQL schema tool $(TEMPORAL_SERVER_VERSION) into bin/…"
+	@$(call GO_INSTALL_AS,go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION),$@)
+
+$(BIN)/temporal-ui-server-$(TEMPORAL_UI_VERSION):
+	@echo "building the Temporal UI server $(TEMPORAL_UI_VERSION) into bin/ (a few minutes the first time)…"
+	@$(call GO_INSTALL_AS,github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_VERSION),$@)
+
 $(BIN)/workflowcheck:
 	GOBIN=$(BIN) $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 
@@ -53,10 +77,19 @@ build:
 	$(GO) build -o $(BIN)/devstack ./internal/dev/cmd/devstack
 	$(GO) build -o $(BIN)/starter ./starter
 	$(GO) build -o $(BIN)/demo ./internal/dev/cmd/demo
+	$(GO) build -o $(BIN)/cluster ./internal/dev/cmd/cluster
 
 ## run: the whole stack on the embedded default, in this terminal (Ctrl-C stops it)
 run: tools build
 	@$(BIN)/devstack
+
+## cluster: the production topology as local processes (PostgreSQL, Temporal server, UI server, codec server, herokusim, two workers), in this terminal
+cluster: tools cluster-tools build
+	@$(BIN)/cluster
+
+## cluster-test: on that topology, onboardings through worker kills and a server restart, and the UI decoding payloads in headless Chromium (CI runs it)
+cluster-test: tools cluster-tools build
+	$(GO) test -tags cluster -race -count=1 -timeout 30m ./internal/dev/clustertest/
 
 ## test: the whole suite with the race detector, integration tests included
 test: tools build
@@ -72,7 +105,9 @@ lint: tools
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@$(GO) mod tidy -diff >/dev/null || { echo "go mod tidy would change go.mod/go.sum: run it"; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags cluster ./internal/dev/clustertest/
 	$(BIN)/staticcheck ./...
+	$(BIN)/staticcheck -tags cluster ./internal/dev/clustertest/
 	$(BIN)/workflowcheck ./workflows/...
 
 ## demo: a partner integration and a customer, end to end, against `make run`
@@ -84,7 +119,7 @@ bench: tools build
 	$(GO) run ./internal/dev/cmd/bench $(BENCH_FLAGS)
 
 clean:
-	rm -rf $(BIN)/worker $(BIN)/herokusim $(BIN)/devstack $(BIN)/starter $(BIN)/demo
+	rm -rf $(BIN)/worker $(BIN)/herokusim $(BIN)/devstack $(BIN)/starter $(BIN)/demo $(BIN)/cluster
 
 ## chaos: the guarantees under worker kills, a Temporal restart and a Heroku fault storm, with numbers (CHAOS_FLAGS=-h lists the flags)
 chaos: tools build

@@ -646,4 +646,3 @@ func machine() string {
 	}
 	return fmt.Sprintf("%s, %d cores", cpu, numCPU())
 }
-

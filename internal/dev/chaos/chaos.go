@@ -44,6 +44,10 @@ type Options struct {
 	Deadline      time.Duration // per scenario, for every customer to settle (10m)
 	Out           io.Writer
 	TerminateEach int // every TerminateEach-th active customer is terminated instead of offboarded (10)
+	// Cluster runs each scenario on the production topology (devstack.StartCluster:
+	// PostgreSQL, the Temporal server, two workers sharing the queues) instead of the dev
+	// server and one worker; the crash scenario kills one of the two workers.
+	Cluster bool
 }
 
 func (o *Options) defaults() {
@@ -155,13 +159,14 @@ func summary(r Result) string {
 }
 
 type run struct {
-	o     Options
-	stack *devstack.Stack
-	tc    client.Client
-	on    *onboarding.Client
-	hc    *heroku.Client
-	res   Result
-	mu    sync.Mutex
+	o      Options
+	stack  *devstack.Stack
+	victim string // the worker process the crash scenario kills
+	tc     client.Client
+	on     *onboarding.Client
+	hc     *heroku.Client
+	res    Result
+	mu     sync.Mutex
 }
 
 func runScenario(ctx context.Context, o Options, scenario string) (Result, error) {
@@ -171,17 +176,28 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 	}
 	defer os.RemoveAll(data)
 	perMinute := o.CallsPerHour / 60
-	stack, err := devstack.StartFresh(ctx, devstack.Options{Root: o.Root, DataDir: data, Out: io.Discard,
-		SimEnv: []string{"SIM_PROVISION_DELAY=500ms", "SIM_DEPROVISION_DELAY=300ms", "SIM_DEACTIVATION_DELAY=1s", "LOG_LEVEL=error",
-			"SIM_RATE_CAPACITY=" + strconv.Itoa(perMinute*10), "SIM_RATE_PER_MINUTE=" + strconv.Itoa(perMinute*2)},
-		WorkerEnv: []string{"HEROKU_CALLS_PER_HOUR=" + strconv.Itoa(o.CallsPerHour), "LOG_LEVEL=error", "WORKER_POLL_INTERVAL=250ms",
-			"WORKER_WATCH_WAITING_INTERVAL=1s", "WORKER_WATCH_ACTIVE_INTERVAL=5s", "WORKER_RECONCILE_GRACE=0s", "WORKER_STOP_TIMEOUT=5s"},
-	})
-	if err != nil {
-		return Result{}, err
+	simEnv := []string{"SIM_PROVISION_DELAY=500ms", "SIM_DEPROVISION_DELAY=300ms", "SIM_DEACTIVATION_DELAY=1s", "LOG_LEVEL=error",
+		"SIM_RATE_CAPACITY=" + strconv.Itoa(perMinute*10), "SIM_RATE_PER_MINUTE=" + strconv.Itoa(perMinute*2)}
+	workerEnv := []string{"HEROKU_CALLS_PER_HOUR=" + strconv.Itoa(o.CallsPerHour), "LOG_LEVEL=error", "WORKER_POLL_INTERVAL=250ms",
+		"WORKER_WATCH_WAITING_INTERVAL=1s", "WORKER_WATCH_ACTIVE_INTERVAL=5s", "WORKER_RECONCILE_GRACE=0s", "WORKER_STOP_TIMEOUT=5s"}
+	var stack *devstack.Stack
+	victim := "worker"
+	if o.Cluster {
+		co := devstack.ClusterOptions{Root: o.Root, DataDir: data, Out: io.Discard, SimEnv: simEnv, WorkerEnv: workerEnv}
+		co.FreshPorts(2)
+		c, err := devstack.StartCluster(ctx, co)
+		if err != nil {
+			return Result{}, err
+		}
+		stack, victim = c.Stack, c.Workers[0]
+	} else {
+		stack, err = devstack.StartFresh(ctx, devstack.Options{Root: o.Root, DataDir: data, Out: io.Discard, SimEnv: simEnv, WorkerEnv: workerEnv})
+		if err != nil {
+			return Result{}, err
+		}
 	}
 	defer stack.Stop()
-	r := &run{o: o, stack: stack, res: Result{Scenario: scenario, Customers: o.N, Failed: map[string]int{}, BudgetMinute: perMinute}}
+	r := &run{o: o, stack: stack, victim: victim, res: Result{Scenario: scenario, Customers: o.N, Failed: map[string]int{}, BudgetMinute: perMinute}}
 	if r.tc, err = client.Dial(stack.ClientOptions()); err != nil {
 		return Result{}, err
 	}
@@ -368,7 +384,7 @@ func (r *run) chaos(ctx context.Context, scenario string) {
 				return
 			case <-time.After(time.Until(start.Add(at))):
 			}
-			if r.stack.Restart(context.Background(), "worker", true) == nil {
+			if r.stack.Restart(context.Background(), r.victim, true) == nil {
 				r.mu.Lock()
 				r.res.Kills++
 				r.mu.Unlock()
@@ -481,4 +497,3 @@ func (r *run) post(ctx context.Context, method, path string, body any) (int, []b
 
 // Root finds the repository root (for bin/).
 func Root() (string, error) { return devstack.FindRoot() }
-

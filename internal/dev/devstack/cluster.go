@@ -47,6 +47,13 @@ const (
 	ClusterNamespaceRetention = 72 * time.Hour
 )
 
+// The cluster's binaries under bin/, named with their versions so a version bump builds anew.
+var (
+	TemporalServerBin   = "temporal-server-" + TemporalServerVersion
+	TemporalSQLToolBin  = "temporal-sql-tool-" + TemporalServerVersion
+	TemporalUIServerBin = "temporal-ui-server-" + TemporalUIVersion
+)
+
 // ClusterDynamicConfig is the cluster's dynamic configuration: the matcher settings of
 // budget-aware ordering (MatchingConfig) and the visibility rate the workflows' lookups need
 // (Temporal's default of 10 a second per frontend is below what a cascade of many customers
@@ -133,7 +140,7 @@ func (c *Cluster) CodecToken() (string, error) {
 func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	o.defaults()
 	bin := filepath.Join(o.Root, "bin")
-	for _, b := range []string{"temporal-server", "temporal-sql-tool", "temporal-ui-server", "worker", "herokusim"} {
+	for _, b := range []string{TemporalServerBin, TemporalSQLToolBin, TemporalUIServerBin, "worker", "herokusim"} {
 		if _, err := os.Stat(filepath.Join(bin, b)); err != nil {
 			return nil, fmt.Errorf("bin/%s is missing: run `make cluster-tools` (builds the Temporal server %s, its SQL tool and the UI server %s from the Go module proxy, a few minutes the first time) and `make build`",
 				b, TemporalServerVersion, TemporalUIVersion)
@@ -197,7 +204,7 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	if err := writeFile(filepath.Join(uiRoot, "config", "development.yaml"), uiConfig(o, s.CodecURL)); err != nil {
 		return nil, err
 	}
-	if err := s.spawnReady(ctx, &proc{name: "ui", path: filepath.Join(bin, "temporal-ui-server"), args: []string{"--root", uiRoot, "--env", "development", "start"}, out: o.Out},
+	if err := s.spawnReady(ctx, &proc{name: "ui", path: filepath.Join(bin, TemporalUIServerBin), args: []string{"--root", uiRoot, "--env", "development", "start"}, out: o.Out},
 		"http://127.0.0.1:"+strconv.Itoa(o.UIPort)+"/"); err != nil {
 		return nil, err
 	}
@@ -289,10 +296,10 @@ func (c *Cluster) startPostgres(ctx context.Context, o ClusterOptions, pgBin str
 		}
 		return os.Chown(path, int(cred.Uid), int(cred.Gid))
 	}
-	if cred != nil {
-		// The postgres user must reach its directory: open the folders under the repository
-		// on the way (data/ may have been made owner-only).
-		for d := o.DataDir; strings.HasPrefix(d, o.Root) && d != o.Root; d = filepath.Dir(d) {
+	if cred != nil && (strings.HasPrefix(o.DataDir, o.Root) || strings.HasPrefix(o.DataDir, filepath.Clean(os.TempDir()))) {
+		// The postgres user must reach its directory: open the folders on the way that this
+		// stack or its caller made (data/ under the repository, a temporary folder of a test).
+		for d := o.DataDir; d != o.Root && d != filepath.Clean(os.TempDir()) && d != "/" && d != "."; d = filepath.Dir(d) {
 			if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
 				_ = os.Chmod(d, fi.Mode().Perm()|0o011)
 			}
@@ -358,7 +365,7 @@ func setupSchema(ctx context.Context, o ClusterOptions, bin string) error {
 		"--user", ClusterDBUser, "--password", ClusterDBPassword}
 	tool := func(db string, args ...string) error {
 		all := append(append(append([]string{}, base...), "--database", db), args...)
-		cmd := exec.CommandContext(ctx, filepath.Join(bin, "temporal-sql-tool"), all...)
+		cmd := exec.CommandContext(ctx, filepath.Join(bin, TemporalSQLToolBin), all...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("temporal-sql-tool %s on %s: %v\n%s", args[0], db, err, out)
 		}
@@ -394,7 +401,7 @@ func (c *Cluster) startTemporal(ctx context.Context, o ClusterOptions, bin strin
 	if err := writeFile(dc, dynamicConfigYAML(ClusterDynamicConfig())); err != nil {
 		return err
 	}
-	p := &proc{name: "temporal", path: filepath.Join(bin, "temporal-server"), out: o.Out,
+	p := &proc{name: "temporal", path: filepath.Join(bin, TemporalServerBin), out: o.Out,
 		args: []string{"--root", root, "--config", "config", "--env", "development", "--allow-no-auth", "start"}}
 	p.ready = func(ctx context.Context) error { return waitTemporal(ctx, c.TemporalAddress, c.exited) }
 	if err := c.spawnProc(p); err != nil {

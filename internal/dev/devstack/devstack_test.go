@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,11 +15,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
 
 	"github.com/connect-onboarding/worker/internal/dev/devstack"
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
-	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // `make run`'s stack on other ports: the dev server with the UI, herokusim and the worker
@@ -100,65 +97,6 @@ func portOf(addr string) int {
 	return n
 }
 
-// The compose file describes the production-shaped stack the README promises.
-func TestComposeFileHasTheStack(t *testing.T) {
-	root := testenv.Root(t)
-	raw, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
-	require.NoError(t, err)
-	var compose struct {
-		Services map[string]struct {
-			Image       string                   `yaml:"image"`
-			Build       *struct{ Target string } `yaml:"build"`
-			Ports       []string                 `yaml:"ports"`
-			Environment map[string]string        `yaml:"environment"`
-		} `yaml:"services"`
-	}
-	require.NoError(t, yaml.Unmarshal(raw, &compose))
-	dockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
-	require.NoError(t, err)
-	targets := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^FROM\s+\S+\s+AS\s+(\S+)`).FindAllStringSubmatch(string(dockerfile), -1) {
-		targets[m[1]] = true
-	}
-
-	want := map[string]struct {
-		image, target, port string
-		env                 []string
-	}{
-		"postgresql":     {image: "postgres:"},
-		"temporal":       {image: "temporalio/auto-setup:", port: "7233:7233", env: []string{"DB", "POSTGRES_SEEDS"}},
-		"temporal-setup": {image: "temporalio/admin-tools:", env: []string{"TEMPORAL_ADDRESS"}},
-		"temporal-ui":    {image: "temporalio/ui:", port: "8233:8233", env: []string{"TEMPORAL_ADDRESS"}},
-		"herokusim":      {target: "herokusim", port: "5100:5100", env: []string{"SIM_ADDR", "SIM_PAGE_URL", "SIM_TOKENS"}},
-		"worker": {target: "worker", port: "9090:9090", env: []string{"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE",
-			"TEMPORAL_HEROKU_TASK_QUEUE", "HEROKU_API_URL", "HEROKU_CONNECT_URL", "HEROKU_API_TOKEN", "WORKER_HTTP_ADDR", "WORKER_STOP_TIMEOUT"}},
-	}
-	for name, w := range want {
-		svc, ok := compose.Services[name]
-		if !assert.True(t, ok, "service %s", name) {
-			continue
-		}
-		if w.image != "" {
-			assert.True(t, strings.HasPrefix(svc.Image, w.image), "%s image %q", name, svc.Image)
-		}
-		if w.target != "" {
-			require.NotNil(t, svc.Build, "%s is built", name)
-			assert.Equal(t, w.target, svc.Build.Target)
-			assert.True(t, targets[w.target], "Dockerfile has a stage %s", w.target)
-		}
-		if w.port != "" {
-			assert.Contains(t, svc.Ports, w.port, name)
-		}
-		for _, e := range w.env {
-			assert.Contains(t, svc.Environment, e, "%s sets %s", name, e)
-		}
-	}
-	// Every search attribute is registered by the setup service.
-	for _, sa := range contract.SearchAttributes() {
-		assert.Contains(t, string(raw), sa)
-	}
-}
-
 // Issue 11: `bin/devstack -h` prints help instead of starting the stack.
 func TestDevstackHelpStartsNothing(t *testing.T) {
 	bin := filepath.Join(testenv.Root(t), "bin", "devstack")
@@ -171,4 +109,11 @@ func TestDevstackHelpStartsNothing(t *testing.T) {
 	out, err = exec.CommandContext(ctx, bin, "--bogus").CombinedOutput()
 	require.Error(t, err)
 	assert.Contains(t, string(out), "unexpected argument")
+}
+
+// make cluster without its tools says which target builds them.
+func TestClusterNamesMissingTools(t *testing.T) {
+	_, err := devstack.StartCluster(context.Background(), devstack.ClusterOptions{Root: t.TempDir(), Out: io.Discard})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "bin/"+devstack.TemporalServerBin+" is missing: run `make cluster-tools`")
 }

@@ -1,0 +1,88 @@
+//go:build cluster
+
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/connect-onboarding/worker/internal/dev/chaos"
+	"github.com/connect-onboarding/worker/internal/dev/devstack"
+	"github.com/connect-onboarding/worker/internal/dev/testenv"
+)
+
+// Issue 15: on the production topology (PostgreSQL, the Temporal server on it, two workers
+// sharing the task queues), onboardings through SIGKILLs of one worker and a restart of the
+// Temporal server: every customer reaches active, none is duplicated or lost, no add-on is
+// orphaned, and the Heroku calls of both workers together stay within the budget.
+func TestClusterSurvivesWorkerKillsAndServerRestart(t *testing.T) {
+	testenv.TemporalCLI(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	const n = 40
+	results, err := chaos.Run(ctx, chaos.Options{Root: testenv.Root(t), N: n, Kills: 3, Scenarios: []string{"crashes"},
+		Out: io.Discard, Deadline: 8 * time.Minute, TerminateEach: 8, Cluster: true, CallsPerHour: 9000})
+	require.NoError(t, err)
+	require.Len(t, results, 1)
+	r := results[0]
+	t.Logf("%+v", r)
+	assert.False(t, r.Broken(), "%v", r.Problems)
+	assert.Equal(t, n, r.Active, "every customer reached active")
+	assert.Zero(t, r.Duplicates)
+	assert.Zero(t, r.Orphans)
+	assert.Zero(t, r.Stuck)
+	assert.Equal(t, 3, r.Kills, "one of the two workers was killed three times")
+	assert.Equal(t, 1, r.Restarts, "the Temporal server was restarted once")
+	assert.Equal(t, n, r.Created, "one add-on per customer")
+	assert.LessOrEqual(t, float64(r.WorstMinute), float64(r.BudgetMinute)*1.05, "both workers together within the budget")
+}
+
+// make cluster names a busy port and what uses it, before starting anything.
+func TestClusterNamesABusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	co := devstack.ClusterOptions{Root: testenv.Root(t), DataDir: t.TempDir(), Out: io.Discard}
+	co.FreshPorts(2)
+	co.UIPort = ln.Addr().(*net.TCPAddr).Port
+	_, err = devstack.StartCluster(context.Background(), co)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), fmt.Sprintf("port 127.0.0.1:%d (Temporal UI) is busy", co.UIPort))
+	_, statErr := os.Stat(filepath.Join(co.DataDir, "postgres"))
+	assert.True(t, os.IsNotExist(statErr), "nothing was started")
+}
+
+// Ctrl-C (Stop) ends every process of the cluster, PostgreSQL included.
+func TestClusterStopsEverything(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	co := devstack.ClusterOptions{Root: testenv.Root(t), DataDir: t.TempDir(), Out: io.Discard}
+	co.FreshPorts(2)
+	c, err := devstack.StartCluster(ctx, co)
+	require.NoError(t, err)
+	names := c.Names()
+	assert.Equal(t, []string{"postgres", "temporal", "codec", "ui", "herokusim", "worker-1", "worker-2"}, names)
+	pids := map[string]int{}
+	for _, n := range names {
+		pids[n] = c.PID(n)
+		require.NotZero(t, pids[n], n)
+	}
+	c.Stop()
+	for n, pid := range pids {
+		assert.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH, "%s (pid %d) still runs", n, pid)
+	}
+	// A second start on the same data directory reuses PostgreSQL's files and the schema.
+	c, err = devstack.StartCluster(ctx, co)
+	require.NoError(t, err)
+	c.Stop()
+}

@@ -1,0 +1,98 @@
+//go:build cluster
+
+package clustertest
+
+import (
+	"context"
+	"encoding/base64"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/connect-onboarding/worker/internal/dev/demo"
+	"github.com/connect-onboarding/worker/internal/dev/devstack"
+	"github.com/connect-onboarding/worker/internal/dev/testenv"
+	"github.com/connect-onboarding/worker/internal/payloadcrypt"
+	"github.com/connect-onboarding/worker/workflows/contract"
+)
+
+// chromium is Debian's Chromium (`apt-get install chromium`; .ci/run installs it).
+const chromium = "/usr/bin/chromium"
+
+// Issue 15: the operator's view. On `make cluster`'s topology, the Temporal UI server shows a
+// customer's workflow input decoded through the codec server once the browser has signed in
+// to the codec server; without the sign-in the codec server refuses and the UI shows no
+// identity.
+func TestUIShowsDecodedPayloadsThroughTheCodecServer(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s is missing: `apt-get install -y chromium` (Debian's package; .ci/run installs it)", chromium)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	co := devstack.ClusterOptions{Root: testenv.Root(t), DataDir: t.TempDir(), Out: io.Discard, SimEnv: []string{"SIM_PROVISION_DELAY=300ms"}}
+	co.FreshPorts(2)
+	c, err := devstack.StartCluster(ctx, co)
+	require.NoError(t, err)
+	defer c.Stop()
+	tc, err := client.Dial(c.ClientOptions())
+	require.NoError(t, err)
+	defer tc.Close()
+	var out strings.Builder
+	require.NoError(t, demo.Run(ctx, demo.Config{Temporal: tc, SimURL: c.SimURL, App: "acme-isv-app", Team: "acme-team", Out: &out, Slug: "ui-check"}), out.String())
+	token, err := c.CodecToken()
+	require.NoError(t, err)
+	page := c.UIURL + "/namespaces/default/workflows/" + url.PathEscape(contract.ConnectionWorkflowID("ui-check", "globex"))
+
+	browse := func(signIn bool) string {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+			chromedp.UserDataDir(t.TempDir()), chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
+		actx, stop := chromedp.NewExecAllocator(ctx, opts...)
+		defer stop()
+		bctx, stopBrowser := chromedp.NewContext(actx)
+		defer stopBrowser()
+		if signIn {
+			require.NoError(t, chromedp.Do(bctx,
+				chromedp.Navigate(c.CodecURL+"/login"),
+				chromedp.SendKeys(chromedp.CSS("#token"), token),
+				chromedp.Click(chromedp.CSS("#signin"))))
+			signed, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#signed-in")))
+			require.NoError(t, err)
+			require.Equal(t, "Signed in", signed)
+		}
+		require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(page)))
+		// The UI renders the input once it has the history and the codec's answer: wait for
+		// the workflow's input to be on the page, decoded or not.
+		var text string
+		deadline := time.Now().Add(60 * time.Second)
+		for time.Now().Before(deadline) {
+			text, err = chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText`))
+			require.NoError(t, err)
+			if strings.Contains(text, demo.User) || (!signIn && strings.Contains(text, "Codec Server could not connect")) {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		return text
+	}
+
+	decoded := browse(true)
+	assert.Contains(t, decoded, demo.User, "the UI shows the Salesforce username, decoded by the codec server")
+	assert.Contains(t, decoded, demo.Org)
+
+	refused := browse(false)
+	assert.Contains(t, refused, "Codec Server could not connect", "without a session the codec server refuses the UI")
+	assert.Contains(t, refused, base64.StdEncoding.EncodeToString([]byte(payloadcrypt.Encoding)), "and the UI shows the ciphertext")
+	assert.NotContains(t, refused, demo.User, "without a codec session the UI shows no identity")
+	if t.Failed() {
+		t.Logf("signed in:\n%.3000s\n\nnot signed in:\n%.3000s", decoded, refused)
+	}
+}
