@@ -89,7 +89,7 @@ cluster: tools cluster-tools build
 
 ## cluster-test: on that topology, onboardings through worker kills and a server restart, and the UI decoding payloads in headless Chromium (CI runs it)
 cluster-test: tools cluster-tools build
-	$(GO) test -tags cluster -race -count=1 -timeout 30m ./internal/dev/clustertest/
+	set -o pipefail; $(GO) test -tags cluster -race -count=1 -timeout 30m -v ./internal/dev/clustertest/ | grep -v "^=== "
 
 ## test: the whole suite with the race detector, integration tests included
 test: tools build

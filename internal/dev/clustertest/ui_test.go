@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/connect-onboarding/worker/internal/dev/demo"
 	"github.com/connect-onboarding/worker/internal/dev/devstack"
+	"github.com/connect-onboarding/worker/internal/dev/privacy"
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 	"github.com/connect-onboarding/worker/workflows/contract"
@@ -49,7 +51,22 @@ func TestUIShowsDecodedPayloadsThroughTheCodecServer(t *testing.T) {
 	require.NoError(t, demo.Run(ctx, demo.Config{Temporal: tc, SimURL: c.SimURL, App: "acme-isv-app", Team: "acme-team", Out: &out, Slug: "ui-check"}), out.String())
 	token, err := c.CodecToken()
 	require.NoError(t, err)
-	page := c.UIURL + "/namespaces/default/workflows/" + url.PathEscape(contract.ConnectionWorkflowID("ui-check", "globex"))
+	id := contract.ConnectionWorkflowID("ui-check", "globex")
+	page := c.UIURL + "/namespaces/default/workflows/" + url.PathEscape(id)
+
+	// The CLI decodes through the same codec server with the bearer token, and not without.
+	show := func(auth ...string) ([]byte, error) {
+		args := append([]string{"workflow", "show", "--address", c.TemporalAddress, "--workflow-id", id, "--output", "json", "--codec-endpoint", c.CodecURL}, auth...)
+		return exec.CommandContext(ctx, testenv.TemporalCLI(t), args...).Output()
+	}
+	hist, err := show("--codec-auth", "Bearer "+token)
+	require.NoError(t, err)
+	found, err := privacy.ScanJSON(hist, demo.User)
+	require.NoError(t, err)
+	assert.NotEmpty(t, found, "temporal --codec-endpoint --codec-auth shows the decoded input")
+	hist, err = show("--codec-auth", "Bearer wrong-token")
+	found, _ = privacy.ScanJSON(hist, demo.User)
+	assert.True(t, err != nil || len(found) == 0, "a wrong token decodes nothing")
 
 	browse := func(signIn bool) string {
 		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,23 +19,6 @@ import (
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]byte(nil), l.b.Bytes()...)
-}
-
 // Issue 15: a full run (a partner integration, an onboarding where the wrong user signs in
 // first, the right one, offboarding, deactivation) on the stack `make run` starts, with its
 // development payload key. Exported without the key, the histories, the visibility listing
@@ -46,7 +28,7 @@ func TestNoPersonalDataOutsidePayloads(t *testing.T) {
 	cli := testenv.TemporalCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	logs := &lockedBuffer{}
+	logs := &testenv.Buffer{}
 	s, err := devstack.StartFresh(ctx, devstack.Options{Root: testenv.Root(t), Out: logs, DataDir: t.TempDir(),
 		SimEnv: []string{"SIM_PROVISION_DELAY=500ms", "SIM_LENIENT=true"}, WorkerEnv: []string{"LOG_LEVEL=debug", "LOG_FORMAT=json"}})
 	require.NoError(t, err)

@@ -221,8 +221,7 @@ type WorkerProcess struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
-	out  *bytes.Buffer
-	log  *lockedWriter
+	out  *Buffer
 }
 
 // StartWorkerProcess runs bin/worker against the dev server and the sim.
@@ -243,9 +242,7 @@ func StartWorkerProcess(t testing.TB, temporalAddr, simURL string, extraEnv ...s
 	t.Cleanup(func() {
 		p.Kill()
 		if t.Failed() {
-			p.log.mu.Lock()
-			t.Logf("worker output:\n%s", p.out.String())
-			p.log.mu.Unlock()
+			t.Logf("worker output:\n%s", p.out.Bytes())
 		}
 	})
 	return p
@@ -257,10 +254,9 @@ func (p *WorkerProcess) start() {
 	cmd := exec.Command(filepath.Join(Root(p.t), "bin", "worker"))
 	cmd.Env = append(os.Environ(), p.env...)
 	if p.out == nil {
-		p.out = &bytes.Buffer{}
-		p.log = &lockedWriter{w: p.out}
+		p.out = &Buffer{}
 	}
-	cmd.Stdout, cmd.Stderr = p.log, p.log
+	cmd.Stdout, cmd.Stderr = p.out, p.out
 	require.NoError(p.t, cmd.Start())
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
@@ -282,15 +278,23 @@ func (p *WorkerProcess) Kill() {
 // Restart starts the worker again after a Kill.
 func (p *WorkerProcess) Restart() { p.start() }
 
-type lockedWriter struct {
+// Buffer collects the output of processes that write concurrently.
+type Buffer struct {
 	mu sync.Mutex
-	w  io.Writer
+	b  bytes.Buffer
 }
 
-func (l *lockedWriter) Write(b []byte) (int, error) {
+func (l *Buffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(b)
+	return l.b.Write(p)
+}
+
+// Bytes is a copy of what was written so far.
+func (l *Buffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]byte(nil), l.b.Bytes()...)
 }
 
 // Eventually polls cond every 100ms until it holds or the timeout passes.

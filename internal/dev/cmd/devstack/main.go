@@ -17,9 +17,11 @@ import (
 
 const usage = `devstack (make run): the whole stack in this terminal; Ctrl-C stops it.
 
-It starts the Temporal dev server (gRPC localhost:7233, UI http://localhost:8233, SQLite under
+It starts the codec server (http://localhost:8081), the Temporal dev server (gRPC
+localhost:7233, UI http://localhost:8233 decoding through the codec server, SQLite under
 data/), herokusim on 127.0.0.1:5100 (unless HEROKU_API_URL and HEROKU_API_TOKEN name a real
-Heroku) and the worker (http://127.0.0.1:9090/healthz). It takes no arguments; the worker's
+Heroku) and the worker (http://127.0.0.1:9090/healthz); payloads are encrypted with the
+development key data/payload-keys (made on first use) unless PAYLOAD_KEYS(_FILE) is set. It takes no arguments; the worker's
 settings come from the environment (bin/worker -h lists them). Delete data/ to start fresh.
 `
 
@@ -59,6 +61,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "make run:", err)
 		os.Exit(1)
 	}
+	keys := s.PayloadKeysFile
+	if keys == "" {
+		keys = "from PAYLOAD_KEYS/PAYLOAD_KEYS_FILE"
+	}
 	heroku := "herokusim at " + s.SimURL + " (token sim-token; control API under /_sim)"
 	if opts.HerokuURL != "" {
 		heroku = "the real Heroku at " + opts.HerokuURL
@@ -69,12 +75,14 @@ func main() {
     Temporal gRPC    %s (namespace default)
     Heroku           %s
     Worker           %s/healthz and /metrics
+    Codec server     %s (the UI decodes payloads with it; temporal … --codec-endpoint %s)
+    Payload key      %s (payloads are encrypted with it; export PAYLOAD_KEYS_FILE=%s for the starter)
     State            %s (survives a restart; delete it to start fresh)
 
   Next, in another terminal:  make demo      (a partner integration and a customer, end to end)
   Ctrl-C stops everything.
 
-`, s.UIURL, s.TemporalAddress, heroku, s.WorkerURL, opts.DataDir)
+`, s.UIURL, s.TemporalAddress, heroku, s.WorkerURL, s.CodecURL, s.CodecURL, keys, keys, opts.DataDir)
 	// A worker that dies is started again (as a process supervisor would) while the rest
 	// keeps running; anything else ending stops the stack.
 	s.Supervise(ctx, "make run", os.Stderr)
