@@ -34,9 +34,7 @@ const chromium = "/usr/bin/chromium"
 // to the codec server; without the sign-in the codec server refuses and the UI shows no
 // identity.
 func TestUIShowsDecodedPayloadsThroughTheCodecServer(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("%s is missing: `apt-get install -y chromium` (Debian's package; .ci/run installs it)", chromium)
-	}
+	needChromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	co := devstack.ClusterOptions{Root: testenv.Root(t), DataDir: t.TempDir(), Out: io.Discard, SimEnv: []string{"SIM_PROVISION_DELAY=300ms"}}
@@ -68,48 +66,80 @@ func TestUIShowsDecodedPayloadsThroughTheCodecServer(t *testing.T) {
 	found, _ = privacy.ScanJSON(hist, demo.User)
 	assert.True(t, err != nil || len(found) == 0, "a wrong token decodes nothing")
 
-	browse := func(signIn bool) string {
-		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-			chromedp.UserDataDir(t.TempDir()), chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-		actx, stop := chromedp.NewExecAllocator(ctx, opts...)
-		defer stop()
-		bctx, stopBrowser := chromedp.NewContext(actx)
-		defer stopBrowser()
-		if signIn {
-			require.NoError(t, chromedp.Do(bctx,
-				chromedp.Navigate(c.CodecURL+"/login"),
-				chromedp.SendKeys(chromedp.CSS("#token"), token),
-				chromedp.Click(chromedp.CSS("#signin"))))
-			signed, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#signed-in")))
-			require.NoError(t, err)
-			require.Equal(t, "Signed in", signed)
-		}
-		require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(page)))
-		// The UI renders the input once it has the history and the codec's answer: wait for
-		// the workflow's input to be on the page, decoded or not.
-		var text string
-		deadline := time.Now().Add(60 * time.Second)
-		for time.Now().Before(deadline) {
-			text, err = chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText`))
-			require.NoError(t, err)
-			if strings.Contains(text, demo.User) || (!signIn && strings.Contains(text, "Codec Server could not connect")) {
-				break
-			}
-			time.Sleep(time.Second)
-		}
-		return text
-	}
-
-	decoded := browse(true)
+	decoded := browse(ctx, t, page, c.CodecURL, token)
 	assert.Contains(t, decoded, demo.User, "the UI shows the Salesforce username, decoded by the codec server")
 	assert.Contains(t, decoded, demo.Org)
 
-	refused := browse(false)
+	refused := browse(ctx, t, page, "", "")
 	assert.Contains(t, refused, "Codec Server could not connect", "without a session the codec server refuses the UI")
 	assert.Contains(t, refused, base64.StdEncoding.EncodeToString([]byte(payloadcrypt.Encoding)), "and the UI shows the ciphertext")
 	assert.NotContains(t, refused, demo.User, "without a codec session the UI shows no identity")
 	if t.Failed() {
 		t.Logf("signed in:\n%.3000s\n\nnot signed in:\n%.3000s", decoded, refused)
 	}
+}
+
+// `make run`'s embedded UI is pointed at its codec server (loopback, no token): an operator
+// sees the payloads decoded without signing in.
+func TestMakeRunUIShowsDecodedPayloads(t *testing.T) {
+	needChromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, err := devstack.StartFresh(ctx, devstack.Options{Root: testenv.Root(t), DataDir: t.TempDir(), Out: io.Discard, SimEnv: []string{"SIM_PROVISION_DELAY=300ms"}})
+	require.NoError(t, err)
+	defer s.Stop()
+	tc, err := client.Dial(s.ClientOptions())
+	require.NoError(t, err)
+	defer tc.Close()
+	var out strings.Builder
+	require.NoError(t, demo.Run(ctx, demo.Config{Temporal: tc, SimURL: s.SimURL, App: "acme-isv-app", Team: "acme-team", Out: &out, Slug: "ui-run"}), out.String())
+	text := browse(ctx, t, s.UIURL+"/namespaces/default/workflows/"+url.PathEscape(contract.ConnectionWorkflowID("ui-run", "globex")), "", "")
+	assert.Contains(t, text, demo.User, "make run's UI shows the input decoded")
+	if t.Failed() {
+		t.Logf("page:\n%.3000s", text)
+	}
+}
+
+func needChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s is missing: `apt-get install -y chromium` (Debian's package; .ci/run installs it)", chromium)
+	}
+}
+
+// browse opens page in a fresh headless Chromium, first signing in to the codec server at
+// codecURL with token when one is given, and returns the page's text once the workflow's
+// input shows decoded (or the UI says the codec server refused).
+func browse(ctx context.Context, t *testing.T, page, codecURL, token string) string {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()), chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
+	actx, stop := chromedp.NewExecAllocator(ctx, opts...)
+	defer stop()
+	bctx, stopBrowser := chromedp.NewContext(actx)
+	defer stopBrowser()
+	if token != "" {
+		require.NoError(t, chromedp.Do(bctx,
+			chromedp.Navigate(codecURL+"/login"),
+			chromedp.SendKeys(chromedp.CSS("#token"), token),
+			chromedp.Click(chromedp.CSS("#signin"))))
+		signed, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#signed-in")))
+		require.NoError(t, err)
+		require.Equal(t, "Signed in", signed)
+	}
+	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(page)))
+	// The UI renders the input once it has the history and the codec's answer.
+	var text string
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		var err error
+		text, err = chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText`))
+		require.NoError(t, err)
+		if strings.Contains(text, demo.User) || strings.Contains(text, "Codec Server could not connect") {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	return text
 }

@@ -247,11 +247,17 @@ func (s *Stack) spawnReady(ctx context.Context, p *proc, health string) error {
 	return p.ready(ctx)
 }
 
+// Where Debian's PostgreSQL server programs live, and the tool that names another place.
+var (
+	pgBinGlob = "/usr/lib/postgresql/*/bin"
+	pgConfig  = "pg_config"
+)
+
 // postgresBinDir finds Debian's PostgreSQL server programs (initdb, postgres, pg_isready).
 func postgresBinDir() (string, error) {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	dirs, _ := filepath.Glob(pgBinGlob)
 	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
-	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
+	if out, err := exec.Command(pgConfig, "--bindir").Output(); err == nil {
 		dirs = append(dirs, strings.TrimSpace(string(out)))
 	}
 	for _, d := range dirs {
