@@ -44,6 +44,20 @@ func (f *fakeApp) AppConnectionsAt(_ context.Context, _, _ string, offset, limit
 	return &heroku.ConnectionsPage{Count: len(f.conns), Results: append([]heroku.Connection(nil), f.conns[offset:end]...), More: end < len(f.conns)}, nil
 }
 
+// readTimes copies the read times under the lock: a read cancelled with the workflow may still
+// be running when the test looks.
+func (f *fakeApp) readTimes() []time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Time(nil), f.readAt...)
+}
+
+func (f *fakeApp) readCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.reads)
+}
+
 func (f *fakeApp) set(id, state string, auth time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -146,7 +160,7 @@ func TestWatcherReadsAreBoundedPerRound(t *testing.T) {
 			env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 20*time.Minute)
 			env.ExecuteWorkflow(workflows.WatcherWorkflow, watchIn)
 			require.Equal(t, []string{"wf-" + last + "=IDLE"}, *told)
-			perRound := readsPerRound(app.readAt)
+			perRound := readsPerRound(app.readTimes())
 			require.NotEmpty(t, perRound)
 			for _, k := range perRound {
 				assert.LessOrEqual(t, k, 10, "pages read in one round")
@@ -234,5 +248,5 @@ func TestWatcherGivesUpOnNewsNobodyOwns(t *testing.T) {
 	env.ExecuteWorkflow(workflows.WatcherWorkflow, watchIn)
 	assert.Empty(t, *told)
 	assert.Equal(t, 3, lookups)
-	assert.LessOrEqual(t, len(app.reads), 3+12+1, "fast while looking, then every 5 minutes")
+	assert.LessOrEqual(t, app.readCount(), 3+12+1, "fast while looking, then every 5 minutes")
 }
