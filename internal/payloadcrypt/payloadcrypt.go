@@ -231,13 +231,28 @@ func safe(s string) string {
 	}, s)
 }
 
-// DataConverter is Temporal's default converter with r's codec, or the default converter
-// alone when r is empty.
+// DataConverter is Temporal's default converter with r's codec. With an empty ring payloads
+// are written in clear, and an encrypted one read says which key it needs instead of
+// "unsupported encoding".
 func DataConverter(r *Ring) converter.DataConverter {
 	if r.Empty() {
-		return converter.GetDefaultDataConverter()
+		return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), noKeys{})
 	}
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), NewCodec(r))
+}
+
+// noKeys is the codec of a process without keys.
+type noKeys struct{}
+
+func (noKeys) Encode(in []*commonpb.Payload) ([]*commonpb.Payload, error) { return in, nil }
+
+func (noKeys) Decode(in []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	for _, p := range in {
+		if string(p.GetMetadata()[converter.MetadataEncoding]) == Encoding {
+			return nil, fmt.Errorf("this payload is encrypted (key %q): set PAYLOAD_KEYS or PAYLOAD_KEYS_FILE to the workers' keys to read it", safe(string(p.GetMetadata()[MetadataKeyID])))
+		}
+	}
+	return in, nil
 }
 
 // FailureConverter moves failure messages and stack traces into an encoded payload when r

@@ -147,3 +147,18 @@ func TestFailureMessagesAreEncrypted(t *testing.T) {
 	assert.Contains(t, ae.Error(), username)
 	assert.Equal(t, "IdentityMismatch", ae.Type(), "the type stays readable for operators and retries")
 }
+
+// A process without keys writes in clear and, reading an encrypted payload, says what to set.
+func TestWithoutKeys(t *testing.T) {
+	none := payloadcrypt.DataConverter(ring(t))
+	p, err := none.ToPayload("clear")
+	require.NoError(t, err)
+	assert.Equal(t, "json/plain", string(p.Metadata[converter.MetadataEncoding]))
+
+	enc, err := payloadcrypt.DataConverter(ring(t, key(t, "k7"))).ToPayload("secret")
+	require.NoError(t, err)
+	var s string
+	err = none.FromPayload(enc, &s)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `encrypted (key "k7"): set PAYLOAD_KEYS`)
+}
