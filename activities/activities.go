@@ -46,7 +46,7 @@ type Activities struct {
 	// StateKey signs the customer return state (RETURN_STATE_KEY); none when empty.
 	StateKey []byte
 	// Settings are the worker's operational settings, handed to workflows by WorkerSettings.
-	Settings Settings
+	Settings contract.Settings
 	// Payloads encodes what the activities hand to Temporal outside the SDK's own calls (a
 	// batch operation's signal input): the client's converter, so it is encrypted like the
 	// rest. Temporal's default converter when nil.

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/activity"
 
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/returnstate"
@@ -72,49 +70,6 @@ type ProvisionInput struct {
 	Name    string `json:"name"` // deterministic per customer
 }
 
-// ProvisionAddon creates the customer's herokuconnect:enterprise add-on, or adopts it when a
-// previous attempt already did (a lost response, a crash after the call). Heroku has no
-// idempotency key; the deterministic name is ours: look first, create, and on "name taken"
-// look again.
-func (a *Activities) ProvisionAddon(ctx context.Context, in ProvisionInput) (contract.AddonRef, error) {
-	if ref, found, err := a.adopt(ctx, in); found || err != nil {
-		return ref, err
-	}
-	created, err := a.Heroku.CreateAddon(ctx, in.App, heroku.AddonCreate{
-		Plan: "herokuconnect:enterprise", Name: in.Name, Config: map[string]string{"isv": in.ISVSlug},
-		Attachment: &heroku.Ref{Name: "HEROKUCONNECT"},
-	})
-	if isKind(err, heroku.KindInvalid) && strings.Contains(strings.ToLower(err.Error()), "taken") {
-		ref, found, err := a.adopt(ctx, in)
-		if found || err != nil {
-			return ref, err
-		}
-		return contract.AddonRef{}, final(contract.ErrAddonConflict, "add-on name %s is taken by an add-on on another app", in.Name)
-	}
-	if err != nil {
-		return contract.AddonRef{}, fromHeroku(err)
-	}
-	activity.GetLogger(ctx).Info("created add-on", "addon", created.Name, "app", in.App)
-	return contract.AddonRef{ID: created.ID, Name: created.Name, App: in.App, Created: true}, nil
-}
-
-// adopt finds an add-on with our name on the app. It counts as created by us: only our
-// onboarding makes that name.
-func (a *Activities) adopt(ctx context.Context, in ProvisionInput) (contract.AddonRef, bool, error) {
-	found, err := a.Heroku.AddonInfo(ctx, in.App, in.Name)
-	if isKind(err, heroku.KindNotFound) {
-		return contract.AddonRef{}, false, nil
-	}
-	if err != nil {
-		return contract.AddonRef{}, false, fromHeroku(err)
-	}
-	if found.App.Name != "" && found.App.Name != in.App {
-		return contract.AddonRef{}, false, final(contract.ErrAddonConflict, "add-on %s exists on app %s, not %s", in.Name, found.App.Name, in.App)
-	}
-	activity.GetLogger(ctx).Info("adopted add-on created by an earlier attempt", "addon", found.Name)
-	return contract.AddonRef{ID: found.ID, Name: found.Name, App: in.App, Created: true}, true, nil
-}
-
 // WaitAddonProvisioned returns once the add-on is provisioned. "Not yet" is an error retried
 // by the workflow's policy, so a long wait writes no history per poll.
 func (a *Activities) WaitAddonProvisioned(ctx context.Context, ref contract.AddonRef) error {
@@ -135,64 +90,6 @@ func (a *Activities) WaitAddonProvisioned(ctx context.Context, ref contract.Addo
 type EnrollInput struct {
 	ISVSlug string `json:"isv_slug"`
 	Addon   string `json:"addon"`
-}
-
-// EnrollAddon associates an existing Connect add-on with the integration. Enrolling twice
-// (a retry) finds it already associated with us and succeeds.
-func (a *Activities) EnrollAddon(ctx context.Context, in EnrollInput) (contract.AddonRef, error) {
-	info, err := a.Heroku.AddonInfo(ctx, "", in.Addon)
-	if err != nil {
-		return contract.AddonRef{}, fromHeroku(err)
-	}
-	if info.AddonService.Name != "" && info.AddonService.Name != "herokuconnect" {
-		return contract.AddonRef{}, final(contract.ErrHerokuFinal, "add-on %s is %s, not a Heroku Connect add-on", in.Addon, info.AddonService.Name)
-	}
-	_, err = a.Heroku.Enroll(ctx, in.ISVSlug, info.ID)
-	if isKind(err, heroku.KindConflict) {
-		// Already associated: with us (a retry) is fine, with someone else is final. The
-		// authorize call below proves which; a conflict there surfaces as forbidden.
-		activity.GetLogger(ctx).Info("add-on already enrolled", "addon", info.Name)
-	} else if err != nil {
-		return contract.AddonRef{}, fromHeroku(err)
-	}
-	return contract.AddonRef{ID: info.ID, Name: info.Name, App: info.App.Name, Created: false}, nil
-}
-
-// ConfigureInput says where the customer's data lands.
-type ConfigureInput struct {
-	Addon  contract.AddonRef `json:"addon"`
-	DBKey  string            `json:"db_key"`
-	Schema string            `json:"schema"`
-}
-
-// ConfigureConnection joins the Connect access list, discovers the add-on's connection and
-// sets its database and schema. It is safe to repeat.
-func (a *Activities) ConfigureConnection(ctx context.Context, in ConfigureInput) (contract.ConnectionRef, error) {
-	if err := a.Heroku.ConnectAuth(ctx, in.Addon.App); err != nil {
-		return contract.ConnectionRef{}, fromHeroku(err)
-	}
-	refs, err := a.Heroku.DiscoverConnections(ctx, in.Addon.App, in.Addon.Name)
-	if err != nil {
-		return contract.ConnectionRef{}, fromHeroku(err)
-	}
-	if len(refs) == 0 {
-		return contract.ConnectionRef{}, notYet("no connection for add-on %s yet", in.Addon.Name)
-	}
-	ref := contract.ConnectionRef{ID: refs[0].ID, RegionURL: refs[0].RegionURL}
-	conn, err := a.Heroku.Connection(ctx, ref.RegionURL, ref.ID)
-	if err != nil {
-		return contract.ConnectionRef{}, fromHeroku(err)
-	}
-	if conn.State != heroku.StateNew {
-		if conn.SchemaName == in.Schema && conn.DBKey == in.DBKey {
-			return ref, nil // set by an earlier attempt
-		}
-		return contract.ConnectionRef{}, final(contract.ErrHerokuFinal, "connection of %s already writes to %s in schema %s", in.Addon.Name, conn.DBKey, conn.SchemaName)
-	}
-	if _, err := a.Heroku.SetConnectionSchema(ctx, ref.RegionURL, ref.ID, in.DBKey, in.Schema); err != nil {
-		return contract.ConnectionRef{}, fromHeroku(err)
-	}
-	return ref, nil
 }
 
 // AuthorizeInput asks for an authorization URL.
@@ -271,86 +168,4 @@ func stateOf(c *heroku.Connection) ConnectionState {
 		}
 	}
 	return out
-}
-
-// DestroyAddon deletes an add-on onboarding created. A 404 means it is already gone.
-func (a *Activities) DestroyAddon(ctx context.Context, ref contract.AddonRef) error {
-	_, err := a.Heroku.DestroyAddon(ctx, ref.App, ref.ID)
-	if err == nil || isKind(err, heroku.KindNotFound) {
-		return nil
-	}
-	return fromHeroku(err)
-}
-
-// WaitAddonGone returns once the add-on no longer exists.
-func (a *Activities) WaitAddonGone(ctx context.Context, ref contract.AddonRef) error {
-	got, err := a.Heroku.AddonInfo(ctx, ref.App, ref.ID)
-	if isKind(err, heroku.KindNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fromHeroku(err)
-	}
-	return notYet("add-on %s is %s", ref.Name, got.State)
-}
-
-// AppConnectionsInput names the app a watcher reads.
-type AppConnectionsInput struct {
-	App       string `json:"app"`
-	RegionURL string `json:"region_url"`
-}
-
-// ConnectionSnapshot is what a watcher compares between polls.
-type ConnectionSnapshot struct {
-	State       string    `json:"state"`
-	AuthUpdated time.Time `json:"auth_updated,omitzero"`
-}
-
-// ListAppConnectionStates reads every connection of an app in one call, keyed by connection
-// ID, with when each was last authorized (a re-authorization may not change the state).
-func (a *Activities) ListAppConnectionStates(ctx context.Context, in AppConnectionsInput) (map[string]ConnectionSnapshot, error) {
-	conns, err := a.Heroku.AppConnections(ctx, in.RegionURL, in.App)
-	if err != nil {
-		return nil, fromHeroku(err)
-	}
-	out := make(map[string]ConnectionSnapshot, len(conns))
-	for _, c := range conns {
-		snap := ConnectionSnapshot{State: c.State}
-		if c.AuthUpdated != nil {
-			snap.AuthUpdated = *c.AuthUpdated
-		}
-		out[c.ID] = snap
-	}
-	return out, nil
-}
-
-// ListAppConnectionsNotWaiting is ListAppConnectionStates without the connections that are
-// still waiting for their first authorization (NEED_AUTHENTICATION, never authorized): the
-// common case of thousands of waiting customers then costs nothing in the watcher's
-// history, whose activity results would otherwise grow with every waiting customer.
-func (a *Activities) ListAppConnectionsNotWaiting(ctx context.Context, in AppConnectionsInput) (map[string]ConnectionSnapshot, error) {
-	all, err := a.ListAppConnectionStates(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	for id, s := range all {
-		if s.State == heroku.StateNeedAuthentication && s.AuthUpdated.IsZero() {
-			delete(all, id)
-		}
-	}
-	return all, nil
-}
-
-// ListAppConnections reads every connection of an app in one call, keyed by connection ID.
-// Kept for watcher runs recorded before ListAppConnectionStates existed.
-func (a *Activities) ListAppConnections(ctx context.Context, in AppConnectionsInput) (map[string]string, error) {
-	conns, err := a.Heroku.AppConnections(ctx, in.RegionURL, in.App)
-	if err != nil {
-		return nil, fromHeroku(err)
-	}
-	out := make(map[string]string, len(conns))
-	for _, c := range conns {
-		out[c.ID] = c.State
-	}
-	return out, nil
 }

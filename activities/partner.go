@@ -2,14 +2,10 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/activity"
 
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/workflows/contract"
@@ -28,28 +24,10 @@ type CreateIntegrationInput struct {
 	Logo                                                 contract.Logo
 }
 
-// CreateIntegration registers the integration, or adopts it when an earlier attempt whose
-// answer was lost already did (same slug and team).
-func (a *Activities) CreateIntegration(ctx context.Context, in CreateIntegrationInput) (contract.Integration, error) {
-	got, err := a.Heroku.CreateIntegration(ctx, heroku.IntegrationCreate{Slug: in.Slug, Name: in.Name, Team: in.Team,
-		ContactEmail: in.ContactEmail, Description: in.Description, DocsURL: in.DocsURL, Logo: heroku.Logo(in.Logo)})
-	if err == nil {
-		return integrationOf(got), nil
-	}
-	if he, ok := heroku.AsError(err); ok && he.Kind == heroku.KindInvalid && len(he.Fields["slug"]) > 0 {
-		existing, ierr := a.Heroku.IntegrationInfo(ctx, in.Slug)
-		if ierr == nil && (existing.TeamName == in.Team || existing.Team.Name == in.Team) {
-			activity.GetLogger(ctx).Info("adopted partner integration created by an earlier attempt", "slug", in.Slug)
-			return integrationOf(existing), nil
-		}
-	}
-	return contract.Integration{}, fromHeroku(err)
-}
-
-// CreateIntegrationOnce registers the integration in one Heroku request; a taken slug fails
+// CreateIntegration registers the integration in one Heroku request; a taken slug fails
 // with ErrSlugTaken (the partner workflow then reads it with IntegrationInfo and adopts it
-// when the team is ours). It replaces CreateIntegration, kept for runs recorded before.
-func (a *Activities) CreateIntegrationOnce(ctx context.Context, in CreateIntegrationInput) (contract.Integration, error) {
+// when the team is ours).
+func (a *Activities) CreateIntegration(ctx context.Context, in CreateIntegrationInput) (contract.Integration, error) {
 	got, err := a.Heroku.CreateIntegration(ctx, heroku.IntegrationCreate{Slug: in.Slug, Name: in.Name, Team: in.Team,
 		ContactEmail: in.ContactEmail, Description: in.Description, DocsURL: in.DocsURL, Logo: heroku.Logo(in.Logo)})
 	if he, ok := heroku.AsError(err); ok && he.Kind == heroku.KindInvalid && len(he.Fields["slug"]) > 0 {
@@ -147,43 +125,4 @@ func (a *Activities) FindRunningCustomers(ctx context.Context, in FindCustomersI
 			return out, nil
 		}
 	}
-}
-
-// AwaitCustomersInput names the workflows to wait for and the query that reads their stage.
-type AwaitCustomersInput struct {
-	Customers []CustomerWorkflow `json:"customers"`
-}
-
-// AwaitCustomersClosed waits until every named workflow has closed and reports each one's
-// final stage. Until then it fails with NotYet and the retry policy polls, heartbeating so a
-// cancelled deactivation stops it.
-func (a *Activities) AwaitCustomersClosed(ctx context.Context, in AwaitCustomersInput) ([]contract.CustomerOutcome, error) {
-	out := make([]contract.CustomerOutcome, 0, len(in.Customers))
-	open := 0
-	for _, c := range in.Customers {
-		activity.RecordHeartbeat(ctx, c.WorkflowID)
-		o := contract.CustomerOutcome{WorkflowID: c.WorkflowID, CustomerID: c.CustomerID, AddonID: c.AddonID}
-		// The latest run: a customer may have continued as new since it was listed.
-		desc, err := a.Temporal.DescribeWorkflow(ctx, c.WorkflowID, "")
-		var nf *serviceerror.NotFound
-		switch {
-		case errors.As(err, &nf):
-			o.Outcome, o.Error = "unknown", "the workflow is gone from Temporal"
-		case err != nil:
-			return nil, fmt.Errorf("describe %s: %w", c.WorkflowID, err)
-		case desc.RawResponse.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
-			open++
-			continue
-		default:
-			o.Outcome = strings.ToLower(strings.TrimPrefix(desc.RawResponse.WorkflowExecutionInfo.Status.String(), "WORKFLOW_EXECUTION_STATUS_"))
-			if st, qerr := contract.QueryStatus.Ask(ctx, a.Temporal, c.WorkflowID); qerr == nil && st.Stage != "" {
-				o.Outcome, o.Error = string(st.Stage), st.Error
-			}
-		}
-		out = append(out, o)
-	}
-	if open > 0 {
-		return nil, notYet("%d of %d customer workflows still running", open, len(in.Customers))
-	}
-	return out, nil
 }

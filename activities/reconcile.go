@@ -70,7 +70,7 @@ func (a *Activities) SetReconcileSchedule(ctx context.Context, in ScheduleInput)
 	}
 	every := a.Settings.ReconcileInterval
 	if every <= 0 {
-		every = DefaultSettings().ReconcileInterval
+		every = contract.DefaultSettings().ReconcileInterval
 	}
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
 	action := &client.ScheduleWorkflowAction{

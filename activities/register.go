@@ -1,41 +1,28 @@
 package activities
 
 import (
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
-
-	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
-// herokuActivities are the activities that call Heroku, by their contract names.
-func (a *Activities) herokuActivities() map[string]any {
-	return map[string]any{
-		contract.ActivityCheckIntegration: a.CheckIntegration, contract.ActivityCreateAddon: a.CreateAddon,
-		contract.ActivityFindOwnAddon: a.FindOwnAddon, contract.ActivityWaitAddonProvisioned: a.WaitAddonProvisioned,
-		contract.ActivityLookupAddon: a.LookupAddon, contract.ActivityEnrollInIntegration: a.EnrollInIntegration,
-		contract.ActivityJoinConnectAccess: a.JoinConnectAccess, contract.ActivityDiscoverConnection: a.DiscoverConnection,
-		contract.ActivitySetConnectionSchema: a.SetConnectionSchema, contract.ActivityRequestAuthorization: a.RequestAuthorizationURL,
-		contract.ActivityReadConnection: a.ReadConnection, contract.ActivityDestroyAddonByKey: a.DestroyAddonByKey,
-		contract.ActivityWaitAddonGoneByKey: a.WaitAddonGoneByKey, contract.ActivityListAppConnections: a.ListAppConnections,
-		contract.ActivityListAppConnStates: a.ListAppConnectionStates, contract.ActivityListAppConnNotWaiting: a.ListAppConnectionsNotWaiting,
-		contract.ActivityCreateIntegration: a.CreateIntegration, contract.ActivityCreateIntegrationOnce: a.CreateIntegrationOnce,
-		contract.ActivityUpdateIntegration: a.UpdateIntegration, contract.ActivityIntegrationInfo: a.IntegrationInfo,
-		contract.ActivityDeactivateIntegration: a.DeactivateIntegration, contract.ActivityListAccountAddons: a.ListAccountAddons,
-		contract.ActivityReadConnectionsPage: a.ReadConnectionsPage, contract.ActivityDiscoverRegion: a.DiscoverRegion,
-		contract.ActivityProvisionAddon: a.ProvisionAddon, contract.ActivityEnrollAddon: a.EnrollAddon,
-		contract.ActivityConfigureConnection: a.ConfigureConnection, contract.ActivityDestroyAddon: a.DestroyAddon,
-		contract.ActivityWaitAddonGone: a.WaitAddonGone,
+// Activities are registered by method value, so each is named after its method, the one
+// name workflows call it by (a.Method) and histories record: never rename a method a
+// released workflow version calls.
+
+// herokuActivities are the activities that call Heroku, each with one request per dispatch.
+func (a *Activities) herokuActivities() []any {
+	return []any{
+		a.CheckIntegration, a.CreateAddon, a.FindOwnAddon, a.WaitAddonProvisioned, a.LookupAddon, a.EnrollInIntegration,
+		a.JoinConnectAccess, a.DiscoverConnection, a.SetConnectionSchema, a.RequestAuthorizationURL, a.ReadConnection,
+		a.DestroyAddon, a.WaitAddonGone, a.CreateIntegration, a.UpdateIntegration, a.IntegrationInfo, a.DeactivateIntegration,
+		a.ListAccountAddons, a.ReadConnectionsPage, a.DiscoverRegion,
 	}
 }
 
 // onboardingActivities are the rest: Temporal's client and the worker's settings.
-func (a *Activities) onboardingActivities() map[string]any {
-	return map[string]any{
-		contract.ActivityRegisterWithWatcher: a.RegisterWithWatcher, contract.ActivityFindRunningCustomers: a.FindRunningCustomers,
-		contract.ActivityAwaitCustomersClosed: a.AwaitCustomersClosed, contract.ActivityCheckClaims: a.CheckClaims,
-		contract.ActivityWorkerSettings: a.WorkerSettings, contract.ActivitySetReconcileSchedule: a.SetReconcileSchedule,
-		contract.ActivityPartnerStage: a.PartnerStage, contract.ActivitySignalRunningCustomers: a.SignalRunningCustomers,
-		contract.ActivityCountCustomers: a.CountCustomers, contract.ActivityFindConnectionOwners: a.FindConnectionOwners,
+func (a *Activities) onboardingActivities() []any {
+	return []any{
+		a.RegisterWithWatcher, a.FindRunningCustomers, a.CheckClaims, a.WorkerSettings, a.SetReconcileSchedule,
+		a.PartnerStage, a.SignalRunningCustomers, a.CountCustomers, a.FindConnectionOwners,
 	}
 }
 
@@ -48,8 +35,8 @@ func RegisterOnboarding(r worker.ActivityRegistry, a *Activities) {
 	register(r, a.onboardingActivities())
 }
 
-func register(r worker.ActivityRegistry, byName map[string]any) {
-	for name, fn := range byName {
-		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+func register(r worker.ActivityRegistry, fns []any) {
+	for _, fn := range fns {
+		r.RegisterActivity(fn)
 	}
 }

@@ -3,37 +3,54 @@ package activities
 import (
 	"reflect"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-
-	"github.com/connect-onboarding/worker/workflows/contract"
+	"go.temporal.io/sdk/worker"
 )
 
-// Workflows call activities by method value, so the SDK names each call after its method;
-// the worker registers them under the contract's names. The two must agree, and every name
-// the contract lists must be registered on its queue.
-func TestActivityNamesAreTheirMethods(t *testing.T) {
+// methodName is the name the SDK gives an activity registered by method value.
+func methodName(fn any) string {
+	name := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name() // ...(*Activities).Name-fm
+	return strings.TrimSuffix(name[strings.LastIndex(name, ".")+1:], "-fm")
+}
+
+// Every exported method of Activities is an activity registered on exactly one queue: a
+// method added but not registered (or registered twice) fails here, before a workflow
+// calling it waits for a worker that never comes.
+func TestEveryActivityIsRegisteredOnce(t *testing.T) {
 	a := &Activities{}
-	for queue, c := range map[string]struct {
-		registered map[string]any
-		listed     []string
-	}{
-		contract.HerokuTaskQueue:     {a.herokuActivities(), contract.HerokuActivities},
-		contract.OnboardingTaskQueue: {a.onboardingActivities(), contract.OnboardingActivities},
-	} {
-		var names []string
-		for name, fn := range c.registered {
-			names = append(names, name)
-			method := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name() // ...(*Activities).Name-fm
-			method = strings.TrimSuffix(method[strings.LastIndex(method, ".")+1:], "-fm")
-			assert.Equal(t, name, method, "activity %s is registered on %s under another method's name", name, queue)
+	seen := map[string]int{}
+	for _, fns := range [][]any{a.herokuActivities(), a.onboardingActivities()} {
+		for _, fn := range fns {
+			seen[methodName(fn)]++
 		}
-		slices.Sort(names)
-		listed := slices.Clone(c.listed)
-		slices.Sort(listed)
-		assert.Equal(t, listed, names, "the contract's list of %s activities", queue)
+	}
+	typ := reflect.TypeOf(a)
+	for i := 0; i < typ.NumMethod(); i++ {
+		m := typ.Method(i).Name
+		assert.Equal(t, 1, seen[m], "activity %s must be registered on exactly one queue", m)
+		delete(seen, m)
+	}
+	assert.Empty(t, seen, "registered functions that are not methods of Activities")
+}
+
+// The SDK's registry names each activity after its method: the name workflows use.
+func TestRegisteredNamesAreMethodNames(t *testing.T) {
+	a := &Activities{}
+	r := &recordingRegistry{}
+	RegisterHeroku(r, a)
+	RegisterOnboarding(r, a)
+	assert.Len(t, r.fns, len(a.herokuActivities())+len(a.onboardingActivities()))
+	for _, fn := range r.fns {
+		assert.NotContains(t, methodName(fn), "func", "an anonymous function registered as an activity")
 	}
 }
+
+type recordingRegistry struct {
+	worker.ActivityRegistry
+	fns []any
+}
+
+func (r *recordingRegistry) RegisterActivity(fn any) { r.fns = append(r.fns, fn) }

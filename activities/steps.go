@@ -123,13 +123,13 @@ func (a *Activities) SetConnectionSchema(ctx context.Context, in SetSchemaInput)
 	return fromHeroku(err)
 }
 
-// DestroyAddonByKey deletes an add-on onboarding created, by ID or, when the create's answer
+// DestroyAddon deletes an add-on onboarding created, by ID or, when the create's answer
 // never came, by its deterministic name, and answers "not yet" until Heroku no longer has it:
 // the workflow's retry policy repeats the (idempotent) DELETE until a 404. Repeating the
 // DELETE, rather than polling info, also removes an add-on whose create landed after an
 // earlier DELETE found nothing. Nothing is final here: the compensation's own retry budget
 // decides when to give up.
-func (a *Activities) DestroyAddonByKey(ctx context.Context, ref contract.AddonRef) error {
+func (a *Activities) DestroyAddon(ctx context.Context, ref contract.AddonRef) error {
 	got, err := a.Heroku.DestroyAddon(ctx, ref.App, ref.Key())
 	if isKind(err, heroku.KindNotFound) {
 		return nil
@@ -140,9 +140,9 @@ func (a *Activities) DestroyAddonByKey(ctx context.Context, ref contract.AddonRe
 	return notYet("add-on %s is %s", ref.Name, got.State)
 }
 
-// WaitAddonGoneByKey returns once the add-on no longer exists; like DestroyAddonByKey it
+// WaitAddonGone returns once the add-on no longer exists; like DestroyAddon it
 // treats no answer as final.
-func (a *Activities) WaitAddonGoneByKey(ctx context.Context, ref contract.AddonRef) error {
+func (a *Activities) WaitAddonGone(ctx context.Context, ref contract.AddonRef) error {
 	got, err := a.Heroku.AddonInfo(ctx, ref.App, ref.Key())
 	if isKind(err, heroku.KindNotFound) {
 		return nil

@@ -20,10 +20,6 @@ type RegisterWatchInput struct {
 // RegisterWithWatcher signals the app's watcher, starting it when it is not running. This
 // is an activity because only a client can signal-with-start.
 func (a *Activities) RegisterWithWatcher(ctx context.Context, in RegisterWatchInput) error {
-	if s := a.Settings; s.HerokuTaskQueue != "" {
-		// The worker's settings, not the first customer's, pace a watcher it starts.
-		in.Start.HerokuTaskQueue, in.Start.WaitingInterval, in.Start.ActiveInterval = s.HerokuTaskQueue, s.WatchWaitingInterval, s.WatchActiveInterval
-	}
 	_, err := contract.SignalWatchRegister.SignalWithStart(ctx, a.Temporal, in.Member, client.StartWorkflowOptions{
 		ID:            in.WatcherID,
 		TaskQueue:     in.TaskQueue,

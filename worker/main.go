@@ -93,11 +93,8 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	acts := &activities.Activities{Heroku: hc, Temporal: tc, StateKey: []byte(cfg.StateKey.Reveal()), Settings: cfg.Pace.Settings(cfg.HerokuQueue),
+	acts := &activities.Activities{Heroku: hc, Temporal: tc, StateKey: []byte(cfg.StateKey.Reveal()), Settings: cfg.WorkflowSettings(),
 		Payloads: copts.DataConverter}
-	if cfg.WebhookSecret != "" {
-		acts.Settings.WebhookWait = cfg.WebhookWait
-	}
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

@@ -41,7 +41,7 @@ func TestHerokuCallsCarryBudgetPriorities(t *testing.T) {
 	want := map[string]int{
 		"CheckIntegration": 4, "CreateAddon": 4, "WaitAddonProvisioned": 3,
 		"JoinConnectAccess": 2, "DiscoverConnection": 2, "SetConnectionSchema": 2,
-		"RequestAuthorizationURL": 1, "ReadConnection": 1, "DestroyAddonByKey": 5,
+		"RequestAuthorizationURL": 1, "ReadConnection": 1, "DestroyAddon": 5,
 	}
 	seen := map[string]bool{}
 	for _, s := range h.scheduled {
@@ -66,25 +66,25 @@ func TestHerokuCallsCarryBudgetPriorities(t *testing.T) {
 // The partner workflow knows its integration is active: no Heroku read per customer.
 func TestActivePartnerSparesTheIntegrationRead(t *testing.T) {
 	h := newHarness(t)
-	h.env.OnActivity(contract.ActivityPartnerStage, mock.Anything, isv).Return(contract.PartnerActive, nil)
+	h.env.OnActivity(act.PartnerStage, mock.Anything, isv).Return(contract.PartnerActive, nil)
 	before := h.sim.Snapshot().Calls["partner.info"]
 	onboardAndOffboard(t, h)
 	assert.Equal(t, before, h.sim.Snapshot().Calls["partner.info"], "no integration read on Heroku")
-	assert.NotContains(t, h.started(), contract.ActivityCheckIntegration)
+	assert.NotContains(t, h.started(), "CheckIntegration")
 }
 
 // A partner workflow that does not know (none, or not created yet) leaves the check to Heroku.
 func TestUnknownPartnerAsksHeroku(t *testing.T) {
 	h := newHarness(t)
-	h.env.OnActivity(contract.ActivityPartnerStage, mock.Anything, isv).Return(contract.PartnerStage(""), nil)
+	h.env.OnActivity(act.PartnerStage, mock.Anything, isv).Return(contract.PartnerStage(""), nil)
 	onboardAndOffboard(t, h)
-	assert.Contains(t, h.started(), contract.ActivityCheckIntegration)
+	assert.Contains(t, h.started(), "CheckIntegration")
 }
 
 // A deactivating integration refuses the customer before anything is created.
 func TestDeactivatingPartnerRefusesBeforeAnything(t *testing.T) {
 	h := newHarness(t)
-	h.env.OnActivity(contract.ActivityPartnerStage, mock.Anything, isv).Return(func(context.Context, string) (contract.PartnerStage, error) {
+	h.env.OnActivity(act.PartnerStage, mock.Anything, isv).Return(func(context.Context, string) (contract.PartnerStage, error) {
 		return contract.PartnerDeactivating, temporal.NewNonRetryableApplicationError("partner integration acme is deactivating", contract.ErrIntegrationInactive, nil)
 	})
 	start := h.start()
@@ -101,13 +101,13 @@ func TestProvisioningPolls(t *testing.T) {
 	t.Run("provisioned at create", func(t *testing.T) {
 		h := newHarness(t)
 		onboardAndOffboard(t, h)
-		assert.NotContains(t, h.started(), contract.ActivityWaitAddonProvisioned)
+		assert.NotContains(t, h.started(), "WaitAddonProvisioned")
 	})
 	t.Run("provisioning for less than the interval", func(t *testing.T) {
 		h := newHarness(t, provisioningTakes(time.Second)) // the poll interval is 2 s
 		before := h.sim.Snapshot().Calls["addons.info"]
 		onboardAndOffboard(t, h)
-		assert.Contains(t, h.started(), contract.ActivityWaitAddonProvisioned)
+		assert.Contains(t, h.started(), "WaitAddonProvisioned")
 		assert.Equal(t, 1, h.sim.Snapshot().Calls["addons.info"]-before, "one poll finds it provisioned")
 	})
 }
@@ -137,7 +137,7 @@ func TestProvisioningFromWebhook(t *testing.T) {
 			before := h.sim.Snapshot().Calls["addons.info"]
 			st := onboardAndOffboard(t, h)
 			assert.Equal(t, contract.StageOffboarded, st.Stage)
-			assert.Equal(t, tc.wantPoll, slices.Contains(h.started(), contract.ActivityWaitAddonProvisioned))
+			assert.Equal(t, tc.wantPoll, slices.Contains(h.started(), "WaitAddonProvisioned"))
 			if !tc.wantPoll {
 				assert.Equal(t, before, h.sim.Snapshot().Calls["addons.info"], "provisioning cost no call")
 			}
@@ -151,7 +151,7 @@ func TestProvisioningFromWebhook(t *testing.T) {
 func TestCreateRefusedByADeactivationEndsDeactivated(t *testing.T) {
 	h := newHarness(t)
 	asked := 0
-	h.env.OnActivity(contract.ActivityPartnerStage, mock.Anything, isv).Return(func(context.Context, string) (contract.PartnerStage, error) {
+	h.env.OnActivity(act.PartnerStage, mock.Anything, isv).Return(func(context.Context, string) (contract.PartnerStage, error) {
 		asked++
 		if asked == 1 {
 			return contract.PartnerActive, nil

@@ -11,18 +11,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
-// a is the activities' receiver: only its method names are used here, as in Temporal's
-// samples; the worker registers a populated one.
-var a *activities.Activities
-
-const (
-	maxEvents                = 100 // events kept in the status; older ones are dropped
-	compensationScheduleTime = 24 * time.Hour
-)
+// maxEvents is how many events the status keeps; older ones are dropped.
+const maxEvents = 100
 
 // end says why a connection's active life ended.
 type end int
@@ -56,9 +49,7 @@ type connection struct {
 	// addonProvisioned: Heroku's webhook said our add-on is provisioned (see hearAddonState).
 	addonProvisioned bool
 
-	// trusted is true for runs on the trust-guarantees version (see changeTrust).
-	trusted  bool
-	settings activities.Settings
+	settings contract.Settings
 
 	returnedCh, stateCh, deactivatedCh workflow.ReceiveChannel
 }
@@ -73,11 +64,6 @@ func ConnectionWorkflow(ctx workflow.Context, in contract.ConnectionInput) (cont
 		w.st, w.comps = in.Carry.Status, in.Carry.Compensations
 		w.in.Carry = nil
 	}
-	// Decided before the handlers exist, so every handler sees the same version.
-	w.trusted = workflow.GetVersion(ctx, changeTrust, workflow.DefaultVersion, 1) >= 1
-	if !w.trusted && in.Schema == "" && in.Carry == nil {
-		w.in.Schema = legacyDefaultSchema(in.CustomerID)
-	}
 	if err := w.registerHandlers(ctx); err != nil {
 		return w.st, err
 	}
@@ -91,20 +77,11 @@ func (w *connection) result() contract.StartResult {
 
 func (w *connection) run(ctx workflow.Context) (contract.Status, error) {
 	var settingsErr error
-	if w.trusted {
-		settingsErr = w.loadSettings(ctx)
-	}
+	w.settings, settingsErr = loadSettings(ctx)
 	if w.in.Carry == nil && w.st.Stage == contract.StageValidating {
 		err := settingsErr
-		if err == nil && w.trusted {
+		if err == nil {
 			err = validateStart(w.raw, w.settings)
-		} else if err == nil {
-			err = w.in.Validate()
-		}
-		// Customer IDs land unencrypted in the workflow ID and search attributes: a new
-		// onboarding refuses one that is an email address or the org ID.
-		if err == nil && workflow.GetVersion(ctx, changeOpaqueCustomerIDs, workflow.DefaultVersion, 1) >= 1 {
-			err = w.in.OpaqueIDProblems().Err()
 		}
 		if err != nil {
 			var ve *contract.ValidationError
@@ -114,10 +91,13 @@ func (w *connection) run(ctx workflow.Context) (contract.Status, error) {
 			return w.st, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrInvalidInput, nil, ve)
 		}
 		_ = workflow.UpsertTypedSearchAttributes(ctx, contract.SAIsvSlug.ValueSet(w.in.ISVSlug), contract.SACustomerID.ValueSet(w.in.CustomerID))
-		if w.trusted {
-			w.st.Identity = w.in.IdentityHashes()
-		}
+		w.st.Identity = w.in.IdentityHashes()
 		w.record("onboarding started (" + w.in.Mode + ")")
+	}
+	if settingsErr != nil {
+		// A continued run holds an add-on: it must not decide anything on broken settings.
+		// The workflow task fails and retries until the worker is fixed.
+		panic(settingsErr)
 	}
 	why := w.live(ctx)
 	if why == endContinueAsNew {
@@ -129,11 +109,7 @@ func (w *connection) run(ctx workflow.Context) (contract.Status, error) {
 // live runs the connection from wherever it is until it ends or must continue as new.
 func (w *connection) live(ctx workflow.Context) end {
 	if w.st.Stage == contract.StageValidating {
-		onboard := w.onboard
-		if w.trusted {
-			onboard = w.onboardOneCallSteps
-		}
-		if why := onboard(ctx); why != endNone {
+		if why := w.onboard(ctx); why != endNone {
 			return why
 		}
 	}
@@ -182,10 +158,7 @@ func (w *connection) deactivatedUnderUs(ctx workflow.Context) bool {
 	if w.st.Addon == nil {
 		// Nothing created yet (Heroku refused the create of an integration going away): the
 		// partner workflow's stage tells, at no Heroku call.
-		if workflow.GetVersion(ctx, changeTurnedAwayMidStart, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-			return false
-		}
-		err := workflow.ExecuteActivity(partnerStageCtx(ctx), a.PartnerStage, w.in.ISVSlug).Get(ctx, nil)
+		err := workflow.ExecuteActivity(partnerStageCall(ctx), a.PartnerStage, w.in.ISVSlug).Get(ctx, nil)
 		var ae *temporal.ApplicationError
 		if errors.As(err, &ae) && ae.Type() == contract.ErrIntegrationInactive {
 			w.deactivated = true
@@ -194,10 +167,7 @@ func (w *connection) deactivatedUnderUs(ctx workflow.Context) bool {
 		}
 		return false
 	}
-	if workflow.GetVersion(ctx, changeDeactivationDuringStep, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return false
-	}
-	err := workflow.ExecuteActivity(w.at(w.herokuCtx(ctx, 10*time.Minute), priorityConfigure), a.CheckIntegration, w.in.ISVSlug).Get(ctx, nil)
+	err := workflow.ExecuteActivity(w.heroku(ctx, 10*time.Minute, priorityConfigure), a.CheckIntegration, w.in.ISVSlug).Get(ctx, nil)
 	var ae *temporal.ApplicationError
 	if errors.As(err, &ae) && ae.Type() == contract.ErrIntegrationInactive {
 		w.deactivated = true
@@ -230,7 +200,7 @@ func (w *connection) failWith(err error) end {
 // finish first and unread signals are applied, so nothing is lost on the way.
 func (w *connection) shouldContinueAsNew(ctx workflow.Context) bool {
 	info := workflow.GetInfo(ctx)
-	limit := w.in.Options.ContinueAsNewAfter
+	limit := w.settings.ContinueAsNewAfter
 	if !info.GetContinueAsNewSuggested() && (limit == 0 || info.GetCurrentHistoryLength() < limit) {
 		return false
 	}
@@ -253,8 +223,11 @@ func (w *connection) carryInput() contract.ConnectionInput {
 // validateStart checks a start input as given (before defaults) against the worker's
 // settings: operational options are the worker's, per-customer options are bounded, and the
 // return URL must be on a host the worker was configured to send customers back to.
-func validateStart(in contract.ConnectionInput, s activities.Settings) error {
+func validateStart(in contract.ConnectionInput, s contract.Settings) error {
 	v := in.RequestProblems()
+	// Customer IDs land unencrypted in the workflow ID and search attributes: a new
+	// onboarding refuses one that is an email address or the org ID.
+	v.Fields = append(v.Fields, in.OpaqueIDProblems().Fields...)
 	if in.ReturnURL != "" && !s.ReturnAllowed(in.ReturnURL) {
 		v.Add("return_url", "must be on a return host the worker allows (WORKER_RETURN_HOSTS)")
 	}

@@ -23,13 +23,12 @@ func (w *connection) awaitAuthorization(ctx workflow.Context) end {
 	if w.st.Stage == contract.StageVerifying {
 		w.st.Stage = contract.StageAwaitingAuthorization
 	}
-	deadline := workflow.Now(ctx).Add(w.in.Options.AuthorizationTimeout)
-	if w.trusted {
-		if w.st.AuthDeadline.IsZero() {
-			w.st.AuthDeadline = deadline
-		}
-		deadline = w.st.AuthDeadline
+	// The deadline is carried through continue-as-new: a customer who never authorizes does
+	// not keep an add-on forever.
+	if w.st.AuthDeadline.IsZero() {
+		w.st.AuthDeadline = workflow.Now(ctx).Add(w.in.Options.AuthorizationTimeout)
 	}
+	deadline := w.st.AuthDeadline
 	needURL := w.st.AuthorizationURL == "" || !workflow.Now(ctx).Before(w.st.URLExpiresAt)
 	if err := w.watch(ctx, true); err != nil {
 		return w.failWith(err)
@@ -100,7 +99,7 @@ func (w *connection) issueURL(ctx workflow.Context) end {
 		Environment: w.in.Salesforce.Environment, Domain: w.in.Salesforce.Domain, APIVersion: w.in.Salesforce.APIVersion, Next: w.in.ReturnURL}
 	var got activities.AuthorizationURL
 	in := activities.AuthorizeInput{ISVSlug: w.in.ISVSlug, AddonID: w.st.Addon.ID, Request: req, WorkflowID: w.st.WorkflowID, Attempt: w.st.URLsIssued + 1}
-	if why := w.step(ctx, workflow.ExecuteActivity(w.at(w.herokuCtx(ctx, time.Hour), priorityPerson), a.RequestAuthorizationURL, in), &got); why != endNone {
+	if why := w.step(ctx, workflow.ExecuteActivity(w.heroku(ctx, time.Hour, priorityPerson), a.RequestAuthorizationURL, in), &got); why != endNone {
 		return why
 	}
 	now := workflow.Now(ctx)
@@ -118,7 +117,7 @@ func (w *connection) verify(ctx workflow.Context) (bool, end) {
 	waitingStage := w.st.Stage
 	w.setStage(ctx, contract.StageVerifying, "")
 	var cs activities.ConnectionState
-	if why := w.step(ctx, workflow.ExecuteActivity(w.at(w.herokuCtx(ctx, time.Hour), priorityPerson), a.ReadConnection, *w.st.Connection), &cs); why != endNone {
+	if why := w.step(ctx, workflow.ExecuteActivity(w.heroku(ctx, time.Hour, priorityPerson), a.ReadConnection, *w.st.Connection), &cs); why != endNone {
 		return false, why
 	}
 	w.st.Verifications++
@@ -126,8 +125,7 @@ func (w *connection) verify(ctx workflow.Context) (bool, end) {
 	authorized := cs.OrgID != "" && cs.State != heroku.StateNew && cs.State != heroku.StateNeedAuthentication && cs.State != heroku.StateUnauthorized
 	// A re-authorization round needs a new authorization: the one the connection was active
 	// on still reads as healthy when the ISV asked for a new one.
-	if workflow.GetVersion(ctx, changeFreshReauthorization, workflow.DefaultVersion, 1) >= 1 &&
-		waitingStage == contract.StageReauthorizing && !w.st.AuthorizedAt.IsZero() && !cs.AuthUpdated.After(w.st.AuthorizedAt) {
+	if waitingStage == contract.StageReauthorizing && !w.st.AuthorizedAt.IsZero() && !cs.AuthUpdated.After(w.st.AuthorizedAt) {
 		authorized = false
 	}
 	if !authorized {
@@ -148,12 +146,10 @@ func (w *connection) verify(ctx workflow.Context) (bool, end) {
 	}
 	w.st.LastProblem = ""
 	w.st.AuthorizedAt = cs.AuthUpdated
-	if w.trusted {
-		// The wait is over: the next wait (a re-authorization) gets its own deadline, and a
-		// reissue asked for while this verification ran has nothing left to reissue.
-		w.st.AuthDeadline = time.Time{}
-		w.reissueWanted = false
-	}
+	// The wait is over: the next wait (a re-authorization) gets its own deadline, and a
+	// reissue asked for while this verification ran has nothing left to reissue.
+	w.st.AuthDeadline = time.Time{}
+	w.reissueWanted = false
 	w.setStage(ctx, contract.StageActive, fmt.Sprintf("authorized by %s of org %s (%s)", w.in.Salesforce.Username, w.in.Salesforce.OrgID, cs.State))
 	return true, endNone
 }
@@ -177,9 +173,7 @@ func (w *connection) keepActive(ctx workflow.Context) end {
 		return w.failWith(err)
 	}
 	w.returned = false
-	if w.trusted {
-		w.reissueWanted = false // nothing to reissue while active; pending() must not stay true
-	}
+	w.reissueWanted = false // nothing to reissue while active; pending() must not stay true
 	for {
 		if why := w.interrupted(); why != endNone {
 			return why
@@ -207,37 +201,22 @@ func (w *connection) keepActive(ctx workflow.Context) end {
 			return endCancelled
 		}
 		w.returned = false // a late return while active changes nothing
-		if w.trusted {
-			w.reissueWanted = false
-		}
+		w.reissueWanted = false
 	}
 }
 
-// watch registers this connection with its app's watcher (waiting: poll fast).
+// watch wakes this connection's app watcher (starting it when it is not running), which
+// finds the connection's owner through visibility and reports what changes.
 func (w *connection) watch(ctx workflow.Context, waiting bool) error {
-	o := w.in.Options
-	known := w.st.LastState // the watcher reports changes from what this workflow last saw
-	if known == "" {
-		known = heroku.StateNeedAuthentication
-	}
 	if w.st.WatcherID == "" {
 		w.st.WatcherID = contract.WatcherWorkflowID(w.st.Addon.App)
-		// From watch-from-truth on, the app's one watcher; before it, a shard of it.
-		if workflow.GetVersion(ctx, changeWatchFromTruth, workflow.DefaultVersion, 1) == workflow.DefaultVersion &&
-			workflow.GetVersion(ctx, changeWatchShards, workflow.DefaultVersion, 1) >= 1 {
-			w.st.WatcherID = contract.WatcherShardID(w.st.Addon.App, w.st.WorkflowID, o.WatchShards)
-		}
 	}
 	in := activities.RegisterWatchInput{
 		WatcherID: w.st.WatcherID, TaskQueue: workflow.GetInfo(ctx).TaskQueueName,
-		Member: contract.WatchMember{WorkflowID: w.st.WorkflowID, ConnectionID: w.st.Connection.ID, Waiting: waiting, KnownState: known,
-			KnownAuth: w.st.AuthorizedAt},
-		Start: contract.WatcherInput{App: w.st.Addon.App, RegionURL: w.st.Connection.RegionURL, HerokuTaskQueue: o.HerokuTaskQueue,
-			WaitingInterval: o.WatchWaitingInterval, ActiveInterval: o.WatchActiveInterval, IdleTimeout: time.Hour},
+		Member: contract.WatchMember{WorkflowID: w.st.WorkflowID, ConnectionID: w.st.Connection.ID, Waiting: waiting},
+		Start:  contract.WatcherInput{App: w.st.Addon.App, RegionURL: w.st.Connection.RegionURL},
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: time.Hour,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute}})
-	if err := workflow.ExecuteActivity(actx, a.RegisterWithWatcher, in).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(temporalCall(ctx, time.Hour), a.RegisterWithWatcher, in).Get(ctx, nil); err != nil {
 		return err
 	}
 	w.watchRegistered = true

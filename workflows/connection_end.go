@@ -1,6 +1,7 @@
 package workflows
 
-// The end of a connection: compensation on a disconnected context, in reverse.
+// Compensation, all of it: what onboarding records it must undo (before the step that makes
+// it), and the end of a connection, which undoes it on a disconnected context, in reverse.
 
 import (
 	"errors"
@@ -22,11 +23,7 @@ func (w *connection) finish(ctx workflow.Context, why end) (contract.Status, err
 	defer cancel()
 	if w.watchRegistered {
 		// Best effort: a watcher that is gone needs no goodbye.
-		watcher := w.st.WatcherID
-		if watcher == "" { // registered by a run that did not record it
-			watcher = contract.WatcherWorkflowID(w.st.Addon.App)
-		}
-		_ = contract.SignalWatchUnregister.SendExternal(dctx, watcher, w.st.WorkflowID).Get(dctx, nil)
+		_ = contract.SignalWatchUnregister.SendExternal(dctx, w.st.WatcherID, w.st.WorkflowID).Get(dctx, nil)
 		w.watchRegistered = false
 	}
 	final := map[end]contract.Stage{endOffboard: contract.StageOffboarded, endDeactivated: contract.StageDeactivated, endFailed: contract.StageFailed, endCancelled: contract.StageCancelled}[why]
@@ -63,15 +60,11 @@ func (w *connection) compensate(ctx workflow.Context, deactivated bool) error {
 	var failed []string
 	for i := len(w.comps) - 1; i >= 0; i-- {
 		c := w.comps[i]
-		if c.Kind != CompensationDestroyAddon || !c.Addon.Created {
+		if c.Kind != contract.CompensationDestroyAddon || !c.Addon.Created {
 			continue
 		}
 		if deactivated {
-			wait := workflow.ExecuteActivity(w.at(w.pollCtx(ctx, 10*time.Minute), priorityBackground), a.WaitAddonGone, c.Addon)
-			if w.trusted {
-				wait = workflow.ExecuteActivity(w.at(w.pollCtx(ctx, 10*time.Minute), priorityBackground), a.WaitAddonGoneByKey, c.Addon)
-			}
-			err := wait.Get(ctx, nil)
+			err := workflow.ExecuteActivity(w.poll(ctx, 10*time.Minute, priorityBackground), a.WaitAddonGone, c.Addon).Get(ctx, nil)
 			if err == nil {
 				w.record("add-on " + c.Addon.Name + " removed by the deactivation")
 				w.st.Compensated = append(w.st.Compensated, "add-on "+c.Addon.Name+" removed by Heroku")
@@ -95,4 +88,22 @@ func (w *connection) compensate(ctx workflow.Context, deactivated bool) error {
 		return errors.New("compensation incomplete: " + strings.Join(failed, "; "))
 	}
 	return nil
+}
+
+// willDestroy records, before the create, that the add-on must be destroyed if onboarding
+// does not finish: its name is deterministic, so a create whose answer was lost, or that
+// completes after a cancellation, is still undone.
+func (w *connection) willDestroy(ref contract.AddonRef) {
+	w.comps = append(w.comps, contract.Compensation{Kind: contract.CompensationDestroyAddon, Addon: ref})
+}
+
+// destroyKnown fills in the add-on of the last willDestroy once its create answered.
+func (w *connection) destroyKnown(ref contract.AddonRef) {
+	w.comps[len(w.comps)-1].Addon = ref
+}
+
+// destroyAddon undoes one add-on: destroy it (by ID, or by name when the create's answer
+// never came) until Heroku no longer has it.
+func (w *connection) destroyAddon(ctx workflow.Context, ref contract.AddonRef) error {
+	return workflow.ExecuteActivity(w.at(herokuCleanup(ctx, w.settings), priorityBackground), a.DestroyAddon, ref).Get(ctx, nil)
 }

@@ -12,105 +12,144 @@ import (
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
+// registerHandlers sets up the inbox before anything can block, so no message is missed.
+// Signals are read by receivers; each update has a handler method and, where the request
+// can be refused before it is accepted, a validator method.
 func (w *connection) registerHandlers(ctx workflow.Context) error {
 	w.returnedCh = contract.SignalCustomerReturned.Channel(ctx)
 	w.stateCh = contract.SignalConnectionState.Channel(ctx)
 	w.deactivatedCh = contract.SignalIntegrationDeactivated.Channel(ctx)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			w.onReturned(contract.SignalCustomerReturned.Receive(ctx, w.returnedCh))
-		}
-	})
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			w.onState(contract.SignalConnectionState.Receive(ctx, w.stateCh))
-		}
-	})
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			contract.SignalIntegrationDeactivated.Receive(ctx, w.deactivatedCh)
-			w.deactivated = true
-		}
-	})
-
-	if err := contract.QueryStatus.Handle(ctx, func() (contract.Status, error) { return w.st, nil }); err != nil {
-		return err
-	}
-	urlOrEnd := func(attempt int) func() bool {
-		return func() bool {
-			return w.st.Stage.Terminal() || (w.st.URLsIssued > attempt && w.st.AuthorizationURL != "") || w.st.Stage == contract.StageActive && attempt < 0
-		}
-	}
+	workflow.Go(ctx, w.receiveReturns)
+	workflow.Go(ctx, w.receiveStates)
+	workflow.Go(ctx, w.receiveDeactivations)
 	return errors.Join(
-		contract.UpdateStart.Handle(ctx, func(ctx workflow.Context, _ contract.None) (contract.StartResult, error) {
-			err := workflow.Await(ctx, func() bool {
-				return w.st.Stage.Terminal() || w.st.AuthorizationURL != "" || w.st.Stage == contract.StageActive
-			})
-			return w.result(), err
-		}, nil),
-		contract.UpdateReissueURL.Handle(ctx, func(ctx workflow.Context, _ contract.None) (contract.StartResult, error) {
-			issued := w.st.URLsIssued
-			w.reissueWanted = true
-			done := urlOrEnd(issued)
-			if w.trusted {
-				// The customer may authorize before the new URL is issued: the request then
-				// settles with the active stage instead of waiting for a URL never issued.
-				done = func() bool { return urlOrEnd(issued)() || w.st.Stage == contract.StageActive }
-			}
-			err := workflow.Await(ctx, done)
-			return w.result(), err
-		}, func(ctx workflow.Context, _ contract.None) error {
-			if w.st.Stage != contract.StageAwaitingAuthorization && w.st.Stage != contract.StageReauthorizing && w.st.Stage != contract.StageVerifying {
-				return fmt.Errorf("a new authorization URL can only be issued while waiting for the customer; the stage is %s", w.st.Stage)
-			}
-			return nil
-		}),
-		contract.UpdateReauthorize.Handle(ctx, func(ctx workflow.Context, _ contract.None) (contract.StartResult, error) {
-			issued := w.st.URLsIssued
-			w.reauthWanted = true
-			err := workflow.Await(ctx, urlOrEnd(issued))
-			return w.result(), err
-		}, func(ctx workflow.Context, _ contract.None) error {
-			if w.st.Stage != contract.StageActive {
-				return fmt.Errorf("re-authorization needs an active connection; the stage is %s", w.st.Stage)
-			}
-			return nil
-		}),
-		contract.UpdateOffboard.Handle(ctx, func(ctx workflow.Context, _ contract.None) (contract.Status, error) {
-			w.offboardWanted = true
-			err := workflow.Await(ctx, func() bool { return w.st.Stage.Terminal() })
-			return w.st, err
-		}, func(ctx workflow.Context, _ contract.None) error {
-			if w.st.Stage.Terminal() || w.st.Stage == contract.StageCompensating {
-				return fmt.Errorf("the connection is already %s", w.st.Stage)
-			}
-			return nil
-		}),
-		contract.UpdateStatus.Handle(ctx, func(ctx workflow.Context, _ contract.None) (contract.Status, error) { return w.st, nil }, nil),
-		contract.UpdateCustomerReturned.Handle(ctx, func(ctx workflow.Context, r contract.CustomerReturned) (contract.ReturnResult, error) {
-			w.st.ReturnsUsed = append(w.st.ReturnsUsed, r.Attempt)
-			before := w.st.Verifications
-			w.returned = true
-			err := workflow.Await(ctx, func() bool {
-				return w.st.Stage.Terminal() || w.st.Stage == contract.StageActive || w.st.Verifications > before && w.st.Stage != contract.StageVerifying
-			})
-			out := contract.ReturnResult{Stage: w.st.Stage, Verified: w.st.Stage == contract.StageActive}
-			if !out.Verified {
-				out.Problem = "the connection is not authorized yet (state " + w.st.LastState + ")"
-				if w.st.LastProblem != "" {
-					out.Problem = w.st.LastProblem
-				}
-			}
-			return out, err
-		}, func(ctx workflow.Context, r contract.CustomerReturned) error { return w.acceptReturn(r) }),
+		contract.QueryStatus.Handle(ctx, w.status),
+		contract.UpdateStart.Handle(ctx, w.onStart, nil),
+		contract.UpdateReissueURL.Handle(ctx, w.onReissueURL, w.validateReissueURL),
+		contract.UpdateReauthorize.Handle(ctx, w.onReauthorize, w.validateReauthorize),
+		contract.UpdateOffboard.Handle(ctx, w.onOffboard, w.validateOffboard),
+		contract.UpdateStatus.Handle(ctx, w.onStatus, nil),
+		contract.UpdateCustomerReturned.Handle(ctx, w.onCustomerReturned, w.validateCustomerReturned),
 	)
+}
+
+func (w *connection) receiveReturns(ctx workflow.Context) {
+	for {
+		w.onReturned(contract.SignalCustomerReturned.Receive(ctx, w.returnedCh))
+	}
+}
+
+func (w *connection) receiveStates(ctx workflow.Context) {
+	for {
+		w.onState(contract.SignalConnectionState.Receive(ctx, w.stateCh))
+	}
+}
+
+func (w *connection) receiveDeactivations(ctx workflow.Context) {
+	for {
+		contract.SignalIntegrationDeactivated.Receive(ctx, w.deactivatedCh)
+		w.deactivated = true
+	}
+}
+
+// status answers QueryStatus.
+func (w *connection) status() (contract.Status, error) { return w.st, nil }
+
+// onStatus answers UpdateStatus: the status through history (read-your-writes).
+func (w *connection) onStatus(workflow.Context, contract.None) (contract.Status, error) {
+	return w.st, nil
+}
+
+// onStart answers Update-with-Start once there is an authorization URL, or an end.
+func (w *connection) onStart(ctx workflow.Context, _ contract.None) (contract.StartResult, error) {
+	err := workflow.Await(ctx, func() bool {
+		return w.st.Stage.Terminal() || w.st.AuthorizationURL != "" || w.st.Stage == contract.StageActive
+	})
+	return w.result(), err
+}
+
+// urlAfter is true once a URL newer than attempt was issued, or the run ended.
+func (w *connection) urlAfter(attempt int) bool {
+	return w.st.Stage.Terminal() || (w.st.URLsIssued > attempt && w.st.AuthorizationURL != "")
+}
+
+// onReissueURL asks for a fresh URL. The customer may authorize before it is issued: the
+// request then settles with the active stage instead of waiting for a URL never issued.
+func (w *connection) onReissueURL(ctx workflow.Context, _ contract.None) (contract.StartResult, error) {
+	issued := w.st.URLsIssued
+	w.reissueWanted = true
+	err := workflow.Await(ctx, func() bool { return w.urlAfter(issued) || w.st.Stage == contract.StageActive })
+	return w.result(), err
+}
+
+func (w *connection) validateReissueURL(workflow.Context, contract.None) error {
+	if !w.waitingForCustomer() {
+		return fmt.Errorf("a new authorization URL can only be issued while waiting for the customer; the stage is %s", w.st.Stage)
+	}
+	return nil
+}
+
+// onReauthorize asks an active connection to be authorized again; it answers with the new URL.
+func (w *connection) onReauthorize(ctx workflow.Context, _ contract.None) (contract.StartResult, error) {
+	issued := w.st.URLsIssued
+	w.reauthWanted = true
+	err := workflow.Await(ctx, func() bool { return w.urlAfter(issued) })
+	return w.result(), err
+}
+
+func (w *connection) validateReauthorize(workflow.Context, contract.None) error {
+	if w.st.Stage != contract.StageActive {
+		return fmt.Errorf("re-authorization needs an active connection; the stage is %s", w.st.Stage)
+	}
+	return nil
+}
+
+// onOffboard ends the connection and answers with the final status.
+func (w *connection) onOffboard(ctx workflow.Context, _ contract.None) (contract.Status, error) {
+	w.offboardWanted = true
+	err := workflow.Await(ctx, func() bool { return w.st.Stage.Terminal() })
+	return w.st, err
+}
+
+func (w *connection) validateOffboard(workflow.Context, contract.None) error {
+	if w.st.Stage.Terminal() || w.st.Stage == contract.StageCompensating {
+		return fmt.Errorf("the connection is already %s", w.st.Stage)
+	}
+	return nil
+}
+
+// onCustomerReturned triggers one verification and answers what it found.
+func (w *connection) onCustomerReturned(ctx workflow.Context, r contract.CustomerReturned) (contract.ReturnResult, error) {
+	w.st.ReturnsUsed = append(w.st.ReturnsUsed, r.Attempt)
+	before := w.st.Verifications
+	w.returned = true
+	err := workflow.Await(ctx, func() bool {
+		return w.st.Stage.Terminal() || w.st.Stage == contract.StageActive || w.st.Verifications > before && w.st.Stage != contract.StageVerifying
+	})
+	out := contract.ReturnResult{Stage: w.st.Stage, Verified: w.st.Stage == contract.StageActive}
+	if !out.Verified {
+		out.Problem = "the connection is not authorized yet (state " + w.st.LastState + ")"
+		if w.st.LastProblem != "" {
+			out.Problem = w.st.LastProblem
+		}
+	}
+	return out, err
+}
+
+func (w *connection) validateCustomerReturned(_ workflow.Context, r contract.CustomerReturned) error {
+	return w.acceptReturn(r)
+}
+
+// waitingForCustomer is true in the stages that wait for the customer's authorization.
+func (w *connection) waitingForCustomer() bool {
+	return w.st.Stage == contract.StageAwaitingAuthorization || w.st.Stage == contract.StageReauthorizing || w.st.Stage == contract.StageVerifying
 }
 
 // acceptReturn is the single-use check of a customer return: only the URL issued last, only
 // once, and only while waiting for the customer.
 func (w *connection) acceptReturn(r contract.CustomerReturned) error {
 	switch {
-	case w.st.Stage != contract.StageAwaitingAuthorization && w.st.Stage != contract.StageReauthorizing && w.st.Stage != contract.StageVerifying:
+	case !w.waitingForCustomer():
 		return fmt.Errorf("attempt: the connection is not waiting for the customer (stage %s)", w.st.Stage)
 	case r.Attempt != w.st.URLsIssued:
 		return fmt.Errorf("attempt: %d is not the current authorization URL (#%d); an older URL's return is not accepted", r.Attempt, w.st.URLsIssued)
@@ -124,12 +163,12 @@ func (w *connection) acceptReturn(r contract.CustomerReturned) error {
 }
 
 func (w *connection) onReturned(r contract.CustomerReturned) {
-	if w.trusted && r.Attempt != 0 && r.Attempt != w.st.URLsIssued {
+	if r.Attempt != 0 && r.Attempt != w.st.URLsIssued {
 		w.record(fmt.Sprintf("customer return for attempt %d ignored: the current URL is #%d", r.Attempt, w.st.URLsIssued))
 		return
 	}
 	switch {
-	case w.st.Stage == contract.StageAwaitingAuthorization || w.st.Stage == contract.StageReauthorizing || w.st.Stage == contract.StageVerifying:
+	case w.waitingForCustomer():
 		w.returned = true
 	default:
 		w.record(fmt.Sprintf("customer return for attempt %d ignored in stage %s", r.Attempt, w.st.Stage))

@@ -144,6 +144,8 @@ func (h *harness) newEnv() *testsuite.TestWorkflowEnvironment {
 	activities.RegisterHeroku(env, acts)
 	activities.RegisterOnboarding(env, acts)
 	env.OnActivity("RegisterWithWatcher", mock.Anything, mock.Anything).Return(nil)
+	// The reconciler's Schedule needs a Temporal client; its own test runs on the dev server.
+	env.OnActivity(act.SetReconcileSchedule, mock.Anything, mock.Anything).Return(nil).Maybe()
 	// CheckClaims reads Temporal's visibility; its own test runs on the dev server.
 	env.OnActivity("CheckClaims", mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ClaimInput) error {
 		if h.claims != nil {
@@ -157,8 +159,8 @@ func (h *harness) newEnv() *testsuite.TestWorkflowEnvironment {
 
 // testSettings are the worker settings of the unit tests: the production pace, and the
 // ISV's return host allowed.
-func testSettings() activities.Settings {
-	s := activities.DefaultSettings()
+func testSettings() contract.Settings {
+	s := contract.DefaultSettings()
 	s.ReturnHosts = []string{"isv.example"}
 	return s
 }
@@ -277,3 +279,6 @@ func (h *harness) run(in contract.ConnectionInput) (contract.Status, error) {
 
 // live reports the simulator's add-ons that still exist.
 func (h *harness) live() int { return h.sim.Snapshot().Live }
+
+// act names activities by method value in mocks, as the workflows call them.
+var act *activities.Activities

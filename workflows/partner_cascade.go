@@ -1,15 +1,60 @@
 package workflows
 
+// The deactivation: Heroku's deactivate, then the cascade to every customer.
+
 import (
 	"fmt"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
+
+// deactivate calls Heroku's deactivate until every add-on is gone (or the attempt limit);
+// only then is every running customer workflow of the ISV told, and awaited.
+func (p *partner) deactivate(ctx workflow.Context) {
+	p.stageBefore = p.info.Stage
+	p.info.Error = ""
+	p.info.Stage = contract.PartnerDeactivating
+	workflow.SetCurrentDetails(ctx, "**deactivating** · integration `"+p.in.Slug+"`")
+	r := &contract.DeactivationReport{Failed: []string{}, Customers: []contract.CustomerOutcome{}}
+	p.info.Report = r
+	hctx := p.heroku(ctx)
+	herokuDone := false
+	for r.Attempts < p.in.MaxDeactivateAttempts {
+		r.Attempts++
+		var res activities.DeactivateResult
+		if err := workflow.ExecuteActivity(hctx, a.DeactivateIntegration, p.in.Slug).Get(ctx, &res); err != nil {
+			p.info.Error = "Heroku deactivate failed: " + errorMessage(err)
+			break
+		}
+		if r.Attempts == 1 || res.Total > r.Total {
+			r.Total = res.Total
+		}
+		r.Destroyed += res.Succeeded
+		r.Failed = res.FailedAddons
+		if !res.Partial {
+			herokuDone = true
+			break
+		}
+		_ = workflow.Sleep(ctx, p.in.DeactivateRetryInterval)
+	}
+	if !herokuDone && p.info.Error == "" {
+		p.info.Error = fmt.Sprintf("Heroku still failed to destroy %d add-ons after %d attempts", len(r.Failed), r.Attempts)
+	}
+	if !herokuDone {
+		// Customers are told only once Heroku has deactivated: until then their add-ons may
+		// live on, and a retry of the deactivation finishes the job.
+		p.info.Stage = p.stageBefore
+		r.At = workflow.Now(ctx)
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** · deactivation failed, retry it: %s", p.info.Stage, p.info.Error))
+		return
+	}
+
+	p.cascade(ctx, r, herokuDone)
+}
 
 // maxCascadeRounds bounds the batch signal rounds: a round misses only customers that
 // continued as new (or ended) between the server's listing and its signal.
@@ -23,9 +68,7 @@ const maxCascadeRounds = 10
 func (p *partner) cascade(ctx workflow.Context, r *contract.DeactivationReport, herokuDone bool) {
 	since := workflow.Now(ctx)
 	runID := workflow.GetInfo(ctx).WorkflowExecution.RunID
-	sctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Minute, HeartbeatTimeout: time.Minute,
-		ScheduleToCloseTimeout: 2 * time.Hour, RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute,
-			NonRetryableErrorTypes: []string{contract.ErrInvalidInput}}})
+	sctx := batchCall(ctx, 30*time.Minute, time.Minute, 2*time.Hour)
 	signal := contract.IntegrationDeactivated{Reason: "partner integration " + p.in.Slug + " deactivated"}
 	told := false
 	for round := 1; round <= maxCascadeRounds && !told; round++ {
@@ -48,9 +91,7 @@ func (p *partner) cascade(ctx workflow.Context, r *contract.DeactivationReport, 
 	if !told && p.info.Error == "" {
 		p.info.Error = fmt.Sprintf("some customers could not be told after %d rounds", maxCascadeRounds)
 	}
-	wctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Minute, HeartbeatTimeout: 2 * time.Minute,
-		ScheduleToCloseTimeout: 24 * time.Hour, RetryPolicy: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 1.5,
-			MaximumInterval: time.Minute, NonRetryableErrorTypes: []string{contract.ErrInvalidInput}}})
+	wctx := batchCall(ctx, 5*time.Minute, 2*time.Minute, 24*time.Hour)
 	var counts activities.CustomerCounts
 	err := workflow.ExecuteActivity(wctx, a.CountCustomers, activities.CountCustomersInput{ISVSlug: p.in.Slug, Since: since, UntilNoneRunning: true}).Get(ctx, &counts)
 	if err != nil {
@@ -60,4 +101,21 @@ func (p *partner) cascade(ctx workflow.Context, r *contract.DeactivationReport, 
 	r.Customers = append([]contract.CustomerOutcome{}, counts.Others...)
 	allEnded := err == nil && counts.Running == 0 && counts.Ended == counts.Deactivated
 	p.finishDeactivation(ctx, r, herokuDone, allEnded)
+}
+
+// finishDeactivation records how the deactivation ended.
+func (p *partner) finishDeactivation(ctx workflow.Context, r *contract.DeactivationReport, herokuDone, allEnded bool) {
+	r.Completed = herokuDone && allEnded && p.info.Error == ""
+	r.At = workflow.Now(ctx)
+	if herokuDone {
+		p.info.Stage = contract.PartnerInactive
+		if p.info.Integration != nil {
+			p.info.Integration.Status = contract.IntegrationInactive
+		}
+	}
+	ended := len(r.Customers)
+	if r.CustomersEnded > 0 {
+		ended = r.CustomersEnded
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** · %d add-ons destroyed, %d customers ended", p.info.Stage, r.Destroyed, ended))
 }

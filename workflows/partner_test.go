@@ -106,8 +106,8 @@ func TestPartnerLifecycleAndDeactivation(t *testing.T) {
 	h := newHarness(t)
 	env := h.env
 	// Two customers were running; both end as deactivated.
-	env.OnActivity(contract.ActivitySignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{JobID: "job", Total: 2, Signaled: 2}, nil)
-	env.OnActivity(contract.ActivityCountCustomers, mock.Anything, mock.Anything).Return(activities.CustomerCounts{Ended: 2, Deactivated: 2}, nil)
+	env.OnActivity(act.SignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{JobID: "job", Total: 2, Signaled: 2}, nil)
+	env.OnActivity(act.CountCustomers, mock.Anything, mock.Anything).Return(activities.CustomerCounts{Ended: 2, Deactivated: 2}, nil)
 
 	var created, updated, refreshed, deactivated contract.PartnerInfo
 	var rejectedConfirm, rejectedAfter *error
@@ -190,7 +190,7 @@ func TestFailedDeactivationIsRetryableAndTellsNobody(t *testing.T) {
 	h := newHarness(t)
 	env := h.env
 	found := 0
-	env.OnActivity(contract.ActivitySignalRunningCustomers, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchSignalInput) (activities.BatchResult, error) {
+	env.OnActivity(act.SignalRunningCustomers, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchSignalInput) (activities.BatchResult, error) {
 		found++
 		return activities.BatchResult{JobID: in.JobID}, nil
 	})
@@ -248,7 +248,7 @@ func TestPartnerCreateAdoptsALostCreate(t *testing.T) {
 		}, contract.Deactivate{Confirm: "beta"})
 	}, time.Hour)
 	noCustomers(env)
-	env.OnActivity(contract.ActivitySignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
+	env.OnActivity(act.SignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
 	env.ExecuteWorkflow(workflows.PartnerWorkflow, contract.PartnerInput{Slug: "beta"})
 	require.NoError(t, env.GetWorkflowError())
 	require.NoError(t, createErr)
@@ -264,7 +264,7 @@ func TestDeactivationCompletesWhileHerokuStillDestroys(t *testing.T) {
 	h := newHarness(t, func(c *herokusim.Config) { c.DeactivationDelay = 24 * time.Hour })
 	env := h.env
 	noCustomers(env)
-	env.OnActivity(contract.ActivitySignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
+	env.OnActivity(act.SignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
 	var deactivated contract.PartnerInfo
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(contract.UpdatePartnerCreate.Name, "create", &testsuite.TestUpdateCallback{
@@ -293,7 +293,7 @@ func TestDeactivationCompletesWhileHerokuStillDestroys(t *testing.T) {
 
 // noCustomers answers the cascade's counts for an integration without customers.
 func noCustomers(env *testsuite.TestWorkflowEnvironment) {
-	env.OnActivity(contract.ActivityCountCustomers, mock.Anything, mock.Anything).Return(activities.CustomerCounts{}, nil)
+	env.OnActivity(act.CountCustomers, mock.Anything, mock.Anything).Return(activities.CustomerCounts{}, nil)
 }
 
 // deactivate runs a partner workflow to an active integration with one add-on, deactivates
@@ -322,14 +322,14 @@ func deactivateBeta(t *testing.T, h *harness) *contract.DeactivationReport {
 func TestCascadeSignalsInRoundsUntilEveryoneIsTold(t *testing.T) {
 	h := newHarness(t)
 	var jobs []string
-	h.env.OnActivity(contract.ActivitySignalRunningCustomers, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchSignalInput) (activities.BatchResult, error) {
+	h.env.OnActivity(act.SignalRunningCustomers, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchSignalInput) (activities.BatchResult, error) {
 		jobs = append(jobs, in.JobID)
 		if len(jobs) < 3 {
 			return activities.BatchResult{JobID: in.JobID, Total: 5000, Signaled: 4990, Failed: 10}, nil
 		}
 		return activities.BatchResult{JobID: in.JobID, Total: 10, Signaled: 10}, nil
 	})
-	h.env.OnActivity(contract.ActivityCountCustomers, mock.Anything, mock.Anything).Return(activities.CustomerCounts{Ended: 5000, Deactivated: 5000}, nil)
+	h.env.OnActivity(act.CountCustomers, mock.Anything, mock.Anything).Return(activities.CustomerCounts{Ended: 5000, Deactivated: 5000}, nil)
 	r := deactivateBeta(t, h)
 	require.Len(t, jobs, 3)
 	assert.Equal(t, jobs, r.BatchJobs)
@@ -344,8 +344,8 @@ func TestCascadeSignalsInRoundsUntilEveryoneIsTold(t *testing.T) {
 func TestCascadeReportsWhatDidNotEndDeactivated(t *testing.T) {
 	t.Run("a customer ended otherwise", func(t *testing.T) {
 		h := newHarness(t)
-		h.env.OnActivity(contract.ActivitySignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{Total: 3, Signaled: 3}, nil)
-		h.env.OnActivity(contract.ActivityCountCustomers, mock.Anything, mock.Anything).Return(activities.CustomerCounts{Ended: 3, Deactivated: 2,
+		h.env.OnActivity(act.SignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{Total: 3, Signaled: 3}, nil)
+		h.env.OnActivity(act.CountCustomers, mock.Anything, mock.Anything).Return(activities.CustomerCounts{Ended: 3, Deactivated: 2,
 			Others: []contract.CustomerOutcome{{WorkflowID: "connection/beta/c9", CustomerID: "c9", Outcome: "offboarded"}}}, nil)
 		r := deactivateBeta(t, h)
 		assert.False(t, r.Completed)
@@ -354,7 +354,7 @@ func TestCascadeReportsWhatDidNotEndDeactivated(t *testing.T) {
 	})
 	t.Run("never everyone told", func(t *testing.T) {
 		h := newHarness(t)
-		h.env.OnActivity(contract.ActivitySignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{Total: 3, Signaled: 2, Failed: 1}, nil)
+		h.env.OnActivity(act.SignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{Total: 3, Signaled: 2, Failed: 1}, nil)
 		noCustomers(h.env)
 		r := deactivateBeta(t, h)
 		assert.False(t, r.Completed)

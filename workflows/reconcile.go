@@ -27,13 +27,12 @@ func ReconcileWorkflow(ctx workflow.Context, in contract.ReconcileInput) (contra
 	if !contract.ValidSlug(in.Slug) {
 		return r, temporal.NewNonRetryableApplicationError(fmt.Sprintf("slug: %q is not an integration slug", in.Slug), contract.ErrInvalidInput, nil)
 	}
-	var s activities.Settings
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
-	if err := workflow.ExecuteLocalActivity(lctx, contract.ActivityWorkerSettings).Get(ctx, &s); err != nil {
+	s, err := loadSettings(ctx)
+	if err != nil {
 		return r, err
 	}
 	grace := s.ReconcileGrace
-	hctx := withPriority(workflow.WithActivityOptions(ctx, HerokuActivityOptions(s.HerokuTaskQueue, 30*time.Minute)), priorityBackground, in.Slug)
+	hctx := withPriority(herokuCall(ctx, s, 30*time.Minute), priorityBackground, in.Slug)
 
 	// Heroku's side: every Connect add-on of the account, a page per request.
 	var addons []activities.AddonSummary
@@ -53,7 +52,7 @@ func ReconcileWorkflow(ctx workflow.Context, in contract.ReconcileInput) (contra
 
 	// Temporal's side: the integration's live customers, and what they own.
 	var customers []activities.CustomerWorkflow
-	vctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: 10 * time.Minute})
+	vctx := temporalCall(ctx, 10*time.Minute)
 	if err := workflow.ExecuteActivity(vctx, a.FindRunningCustomers, activities.FindCustomersInput{ISVSlug: in.Slug}).Get(ctx, &customers); err != nil {
 		return r, fmt.Errorf("list the integration's customers: %w", err)
 	}
@@ -112,7 +111,7 @@ func ReconcileWorkflow(ctx workflow.Context, in contract.ReconcileInput) (contra
 
 	// Every app with a live customer's add-on keeps its watcher: wake it, or start it again
 	// (a watcher an operator terminated, or that ended on an empty read, comes back).
-	if !in.DryRun && workflow.GetVersion(ctx, changeReconcileWakesWatchers, workflow.DefaultVersion, 1) >= 1 {
+	if !in.DryRun {
 		apps := map[string]bool{}
 		for _, ad := range addons {
 			if ownerByID[ad.ID] != "" || contract.IsProductAddonName(in.Slug, ad.Name) && ownerByName[ad.Name] != "" {
@@ -120,9 +119,9 @@ func ReconcileWorkflow(ctx workflow.Context, in contract.ReconcileInput) (contra
 			}
 		}
 		info := workflow.GetInfo(ctx)
-		for _, app := range sortedStrings(apps) {
+		for _, app := range workflow.DeterministicKeys(apps) {
 			wake := activities.RegisterWatchInput{WatcherID: contract.WatcherWorkflowID(app), TaskQueue: info.TaskQueueName,
-				Member: contract.WatchMember{WorkflowID: info.WorkflowExecution.ID}, Start: contract.WatcherInput{App: app, IdleTimeout: time.Hour}}
+				Member: contract.WatchMember{WorkflowID: info.WorkflowExecution.ID}, Start: contract.WatcherInput{App: app}}
 			if err := workflow.ExecuteActivity(vctx, a.RegisterWithWatcher, wake).Get(ctx, nil); err != nil {
 				workflow.GetLogger(ctx).Warn("could not wake the app's watcher", "app", app, "error", err)
 				continue
@@ -138,7 +137,7 @@ func ReconcileWorkflow(ctx workflow.Context, in contract.ReconcileInput) (contra
 			Why: fmt.Sprintf("created by this product %s ago and owned by no live customer of %s", r.At.Sub(ad.CreatedAt).Round(time.Second), in.Slug)}
 		if !in.DryRun {
 			ref := contract.AddonRef{ID: ad.ID, Name: ad.Name, App: ad.App, Created: true}
-			if err := workflow.ExecuteActivity(dctx, a.DestroyAddonByKey, ref).Get(ctx, nil); err != nil {
+			if err := workflow.ExecuteActivity(dctx, a.DestroyAddon, ref).Get(ctx, nil); err != nil {
 				f.Error = errorMessage(err)
 				r.Failed = append(r.Failed, f)
 				continue

@@ -15,13 +15,11 @@ import (
 	"github.com/connect-onboarding/worker/internal/dev/replay"
 	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 	"github.com/connect-onboarding/worker/workflows"
-	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
-// The replay fixtures were recorded from the dev server by `make fixtures`, each recording
-// at the commit its manifest names. Replaying every one of them against today's code proves
-// a change did not break workflows already running; a workflow.GetVersion change without a
-// recording made at its newest version fails here.
+// The replay fixtures were recorded from the dev server by `make fixtures`, one set per
+// release, each at the commit its manifest names. Replaying every one of them against
+// today's code proves a change did not break workflows already running.
 
 var replayRoot = filepath.Join("testdata", "replay")
 
@@ -42,13 +40,11 @@ func TestReplayRecordedHistories(t *testing.T) {
 				hist, err := replay.History(filepath.Join(rec.Dir, f.File))
 				require.NoError(t, err)
 				require.NotEmpty(t, hist.Events)
-				if rec.PayloadKeyID != "" {
-					// Recorded encrypted: the input is ciphertext under the named test key.
-					in := hist.Events[0].GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()
-					require.NotEmpty(t, in)
-					assert.Equal(t, payloadcrypt.Encoding, string(in[0].GetMetadata()["encoding"]))
-					assert.Equal(t, rec.PayloadKeyID, string(in[0].GetMetadata()[payloadcrypt.MetadataKeyID]))
-				}
+				// Recorded encrypted: the input is ciphertext under the named test key.
+				in := hist.Events[0].GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()
+				require.NotEmpty(t, in)
+				assert.Equal(t, payloadcrypt.Encoding, string(in[0].GetMetadata()["encoding"]))
+				assert.Equal(t, rec.PayloadKeyID, string(in[0].GetMetadata()[payloadcrypt.MetadataKeyID]))
 				r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
 					DataConverter: payloadcrypt.DataConverter(ring), FailureConverter: payloadcrypt.FailureConverter(ring)})
 				require.NoError(t, err)
@@ -63,45 +59,63 @@ func TestReplayRecordedHistories(t *testing.T) {
 	}
 }
 
-// Every fixture file is in its manifest and every manifest entry has its file; each
-// recording names its commit and covers the customer and watcher workflows.
+// Every history file in the tree is in a manifest (a file no manifest names would never be
+// replayed) and every manifest entry has its file; each recording is named for its release,
+// names its commit and key, and covers every workflow.
 func TestReplayFixturesAreComplete(t *testing.T) {
+	listed := map[string]bool{}
 	for _, rec := range recordings(t) {
+		assert.Equal(t, filepath.Base(rec.Dir), rec.Release, "%s is named for its release", rec.Dir)
 		assert.Regexp(t, regexp.MustCompile(`^[0-9a-f]{40}$`), rec.Commit, "%s names the commit it was recorded at", rec.Dir)
-		listed := map[string]bool{}
+		assert.NotEmpty(t, rec.PayloadKeyID, "%s names its payload key", rec.Dir)
 		seen := map[string]bool{}
 		for _, f := range rec.Fixtures {
-			listed[f.File] = true
+			listed[filepath.Join(rec.Dir, f.File)] = true
 			seen[f.Workflow] = true
 			_, err := os.Stat(filepath.Join(rec.Dir, f.File))
 			assert.NoError(t, err)
 		}
-		files, _ := filepath.Glob(filepath.Join(rec.Dir, "*.json.gz"))
-		for _, f := range files {
-			assert.True(t, listed[filepath.Base(f)], "%s is not in the manifest", f)
+		for _, l := range workflows.Versions() {
+			assert.True(t, seen[l.Workflow], "%s has no history of %s", rec.Dir, l.Workflow)
 		}
-		assert.True(t, seen[contract.ConnectionWorkflowName], rec.Dir)
-		assert.True(t, seen[contract.WatcherWorkflowName], rec.Dir)
-		if !strings.HasPrefix(filepath.Base(rec.Dir), "54c5f95") { // recorded before the partner workflow existed
-			assert.True(t, seen[contract.PartnerWorkflowName], rec.Dir)
+	}
+	files, err := replay.Files(replayRoot)
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		assert.True(t, listed[f], "%s is in no manifest, so it never replays", f)
+	}
+}
+
+// Every version of every workflow's version list has a recording made at it, and the
+// newest release's recording is at every list's latest version.
+func TestEveryVersionHasFixtures(t *testing.T) {
+	recs := recordings(t)
+	for _, l := range workflows.Versions() {
+		for v := 0; v <= l.Latest; v++ {
+			found := false
+			for _, rec := range recs {
+				got, ok := rec.Versions[l.ChangeID]
+				for _, f := range rec.Fixtures {
+					found = found || ok && got == v && f.Workflow == l.Workflow
+				}
+			}
+			assert.True(t, found, "%s (change ID %q) version %d has no fixtures: commit, add a CHANGELOG release, then run `make fixtures`", l.Workflow, l.ChangeID, v)
 		}
 	}
 }
 
-// A versioned change needs a recording made at its newest version.
-func TestEveryVersionedChangeHasFixtures(t *testing.T) {
-	want, err := replay.VersionsInSource(".")
+// workflow.GetVersion is called in one place, the version lists' hasMinVersion: a change ID
+// anywhere else would be a version outside the lists.
+func TestGetVersionOnlyThroughTheVersionLists(t *testing.T) {
+	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)
-	have := map[string]int{}
-	for _, rec := range recordings(t) {
-		for id, v := range rec.Versions {
-			if v > have[id] {
-				have[id] = v
-			}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || f == "versions.go" {
+			continue
 		}
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		assert.NotContains(t, string(b), "GetVersion(", "%s calls workflow.GetVersion: branch with a version list's hasMinVersion (versions.go)", f)
 	}
-	for id, v := range want {
-		assert.GreaterOrEqual(t, have[id], v, "change %q is at version %d but no fixtures were recorded at it: commit, then run `make fixtures`", id, v)
-	}
-	t.Logf("versioned changes: %v", want)
 }

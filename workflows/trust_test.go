@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -184,17 +185,13 @@ func TestReturnIsSingleUseAndHonoursTheAttempt(t *testing.T) {
 	assert.Equal(t, contract.StageActive, good.Stage)
 }
 
-// Operational options are the worker's: a start request that sets one is refused, naming the
-// field, before any Heroku call; so is a return URL on a host the worker does not allow.
+// A start request is refused, naming the field, before any Heroku call, for a return URL on
+// a host the worker does not allow or a per-customer option out of bounds.
 func TestStartInputCannotSteerTheWorker(t *testing.T) {
 	cases := map[string]struct {
 		edit  func(*contract.ConnectionInput)
 		field string
 	}{
-		"queue":            {func(in *contract.ConnectionInput) { in.Options.HerokuTaskQueue = "nobody-polls-this" }, "options.heroku_task_queue"},
-		"watch interval":   {func(in *contract.ConnectionInput) { in.Options.WatchWaitingInterval = 1 }, "options.watch_waiting_interval"},
-		"poll interval":    {func(in *contract.ConnectionInput) { in.Options.PollInterval = time.Millisecond }, "options.poll_interval"},
-		"shards":           {func(in *contract.ConnectionInput) { in.Options.WatchShards = 64 }, "options.watch_shards"},
 		"return host":      {func(in *contract.ConnectionInput) { in.ReturnURL = "https://attacker.example/steal" }, "return_url"},
 		"refresh margin":   {func(in *contract.ConnectionInput) { in.Options.URLRefreshMargin = time.Second }, "options.url_refresh_margin"},
 		"return with user": {func(in *contract.ConnectionInput) { in.ReturnURL = "https://u@isv.example/r" }, "return_url"},
@@ -214,7 +211,9 @@ func TestStartInputCannotSteerTheWorker(t *testing.T) {
 	}
 }
 
-// The settings the workflow runs with are the worker's, read once per run.
+// The settings the workflow runs with are the worker's, read once per run: a start input
+// written by hand (anyone with namespace access can start one) that names a queue, a pace or
+// a history limit is not obeyed.
 func TestWorkerSettingsPaceTheWorkflow(t *testing.T) {
 	h := newHarness(t)
 	var queues []string
@@ -223,8 +222,16 @@ func TestWorkerSettingsPaceTheWorkflow(t *testing.T) {
 	})
 	h.start()
 	h.at(time.Minute, func() { h.update(contract.UpdateOffboard.Name, nil) })
-	_, err := h.run(input("c1"))
+	// What a hand-written start input may say about queues and pace has nowhere to land:
+	// ConnectionInput holds no operational field, so the decoder drops them.
+	var in contract.ConnectionInput
+	b, _ := json.Marshal(input("c1"))
+	raw := strings.Replace(string(b), `"salesforce"`, `"options":{"heroku_task_queue":"nobody-polls-this","poll_interval":1,"watch_shards":64,"continue_as_new_after":1},"salesforce"`, 1)
+	require.NoError(t, json.Unmarshal([]byte(raw), &in))
+	require.Equal(t, input("c1"), in)
+	_, err := h.run(in)
 	require.NoError(t, err)
+	require.NotEmpty(t, queues)
 	for _, q := range queues {
 		assert.Contains(t, []string{"heroku", "default-test-taskqueue"}, q)
 	}

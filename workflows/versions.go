@@ -1,76 +1,80 @@
 package workflows
 
-// The versioned changes of the workflows (workflow.GetVersion change IDs); each has replay
-// fixtures recorded at its newest version under testdata/replay.
+import (
+	"go.temporal.io/sdk/workflow"
 
-// Versioned changes (workflow.GetVersion change IDs); each has replay fixtures recorded at
-// its newest version.
-const (
-	// changeFreshReauthorization: a re-authorization round accepts only an authorization
-	// newer than the one the connection was active on.
-	changeFreshReauthorization = "fresh-reauthorization"
-	// changeWatchAuthUpdated: the watcher reads auth_updated too and reports a newer
-	// authorization even when the state did not change.
-	changeWatchAuthUpdated = "watch-auth-updated"
-	// changeWatchOmitWaiting: the watcher's read leaves out connections still waiting for
-	// their first authorization, so its history does not grow with the waiting customers.
-	changeWatchOmitWaiting = "watch-omit-waiting"
-	// changeDeactivationDuringStep: a step that fails after the add-on exists checks whether
-	// the integration was deactivated, and ends as deactivated if so.
-	changeDeactivationDuringStep = "deactivation-during-step"
-	// changeWatchNoMidRoundJoin: a member registering while the watcher's read is in flight
-	// is compared from the next round on (it was taken for gone and dropped).
-	changeWatchNoMidRoundJoin = "watch-no-midround-join"
-	// changeWatchShards: customers of an app are spread over WatchShards watchers, so no
-	// watcher's carried member list nears Temporal's 2 MB payload limit (it did at ~10,000
-	// members, and the watcher stalled).
-	changeWatchShards = "watch-shards"
-	// changeTrust: the guarantees of issue 10, together. Operational settings come from the
-	// worker (WorkerSettings), not the start input; every Heroku activity makes one request;
-	// the add-on's compensation is recorded before its create; cleanup retries every error
-	// within its 24 hours; the authorization deadline is carried; enroll and schema claims
-	// are checked; a return honours its attempt once; a reissue settles when the customer
-	// authorizes first.
-	changeTrust = "trust-guarantees"
-	// changePartnerCreateOneRequest: the partner workflow creates its integration with one
-	// request per activity (CreateIntegrationOnce, then IntegrationInfo when the slug is
-	// taken) instead of an activity that made both.
-	changePartnerCreateOneRequest = "partner-create-one-request"
-	// changeReconcileSchedule: the partner workflow keeps its integration's reconciler
-	// Schedule (on once the integration is known and active, off once it is deactivated).
-	changeReconcileSchedule = "reconcile-schedule"
-	// changeBudgetAware: fewer Heroku calls per onboarding. The integration's status comes from
-	// the ISV's partner workflow when it knows it (a Heroku read only when it does not), and
-	// the add-on is not polled when its create answered "provisioned", nor before one poll
-	// interval has passed after the create.
-	changeBudgetAware = "budget-aware"
-	// changeDeactivationBatch: the deactivation cascade signals customers with the server's
-	// batch operations, in rounds until one reaches every running customer, and waits on
-	// counts over visibility; the report holds counts and a bounded sample, not one entry
-	// per customer (one signal per customer from one workflow task failed above 2,000).
-	changeDeactivationBatch = "deactivation-batch"
-	// changeWatchFromTruth: one watcher per app that carries no members. It reads the app a
-	// page per activity (at most watchMaxPages a round), tells the customer that owns a
-	// connection (found in visibility by its add-on) of a new authorization or a state that
-	// needs someone, and paces itself by what Heroku shows waiting. Nobody can be lost: a
-	// new or restarted watcher reports every authorization once. Customers register with
-	// watch/<app>; a shard watcher hands over to it.
-	changeWatchFromTruth = "watch-from-truth"
-	// changeProvisionedWebhook: with webhooks configured (the worker's WebhookWait), a new
-	// add-on waits for Heroku's api:addon webhook instead of polling, and polls only if it does
-	// not come in time.
-	changeProvisionedWebhook = "provisioned-webhook"
-	// changeReconcileWakesWatchers: a sweep wakes (or starts again) the watcher of every app
-	// a live customer's add-on is on.
-	changeReconcileWakesWatchers = "reconcile-wakes-watchers"
-	// changeDeactivatingPartnerEndsDeactivated: a customer turned away by its partner
-	// workflow's deactivation ends as deactivated, not failed.
-	changeDeactivatingPartnerEndsDeactivated = "deactivating-partner-ends-deactivated"
-	// changeTurnedAwayMidStart: a step that fails before the add-on exists asks the partner
-	// workflow whether the integration is being deactivated, and ends as deactivated if so.
-	changeTurnedAwayMidStart = "turned-away-mid-start"
-	// changeOpaqueCustomerIDs: a new onboarding refuses a customer ID that is an email address
-	// or the customer's Salesforce org ID (workflow IDs and search attributes are never
-	// encrypted).
-	changeOpaqueCustomerIDs = "opaque-customer-ids"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
+
+// Versions of the workflows, kept as Temporal's own scheduler keeps them: one change ID per
+// workflow with one ordered list of versions, and hasMinVersion to branch on. 1.0.0 is the
+// first release, and its shape is workflow.DefaultVersion of every list: a run on it records
+// no marker.
+//
+// A change that could alter a recorded history (a command added, removed or reordered, an
+// activity's name or a timer changed) is released like this:
+//
+//  1. Add the next version to the workflow's list below, with a comment saying what it
+//     changes, and make it the list's latest.
+//  2. Branch with hasMinVersion(ctx, theVersion): the new code when true, the released code
+//     when false. Code only an older version needs lives in a file named for it
+//     (<workflow>_before_<version>.go).
+//  3. Commit, run `make fixtures`, commit the new fixture set and a CHANGELOG entry.
+//     TestEveryVersionHasFixtures fails until every version of every list has a recording.
+//
+// Retiring a version: its branch goes when visibility shows no open run of the workflow
+// that needs it. GetVersion records the version a run took in the TemporalChangeVersion
+// search attribute as "<change ID>-<version>" (a run on DefaultVersion records none), so the
+// runs still on a version below N of the connection workflow's list are counted by
+//
+//	temporal workflow count --query "WorkflowType = 'ConnectionWorkflow' AND ExecutionStatus = 'Running' AND
+//	  (TemporalChangeVersion IS NULL OR TemporalChangeVersion NOT IN ('connection-N', …, 'connection-<latest>'))"
+//
+// When it answers 0 (and no run can be reset to before the change), delete the branch, the
+// file named for the old version and its fixture set, and note the retirement in the
+// CHANGELOG. Continue-as-new moves a long-lived run to the latest version at its next
+// continuation.
+
+// versionList is one workflow's change ID and its newest version.
+type versionList struct {
+	workflow string
+	changeID string
+	latest   workflow.Version
+}
+
+// release1_0 is 1.0.0's shape, the first release, in every list.
+const release1_0 = workflow.DefaultVersion
+
+// The version list of each workflow. A released change adds a constant below its list.
+var (
+	connectionVersions = versionList{workflow: contract.ConnectionWorkflowName, changeID: "connection", latest: release1_0}
+	watcherVersions    = versionList{workflow: contract.WatcherWorkflowName, changeID: "watcher", latest: release1_0}
+	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", latest: release1_0}
+	reconcileVersions  = versionList{workflow: contract.ReconcileWorkflowName, changeID: "reconcile", latest: release1_0}
+)
+
+// hasMinVersion reports whether this run is on min or a later version of l. The first call
+// in a run decides (and records) its version; every later call answers the same.
+func (l versionList) hasMinVersion(ctx workflow.Context, min workflow.Version) bool {
+	if min <= release1_0 {
+		return true
+	}
+	return workflow.GetVersion(ctx, l.changeID, release1_0, l.latest) >= min
+}
+
+// VersionList describes one workflow's versions, for the fixture recorder and its tests.
+type VersionList struct {
+	Workflow string `json:"workflow"`
+	ChangeID string `json:"change_id"`
+	// Latest is the newest version; every version from 0 (1.0.0) to Latest is live.
+	Latest int `json:"latest"`
+}
+
+// Versions lists the version list of every workflow.
+func Versions() []VersionList {
+	out := []VersionList{}
+	for _, l := range []versionList{connectionVersions, watcherVersions, partnerVersions, reconcileVersions} {
+		out = append(out, VersionList{Workflow: l.workflow, ChangeID: l.changeID, Latest: int(l.latest)})
+	}
+	return out
+}

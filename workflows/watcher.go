@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"sort"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -13,234 +12,295 @@ import (
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
-// WatcherWorkflow polls every connection of one ISV app in a single Heroku call and
-// signals the customer workflows whose connection state changed. One watcher per app keeps
-// the Heroku calls flat however many customers wait: fast while anyone waits for the
-// customer, slow when all are active, and it ends when nobody is left.
+const (
+	// watchMaxPages bounds a round's Heroku reads: 10 pages of 1,000 connections, so an app
+	// of up to 10,000 connections is read whole every round; a bigger one takes several
+	// rounds per pass.
+	watchMaxPages = 10
+	// watchNewsMargin widens "authorized since the last pass" against clocks that disagree
+	// (Heroku's auth_updated against the workflow's time); repeats within it are deduplicated.
+	watchNewsMargin = 2 * time.Minute
+	// watchOwnerLookups is how many rounds news is looked up for an owner before it is taken
+	// for news of an add-on nobody here owns.
+	watchOwnerLookups = 3
+	// watchSignalBatch bounds the signals in flight from one workflow (Temporal allows 2,000).
+	watchSignalBatch = 500
+	// watchIdleTimeout ends a watcher whose app has had no connection for this long; a
+	// customer's registration starts it again.
+	watchIdleTimeout = time.Hour
+	// watchRunRounds is how many rounds a run reads before it continues as new.
+	watchRunRounds = 500
+)
+
+// watcher is one run of the watcher of one app. It carries no members: the truth is Heroku's
+// list of the app's connections and Temporal's visibility of who owns each add-on; the
+// watcher carries only its place in the pass and what it told.
+type watcher struct {
+	in       contract.WatcherInput
+	settings contract.Settings
+	st       contract.WatchStatus
+	actx     workflow.Context // Heroku reads
+	lctx     workflow.Context // visibility lookups and hand-over
+	wake     workflow.ReceiveChannel
+	unreg    workflow.ReceiveChannel
+	woken    bool
+	untold   bool           // news whose owner was not found yet: look again soon
+	misses   map[string]int // rounds in which a connection's news found no owner
+	pass     passTally
+	lastPass passTally
+}
+
+// passTally is what one pass over the app found.
+type passTally struct {
+	waiting   int
+	unhealthy map[string]bool
+}
+
+// WatcherWorkflow reads every connection of one ISV app, a page per Heroku call, and tells
+// the customer workflow that owns a connection (found in visibility by its add-on) of a new
+// authorization or a state that needs someone. One watcher per app keeps the Heroku calls
+// flat however many customers wait; it paces itself by what Heroku shows waiting, and ends
+// when the app has had no connection for an hour. Nobody can be lost: a new or restarted
+// watcher reports every authorization once.
 func WatcherWorkflow(ctx workflow.Context, in contract.WatcherInput) error {
-	if in.Members == nil {
-		in.Members = map[string]contract.WatchMember{}
+	w := &watcher{in: in, st: contract.WatchStatus{App: in.App},
+		wake: contract.SignalWatchRegister.Channel(ctx), unreg: contract.SignalWatchUnregister.Channel(ctx)}
+	if w.in.Reported == nil {
+		w.in.Reported = map[string]time.Time{}
 	}
-	if workflow.GetVersion(ctx, changeTrust, workflow.DefaultVersion, 1) >= 1 {
-		// Anyone with namespace access can start a watcher: its queue and pace come from the
-		// worker, never from its input, and its reads go to region hosts the Heroku client
-		// allows only.
-		var s activities.Settings
-		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
-		if err := workflow.ExecuteLocalActivity(lctx, "WorkerSettings").Get(ctx, &s); err != nil {
-			return err
-		}
-		if err := s.Validate(); err != nil {
-			return temporal.NewNonRetryableApplicationError("the worker's settings: "+err.Error(), contract.ErrInvalidInput, nil)
-		}
-		in.HerokuTaskQueue, in.WaitingInterval, in.ActiveInterval = s.HerokuTaskQueue, s.WatchWaitingInterval, s.WatchActiveInterval
-		if in.IdleTimeout < time.Minute || in.IdleTimeout > 24*time.Hour {
-			in.IdleTimeout = time.Hour
-		}
-		if in.ContinueAsNewAfter < 10 || in.ContinueAsNewAfter > 500 {
-			in.ContinueAsNewAfter = 500
-		}
+	if w.in.Unhealthy == nil {
+		w.in.Unhealthy = map[string]string{}
 	}
-	if in.WaitingInterval <= 0 {
-		in.WaitingInterval = 30 * time.Second
-	}
-	if in.ActiveInterval <= 0 {
-		in.ActiveInterval = 5 * time.Minute
-	}
-	if in.IdleTimeout <= 0 {
-		in.IdleTimeout = time.Hour
-	}
-	if in.ContinueAsNewAfter <= 0 {
-		in.ContinueAsNewAfter = 500
-	}
-	if workflow.GetVersion(ctx, changeWatchFromTruth, workflow.DefaultVersion, 1) >= 1 {
-		return runWatcherFromTruth(ctx, in)
-	}
-	register := contract.SignalWatchRegister.Channel(ctx)
-	unregister := contract.SignalWatchUnregister.Channel(ctx)
-	drain := func() bool {
-		got := false
-		for {
-			var m contract.WatchMember
-			if !register.ReceiveAsync(&m) {
-				break
-			}
-			got = true
-			in.Members[m.WorkflowID] = m
-		}
-		for {
-			var id string
-			if !unregister.ReceiveAsync(&id) {
-				break
-			}
-			got = true
-			delete(in.Members, id)
-		}
-		return got
-	}
-	if err := contract.QueryWatcherStatus.Handle(ctx, func() (map[string]contract.WatchMember, error) { return in.Members, nil }); err != nil {
+	w.pass.unhealthy = map[string]bool{}
+	w.misses = map[string]int{}
+	if err := contract.QueryWatch.Handle(ctx, w.status); err != nil {
 		return err
 	}
-	actx := workflow.WithActivityOptions(ctx, HerokuActivityOptions(in.HerokuTaskQueue, 10*time.Minute))
-	polls := 0
+	// Anyone with namespace access can start a watcher: its queue and pace come from the
+	// worker, never from its input, and its reads go to region hosts the Heroku client
+	// allows only.
+	s, err := loadSettings(ctx)
+	if err != nil {
+		return err
+	}
+	w.settings = s
+	w.actx = herokuCall(ctx, s, 10*time.Minute)
+	w.lctx = temporalCall(ctx, 10*time.Minute)
+	if w.in.RegionURL == "" {
+		// Started by the reconciler, which knows the app but not where its connections live.
+		dctx := withPriority(w.actx, priorityBackground, "watch/"+w.in.App)
+		if err := workflow.ExecuteActivity(dctx, a.DiscoverRegion, w.in.App).Get(ctx, &w.in.RegionURL); err != nil {
+			return err
+		}
+		if w.in.RegionURL == "" {
+			return nil // no connection to watch; a customer's registration starts it again
+		}
+	}
+	return w.run(ctx)
+}
+
+// status answers QueryWatch.
+func (w *watcher) status() (contract.WatchStatus, error) { return w.st, nil }
+
+// run reads the app round after round until it is idle or continues as new.
+func (w *watcher) run(ctx workflow.Context) error {
 	for {
-		drain()
-		if len(in.Members) == 0 {
-			ok, err := workflow.AwaitWithTimeout(ctx, in.IdleTimeout, func() bool { return register.Len() > 0 })
-			if err != nil {
-				return err
-			}
-			if !ok && !drain() {
-				return nil // nobody to watch: end; a new registration starts a new run
-			}
-			continue
+		w.drain()
+		if w.in.PassStart.IsZero() {
+			w.in.PassStart = workflow.Now(ctx)
 		}
-		workflow.SetCurrentDetails(ctx, watcherDetails(in))
-		// While anyone waits, this read is how a silent authorization is noticed: it goes
-		// before onboarding work; a health read of active connections goes after it.
-		level := priorityBackground
-		if anyWaiting(in.Members) {
-			level = priorityPerson
-		}
-		states, err := listConnections(ctx, withPriority(actx, level, "watch/"+in.App), in)
+		passDone, err := w.round(ctx)
 		if temporal.IsCanceledError(err) {
 			return err
 		}
-		if err == nil {
-			if workflow.GetVersion(ctx, changeWatchNoMidRoundJoin, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-				drain() // the old behaviour: a member that joined during the read was judged by it
+		if err != nil {
+			workflow.GetLogger(ctx).Warn("reading the app's connections failed; trying at the next interval", "app", w.in.App, "error", err)
+		}
+		w.st.Rounds++
+		w.st.LastRound = workflow.Now(ctx)
+		workflow.SetCurrentDetails(ctx, w.details())
+		if passDone {
+			if w.st.Connections == 0 && !w.woken {
+				// Nothing to watch: wait for a customer, then end (a registration starts a new run).
+				ok, err := workflow.AwaitWithTimeout(ctx, watchIdleTimeout, func() bool { return w.wake.Len() > 0 })
+				if err != nil {
+					return err
+				}
+				if !ok && !w.drain() {
+					return nil
+				}
+				continue
 			}
-			// A member that joins while the read is in flight waits for the next round: its
-			// connection may be newer than the read, and must not be taken for gone.
-			reportChanges(ctx, in.Members, states)
-		} else {
-			workflow.GetLogger(ctx).Warn("reading app connections failed; trying at the next interval", "app", in.App, "error", err)
+			if w.st.Rounds >= watchRunRounds || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+				w.drain()
+				return workflow.NewContinueAsNewError(ctx, WatcherWorkflow, w.in)
+			}
 		}
-		polls++
-		if polls >= in.ContinueAsNewAfter || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			drain()
-			return workflow.NewContinueAsNewError(ctx, WatcherWorkflow, in)
+		interval := w.settings.WatchActiveInterval
+		if w.pass.waiting > 0 || w.lastPass.waiting > 0 || w.woken || w.untold || !passDone {
+			interval = w.settings.WatchWaitingInterval
 		}
-		interval := in.ActiveInterval
-		if anyWaiting(in.Members) {
-			interval = in.WaitingInterval
-		}
+		w.woken = false
 		// Sleep, but wake early for a new waiting customer so its first check is prompt.
-		if _, err := workflow.AwaitWithTimeout(ctx, interval, func() bool { return register.Len() > 0 && interval == in.ActiveInterval }); err != nil {
+		if _, err := workflow.AwaitWithTimeout(ctx, interval, func() bool { return w.wake.Len() > 0 && interval == w.settings.WatchActiveInterval }); err != nil {
 			return err
 		}
 	}
 }
 
-// reportChanges signals every member whose connection state differs from what it knows.
-// A member whose connection is gone is told so once ("GONE") and dropped; a member whose
-// workflow is gone is dropped.
-// listConnections reads the app's connections; runs recorded before the watcher compared
-// auth_updated keep the older activity.
-func listConnections(ctx, actx workflow.Context, in contract.WatcherInput) (map[string]activities.ConnectionSnapshot, error) {
-	args := activities.AppConnectionsInput{App: in.App, RegionURL: in.RegionURL}
-	if workflow.GetVersion(ctx, changeWatchAuthUpdated, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		var states map[string]string
-		err := workflow.ExecuteActivity(actx, a.ListAppConnections, args).Get(ctx, &states)
-		out := make(map[string]activities.ConnectionSnapshot, len(states))
-		// Building a map does not depend on order.
-		//workflowcheck:ignore
-		for id, st := range states {
-			out[id] = activities.ConnectionSnapshot{State: st}
+// drain reads the registrations (they only wake the watcher) and the unregistrations of
+// older customers (nothing to do); it reports whether anyone registered.
+func (w *watcher) drain() bool {
+	got := false
+	for {
+		var m contract.WatchMember
+		if !w.wake.ReceiveAsync(&m) {
+			break
 		}
-		return out, err
+		got = true
 	}
-	var snaps map[string]activities.ConnectionSnapshot
-	if workflow.GetVersion(ctx, changeWatchOmitWaiting, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		err := workflow.ExecuteActivity(actx, a.ListAppConnectionStates, args).Get(ctx, &snaps)
-		return snaps, err
-	}
-	err := workflow.ExecuteActivity(actx, a.ListAppConnectionsNotWaiting, args).Get(ctx, &snaps)
-	if err != nil {
-		return nil, err
-	}
-	if snaps == nil {
-		snaps = map[string]activities.ConnectionSnapshot{}
-	}
-	// Members absent from the read are still waiting: report them as what they know.
-	for _, id := range sortedKeys(in.Members) {
-		m := in.Members[id]
-		if _, ok := snaps[m.ConnectionID]; !ok && m.KnownState == heroku.StateNeedAuthentication && m.KnownAuth.IsZero() {
-			snaps[m.ConnectionID] = activities.ConnectionSnapshot{State: heroku.StateNeedAuthentication}
+	for {
+		var id string
+		if !w.unreg.ReceiveAsync(&id) {
+			break
 		}
 	}
-	return snaps, nil
+	w.woken = w.woken || got
+	return got
 }
 
-func reportChanges(ctx workflow.Context, members map[string]contract.WatchMember, states map[string]activities.ConnectionSnapshot) {
-	type sent struct {
-		id string
-		f  workflow.Future
+// round reads up to watchMaxPages pages and tells the owners what is news; it reports
+// whether the pass over the app is complete.
+func (w *watcher) round(ctx workflow.Context) (bool, error) {
+	level := priorityBackground
+	if w.pass.waiting > 0 || w.lastPass.waiting > 0 || w.woken || w.untold {
+		level = priorityPerson // a silent authorization is noticed by this read
 	}
-	var futures []sent
-	for _, id := range sortedKeys(members) {
-		m := members[id]
-		snap, ok := states[m.ConnectionID]
-		state := snap.State
-		if !ok {
-			state = contract.StateGone
+	rctx := withPriority(w.actx, level, "watch/"+w.in.App)
+	authAfter := time.Time{} // a watcher that starts afresh reports every authorization once
+	if !w.in.LastPassStart.IsZero() {
+		authAfter = w.in.LastPassStart.Add(-watchNewsMargin)
+	}
+	unhealthy := workflow.DeterministicKeys(w.in.Unhealthy)
+	var news []activities.ConnectionNews
+	passDone := false
+	var readErr error
+	for p := 0; p < watchMaxPages; p++ {
+		var page activities.WatchPage
+		in := activities.WatchPageInput{App: w.in.App, RegionURL: w.in.RegionURL, Offset: w.in.Offset, Limit: heroku.AppConnectionsPage,
+			AuthAfter: authAfter, Unhealthy: unhealthy}
+		if readErr = workflow.ExecuteActivity(rctx, a.ReadConnectionsPage, in).Get(ctx, &page); readErr != nil {
+			break
 		}
-		newAuth := !snap.AuthUpdated.IsZero() && snap.AuthUpdated.After(m.KnownAuth)
-		if state == m.KnownState && !newAuth {
+		w.st.Pages++
+		w.st.Connections = page.Count
+		w.pass.waiting += page.Waiting
+		for _, id := range page.Unhealthy {
+			w.pass.unhealthy[id] = true
+		}
+		news = append(news, page.News...)
+		if !page.More || page.Read == 0 {
+			passDone = true
+			break
+		}
+		w.in.Offset += page.Read
+	}
+	w.untold = false
+	w.tell(ctx, news)
+	if passDone {
+		w.endPass(ctx)
+	}
+	return passDone, readErr
+}
+
+// endPass forgets what a complete pass no longer shows and starts the next pass.
+func (w *watcher) endPass(ctx workflow.Context) {
+	for _, id := range workflow.DeterministicKeys(w.in.Unhealthy) {
+		if !w.pass.unhealthy[id] {
+			delete(w.in.Unhealthy, id) // recovered (told in this pass) or gone
+		}
+	}
+	w.in.LastPassStart, w.in.PassStart, w.in.Offset = w.in.PassStart, workflow.Now(ctx), 0
+	cutoff := w.in.LastPassStart.Add(-watchNewsMargin)
+	for _, id := range workflow.DeterministicKeys(w.in.Reported) {
+		if w.in.Reported[id].Before(cutoff) {
+			delete(w.in.Reported, id) // older than any future pass reports
+		}
+	}
+	w.lastPass = w.pass
+	w.pass = passTally{unhealthy: map[string]bool{}}
+	w.st.Waiting, w.st.Unhealthy = w.lastPass.waiting, len(w.in.Unhealthy)
+}
+
+// tell signals the owner of every connection whose news it has not told yet. An
+// authorization nobody owns is looked up again for watchOwnerLookups rounds (a customer whose
+// add-on visibility had not shown yet hears of it then); an unhealthy connection nobody owns
+// is marked told at once (an add-on of someone else, or an orphan the reconciler removes).
+func (w *watcher) tell(ctx workflow.Context, news []activities.ConnectionNews) {
+	var fresh []activities.ConnectionNews
+	seen := map[string]bool{}
+	for _, n := range news {
+		if seen[n.ConnectionID] {
 			continue
 		}
-		m.KnownState = state
-		if newAuth {
-			m.KnownAuth = snap.AuthUpdated
-		}
-		if state != heroku.StateNeedAuthentication && state != heroku.StateUnauthorized && state != heroku.StateNew {
-			m.Waiting = false
-		}
-		members[id] = m
-		f := contract.SignalConnectionState.SendExternal(ctx, m.WorkflowID, contract.ConnectionStateReport{ConnectionID: m.ConnectionID, State: state, AuthUpdated: snap.AuthUpdated})
-		futures = append(futures, sent{id, f})
-	}
-	for _, s := range futures {
-		if err := s.f.Get(ctx, nil); err != nil {
-			delete(members, s.id)
+		seen[n.ConnectionID] = true
+		if heroku.Healthy(n.State) {
+			_, wasUnhealthy := w.in.Unhealthy[n.ConnectionID]
+			if at, ok := w.in.Reported[n.ConnectionID]; ok && at.Equal(n.AuthUpdated) && !wasUnhealthy {
+				continue
+			}
+		} else if w.in.Unhealthy[n.ConnectionID] == n.State {
 			continue
 		}
-		if members[s.id].KnownState == contract.StateGone {
-			delete(members, s.id)
+		fresh = append(fresh, n)
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	addons := make([]string, 0, len(fresh))
+	for _, n := range fresh {
+		addons = append(addons, n.AddonID)
+	}
+	var owners map[string]string
+	if err := workflow.ExecuteActivity(w.lctx, a.FindConnectionOwners, addons).Get(ctx, &owners); err != nil {
+		workflow.GetLogger(ctx).Warn("finding the owners of connections failed; telling them at the next round", "app", w.in.App, "error", err)
+		w.untold = true
+		return
+	}
+	for start := 0; start < len(fresh); start += watchSignalBatch {
+		var sent []workflow.Future
+		for _, n := range fresh[start:min(start+watchSignalBatch, len(fresh))] {
+			owner, ok := owners[n.AddonID]
+			if ok {
+				sent = append(sent, contract.SignalConnectionState.SendExternal(ctx, owner,
+					contract.ConnectionStateReport{ConnectionID: n.ConnectionID, State: n.State, AuthUpdated: n.AuthUpdated}))
+				w.st.Told++
+			}
+			switch {
+			case heroku.Healthy(n.State) && ok:
+				w.in.Reported[n.ConnectionID] = n.AuthUpdated
+				delete(w.in.Unhealthy, n.ConnectionID)
+			case heroku.Healthy(n.State):
+				delete(w.in.Unhealthy, n.ConnectionID)
+				// Visibility may lag a new customer's add-on by a moment: look again next
+				// round, but not forever (a connection of an add-on nobody here owns).
+				if w.misses[n.ConnectionID]++; w.misses[n.ConnectionID] >= watchOwnerLookups {
+					w.in.Reported[n.ConnectionID] = n.AuthUpdated
+					delete(w.misses, n.ConnectionID)
+				} else {
+					w.untold = true
+				}
+			default:
+				w.in.Unhealthy[n.ConnectionID] = n.State
+			}
+		}
+		for _, f := range sent {
+			_ = f.Get(ctx, nil) // a customer that ended meanwhile needs nothing
 		}
 	}
 }
 
-func anyWaiting(members map[string]contract.WatchMember) bool {
-	// "any member waiting" does not depend on order.
-	//workflowcheck:ignore
-	for _, m := range members {
-		if m.Waiting {
-			return true
-		}
-	}
-	return false
-}
-
-func sortedKeys(m map[string]contract.WatchMember) []string {
-	keys := make([]string, 0, len(m))
-	// The keys are sorted below.
-	//workflowcheck:ignore
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys) // map order is random; signals go out in a replayable order
-	return keys
-}
-
-func watcherDetails(in contract.WatcherInput) string {
-	waiting := 0
-	// Counting does not depend on order.
-	//workflowcheck:ignore
-	for _, m := range in.Members {
-		if m.Waiting {
-			waiting++
-		}
-	}
-	return fmt.Sprintf("Watching app `%s`: %d connections, %d waiting for the customer", in.App, len(in.Members), waiting)
+func (w *watcher) details() string {
+	return fmt.Sprintf("Watching app `%s`: %d connections, %d waiting for a customer, %d needing one again; %d Heroku reads, %d reports this run",
+		w.in.App, w.st.Connections, w.st.Waiting, w.st.Unhealthy, w.st.Pages, w.st.Told)
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/connect-onboarding/worker/activities"
@@ -96,7 +95,7 @@ func watcherEnvAt(t *testing.T, app *fakeApp, owned func(addon string) bool) (*t
 	acts := &activities.Activities{Heroku: app, Settings: testSettings()}
 	activities.RegisterHeroku(env, acts)
 	activities.RegisterOnboarding(env, acts)
-	env.OnActivity(contract.ActivityFindConnectionOwners, mock.Anything, mock.Anything).Return(func(_ context.Context, addons []string) (map[string]string, error) {
+	env.OnActivity(act.FindConnectionOwners, mock.Anything, mock.Anything).Return(func(_ context.Context, addons []string) (map[string]string, error) {
 		out := map[string]string{}
 		for _, a := range addons {
 			if owned == nil || owned(a) {
@@ -119,7 +118,7 @@ func watcherEnvAt(t *testing.T, app *fakeApp, owned func(addon string) bool) (*t
 	return env, told, at
 }
 
-var watchIn = contract.WatcherInput{App: "acme-app", RegionURL: "http://x", IdleTimeout: 10 * time.Minute}
+var watchIn = contract.WatcherInput{App: "acme-app", RegionURL: "http://x"}
 
 // The watcher keeps no members and tells each piece of news once: a watcher that starts
 // afresh tells every authorization and every connection that needs someone (nobody is lost
@@ -197,20 +196,6 @@ func TestWatcherRetriesNewsWithoutOwner(t *testing.T) {
 	assert.Equal(t, 2, lookups, "looked up again at the next round, then told once")
 }
 
-// A watcher of an older shard hands its duty to the app's one watcher and ends.
-func TestShardWatcherHandsOver(t *testing.T) {
-	env, _ := watcherEnv(t, &fakeApp{}, nil)
-	var handedTo string
-	env.OnActivity(contract.ActivityRegisterWithWatcher, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RegisterWatchInput) error {
-		handedTo = in.WatcherID
-		return nil
-	})
-	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "watch/acme-app/2"})
-	env.ExecuteWorkflow(workflows.WatcherWorkflow, watchIn)
-	require.NoError(t, env.GetWorkflowError())
-	assert.Equal(t, "watch/acme-app", handedTo)
-}
-
 // The named list (make run, compose) and the typed keys (tests) are the same set.
 func TestSearchAttributeListsAgree(t *testing.T) {
 	typed := contract.SearchAttributeTypes()
@@ -219,22 +204,6 @@ func TestSearchAttributeListsAgree(t *testing.T) {
 		names = append(names, k.GetName())
 	}
 	assert.ElementsMatch(t, contract.SearchAttributes(), names)
-}
-
-// Customers spread evenly and stably over the shards.
-func TestWatcherShardsSpreadCustomers(t *testing.T) {
-	counts := map[string]int{}
-	for i := 0; i < 4000; i++ {
-		id := contract.ConnectionWorkflowID("acme", fmt.Sprintf("customer-%d", i))
-		shard := contract.WatcherShardID("acme-app", id, 4)
-		assert.Equal(t, shard, contract.WatcherShardID("acme-app", id, 4), "stable")
-		counts[shard]++
-	}
-	require.Len(t, counts, 4)
-	for shard, n := range counts {
-		assert.InDelta(t, 1000, n, 150, shard)
-	}
-	assert.Equal(t, "watch/acme-app/0", contract.WatcherShardID("acme-app", "x", 1))
 }
 
 // An authorization nobody here owns (another product's add-on on the app) is looked up for a

@@ -16,8 +16,8 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
-	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/payloadcrypt"
+	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
 // Temporal says how to reach the Temporal service. The defaults point at `temporal server
@@ -70,27 +70,21 @@ type Worker struct {
 	// CacheSize bounds the workflow states a worker keeps in memory: a waiting customer not
 	// in it is rebuilt from its history on its next task.
 	CacheSize int `envconfig:"WORKER_WORKFLOW_CACHE_SIZE" default:"500" desc:"workflow runs kept in memory (the rest replay their history when they next run)"`
-	Pace
+	// Settings are the workflows' operational settings (contract.Settings holds each one's
+	// variable, default and description).
+	contract.Settings
 }
 
-// Pace holds the operational settings every workflow reads from the worker (never from a
-// start request): polling and watching pace, sharding, history length, return hosts.
-type Pace struct {
-	PollInterval       time.Duration `envconfig:"WORKER_POLL_INTERVAL" default:"2s" desc:"pace of add-on state polls"`
-	WatchWaiting       time.Duration `envconfig:"WORKER_WATCH_WAITING_INTERVAL" default:"30s" desc:"watcher read interval while a customer waits"`
-	WatchActive        time.Duration `envconfig:"WORKER_WATCH_ACTIVE_INTERVAL" default:"5m" desc:"watcher read interval when all are active"`
-	WatchShards        int           `envconfig:"WORKER_WATCH_SHARDS" default:"4" desc:"watchers per app of customers started before watch-from-truth (one per app since)"`
-	ContinueAsNewAfter int           `envconfig:"WORKER_CONTINUE_AS_NEW_AFTER" default:"0" desc:"history events before a customer workflow continues as new (0: Temporal's suggestion)"`
-	ReturnHosts        []string      `envconfig:"WORKER_RETURN_HOSTS" desc:"hosts (host or host:port, comma-separated) customers may be sent back to; none when empty"`
-	ReconcileInterval  time.Duration `envconfig:"WORKER_RECONCILE_INTERVAL" default:"1h" desc:"how often each integration's reconciler sweeps for orphaned add-ons"`
-	ReconcileGrace     time.Duration `envconfig:"WORKER_RECONCILE_GRACE" default:"1h" desc:"how old an unowned add-on of ours must be before the reconciler destroys it"`
-}
-
-// Settings turns the pace into the activities' settings, on queue.
-func (p Pace) Settings(queue string) activities.Settings {
-	return activities.Settings{HerokuTaskQueue: queue, PollInterval: p.PollInterval, WatchWaitingInterval: p.WatchWaiting,
-		WatchActiveInterval: p.WatchActive, WatchShards: p.WatchShards, ContinueAsNewAfter: p.ContinueAsNewAfter, ReturnHosts: p.ReturnHosts,
-		ReconcileInterval: p.ReconcileInterval, ReconcileGrace: p.ReconcileGrace}
+// WorkflowSettings are the settings the workflows load: the environment's, on the heroku
+// task queue, with the webhook wait only when webhooks are configured.
+func (w *Worker) WorkflowSettings() contract.Settings {
+	s := w.Settings
+	s.HerokuTaskQueue = w.HerokuQueue
+	s.WebhookWait = 0
+	if w.WebhookSecret != "" {
+		s.WebhookWait = w.WebhookWait
+	}
+	return s
 }
 
 // Secret is a string that never prints. fmt, zerolog and %v all see "[redacted]".
@@ -150,7 +144,7 @@ func (w *Worker) Validate() error {
 	if w.CacheSize < 10 {
 		errs = append(errs, fmt.Errorf("WORKER_WORKFLOW_CACHE_SIZE must be at least 10"))
 	}
-	if err := w.Pace.Settings(w.HerokuQueue).Validate(); err != nil {
+	if err := w.WorkflowSettings().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("WORKER_* pace settings: %w", err))
 	}
 	return errors.Join(errs...)

@@ -29,9 +29,9 @@ type Salesforce struct {
 	APIVersion  string `json:"api_version,omitempty"` // e.g. "66.0"; Heroku's latest when empty
 }
 
-// ConnectionOptions tune timing; zero values take the defaults of WithDefaults. The
-// operational ones (queue, polling and watcher pace, continue-as-new) are the worker's
-// settings: a start request may not set them.
+// ConnectionOptions are the per-customer options; zero values take the defaults of
+// WithDefaults. The operational settings (queue, polling and watcher pace, continue-as-new)
+// are the worker's (Settings): a start request that names one is refused.
 type ConnectionOptions struct {
 	// AuthorizationTimeout bounds each wait for the customer (default 7 days).
 	AuthorizationTimeout time.Duration `json:"authorization_timeout,omitempty"`
@@ -40,19 +40,6 @@ type ConnectionOptions struct {
 	MaxMismatches int `json:"max_mismatches,omitempty"`
 	// URLRefreshMargin reissues the URL this long before it expires (default 1h).
 	URLRefreshMargin time.Duration `json:"url_refresh_margin,omitempty"`
-	// PollInterval paces the add-on state polls done by activity retries (default 2s).
-	PollInterval time.Duration `json:"poll_interval,omitempty"`
-	// HerokuTaskQueue is where Heroku activities run (default "heroku").
-	HerokuTaskQueue string `json:"heroku_task_queue,omitempty"`
-	// WatchWaitingInterval and WatchActiveInterval pace the app watcher (30s and 5m).
-	WatchWaitingInterval time.Duration `json:"watch_waiting_interval,omitempty"`
-	WatchActiveInterval  time.Duration `json:"watch_active_interval,omitempty"`
-	// WatchShards spreads an app's customers over this many watchers (default 4): each
-	// reads the app once per interval, and each carries only its share of the customers.
-	WatchShards int `json:"watch_shards,omitempty"`
-	// ContinueAsNewAfter continues the workflow as new once its history has this many
-	// events (default: when Temporal suggests it).
-	ContinueAsNewAfter int `json:"continue_as_new_after,omitempty"`
 }
 
 // ConnectionInput starts a customer connection workflow.
@@ -92,21 +79,6 @@ func (in ConnectionInput) WithDefaults() ConnectionInput {
 	}
 	if o.URLRefreshMargin == 0 {
 		o.URLRefreshMargin = time.Hour
-	}
-	if o.PollInterval == 0 {
-		o.PollInterval = 2 * time.Second
-	}
-	if o.HerokuTaskQueue == "" {
-		o.HerokuTaskQueue = HerokuTaskQueue
-	}
-	if o.WatchWaitingInterval == 0 {
-		o.WatchWaitingInterval = 30 * time.Second
-	}
-	if o.WatchActiveInterval == 0 {
-		o.WatchActiveInterval = 5 * time.Minute
-	}
-	if o.WatchShards == 0 {
-		o.WatchShards = 4
 	}
 	return in
 }

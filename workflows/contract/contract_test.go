@@ -16,15 +16,9 @@ func TestWorkflowIDsParseBack(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "beta-sync", slug)
 
-	app, shard, err := ParseWatcherWorkflowID(WatcherShardID("acme-app", "connection/acme/c1", 4))
+	app, err := ParseWatcherWorkflowID(WatcherWorkflowID("acme-app"))
 	require.NoError(t, err)
 	assert.Equal(t, "acme-app", app)
-	assert.GreaterOrEqual(t, shard, 0)
-	assert.Less(t, shard, 4)
-	app, shard, err = ParseWatcherWorkflowID(WatcherWorkflowID("acme-app"))
-	require.NoError(t, err)
-	assert.Equal(t, "acme-app", app)
-	assert.Equal(t, -1, shard)
 }
 
 func TestWorkflowIDParsersRefuseOtherShapes(t *testing.T) {
@@ -37,8 +31,8 @@ func TestWorkflowIDParsersRefuseOtherShapes(t *testing.T) {
 		_, err := ParsePartnerWorkflowID(id)
 		assert.Error(t, err, id)
 	}
-	for _, id := range []string{"", "watch/", "watch/app/x", "watch/app/-1", "watch/app/01", "watch//1", "partner/acme"} {
-		_, _, err := ParseWatcherWorkflowID(id)
+	for _, id := range []string{"", "watch/", "watch/app/x", "watch/app/0", "watch//1", "partner/acme"} {
+		_, err := ParseWatcherWorkflowID(id)
 		assert.Error(t, err, id)
 	}
 }
@@ -59,7 +53,7 @@ func TestMessagesAreNamedAndDescribed(t *testing.T) {
 		},
 		WatcherWorkflowName: {
 			{SignalWatchRegister.Name, SignalWatchRegister.Description}, {SignalWatchUnregister.Name, SignalWatchUnregister.Description},
-			{QueryWatcherStatus.Name, QueryWatcherStatus.Description},
+			{QueryWatch.Name, QueryWatch.Description},
 		},
 		PartnerWorkflowName: {
 			{UpdatePartnerCreate.Name, UpdatePartnerCreate.Description}, {UpdatePartnerUpdate.Name, UpdatePartnerUpdate.Description},

@@ -72,7 +72,7 @@ func FuzzWorkflowIDs(f *testing.F) {
 		if got, err := ParsePartnerWorkflowID(PartnerWorkflowID(slug)); ValidSlug(slug) && (err != nil || got != slug) {
 			t.Fatalf("partner ID of %q parsed as %q, %v", slug, got, err)
 		}
-		if _, _, err := ParseWatcherWorkflowID(slug); err == nil && len(slug) < len("watch/x") {
+		if _, err := ParseWatcherWorkflowID(slug); err == nil && len(slug) < len("watch/x") {
 			t.Fatalf("%q parsed as a watcher ID", slug)
 		}
 		if name := AddonName(slug, customer); ValidSlug(slug) && !IsProductAddonName(slug, name) {

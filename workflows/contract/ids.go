@@ -4,9 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash/fnv"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -42,37 +40,16 @@ func ParsePartnerWorkflowID(id string) (slug string, err error) {
 	return slug, nil
 }
 
-// WatcherWorkflowID is the business key of the single, unsharded watcher of one ISV app:
-// the ID of watchers started before watch-shards.
+// WatcherWorkflowID is the business key of the one watcher of an ISV app: watch/<app>.
 func WatcherWorkflowID(app string) string { return "watch/" + app }
 
-// WatcherShardID is the watcher of one shard of an app's customers: watch/<app>/<n>, where
-// n is a stable hash of the customer's workflow ID.
-func WatcherShardID(app, workflowID string, shards int) string {
-	if shards < 1 {
-		shards = 1
+// ParseWatcherWorkflowID is WatcherWorkflowID's inverse.
+func ParseWatcherWorkflowID(id string) (app string, err error) {
+	app, ok := strings.CutPrefix(id, "watch/")
+	if !ok || app == "" || strings.Contains(app, "/") {
+		return "", fmt.Errorf("workflow ID %q is not watch/<app>", id)
 	}
-	h := fnv.New32a()
-	h.Write([]byte(workflowID))
-	return fmt.Sprintf("watch/%s/%d", app, h.Sum32()%uint32(shards))
-}
-
-// ParseWatcherWorkflowID reads a watcher's app and shard; shard is -1 for an unsharded
-// watcher (watch/<app>).
-func ParseWatcherWorkflowID(id string) (app string, shard int, err error) {
-	rest, ok := strings.CutPrefix(id, "watch/")
-	if !ok || rest == "" {
-		return "", 0, fmt.Errorf("workflow ID %q is not watch/<app>[/<shard>]", id)
-	}
-	app, n, sharded := strings.Cut(rest, "/")
-	if !sharded {
-		return app, -1, nil
-	}
-	shard, err = strconv.Atoi(n)
-	if err != nil || shard < 0 || app == "" || strconv.Itoa(shard) != n {
-		return "", 0, fmt.Errorf("workflow ID %q is not watch/<app>/<shard number>", id)
-	}
-	return app, shard, nil
+	return app, nil
 }
 
 // SlugPattern is a partner integration slug: lower-case letters, digits and single dashes,

@@ -49,16 +49,14 @@ var (
 
 // The connection watcher (WatcherWorkflowName).
 var (
-	// SignalWatchRegister adds (or refreshes) a member.
+	// SignalWatchRegister wakes the watcher (signal-with-start starts it).
 	SignalWatchRegister = Signal[WatchMember]{"watch.register",
-		"A customer workflow asks this watcher to report its connection's changes."}
-	// SignalWatchUnregister removes a member by its workflow ID.
+		"A customer workflow (or the reconciler) wakes this watcher: it reads the app at the waiting pace."}
+	// SignalWatchUnregister: a customer workflow leaves; the watcher keeps no members, so it
+	// only reads the signal.
 	SignalWatchUnregister = Signal[string]{"watch.unregister",
-		"A customer workflow leaves this watcher."}
-	// QueryWatcherStatus shares its name with the customer's status query.
-	QueryWatcherStatus = Query[map[string]WatchMember]{"status",
-		"The watcher's members: each customer workflow, its connection and what it last saw."}
-	// QueryWatch answers a watcher from watch-from-truth on, which keeps no members.
+		"A customer workflow leaves this watcher (nothing to undo: the watcher keeps no members)."}
+	// QueryWatch answers the watcher's pass over its app.
 	QueryWatch = Query[WatchStatus]{"watch.status",
 		"The watcher's pass over its app: connections, how many wait for a customer, what it told, its reads."}
 )

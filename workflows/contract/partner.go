@@ -16,9 +16,6 @@ import (
 // PartnerInput starts (or continues) an integration's workflow.
 type PartnerInput struct {
 	Slug string `json:"slug"`
-	// HerokuTaskQueue is where Heroku activities run (default "heroku"); from
-	// trust-guarantees on, the worker's setting decides.
-	HerokuTaskQueue string `json:"heroku_task_queue,omitempty"`
 	// MaxDeactivateAttempts bounds the calls made while Heroku answers 207 (default 10).
 	MaxDeactivateAttempts int `json:"max_deactivate_attempts,omitempty"`
 	// DeactivateRetryInterval paces those calls (default 30s).

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/workflow"
+
 	"github.com/connect-onboarding/worker/internal/salesforce"
 )
 
@@ -134,30 +136,10 @@ func (in ConnectionInput) Validate() error {
 	if o.MaxMismatches < 1 || o.MaxMismatches > 100 {
 		v.Add("options.max_mismatches", "must be between 1 and 100")
 	}
-	if o.URLRefreshMargin < 0 || o.PollInterval < 0 || o.WatchWaitingInterval < 0 || o.WatchActiveInterval < 0 {
-		v.Add("options", "durations must not be negative")
-	}
-	if o.WatchShards < 1 || o.WatchShards > 64 {
-		v.Add("options.watch_shards", "must be between 1 and 64")
-	}
-	if o.ContinueAsNewAfter != 0 && o.ContinueAsNewAfter < 50 {
-		v.Add("options.continue_as_new_after", "must be 0 (Temporal's suggestion) or at least 50 events")
+	if o.URLRefreshMargin < 0 {
+		v.Add("options.url_refresh_margin", "must not be negative")
 	}
 	return v.Err()
-}
-
-// workerSettings names the options a start request may not set, each with the worker
-// setting that decides it.
-var workerSettings = []struct {
-	field, env string
-	set        func(ConnectionOptions) bool
-}{
-	{"options.heroku_task_queue", "TEMPORAL_HEROKU_TASK_QUEUE", func(o ConnectionOptions) bool { return o.HerokuTaskQueue != "" }},
-	{"options.poll_interval", "WORKER_POLL_INTERVAL", func(o ConnectionOptions) bool { return o.PollInterval != 0 }},
-	{"options.watch_waiting_interval", "WORKER_WATCH_WAITING_INTERVAL", func(o ConnectionOptions) bool { return o.WatchWaitingInterval != 0 }},
-	{"options.watch_active_interval", "WORKER_WATCH_ACTIVE_INTERVAL", func(o ConnectionOptions) bool { return o.WatchActiveInterval != 0 }},
-	{"options.watch_shards", "WORKER_WATCH_SHARDS", func(o ConnectionOptions) bool { return o.WatchShards != 0 }},
-	{"options.continue_as_new_after", "WORKER_CONTINUE_AS_NEW_AFTER", func(o ConnectionOptions) bool { return o.ContinueAsNewAfter != 0 }},
 }
 
 // OpaqueIDProblems holds a customer ID to being opaque: it lands in a workflow ID and a search
@@ -189,11 +171,6 @@ func (in ConnectionInput) ValidateRequest() error {
 // RequestProblems is ValidateRequest's list, for a caller that adds checks of its own.
 func (in ConnectionInput) RequestProblems() *ValidationError {
 	v := &ValidationError{}
-	for _, ws := range workerSettings {
-		if ws.set(in.Options) {
-			v.Add(ws.field, "is a worker setting ("+ws.env+"); a start request may not set it")
-		}
-	}
 	full := in.WithDefaults()
 	if err := full.Validate(); err != nil {
 		v.Fields = append(v.Fields, err.(*ValidationError).Fields...)
@@ -218,9 +195,8 @@ func (in ConnectionInput) IdentityHashes() map[string]string {
 		"salesforce.environment": in.Salesforce.Environment, "salesforce.domain": strings.ToLower(in.Salesforce.Domain),
 	}
 	out := make(map[string]string, len(fields))
-	// Building a map does not depend on order.
-	//workflowcheck:ignore
-	for k, val := range fields {
+	for _, k := range workflow.DeterministicKeys(fields) {
+		val := fields[k]
 		sum := sha256.Sum256([]byte(k + "\x00" + val))
 		out[k] = hex.EncodeToString(sum[:8])
 	}

@@ -1,16 +1,17 @@
-// Package replay knows the layout of the workflows' replay fixtures: one folder per
-// recording under workflows/testdata/replay, each with the gzipped histories and a manifest
-// naming the commit they were recorded at and the workflow.GetVersion changes they cover.
+// Package replay knows the layout of the workflows' replay fixtures: one folder per release
+// whose workflows changed, under workflows/testdata/replay, named for the release
+// (CHANGELOG.md), each with the gzipped histories and a manifest naming the release, the
+// commit they were recorded at and the version of each workflow's version list.
 package replay
 
 import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,8 +21,13 @@ import (
 	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 )
 
+// Root is where the fixtures live, relative to the repository root.
+const Root = "workflows/testdata/replay"
+
 // Manifest describes one recording.
 type Manifest struct {
+	// Release is the release the fixtures record (a CHANGELOG.md heading), and their folder.
+	Release     string         `json:"release"`
 	Commit      string         `json:"commit"`
 	GeneratedAt time.Time      `json:"generated_at"`
 	Versions    map[string]int `json:"versions"` // change ID → version the histories were made at
@@ -95,49 +101,30 @@ func History(path string) (*historypb.History, error) {
 	return client.HistoryFromJSON(zr, client.HistoryJSONOptions{})
 }
 
-var (
-	getVersionCall = regexp.MustCompile(`workflow\.GetVersion\([^,]+,\s*("[^"]+"|\w+)\s*,\s*[^,]+,\s*([0-9]+)\)`)
-	stringConst    = regexp.MustCompile(`(?m)^\s*(\w+)\s*(?:string\s*)?=\s*"([^"]+)"`)
-)
+// Files lists every history file under root, in any folder: each must be in a manifest.
+func Files(root string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".json.gz") {
+			out = append(out, path)
+		}
+		return err
+	})
+	return out, err
+}
 
-// VersionsInSource finds every workflow.GetVersion change in the Go files of dir (tests
-// excluded) and its newest version. Change IDs may be string literals or constants.
-func VersionsInSource(dir string) (map[string]int, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+// releaseHeading is a Keep a Changelog release heading: "## [1.0.0] - 2026-12-02".
+var releaseHeading = regexp.MustCompile(`(?m)^## \[(\d+\.\d+\.\d+)\]`)
+
+// Release is the newest release CHANGELOG.md under root names.
+func Release(root string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(root, "CHANGELOG.md"))
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	consts := map[string]string{}
-	var sources []string
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		sources = append(sources, string(b))
-		for _, m := range stringConst.FindAllStringSubmatch(string(b), -1) {
-			consts[m[1]] = m[2]
-		}
+	m := releaseHeading.FindSubmatch(b)
+	if m == nil {
+		return "", fmt.Errorf("CHANGELOG.md names no release (## [x.y.z] - date)")
 	}
-	out := map[string]int{}
-	for _, src := range sources {
-		for _, m := range getVersionCall.FindAllStringSubmatch(src, -1) {
-			id := strings.Trim(m[1], `"`)
-			if !strings.HasPrefix(m[1], `"`) {
-				v, ok := consts[m[1]]
-				if !ok {
-					return nil, fmt.Errorf("GetVersion change ID %s is not a string constant of the package", m[1])
-				}
-				id = v
-			}
-			v, _ := strconv.Atoi(m[2])
-			if v > out[id] {
-				out[id] = v
-			}
-		}
-	}
-	return out, nil
+	return string(m[1]), nil
 }

@@ -191,9 +191,9 @@ func (s *Sim) Post(t testing.TB, path string, body any) []byte {
 
 // FastSettings are the worker settings of integration tests: the production wiring at a
 // pace that fits a test (polls every 200 ms, watchers every 500 ms / 1 s).
-func FastSettings() activities.Settings {
-	return activities.Settings{HerokuTaskQueue: contract.HerokuTaskQueue, PollInterval: 200 * time.Millisecond,
-		WatchWaitingInterval: 500 * time.Millisecond, WatchActiveInterval: time.Second, WatchShards: 4,
+func FastSettings() contract.Settings {
+	return contract.Settings{HerokuTaskQueue: contract.HerokuTaskQueue, PollInterval: 200 * time.Millisecond,
+		WatchWaitingInterval: 500 * time.Millisecond, WatchActiveInterval: time.Second,
 		ReturnHosts: []string{"isv.example", "localhost", "127.0.0.1"}}
 }
 
@@ -203,7 +203,7 @@ var FastWorkerEnv = []string{"WORKER_POLL_INTERVAL=200ms", "WORKER_WATCH_WAITING
 
 // StartWorker runs the workflows and activities in this process against c and the sim,
 // wired as the worker binary wires them; edit adjusts the settings.
-func StartWorker(t testing.TB, c client.Client, hc *heroku.Client, edit ...func(*activities.Settings)) {
+func StartWorker(t testing.TB, c client.Client, hc *heroku.Client, edit ...func(*contract.Settings)) {
 	t.Helper()
 	acts := &activities.Activities{Heroku: hc, Temporal: c, Settings: FastSettings(), Payloads: payloadcrypt.DataConverter(PayloadRing())}
 	for _, e := range edit {

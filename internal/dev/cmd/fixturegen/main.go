@@ -1,8 +1,8 @@
 // Command fixturegen records the replay fixtures under workflows/testdata/replay: it runs each
 // scenario of the customer connection and watcher workflows on a real dev server (bin/temporal)
 // with an in-process worker and herokusim, exports each history, gzips it, and writes a
-// manifest naming the commit the fixtures come from and the workflow.GetVersion changes they
-// cover. `make fixtures` runs it; replay_test.go replays every fixture on `make test`.
+// manifest naming the release (CHANGELOG.md's newest), the commit the fixtures come from and
+// the version of each workflow's version list they were recorded at. `make fixtures` runs it; replay_test.go replays every fixture on `make test`.
 package main
 
 import (
@@ -37,6 +37,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 	"github.com/connect-onboarding/worker/internal/runworker"
 	"github.com/connect-onboarding/worker/starter/onboarding"
+	"github.com/connect-onboarding/worker/workflows"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
@@ -124,13 +125,21 @@ func run() error {
 	}
 	defer workers.Stop()
 
-	versions, err := replay.VersionsInSource(filepath.Join(root, "workflows"))
+	release, err := replay.Release(root)
 	if err != nil {
 		return err
 	}
+	versions := map[string]int{}
+	for _, l := range workflows.Versions() {
+		versions[l.ChangeID] = l.Latest
+	}
 	head := strings.TrimSpace(string(commit))
-	g := &gen{ctx: ctx, c: c, on: onboarding.New(c, "", ""), sim: sim, hc: hc, url: hs.URL, dir: filepath.Join(root, "workflows", "testdata", "replay", head[:7]),
-		m: replay.Manifest{Commit: head, GeneratedAt: time.Now().UTC(), Versions: versions, PayloadKeyID: ring.ActiveID()}}
+	dir := filepath.Join(root, replay.Root, release)
+	if _, err := os.Stat(dir); err == nil {
+		return fmt.Errorf("%s exists: fixtures of a released shape are never recorded again; add the release to CHANGELOG.md first", dir)
+	}
+	g := &gen{ctx: ctx, c: c, on: onboarding.New(c, "", ""), sim: sim, hc: hc, url: hs.URL, dir: dir,
+		m: replay.Manifest{Release: release, Commit: head, GeneratedAt: time.Now().UTC(), Versions: versions, PayloadKeyID: ring.ActiveID()}}
 	if err := os.MkdirAll(g.dir, 0o755); err != nil {
 		return err
 	}
@@ -164,7 +173,7 @@ func input(customer string) contract.ConnectionInput {
 // time), as an operator changes the worker's environment.
 var (
 	acts     *activities.Activities
-	settings activities.Settings
+	settings contract.Settings
 )
 
 var scenarios = []scenario{
@@ -430,21 +439,6 @@ var scenarios = []scenario{
 		// The app's one watcher. Every customer above has left; the watcher ends after its
 		// idle timeout (1h), so record what it did until now.
 		return g.recordID(name, contract.WatcherWorkflowName, contract.WatcherWorkflowID("acme-app"))
-	}},
-	{"watcher_shard_hands_over", func(g *gen, name string) error {
-		// A shard watcher started the way customers before watch-from-truth started it: it
-		// hands over to the app's one watcher and ends.
-		id := contract.WatcherShardID("acme-app", "connection/acme/someone", 4)
-		run, err := contract.SignalWatchRegister.SignalWithStart(g.ctx, g.c, contract.WatchMember{WorkflowID: "connection/acme/someone"},
-			client.StartWorkflowOptions{ID: id, TaskQueue: contract.OnboardingTaskQueue}, contract.WatcherWorkflowName,
-			contract.WatcherInput{App: "acme-app", RegionURL: g.url, IdleTimeout: time.Hour})
-		if err != nil {
-			return err
-		}
-		if err := run.Get(g.ctx, nil); err != nil {
-			return fmt.Errorf("the shard watcher did not hand over: %w", err)
-		}
-		return g.recordRun(name, contract.WatcherWorkflowName, id, run.GetRunID())
 	}},
 }
 
