@@ -35,46 +35,59 @@ import (
 // CHANGELOG. Continue-as-new moves a long-lived run to the latest version at its next
 // continuation.
 
-// versionList is one workflow's change ID and its newest version.
+// versionList is one workflow's change ID and its versions, oldest first; the last is the
+// one new runs take.
 type versionList struct {
 	workflow string
 	changeID string
-	latest   workflow.Version
+	versions []workflow.Version
 }
 
-// release1_0 is 1.0.0's shape, the first release, in every list.
+// release1_0 is 1.0.0's shape, the first release, first in every list. A run on it records
+// no marker (it is workflow.DefaultVersion); the next version of a list is 1.
 const release1_0 = workflow.DefaultVersion
 
-// The version list of each workflow. A released change adds a constant below its list.
+// The version list of each workflow. A released change appends a named constant (with a
+// comment saying what it changes) to its workflow's list.
 var (
-	connectionVersions = versionList{workflow: contract.ConnectionWorkflowName, changeID: "connection", latest: release1_0}
-	watcherVersions    = versionList{workflow: contract.WatcherWorkflowName, changeID: "watcher", latest: release1_0}
-	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", latest: release1_0}
-	reconcileVersions  = versionList{workflow: contract.ReconcileWorkflowName, changeID: "reconcile", latest: release1_0}
+	connectionVersions = versionList{workflow: contract.ConnectionWorkflowName, changeID: "connection", versions: []workflow.Version{release1_0}}
+	watcherVersions    = versionList{workflow: contract.WatcherWorkflowName, changeID: "watcher", versions: []workflow.Version{release1_0}}
+	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", versions: []workflow.Version{release1_0}}
+	reconcileVersions  = versionList{workflow: contract.ReconcileWorkflowName, changeID: "reconcile", versions: []workflow.Version{release1_0}}
 )
+
+func (l versionList) latest() workflow.Version { return l.versions[len(l.versions)-1] }
 
 // hasMinVersion reports whether this run is on min or a later version of l. The first call
 // in a run decides (and records) its version; every later call answers the same.
 func (l versionList) hasMinVersion(ctx workflow.Context, min workflow.Version) bool {
-	if min <= release1_0 {
+	if min <= l.versions[0] {
 		return true
 	}
-	return workflow.GetVersion(ctx, l.changeID, release1_0, l.latest) >= min
+	return workflow.GetVersion(ctx, l.changeID, l.versions[0], l.latest()) >= min
 }
 
 // VersionList describes one workflow's versions, for the fixture recorder and its tests.
 type VersionList struct {
 	Workflow string `json:"workflow"`
 	ChangeID string `json:"change_id"`
-	// Latest is the newest version; every version from 0 (1.0.0) to Latest is live.
-	Latest int `json:"latest"`
+	// Versions are the live versions, oldest first (-1, workflow.DefaultVersion, is 1.0.0's
+	// shape); the last is the one new runs take.
+	Versions []int `json:"versions"`
 }
+
+// Latest is the version new runs take.
+func (l VersionList) Latest() int { return l.Versions[len(l.Versions)-1] }
 
 // Versions lists the version list of every workflow.
 func Versions() []VersionList {
 	out := []VersionList{}
 	for _, l := range []versionList{connectionVersions, watcherVersions, partnerVersions, reconcileVersions} {
-		out = append(out, VersionList{Workflow: l.workflow, ChangeID: l.changeID, Latest: int(l.latest)})
+		vl := VersionList{Workflow: l.workflow, ChangeID: l.changeID}
+		for _, v := range l.versions {
+			vl.Versions = append(vl.Versions, int(v))
+		}
+		out = append(out, vl)
 	}
 	return out
 }

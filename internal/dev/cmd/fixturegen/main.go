@@ -131,7 +131,7 @@ func run() error {
 	}
 	versions := map[string]int{}
 	for _, l := range workflows.Versions() {
-		versions[l.ChangeID] = l.Latest
+		versions[l.ChangeID] = l.Latest()
 	}
 	head := strings.TrimSpace(string(commit))
 	dir := filepath.Join(root, replay.Root, release)
