@@ -20,9 +20,8 @@ import (
 // visibility say when they have all ended. Nothing here holds one entry per customer.
 
 // runningCustomersQuery selects the running customer workflows of an integration.
-func runningCustomersQuery(slug string) string {
-	return fmt.Sprintf("WorkflowType = '%s' AND %s = '%s' AND ExecutionStatus = 'Running'",
-		contract.ConnectionWorkflowName, contract.SAIsvSlug.GetName(), slug)
+func runningCustomersQuery(slug string) (string, error) {
+	return contract.Customers().Is(contract.SAIsvSlug, slug).Running().Build()
 }
 
 // BatchSignalInput is one round of the cascade's signal.
@@ -54,8 +53,12 @@ func (a *Activities) SignalRunningCustomers(ctx context.Context, in BatchSignalI
 	if err != nil {
 		return BatchResult{}, err
 	}
+	running, err := runningCustomersQuery(in.ISVSlug)
+	if err != nil {
+		return BatchResult{}, final(contract.ErrInvalidInput, "%v", err)
+	}
 	_, err = svc.StartBatchOperation(ctx, &workflowservice.StartBatchOperationRequest{
-		Namespace: ns, JobId: in.JobID, VisibilityQuery: runningCustomersQuery(in.ISVSlug),
+		Namespace: ns, JobId: in.JobID, VisibilityQuery: running,
 		Reason: "partner integration " + in.ISVSlug + " deactivated",
 		Operation: &workflowservice.StartBatchOperationRequest_SignalOperation{SignalOperation: &batchpb.BatchOperationSignal{
 			Signal: contract.SignalIntegrationDeactivated.Name, Input: input, Identity: "connect-onboarding partner workflow"}},
@@ -114,7 +117,10 @@ func (a *Activities) CountCustomers(ctx context.Context, in CountCustomersInput)
 		return CustomerCounts{}, final(contract.ErrInvalidInput, "isv_slug %q is not a valid slug", in.ISVSlug)
 	}
 	var out CustomerCounts
-	count := func(q string) (int64, error) {
+	count := func(q string, err error) (int64, error) {
+		if err != nil {
+			return 0, final(contract.ErrInvalidInput, "%v", err)
+		}
 		r, err := a.Temporal.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: q})
 		if err != nil {
 			return 0, fmt.Errorf("count customers of %s: %w", in.ISVSlug, err)
@@ -129,17 +135,20 @@ func (a *Activities) CountCustomers(ctx context.Context, in CountCustomersInput)
 		activity.RecordHeartbeat(ctx, out.Running)
 		return out, notYet("%d customer workflows of %s still running", out.Running, in.ISVSlug)
 	}
-	ended := fmt.Sprintf("WorkflowType = '%s' AND %s = '%s' AND ExecutionStatus != 'Running' AND CloseTime >= '%s'",
-		contract.ConnectionWorkflowName, contract.SAIsvSlug.GetName(), in.ISVSlug, in.Since.UTC().Format(time.RFC3339Nano))
-	if out.Ended, err = count(ended); err != nil {
+	ended := func() *contract.Visibility {
+		return contract.Customers().Is(contract.SAIsvSlug, in.ISVSlug).Closed().ClosedSince(in.Since)
+	}
+	if out.Ended, err = count(ended().Build()); err != nil {
 		return out, err
 	}
-	deactivated := ended + fmt.Sprintf(" AND %s = '%s'", contract.SAOnboardingStage.GetName(), contract.StageDeactivated)
-	if out.Deactivated, err = count(deactivated); err != nil {
+	if out.Deactivated, err = count(ended().Is(contract.SAOnboardingStage, string(contract.StageDeactivated)).Build()); err != nil {
 		return out, err
 	}
 	if out.Ended > out.Deactivated {
-		others := ended + fmt.Sprintf(" AND %s != '%s'", contract.SAOnboardingStage.GetName(), contract.StageDeactivated)
+		others, err := ended().IsNot(contract.SAOnboardingStage, string(contract.StageDeactivated)).Build()
+		if err != nil {
+			return out, final(contract.ErrInvalidInput, "%v", err)
+		}
 		resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: others, PageSize: maxOthers})
 		if err != nil {
 			return out, fmt.Errorf("list customers of %s: %w", in.ISVSlug, err)

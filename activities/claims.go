@@ -33,17 +33,20 @@ type ClaimInput struct {
 // server, about a second on a cluster) can both pass; a schema conflict left after that is
 // visible in the UI as two running workflows with one ConnectSchema.
 func (a *Activities) CheckClaims(ctx context.Context, in ClaimInput) error {
-	var conds []string
+	var alts []*contract.Visibility
 	if in.SchemaClaim != "" {
-		conds = append(conds, fmt.Sprintf("%s = '%s'", contract.SAConnectSchema.GetName(), quote(in.SchemaClaim)))
+		alts = append(alts, contract.Match().Is(contract.SAConnectSchema, in.SchemaClaim))
 	}
 	if in.AddonID != "" {
-		conds = append(conds, fmt.Sprintf("%s = '%s'", contract.SAHerokuAddonID.GetName(), quote(in.AddonID)))
+		alts = append(alts, contract.Match().Is(contract.SAHerokuAddonID, in.AddonID))
 	}
-	if len(conds) == 0 {
+	if len(alts) == 0 {
 		return nil
 	}
-	q := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running' AND (%s)", contract.ConnectionWorkflowName, strings.Join(conds, " OR "))
+	q, err := contract.Customers().Running().AnyOf(alts...).Build()
+	if err != nil {
+		return final(contract.ErrInvalidInput, "%v", err)
+	}
 	early := map[string]bool{}
 	for _, s := range in.EarlyStages {
 		early[s] = true
@@ -89,5 +92,3 @@ func (a *Activities) CheckClaims(ctx context.Context, in ClaimInput) error {
 	}
 	return nil
 }
-
-func quote(s string) string { return strings.ReplaceAll(s, "'", "''") }

@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"go.temporal.io/api/workflowservice/v1"
 
@@ -107,8 +106,10 @@ type FindCustomersInput struct {
 // FindRunningCustomers lists the running customer workflows of an ISV through the IsvSlug
 // search attribute: the source of truth is Temporal's visibility, not a list kept by hand.
 func (a *Activities) FindRunningCustomers(ctx context.Context, in FindCustomersInput) ([]CustomerWorkflow, error) {
-	q := fmt.Sprintf("WorkflowType = '%s' AND %s = '%s' AND ExecutionStatus = 'Running'", contract.ConnectionWorkflowName,
-		contract.SAIsvSlug.GetName(), strings.ReplaceAll(in.ISVSlug, "'", ""))
+	q, err := contract.Customers().Running().Is(contract.SAIsvSlug, in.ISVSlug).Build()
+	if err != nil {
+		return nil, final(contract.ErrInvalidInput, "%v", err)
+	}
 	var out []CustomerWorkflow
 	var token []byte
 	for {

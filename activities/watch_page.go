@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
@@ -116,23 +115,24 @@ func (a *Activities) FindConnectionOwners(ctx context.Context, addonIDs []string
 	const chunk = 100
 	for start := 0; start < len(addonIDs); start += chunk {
 		ids := addonIDs[start:min(start+chunk, len(addonIDs))]
-		quoted := make([]string, 0, len(ids))
+		safe := make([]string, 0, len(ids))
 		for _, id := range ids {
-			if !contract.SafeKeyword(id) {
-				continue // a Heroku answer is not trusted into a query
+			if contract.CheckQueryValue("addon_id", id) == nil {
+				safe = append(safe, id) // a Heroku answer is not trusted into a query
 			}
-			quoted = append(quoted, "'"+id+"'")
 		}
-		if len(quoted) == 0 {
+		if len(safe) == 0 {
 			continue
 		}
-		q := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running' AND %s IN (%s)", contract.ConnectionWorkflowName,
-			contract.SAHerokuAddonID.GetName(), strings.Join(quoted, ", "))
+		q, err := contract.Customers().Running().In(contract.SAHerokuAddonID, safe...).Build()
+		if err != nil {
+			return nil, final(contract.ErrInvalidInput, "%v", err)
+		}
 		var token []byte
 		for {
 			resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token, PageSize: 1000})
 			if err != nil {
-				return nil, fmt.Errorf("find the owners of %d add-ons: %w", len(quoted), err)
+				return nil, fmt.Errorf("find the owners of %d add-ons: %w", len(safe), err)
 			}
 			for _, e := range resp.Executions {
 				if id := contract.Keyword(e.SearchAttributes, contract.SAHerokuAddonID); id != "" {

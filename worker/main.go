@@ -79,7 +79,7 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	tc, err := temporalclient.DialOptions(cfg.Temporal, copts)
+	tc, err := temporalclient.DialOptions(copts)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 
-	if err := checkSearchAttributes(ctx, tc, cfg.Namespace, log); err != nil {
+	if err := checkSearchAttributes(ctx, tc, copts.Namespace, log); err != nil {
 		return err
 	}
 	// Process-wide and before any worker starts: bounded memory however many customers wait.
@@ -114,7 +114,7 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log.Info().Str("temporal", cfg.Address).Str("namespace", cfg.Namespace).Str("onboarding_queue", cfg.OnboardingQueue).
+	log.Info().Str("temporal", cfg.Connection.Address()).Str("namespace", cfg.Connection.Namespace()).Str("onboarding_queue", cfg.OnboardingQueue).
 		Str("heroku_queue", cfg.HerokuQueue).Str("heroku", cfg.PlatformURL).Str("http", ln.Addr().String()).Msg("worker started")
 	<-ctx.Done()
 	log.Info().Dur("stop_timeout", cfg.StopTimeout).Msg("stopping: draining in-flight tasks")

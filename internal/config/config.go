@@ -7,34 +7,105 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+	temporalenv "go.temporal.io/sdk/contrib/envconfig"
 
 	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
-// Temporal says how to reach the Temporal service. The defaults point at `temporal server
-// start-dev`; production sets the host, namespace and either mTLS files or an API key
-// (Temporal Cloud).
+// Temporal says how to reach the Temporal service and which task queues to use. The
+// connection itself (address, namespace, TLS, API key, gRPC metadata) is read by Temporal's
+// own environment configuration, with the variables and the profile file the `temporal` CLI
+// and every SDK read (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+// TEMPORAL_TLS_*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE): settings that work for the CLI
+// work here. The defaults point at `temporal server start-dev`.
 type Temporal struct {
-	Address   string `envconfig:"TEMPORAL_ADDRESS" default:"localhost:7233" desc:"Temporal frontend host:port"`
-	Namespace string `envconfig:"TEMPORAL_NAMESPACE" default:"default" desc:"Temporal namespace"`
-	TLSCert   string `envconfig:"TEMPORAL_TLS_CERT" desc:"client certificate file (PEM) for mTLS"`
-	TLSKey    string `envconfig:"TEMPORAL_TLS_KEY" desc:"client key file (PEM) for mTLS"`
-	TLSCA     string `envconfig:"TEMPORAL_TLS_CA" desc:"CA bundle (PEM) to verify the server; system roots when empty"`
-	TLSServer string `envconfig:"TEMPORAL_TLS_SERVER_NAME" desc:"server name to verify, when it differs from the address"`
-	APIKey    Secret `envconfig:"TEMPORAL_API_KEY" desc:"API key (Temporal Cloud); enables TLS"`
+	// Connection is what Temporal's environment configuration says, filled by Load.
+	Connection TemporalConnection `ignored:"true"`
 	Payloads
 
 	OnboardingQueue string `envconfig:"TEMPORAL_TASK_QUEUE" default:"onboarding" desc:"task queue of workflows and non-Heroku activities"`
 	HerokuQueue     string `envconfig:"TEMPORAL_HEROKU_TASK_QUEUE" default:"heroku" desc:"task queue of every activity that calls Heroku"`
+}
+
+// TemporalConnection is a connection profile of Temporal's environment configuration. It
+// never prints its API key or TLS material.
+type TemporalConnection struct {
+	Profile temporalenv.ClientConfigProfile
+}
+
+// Address and Namespace are where the connection goes.
+func (c TemporalConnection) Address() string   { return c.Profile.Address }
+func (c TemporalConnection) Namespace() string { return c.Profile.Namespace }
+
+// String names the address and namespace only.
+func (c TemporalConnection) String() string {
+	return fmt.Sprintf("%s (namespace %s)", c.Profile.Address, c.Profile.Namespace)
+}
+
+// MarshalText keeps encoders to the address and namespace.
+func (c TemporalConnection) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// Defaults of the connection when neither the environment nor a profile names them.
+const (
+	DefaultTemporalAddress   = "localhost:7233"
+	DefaultTemporalNamespace = "default"
+)
+
+// temporalVariables are the connection variables Temporal's environment configuration reads
+// (the ones a user sets most; TEMPORAL_GRPC_META_* and the *_DATA forms too), for Usage.
+var temporalVariables = [][3]string{
+	{"TEMPORAL_ADDRESS", DefaultTemporalAddress, "Temporal frontend host:port"},
+	{"TEMPORAL_NAMESPACE", DefaultTemporalNamespace, "Temporal namespace"},
+	{"TEMPORAL_API_KEY", "", "API key (Temporal Cloud); enables TLS (never logged)"},
+	{"TEMPORAL_TLS", "", "true or false: TLS on or off (on with an API key or any TLS setting)"},
+	{"TEMPORAL_TLS_CLIENT_CERT_PATH", "", "client certificate file (PEM) for mTLS"},
+	{"TEMPORAL_TLS_CLIENT_KEY_PATH", "", "client key file (PEM) for mTLS"},
+	{"TEMPORAL_TLS_SERVER_CA_CERT_PATH", "", "CA bundle (PEM) to verify the server; system roots when empty"},
+	{"TEMPORAL_TLS_SERVER_NAME", "", "server name to verify, when it differs from the address"},
+	{"TEMPORAL_PROFILE", "default", "profile of the config file to use (as the temporal CLI)"},
+	{"TEMPORAL_CONFIG_FILE", "<user config dir>/temporalio/temporal.toml", "the temporal CLI's profile file"},
+}
+
+// renamedTemporalVariables were this project's own names before 1.0; each is refused with
+// the name Temporal's configuration reads.
+var renamedTemporalVariables = map[string]string{
+	"TEMPORAL_TLS_CERT": "TEMPORAL_TLS_CLIENT_CERT_PATH",
+	"TEMPORAL_TLS_KEY":  "TEMPORAL_TLS_CLIENT_KEY_PATH",
+	"TEMPORAL_TLS_CA":   "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+}
+
+// LoadTemporalConnection reads the connection as the temporal CLI does: the profile file
+// (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE), then the environment over it, then the
+// defaults of the dev server.
+func LoadTemporalConnection() (TemporalConnection, error) {
+	for _, old := range slices.Sorted(maps.Keys(renamedTemporalVariables)) {
+		if _, set := os.LookupEnv(old); set {
+			return TemporalConnection{}, fmt.Errorf("%s is no longer read: set %s (the name the temporal CLI and SDKs read)", old, renamedTemporalVariables[old])
+		}
+	}
+	p, err := temporalenv.LoadClientConfigProfile(temporalenv.LoadClientConfigProfileOptions{})
+	if err != nil {
+		return TemporalConnection{}, fmt.Errorf("the Temporal connection (TEMPORAL_* variables, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE): %w", err)
+	}
+	if p.Address == "" {
+		p.Address = DefaultTemporalAddress
+	}
+	if p.Namespace == "" {
+		p.Namespace = DefaultTemporalNamespace
+	}
+	return TemporalConnection{Profile: p}, nil
 }
 
 // Heroku says where the Heroku APIs are and how to authenticate. An empty PlatformURL means
@@ -150,22 +221,19 @@ func (w *Worker) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Validate checks the Temporal settings.
+// Validate reads the connection and checks the Temporal settings.
 func (t *Temporal) Validate() error {
+	conn, err := LoadTemporalConnection()
+	if err != nil {
+		return err
+	}
+	t.Connection = conn
 	var errs []error
-	if !strings.Contains(t.Address, ":") {
-		errs = append(errs, fmt.Errorf("TEMPORAL_ADDRESS=%q must be host:port", t.Address))
+	if !strings.Contains(conn.Address(), ":") {
+		errs = append(errs, fmt.Errorf("TEMPORAL_ADDRESS=%q must be host:port", conn.Address()))
 	}
-	if (t.TLSCert == "") != (t.TLSKey == "") {
-		errs = append(errs, fmt.Errorf("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together"))
-	}
-	for name, path := range map[string]string{"TEMPORAL_TLS_CERT": t.TLSCert, "TEMPORAL_TLS_KEY": t.TLSKey, "TEMPORAL_TLS_CA": t.TLSCA} {
-		if path == "" {
-			continue
-		}
-		if _, err := os.Stat(path); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: file not readable", name, path))
-		}
+	if _, err := conn.Profile.ToClientOptions(temporalenv.ToClientOptionsRequest{}); err != nil {
+		errs = append(errs, fmt.Errorf("the Temporal connection: %w", err))
 	}
 	if _, err := t.PayloadRing(); err != nil {
 		errs = append(errs, err)
@@ -275,6 +343,11 @@ func Usage(w io.Writer, spec any) error {
 	if err := envconfig.Usagef("", spec, tw, format); err != nil {
 		return err
 	}
+	if hasTemporal(spec) {
+		for _, v := range temporalVariables {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", v[0], v[1], v[2])
+		}
+	}
 	return tw.Flush()
 }
 
@@ -362,4 +435,14 @@ func (s *Starter) Validate() error {
 		errs = append(errs, fmt.Errorf("RETURN_STATE_KEY must be at least 32 characters"))
 	}
 	return errors.Join(errs...)
+}
+
+// hasTemporal reports whether spec (a pointer to a struct) embeds Temporal.
+func hasTemporal(spec any) bool {
+	v := reflect.Indirect(reflect.ValueOf(spec))
+	if v.Kind() != reflect.Struct {
+		return false
+	}
+	_, ok := v.Type().FieldByName("Connection")
+	return ok
 }

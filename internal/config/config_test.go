@@ -2,7 +2,9 @@ package config
 
 import (
 	"bytes"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,8 +17,8 @@ import (
 func TestWorkerDefaults(t *testing.T) {
 	var c Worker
 	require.NoError(t, Load(&c))
-	assert.Equal(t, "localhost:7233", c.Address)
-	assert.Equal(t, "default", c.Namespace)
+	assert.Equal(t, "localhost:7233", c.Connection.Address())
+	assert.Equal(t, "default", c.Connection.Namespace())
 	assert.Equal(t, "onboarding", c.OnboardingQueue)
 	assert.Equal(t, "heroku", c.HerokuQueue)
 	assert.Equal(t, 30*time.Second, c.StopTimeout)
@@ -34,7 +36,12 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"LOG_FORMAT", "xml", "LOG_FORMAT"},
 		{"TEMPORAL_ADDRESS", "localhost", "TEMPORAL_ADDRESS"},
 		{"HEROKU_API_URL", "ftp://x", "HEROKU_API_URL"},
-		{"TEMPORAL_TLS_CERT", "/nonexistent.pem", "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together"},
+		{"TEMPORAL_TLS_CLIENT_CERT_PATH", "/nonexistent.pem", "Temporal connection"},
+		{"TEMPORAL_PROFILE", "nobody", "TEMPORAL_PROFILE"},
+		// The names of before 1.0 are refused with the name Temporal reads.
+		{"TEMPORAL_TLS_CERT", "client.pem", "set TEMPORAL_TLS_CLIENT_CERT_PATH"},
+		{"TEMPORAL_TLS_KEY", "client.key", "set TEMPORAL_TLS_CLIENT_KEY_PATH"},
+		{"TEMPORAL_TLS_CA", "ca.pem", "set TEMPORAL_TLS_SERVER_CA_CERT_PATH"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
@@ -55,8 +62,9 @@ func TestSecretNeverPrints(t *testing.T) {
 	assert.Equal(t, "hrku-abcdef", c.Token.Reveal())
 	var buf bytes.Buffer
 	buf.WriteString(c.Token.String())
-	b, _ := c.APIKey.MarshalText()
+	b, _ := c.Connection.MarshalText()
 	buf.Write(b)
+	buf.WriteString(fmt.Sprintf("%v %+v", c.Connection, c.Temporal))
 	assert.NotContains(t, buf.String(), "abcdef")
 	assert.NotContains(t, buf.String(), "cloud-key")
 }
@@ -64,7 +72,7 @@ func TestSecretNeverPrints(t *testing.T) {
 func TestUsageListsEveryVariable(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, Usage(&buf, &Worker{}))
-	for _, v := range []string{"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "TEMPORAL_TLS_CERT",
+	for _, v := range []string{"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_PROFILE",
 		"TEMPORAL_TASK_QUEUE", "TEMPORAL_HEROKU_TASK_QUEUE", "HEROKU_API_URL", "HEROKU_CONNECT_URL", "HEROKU_API_TOKEN",
 		"LOG_LEVEL", "LOG_FORMAT", "WORKER_HTTP_ADDR", "WORKER_STOP_TIMEOUT"} {
 		assert.Contains(t, buf.String(), v)
@@ -85,4 +93,32 @@ func TestReadmeListsEveryVariable(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A profile written by the temporal CLI (`temporal config set`) is what the worker connects
+// with: address, namespace and API key from TEMPORAL_PROFILE in TEMPORAL_CONFIG_FILE, and the
+// environment over the file, as the CLI reads them.
+func TestTemporalCLIProfileConfiguresTheConnection(t *testing.T) {
+	cli, err := filepath.Abs(filepath.Join("..", "..", "bin", "temporal"))
+	require.NoError(t, err)
+	require.FileExists(t, cli, "run make tools")
+	file := filepath.Join(t.TempDir(), "temporal.toml")
+	for prop, value := range map[string]string{"address": "prod.example:7233", "namespace": "onboarding-prod", "api_key": "cloud-key-123"} {
+		cmd := exec.Command(cli, "config", "set", "--profile", "prod", "--prop", prop, "--value", value)
+		cmd.Env = append(os.Environ(), "TEMPORAL_CONFIG_FILE="+file)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "temporal config set: %s", out)
+	}
+	t.Setenv("TEMPORAL_CONFIG_FILE", file)
+	t.Setenv("TEMPORAL_PROFILE", "prod")
+	var c Worker
+	require.NoError(t, Load(&c))
+	assert.Equal(t, "prod.example:7233", c.Connection.Address())
+	assert.Equal(t, "onboarding-prod", c.Connection.Namespace())
+	assert.Equal(t, "cloud-key-123", c.Connection.Profile.APIKey)
+	assert.NotContains(t, fmt.Sprintf("%v %+v", c.Connection, c), "cloud-key", "the API key never prints")
+
+	t.Setenv("TEMPORAL_NAMESPACE", "from-env")
+	require.NoError(t, Load(&c))
+	assert.Equal(t, "from-env", c.Connection.Namespace(), "the environment over the file, as the CLI")
 }

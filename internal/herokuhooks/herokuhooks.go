@@ -105,8 +105,10 @@ func route(ctx context.Context, t Temporal, ev event) error {
 	if ev.Resource != "addon" || ev.Data.State != heroku.AddonProvisioned {
 		return nil
 	}
-	q := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running' AND %s = '%s'", contract.ConnectionWorkflowName,
-		contract.SAHerokuAddonID.GetName(), ev.Data.ID)
+	q, err := contract.Customers().Running().Is(contract.SAHerokuAddonID, ev.Data.ID).Build()
+	if err != nil {
+		return nil // an ID no add-on of ours has: nobody here to tell
+	}
 	var resp *workflowservice.ListWorkflowExecutionsResponse
 	// The workflow publishes its add-on ID as soon as the create answers; visibility may show
 	// it a moment later than Heroku's webhook arrives, so look again briefly before deciding

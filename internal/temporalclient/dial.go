@@ -3,45 +3,41 @@
 package temporalclient
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"os"
 
 	"github.com/rs/zerolog"
 	"go.temporal.io/sdk/client"
+	temporalenv "go.temporal.io/sdk/contrib/envconfig"
 
 	"github.com/connect-onboarding/worker/internal/config"
 	"github.com/connect-onboarding/worker/internal/logging"
 	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 )
 
-// Options builds client.Options from cfg. metrics may be nil.
+// Options builds client.Options from cfg: the connection from Temporal's environment
+// configuration (as the temporal CLI reads it), the logger, the metrics (may be nil) and the
+// payload codec.
 func Options(cfg config.Temporal, zl zerolog.Logger, metrics client.MetricsHandler) (client.Options, error) {
 	ring, err := cfg.PayloadRing()
 	if err != nil {
 		return client.Options{}, err
 	}
-	opts := client.Options{
-		HostPort:       cfg.Address,
-		Namespace:      cfg.Namespace,
-		Logger:         logging.NewTemporal(zl),
-		MetricsHandler: metrics,
-		// Payloads and failure messages are encrypted when keys are configured: workers,
-		// starters and tools must share the ring to read each other's payloads.
-		DataConverter:    payloadcrypt.DataConverter(ring),
-		FailureConverter: payloadcrypt.FailureConverter(ring),
+	conn := cfg.Connection
+	if conn.Address() == "" { // not read by config.Load
+		if conn, err = config.LoadTemporalConnection(); err != nil {
+			return client.Options{}, err
+		}
 	}
-	tlsCfg, err := tlsConfig(cfg)
+	opts, err := conn.Profile.ToClientOptions(temporalenv.ToClientOptionsRequest{})
 	if err != nil {
-		return client.Options{}, err
+		return client.Options{}, fmt.Errorf("the Temporal connection: %w", err)
 	}
-	if tlsCfg != nil {
-		opts.ConnectionOptions.TLS = tlsCfg
-	}
-	if cfg.APIKey != "" {
-		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.APIKey.Reveal())
-	}
+	opts.Logger = logging.NewTemporal(zl)
+	opts.MetricsHandler = metrics
+	// Payloads and failure messages are encrypted when keys are configured: workers,
+	// starters and tools must share the ring to read each other's payloads.
+	opts.DataConverter = payloadcrypt.DataConverter(ring)
+	opts.FailureConverter = payloadcrypt.FailureConverter(ring)
 	return opts, nil
 }
 
@@ -51,43 +47,17 @@ func Dial(cfg config.Temporal, zl zerolog.Logger, metrics client.MetricsHandler)
 	if err != nil {
 		return nil, err
 	}
-	return DialOptions(cfg, opts)
+	return DialOptions(opts)
 }
 
 // DialOptions connects with options built by Options (the worker keeps them for their
 // data converter).
-func DialOptions(cfg config.Temporal, opts client.Options) (client.Client, error) {
+func DialOptions(opts client.Options) (client.Client, error) {
 	c, err := client.Dial(opts)
 	if err != nil {
-		return nil, fmt.Errorf("dial Temporal at %s (namespace %s): %w", cfg.Address, cfg.Namespace, err)
+		return nil, fmt.Errorf("dial Temporal at %s (namespace %s): %w", opts.HostPort, opts.Namespace, err)
 	}
 	return c, nil
-}
-
-func tlsConfig(cfg config.Temporal) (*tls.Config, error) {
-	if cfg.TLSCert == "" && cfg.TLSCA == "" && cfg.TLSServer == "" {
-		return nil, nil // plain, or TLS implied by the API key
-	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.TLSServer}
-	if cfg.TLSCert != "" {
-		pair, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
-			return nil, fmt.Errorf("TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{pair}
-	}
-	if cfg.TLSCA != "" {
-		pem, err := os.ReadFile(cfg.TLSCA)
-		if err != nil {
-			return nil, fmt.Errorf("TEMPORAL_TLS_CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("TEMPORAL_TLS_CA=%q holds no PEM certificate", cfg.TLSCA)
-		}
-		tc.RootCAs = pool
-	}
-	return tc, nil
 }
 
 // Lazy builds a client that connects on its first call: a command line can print help and

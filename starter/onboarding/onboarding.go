@@ -268,9 +268,23 @@ type Summary struct {
 // List returns the onboardings of an ISV, optionally of one stage, newest first, from
 // Temporal's visibility (the search attributes).
 func (c *Client) List(ctx context.Context, isvSlug, stage string) ([]Summary, error) {
-	q := fmt.Sprintf("WorkflowType = '%s' AND %s = '%s'", contract.ConnectionWorkflowName, contract.SAIsvSlug.GetName(), escape(isvSlug))
+	bad := &contract.ValidationError{}
+	if !contract.ValidSlug(isvSlug) {
+		bad.Add("isv", "must be an integration slug (3-30 lower-case letters, digits and single dashes, starting with a letter)")
+	}
+	if stage != "" && !contract.Stage(stage).Known() {
+		bad.Add("stage", "must be one of "+strings.Join(contract.StageNames(), ", "))
+	}
+	if len(bad.Fields) > 0 {
+		return nil, &InvalidInputError{Fields: bad.Fields}
+	}
+	v := contract.Customers().Is(contract.SAIsvSlug, isvSlug)
 	if stage != "" {
-		q += fmt.Sprintf(" AND %s = '%s'", contract.SAOnboardingStage.GetName(), escape(stage))
+		v = v.Is(contract.SAOnboardingStage, stage)
+	}
+	q, err := v.Build()
+	if err != nil {
+		return nil, &InvalidInputError{Fields: []contract.FieldError{{Field: "isv", Rule: err.Error()}}}
 	}
 	var out []Summary
 	var token []byte
@@ -292,5 +306,3 @@ func (c *Client) List(ctx context.Context, isvSlug, stage string) ([]Summary, er
 		}
 	}
 }
-
-func escape(s string) string { return strings.ReplaceAll(s, "'", "") }

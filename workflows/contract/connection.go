@@ -151,6 +151,29 @@ const (
 	StageCancelled             Stage = "cancelled"
 )
 
+// stages are every Stage, in order.
+var stages = []Stage{StageValidating, StageProvisioning, StageEnrolling, StageConfiguring, StageAwaitingAuthorization,
+	StageVerifying, StageActive, StageReauthorizing, StageCompensating, StageOffboarded, StageFailed, StageDeactivated, StageCancelled}
+
+// Known reports whether s is one of the stages.
+func (s Stage) Known() bool {
+	for _, k := range stages {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// StageNames lists every stage, in order.
+func StageNames() []string {
+	out := make([]string, len(stages))
+	for i, s := range stages {
+		out[i] = string(s)
+	}
+	return out
+}
+
 // Terminal reports whether the stage is an end.
 func (s Stage) Terminal() bool {
 	switch s {

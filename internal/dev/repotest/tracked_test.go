@@ -15,10 +15,10 @@ import (
 // root is the repository root (this package is two folders below internal/).
 var root = filepath.Join("..", "..", "..")
 
-// tracked lists the files git tracks.
+// tracked lists the files git tracks, and those it would (not ignored).
 func tracked(t *testing.T) []string {
 	t.Helper()
-	out, err := exec.Command("git", "-C", root, "ls-files", "-z").Output()
+	out, err := exec.Command("git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
 	require.NoError(t, err, "git ls-files")
 	var files []string
 	for _, f := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {

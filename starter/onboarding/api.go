@@ -1,0 +1,30 @@
+package onboarding
+
+import "github.com/connect-onboarding/worker/workflows/contract"
+
+// The payload types and constants a backend needs, under this package's name. They are the
+// workflows' own (package contract): aliases, so there is one definition of each.
+type (
+	// Input starts a customer's onboarding.
+	Input = contract.ConnectionInput
+	// Options are the per-customer options of an Input.
+	Options = contract.ConnectionOptions
+	// Salesforce binds the authorization to the customer's org and integration user.
+	Salesforce = contract.Salesforce
+	// Result answers Start, ReissueURL and Reauthorize.
+	Result = contract.StartResult
+	// Status is an onboarding's status.
+	Status = contract.Status
+	// Stage is where an onboarding is.
+	Stage = contract.Stage
+	// FieldError names a field and the rule it broke.
+	FieldError = contract.FieldError
+)
+
+// Modes of onboarding.
+const (
+	// ModeProvision creates a new herokuconnect:enterprise add-on on the ISV's app.
+	ModeProvision = contract.ModeProvision
+	// ModeEnroll associates an existing Connect add-on with the integration.
+	ModeEnroll = contract.ModeEnroll
+)

@@ -1,0 +1,40 @@
+package contract
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestQueryBuildsOneQuotingRule(t *testing.T) {
+	q, err := Customers().Running().Is(SAIsvSlug, "acme").In(SAHerokuAddonID, "a-1", "b-2").Build()
+	require.NoError(t, err)
+	assert.Equal(t, "WorkflowType = 'ConnectionWorkflow' AND ExecutionStatus = 'Running' AND IsvSlug = 'acme' AND HerokuAddonId IN ('a-1', 'b-2')", q)
+
+	since := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	q, err = Customers().Is(SAIsvSlug, "acme").Closed().ClosedSince(since).IsNot(SAOnboardingStage, string(StageDeactivated)).Build()
+	require.NoError(t, err)
+	assert.Equal(t, "WorkflowType = 'ConnectionWorkflow' AND IsvSlug = 'acme' AND ExecutionStatus != 'Running' AND CloseTime >= '2026-12-02T10:00:00Z' AND OnboardingStage != 'deactivated'", q)
+
+	q, err = Customers().Running().AnyOf(Match().Is(SAConnectSchema, "app/DATABASE_URL/s1"), Match().Is(SAHerokuAddonID, "id-1")).Build()
+	require.NoError(t, err)
+	assert.Equal(t, "WorkflowType = 'ConnectionWorkflow' AND ExecutionStatus = 'Running' AND ((ConnectSchema = 'app/DATABASE_URL/s1') OR (HerokuAddonId = 'id-1'))", q)
+}
+
+// A value that could end its literal is refused, not escaped or stripped: the query is
+// never built, so it cannot be steered into matching more than it says.
+func TestQueryRefusesValuesThatCouldEscapeTheirLiteral(t *testing.T) {
+	for _, v := range []string{`x\`, `x'`, `' or WorkflowType != 'x`, `a"b`, "", "new\nline", "tab\t", "100%", "a(b)", string(make([]byte, 301))} {
+		_, err := Customers().Is(SAIsvSlug, v).Build()
+		assert.Error(t, err, "%q", v)
+		_, err = Customers().In(SAHerokuAddonID, "ok", v).Build()
+		assert.Error(t, err, "%q", v)
+	}
+	_, err := Customers().Is(SAIsvSlug, `x\`).Is(SAOnboardingStage, `' or WorkflowType != 'x`).Build()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "IsvSlug", "the error names the attribute")
+	_, err = Customers().In(SAHerokuAddonID).Build()
+	assert.Error(t, err, "an empty IN matches nothing sensible")
+}
