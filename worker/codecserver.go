@@ -48,13 +48,8 @@ func serveCodec(ctx context.Context, cfg config.CodecServer, log zerolog.Logger)
 	if err != nil {
 		return err
 	}
-	var tokens []string
-	for _, t := range strings.Split(cfg.Tokens.Reveal(), ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			tokens = append(tokens, t)
-		}
-	}
-	h := codecserver.Handler(codecserver.Options{Codec: payloadcrypt.NewCodec(ring), Tokens: tokens, Origins: cfg.CORSOrigins, Log: log})
+	tokens := cfg.Tokens.List()
+	h := codecserver.Handler(codecserver.Options{Codec: payloadcrypt.NewCodec(ring), Tokens: tokens, Open: cfg.Open(), Origins: cfg.CORSOrigins, Log: log})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (CODEC_ADDR): %w", cfg.Addr, err)

@@ -219,7 +219,12 @@ func (p *partner) validateDeactivate(_ workflow.Context, d contract.Deactivate) 
 	if d.Confirm != p.in.Slug {
 		return fmt.Errorf("confirm: must equal the slug %q; deactivation destroys every add-on of the integration and cannot be undone", p.in.Slug)
 	}
-	if d.Team != "" && p.info.Integration != nil && !p.info.Integration.OwnedBy(d.Team) {
+	if d.Team == "" {
+		// The slug is public (it is in every add-on's name): the team is what a caller must
+		// know to end a live integration.
+		return fmt.Errorf("team: is required: the integration's Heroku team, to confirm a deactivation that cannot be undone")
+	}
+	if p.info.Integration != nil && !p.info.Integration.OwnedBy(d.Team) {
 		return fmt.Errorf("team: %q is not the integration's team %q", d.Team, p.info.Integration.TeamName)
 	}
 	return nil

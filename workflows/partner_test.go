@@ -110,7 +110,7 @@ func TestPartnerLifecycleAndDeactivation(t *testing.T) {
 	env.OnActivity(act.CountCustomers, mock.Anything, mock.Anything).Return(activities.CustomerCounts{Ended: 2, Deactivated: 2}, nil)
 
 	var created, updated, refreshed, deactivated contract.PartnerInfo
-	var rejectedConfirm, rejectedAfter *error
+	var rejectedConfirm, rejectedNoTeam, rejectedAfter *error
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(contract.UpdatePartnerCreate.Name, "create", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("create rejected: %v", err) }, OnComplete: func(v any, err error) { require.NoError(t, err); decodeInto(t, v, &created) },
@@ -132,7 +132,11 @@ func TestPartnerLifecycleAndDeactivation(t *testing.T) {
 		h.settings(map[string]any{"fail_deactivation": 1})
 		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "bad-confirm", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { rejectedConfirm = &err }, OnComplete: func(any, error) { t.Error("accepted a wrong confirmation") },
-		}, contract.Deactivate{Confirm: "bet"})
+		}, contract.Deactivate{Confirm: "bet", Team: isvTeam})
+		// The slug is public: without the team a deactivation is refused, naming team.
+		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "no-team", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { rejectedNoTeam = &err }, OnComplete: func(any, error) { t.Error("accepted a deactivation without the team") },
+		}, contract.Deactivate{Confirm: "beta"})
 		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "deactivate", &testsuite.TestUpdateCallback{
 			OnComplete: func(v any, err error) { require.NoError(t, err); decodeInto(t, v, &deactivated) },
 		}, contract.Deactivate{Confirm: "beta", Team: isvTeam})
@@ -155,6 +159,8 @@ func TestPartnerLifecycleAndDeactivation(t *testing.T) {
 	assert.Equal(t, "New words", refreshed.Integration.Description)
 	require.NotNil(t, rejectedConfirm)
 	assert.Contains(t, (*rejectedConfirm).Error(), "confirm")
+	require.NotNil(t, rejectedNoTeam)
+	assert.Contains(t, (*rejectedNoTeam).Error(), "team: is required")
 	require.NotNil(t, rejectedAfter, "changes are refused once deactivation began")
 	assert.Contains(t, (*rejectedAfter).Error(), "deactivat")
 
@@ -207,13 +213,13 @@ func TestFailedDeactivationIsRetryableAndTellsNobody(t *testing.T) {
 		h.sim.AddFaults(herokusim.Fault{Route: "partner.deactivate", Status: 500})
 		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "deactivate-1", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("rejected: %v", err) }, OnComplete: func(v any, err error) { firstErr = err; decodeInto(t, v, &first) },
-		}, contract.Deactivate{Confirm: "beta"})
+		}, contract.Deactivate{Confirm: "beta", Team: isvTeam})
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
 		h.sim.ClearFaults()
 		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "deactivate-2", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("the retry was rejected: %v", err) }, OnComplete: func(v any, err error) { secondErr = err; decodeInto(t, v, &second) },
-		}, contract.Deactivate{Confirm: "beta"})
+		}, contract.Deactivate{Confirm: "beta", Team: isvTeam})
 	}, 2*time.Hour)
 	env.ExecuteWorkflow(workflows.PartnerWorkflow, contract.PartnerInput{Slug: "beta", DeactivateRetryInterval: time.Second})
 	require.True(t, env.IsWorkflowCompleted())
@@ -245,7 +251,7 @@ func TestPartnerCreateAdoptsALostCreate(t *testing.T) {
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "deactivate", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("rejected: %v", err) }, OnComplete: func(any, error) {},
-		}, contract.Deactivate{Confirm: "beta"})
+		}, contract.Deactivate{Confirm: "beta", Team: isvTeam})
 	}, time.Hour)
 	noCustomers(env)
 	env.OnActivity(act.SignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
@@ -277,7 +283,7 @@ func TestDeactivationCompletesWhileHerokuStillDestroys(t *testing.T) {
 		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "deactivate", &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { t.Errorf("deactivate rejected: %v", err) },
 			OnComplete: func(v any, err error) { require.NoError(t, err); decodeInto(t, v, &deactivated) },
-		}, contract.Deactivate{Confirm: "beta"})
+		}, contract.Deactivate{Confirm: "beta", Team: isvTeam})
 	}, time.Minute)
 	env.ExecuteWorkflow(workflows.PartnerWorkflow, contract.PartnerInput{Slug: "beta", DeactivateRetryInterval: time.Second})
 	require.True(t, env.IsWorkflowCompleted())
@@ -309,7 +315,7 @@ func deactivateBeta(t *testing.T, h *harness) *contract.DeactivationReport {
 		h.createAddonFor(t, "beta")
 		h.env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "deactivate", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("deactivate rejected: %v", err) }, OnComplete: func(v any, err error) { decodeInto(t, v, &deactivated) },
-		}, contract.Deactivate{Confirm: "beta"})
+		}, contract.Deactivate{Confirm: "beta", Team: isvTeam})
 	}, time.Minute)
 	h.env.ExecuteWorkflow(workflows.PartnerWorkflow, contract.PartnerInput{Slug: "beta", DeactivateRetryInterval: time.Second})
 	require.True(t, h.env.IsWorkflowCompleted())

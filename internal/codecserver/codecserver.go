@@ -34,9 +34,12 @@ const sessionTTL = 12 * time.Hour
 // Options configure the handler.
 type Options struct {
 	Codec converter.PayloadCodec
-	// Tokens accepted as "Authorization: Bearer …" and at /login. None: no check (the
-	// server must then listen on loopback only; the configuration enforces it).
+	// Tokens accepted as "Authorization: Bearer …" and at /login.
 	Tokens []string
+	// Open lets every caller in without a token: only for a server with no tokens that
+	// listens on loopback only (config.CodecServer.Open). Without tokens and not open,
+	// nobody is let in.
+	Open bool
 	// Origins the Web UI is served from; browsers from any other are refused.
 	Origins []string
 	Log     zerolog.Logger
@@ -101,10 +104,14 @@ func (s *server) serveCodec(w http.ResponseWriter, r *http.Request) {
 	s.codec.ServeHTTP(w, r)
 }
 
-// authorized: no tokens configured, a bearer token that matches one, or a live session.
+// authorized: an open (loopback, tokenless) server, a bearer token that matches one, or a
+// live session.
 func (s *server) authorized(r *http.Request) bool {
-	if len(s.Tokens) == 0 {
+	if s.Open && len(s.Tokens) == 0 {
 		return true
+	}
+	if len(s.Tokens) == 0 {
+		return false
 	}
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		scheme, tok, ok := strings.Cut(auth, " ")
@@ -187,6 +194,21 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	// SameSite=Strict: the UI on another port of the same host is the same site, and sends
 	// it with its credentialed requests; no other site's page can.
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: strconv.FormatInt(exp, 10) + "." + sessionMAC(match, exp), Path: "/",
-		MaxAge: int(sessionTTL.Seconds()), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		MaxAge: int(sessionTTL.Seconds()), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: secureRequest(r)})
 	_, _ = w.Write([]byte(`<!doctype html><html><body style="font-family:sans-serif;max-width:36em;margin:3em auto"><h1 id="signed-in">Signed in</h1><p>The Temporal Web UI in this browser can decode payloads now.</p></body></html>`))
+}
+
+// secureRequest reports whether the browser reached the codec server over TLS: directly, or
+// through a proxy that terminated it (X-Forwarded-Proto, or the standard Forwarded header).
+// A forged header only makes the cookie stricter.
+func secureRequest(r *http.Request) bool {
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		return true
+	}
+	for _, part := range strings.Split(strings.ToLower(r.Header.Get("Forwarded")), ";") {
+		if strings.TrimSpace(part) == "proto=https" {
+			return true
+		}
+	}
+	return false
 }

@@ -32,12 +32,17 @@ type fixture struct {
 
 func setup(t *testing.T, tokens ...string) *fixture {
 	t.Helper()
+	return setupOpen(t, false, tokens...)
+}
+
+func setupOpen(t *testing.T, open bool, tokens ...string) *fixture {
+	t.Helper()
 	k, err := payloadcrypt.NewKey("k")
 	require.NoError(t, err)
 	r, err := payloadcrypt.Parse(k)
 	require.NoError(t, err)
 	f := &fixture{dc: payloadcrypt.DataConverter(r), now: time.Unix(1_800_000_000, 0)}
-	f.srv = httptest.NewServer(codecserver.Handler(codecserver.Options{Codec: payloadcrypt.NewCodec(r), Tokens: tokens,
+	f.srv = httptest.NewServer(codecserver.Handler(codecserver.Options{Codec: payloadcrypt.NewCodec(r), Tokens: tokens, Open: open,
 		Origins: []string{ui}, Log: zerolog.Nop(), Now: func() time.Time { return f.now }}))
 	t.Cleanup(f.srv.Close)
 	p, err := f.dc.ToPayloads(map[string]string{"sf_org_id": "00D5e000000abcdEAA"})
@@ -164,8 +169,30 @@ func TestRefusesWhatIsNotTheProtocol(t *testing.T) {
 	assert.GreaterOrEqual(t, f.post(t, "/decode", map[string]string{"Authorization": "Bearer tok"}).StatusCode, 400, "bodies over 4 MB are refused")
 }
 
-// Without tokens (loopback only, as `make run` serves it) the codec answers anyone local.
+// Without tokens and open (loopback only, as `make run` serves it) the codec answers anyone
+// local; without tokens and not open (a configuration whose token list came out empty) it
+// answers nobody: no tokens never means "let everyone in" by itself.
 func TestNoTokensConfigured(t *testing.T) {
-	f := setup(t)
-	decoded(t, f.post(t, "/encode", nil))
+	decoded(t, setupOpen(t, true).post(t, "/encode", nil))
+	closed := setupOpen(t, false)
+	assert.Equal(t, http.StatusUnauthorized, closed.post(t, "/decode", nil).StatusCode)
+	assert.Equal(t, http.StatusUnauthorized, closed.post(t, "/decode", map[string]string{"Authorization": "Bearer "}).StatusCode)
+}
+
+// Behind a proxy that terminates TLS, the session cookie is Secure.
+func TestSessionCookieSecureBehindTLSProxy(t *testing.T) {
+	f := setup(t, "s3cret-token")
+	for hdr, secure := range map[string]bool{"": false, "X-Forwarded-Proto: https": true, "Forwarded: for=1.2.3.4;proto=https": true} {
+		req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/login", strings.NewReader(url.Values{"token": {"s3cret-token"}}.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if k, v, ok := strings.Cut(hdr, ": "); ok {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.NotEmpty(t, resp.Cookies(), hdr)
+		assert.Equal(t, secure, resp.Cookies()[0].Secure, hdr)
+	}
 }

@@ -172,6 +172,18 @@ func (s Secret) String() string {
 // MarshalText hides the value from encoders.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// List splits a comma-separated secret into its non-empty, trimmed parts: "," or " " holds
+// none, so a template whose variables were all unset configures no token, not an empty one.
+func (s Secret) List() []string {
+	var out []string
+	for _, t := range strings.Split(string(s), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // Reveal returns the value, for the one place that must send it.
 func (s Secret) Reveal() string { return string(s) }
 
@@ -267,6 +279,13 @@ type CodecServer struct {
 	CORSOrigins []string `envconfig:"CODEC_CORS_ORIGINS" default:"http://localhost:8233,http://127.0.0.1:8233" desc:"origins of the Temporal Web UI allowed to call the codec server (comma-separated)"`
 }
 
+// Open reports whether the codec server may answer without a token: only when it has none
+// and listens on loopback only.
+func (c *CodecServer) Open() bool {
+	host, _, err := net.SplitHostPort(c.Addr)
+	return err == nil && len(c.Tokens.List()) == 0 && loopback(host)
+}
+
 // Validate checks the codec server settings.
 func (c *CodecServer) Validate() error {
 	errs := []error{c.Log.Validate()}
@@ -280,7 +299,7 @@ func (c *CodecServer) Validate() error {
 	host, _, err := net.SplitHostPort(c.Addr)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("CODEC_ADDR=%q must be host:port", c.Addr))
-	} else if c.Tokens == "" && !loopback(host) {
+	} else if len(c.Tokens.List()) == 0 && !loopback(host) {
 		errs = append(errs, fmt.Errorf("CODEC_TOKENS must be set when CODEC_ADDR=%q is not a loopback address: anyone who reaches it could decrypt payloads", c.Addr))
 	}
 	for _, o := range c.CORSOrigins {

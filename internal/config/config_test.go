@@ -122,3 +122,26 @@ func TestTemporalCLIProfileConfiguresTheConnection(t *testing.T) {
 	require.NoError(t, Load(&c))
 	assert.Equal(t, "from-env", c.Connection.Namespace(), "the environment over the file, as the CLI")
 }
+
+// A token list that holds no token (",", " ", a rotation template with both variables
+// unset) is no token: the codec server then refuses to listen beyond loopback.
+func TestCodecServerTokensMustHoldAToken(t *testing.T) {
+	t.Setenv("PAYLOAD_KEYS", "k:"+strings.Repeat("A", 43)+"=")
+	t.Setenv("CODEC_ADDR", "0.0.0.0:8081")
+	for _, tokens := range []string{"", ",", " ", " , ,"} {
+		t.Setenv("CODEC_TOKENS", tokens)
+		var c CodecServer
+		err := Load(&c)
+		require.Error(t, err, "CODEC_TOKENS=%q", tokens)
+		assert.Contains(t, err.Error(), "CODEC_TOKENS must be set")
+	}
+	t.Setenv("CODEC_TOKENS", " , real-token ,")
+	var c CodecServer
+	require.NoError(t, Load(&c))
+	assert.Equal(t, []string{"real-token"}, c.Tokens.List())
+	assert.False(t, c.Open(), "a server with a token is never open")
+	t.Setenv("CODEC_ADDR", "127.0.0.1:8081")
+	t.Setenv("CODEC_TOKENS", ",")
+	require.NoError(t, Load(&c))
+	assert.True(t, c.Open(), "loopback without a token: open, as make run serves it")
+}

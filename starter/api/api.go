@@ -5,8 +5,10 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -132,12 +134,21 @@ func writeError(w http.ResponseWriter, status int, id, msg string, fields []cont
 	writeJSON(w, status, apiError{ID: id, Message: msg, Fields: fields})
 }
 
+// errorID names one logged failure, so an answer can point at its log line.
+func errorID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 func notFoundAction(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusNotFound, "not_found", "no such endpoint", nil)
 }
 
-// writeFailure maps the package's errors to statuses.
-func writeFailure(w http.ResponseWriter, err error) {
+// writeFailure maps the package's errors to statuses. An error it does not know (Temporal's
+// own, a network fault) is logged with an ID and answered with the ID only: its text may name
+// hosts, namespaces and internals a caller has no business reading.
+func (s *API) writeFailure(w http.ResponseWriter, err error) {
 	var inv *onboarding.InvalidInputError
 	var conflict *onboarding.ConflictError
 	var ended *onboarding.EndedError
@@ -155,8 +166,10 @@ func writeFailure(w http.ResponseWriter, err error) {
 	case errors.Is(err, onboarding.ErrDeactivationFailed):
 		writeError(w, http.StatusBadGateway, "deactivation_failed", err.Error(), nil)
 	case errors.Is(err, onboarding.ErrUnavailable):
+		id := errorID()
+		s.log.Warn().Str("error_id", id).Err(err).Msg("the onboarding service did not answer in time")
 		w.Header().Set("Retry-After", "10")
-		writeError(w, http.StatusServiceUnavailable, "unavailable", err.Error(), nil)
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "no worker answered in time; retrying is safe (error "+id+" in the server's log)", nil)
 	case errors.Is(err, onboarding.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error(), nil)
 	case errors.Is(err, onboarding.ErrIntegrationInactive):
@@ -164,7 +177,9 @@ func writeFailure(w http.ResponseWriter, err error) {
 	case errors.Is(err, onboarding.ErrRejected):
 		writeError(w, http.StatusConflict, "rejected", err.Error(), nil)
 	default:
-		writeError(w, http.StatusBadGateway, "upstream_error", err.Error(), nil)
+		id := errorID()
+		s.log.Error().Str("error_id", id).Err(err).Msg("upstream error")
+		writeError(w, http.StatusBadGateway, "upstream_error", "the onboarding service failed; the server's log has error "+id, nil)
 	}
 }
 
@@ -222,7 +237,7 @@ func (s *API) startOnboarding(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	res, err := s.c.Start(ctx, in)
 	if err != nil {
-		writeFailure(w, err)
+		s.writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -236,7 +251,7 @@ func (s *API) listOnboardings(w http.ResponseWriter, r *http.Request) {
 	}
 	items, err := s.c.List(r.Context(), isv, r.URL.Query().Get("stage"))
 	if err != nil {
-		writeFailure(w, err)
+		s.writeFailure(w, err)
 		return
 	}
 	if items == nil {
@@ -248,7 +263,7 @@ func (s *API) listOnboardings(w http.ResponseWriter, r *http.Request) {
 func (s *API) onboardingStatus(w http.ResponseWriter, r *http.Request) {
 	st, err := s.c.Status(r.Context(), r.PathValue("isv"), r.PathValue("customer"))
 	if err != nil {
-		writeFailure(w, err)
+		s.writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
@@ -266,14 +281,26 @@ func (s *API) onboardingAction(w http.ResponseWriter, r *http.Request) {
 	case "offboard":
 		v, err = s.c.Offboard(r.Context(), isv, customer)
 	case "returned":
-		err = s.c.CustomerReturned(r.Context(), isv, customer, 0)
-		v = map[string]bool{"signalled": err == nil}
+		// The attempt of the URL the customer came back from: the workflow accepts it once,
+		// for its current URL only, and only then spends a Heroku read on a verification.
+		var body struct {
+			Attempt int `json:"attempt"`
+		}
+		if !decode(w, r, maxBody, &body) {
+			return
+		}
+		if body.Attempt < 1 {
+			writeError(w, http.StatusBadRequest, "invalid_input", "attempt: must be the attempt of the authorization URL the customer came back from (1 or more)",
+				[]contract.FieldError{{Field: "attempt", Rule: "must be the attempt of the authorization URL the customer came back from (1 or more)"}})
+			return
+		}
+		v, err = s.c.ConfirmReturn(r.Context(), isv, customer, body.Attempt)
 	default:
 		writeError(w, http.StatusNotFound, "not_found", "unknown action "+r.PathValue("action"), nil)
 		return
 	}
 	if err != nil {
-		writeFailure(w, err)
+		s.writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
@@ -286,7 +313,7 @@ func (s *API) createPartner(w http.ResponseWriter, r *http.Request) {
 	}
 	info, err := s.c.CreatePartner(r.Context(), spec)
 	if err != nil {
-		writeFailure(w, err)
+		s.writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, info)
@@ -295,7 +322,7 @@ func (s *API) createPartner(w http.ResponseWriter, r *http.Request) {
 func (s *API) partnerInfo(w http.ResponseWriter, r *http.Request) {
 	info, err := s.c.Partner(r.Context(), r.PathValue("slug"), r.URL.Query().Get("refresh") == "true")
 	if err != nil {
-		writeFailure(w, err)
+		s.writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, info)
@@ -308,7 +335,7 @@ func (s *API) updatePartner(w http.ResponseWriter, r *http.Request) {
 	}
 	info, err := s.c.UpdatePartner(r.Context(), r.PathValue("slug"), ch)
 	if err != nil {
-		writeFailure(w, err)
+		s.writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, info)
@@ -324,7 +351,7 @@ func (s *API) deactivatePartner(w http.ResponseWriter, r *http.Request) {
 	}
 	info, err := s.c.DeactivatePartner(r.Context(), r.PathValue("slug"), body.Team, body.Confirm)
 	if err != nil {
-		writeFailure(w, err)
+		s.writeFailure(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, info)

@@ -154,6 +154,32 @@ func TestHTTPAPI(t *testing.T) {
 	require.NoError(t, json.Unmarshal(body, &again))
 	assert.Equal(t, res.AuthorizationURL, again.AuthorizationURL)
 	assert.Equal(t, 1, e.sim.Snapshot().AddonsCreated)
+	// The list cannot be steered past its integration (issue 22 item 10): a slug or stage
+	// that could end its literal is refused naming the field, and lists nothing.
+	for _, q := range []struct{ query, field string }{
+		{`isv=x%5C&stage=%27%20or%20WorkflowType%20!%3D%20%27x`, "isv"},
+		{`isv=acme&stage=%27%20or%20WorkflowType%20!%3D%20%27x`, "stage"},
+		{`isv=acme&stage=nope`, "stage"},
+		{`isv=acme%27%20or%20%271%27%3D%271`, "isv"},
+	} {
+		code, body := call("GET", "/v1/onboardings?"+q.query, apiToken, nil)
+		assert.Equal(t, 400, code, "%s: %s", q.query, body)
+		var e apiError
+		require.NoError(t, json.Unmarshal(body, &e))
+		if assert.NotEmpty(t, e.Fields, q.query) {
+			assert.Equal(t, q.field, e.Fields[0].Field, q.query)
+		}
+	}
+	code, body = call("GET", "/v1/onboardings?isv=acme", apiToken, nil)
+	require.Equal(t, 200, code, string(body))
+	var listed []onboarding.Summary
+	require.NoError(t, json.Unmarshal(body, &listed))
+	assert.Len(t, listed, 1, "the integration's one onboarding")
+	// A deactivation without the team is refused naming team (issue 22 item 9); nothing ends.
+	code, body = call("POST", "/v1/partners/acme/deactivate", apiToken, map[string]string{"confirm": "acme"})
+	assert.Equal(t, 400, code, string(body))
+	assert.Contains(t, string(body), `"field":"team"`)
+
 	// The same customer with another org or user: a conflict naming the fields.
 	other := map[string]any{"isv_slug": "acme", "customer_id": "c9", "mode": "provision", "app": testenv.ISVApp,
 		"salesforce": map[string]string{"sf_org_id": "00D000000000063", "sf_username": "other@cust.example"}}
@@ -177,6 +203,24 @@ func TestHTTPAPI(t *testing.T) {
 	again2.Body.Close()
 	assert.Equal(t, 409, again2.StatusCode)
 	code, body = call("POST", "/v1/onboardings/acme/c9/reissue", apiToken, nil)
+	require.Equal(t, 200, code, string(body))
+	require.NoError(t, json.Unmarshal(body, &res))
+
+	// The returned action names its URL's attempt and is single use (issue 22 item 11): no
+	// attempt, or attempt 0, is refused; the current attempt is verified once; again, refused.
+	for _, body := range []any{nil, map[string]int{"attempt": 0}} {
+		code, out := call("POST", "/v1/onboardings/acme/c9/returned", apiToken, body)
+		assert.True(t, code == 400 || code == 415, "%v: %d %s", body, code, out)
+	}
+	code, body = call("POST", "/v1/onboardings/acme/c9/returned", apiToken, map[string]int{"attempt": res.Attempt})
+	require.Equal(t, 200, code, string(body))
+	var rr contract.ReturnResult
+	require.NoError(t, json.Unmarshal(body, &rr))
+	assert.False(t, rr.Verified, "nobody signed in yet")
+	code, body = call("POST", "/v1/onboardings/acme/c9/returned", apiToken, map[string]int{"attempt": res.Attempt})
+	assert.Equal(t, 409, code, "a return state is used once: %s", body)
+	assert.Contains(t, string(body), "already used")
+	code, body = call("POST", "/v1/onboardings/acme/c9/reissue", apiToken, nil) // a fresh URL for the path below
 	require.Equal(t, 200, code, string(body))
 	require.NoError(t, json.Unmarshal(body, &res))
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -101,8 +102,15 @@ func (c *Client) Partner(ctx context.Context, slug string, refresh bool) (contra
 // customer onboarding of the ISV ends. confirm must equal slug. It returns once done, with
 // the per-customer report.
 func (c *Client) DeactivatePartner(ctx context.Context, slug, team, confirm string) (contract.PartnerInfo, error) {
+	bad := &contract.ValidationError{}
 	if confirm != slug {
-		return contract.PartnerInfo{}, &InvalidInputError{Fields: []contract.FieldError{{Field: "confirm", Rule: fmt.Sprintf("must equal the slug %q", slug)}}}
+		bad.Add("confirm", fmt.Sprintf("must equal the slug %q", slug))
+	}
+	if strings.TrimSpace(team) == "" {
+		bad.Add("team", "is required: the integration's Heroku team, to confirm a deactivation that cannot be undone")
+	}
+	if len(bad.Fields) > 0 {
+		return contract.PartnerInfo{}, &InvalidInputError{Fields: bad.Fields}
 	}
 	info, err := contract.UpdatePartnerDeactivate.Call(ctx, c.temporal, contract.PartnerWorkflowID(slug), contract.Deactivate{Confirm: confirm, Team: team})
 	return info, partnerError(partnerNotFound(err, slug))
@@ -121,6 +129,10 @@ func partnerError(err error) error {
 			return fmt.Errorf("heroku refused: %s", ae.Message())
 		case contract.ErrDeactivationFailed:
 			return fmt.Errorf("%w: %s", ErrDeactivationFailed, ae.Message())
+		}
+		// A validator's refusal names its field ("team: …"): answer it as bad input.
+		if f, rule, ok := strings.Cut(ae.Message(), ": "); ok && (f == "team" || f == "confirm" || f == "slug") {
+			return &InvalidInputError{Fields: []contract.FieldError{{Field: f, Rule: rule}}}
 		}
 		return fmt.Errorf("%w: %s", ErrRejected, ae.Message())
 	}

@@ -1,10 +1,12 @@
 package onboarding
 
 import (
+	"context"
 	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
@@ -46,4 +48,17 @@ func TestIdentityConflictNamesTheFields(t *testing.T) {
 		assert.Equal(t, []string{"app", "salesforce.sf_org_id"}, c.Fields)
 	}
 	assert.NoError(t, identityConflict(other, contract.StartResult{}), "a run from before identities were recorded")
+}
+
+// A deactivation needs the slug and the team: the slug alone is public (it is in every
+// add-on's name), so `{"confirm": "acme"}` is refused naming team, before Temporal is asked.
+func TestDeactivationNeedsTheTeam(t *testing.T) {
+	c := New(nil, "", "")
+	for _, team := range []string{"", "  "} {
+		_, err := c.DeactivatePartner(context.Background(), "acme", team, "acme")
+		var inv *InvalidInputError
+		require.ErrorAs(t, err, &inv)
+		require.Len(t, inv.Fields, 1)
+		assert.Equal(t, "team", inv.Fields[0].Field)
+	}
 }
