@@ -51,9 +51,18 @@ const release1_0 = workflow.DefaultVersion
 // comment saying what it changes) to its workflow's list.
 var (
 	connectionVersions = versionList{workflow: contract.ConnectionWorkflowName, changeID: "connection", versions: []workflow.Version{release1_0}}
-	watcherVersions    = versionList{workflow: contract.WatcherWorkflowName, changeID: "watcher", versions: []workflow.Version{release1_0}}
+	watcherVersions    = versionList{workflow: contract.WatcherWorkflowName, changeID: "watcher", versions: []workflow.Version{release1_0, watcherTellsUntilFound}}
 	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", versions: []workflow.Version{release1_0}}
 	reconcileVersions  = versionList{workflow: contract.ReconcileWorkflowName, changeID: "reconcile", versions: []workflow.Version{release1_0}}
+)
+
+// The watcher's versions after 1.0.0.
+const (
+	// watcherTellsUntilFound (1.1.0): news of a connection that needs someone is told once
+	// its owner is found, however long visibility hides it (it was marked told at the first
+	// miss, and never told again); and a page read after connections were removed mid-pass
+	// also reads the ones the removal shifted onto the pages already read.
+	watcherTellsUntilFound workflow.Version = 1
 )
 
 func (l versionList) latest() workflow.Version { return l.versions[len(l.versions)-1] }

@@ -44,10 +44,12 @@ type watcher struct {
 	wake     workflow.ReceiveChannel
 	unreg    workflow.ReceiveChannel
 	woken    bool
-	untold   bool           // news whose owner was not found yet: look again soon
-	misses   map[string]int // rounds in which a connection's news found no owner
-	pass     passTally
-	lastPass passTally
+	untold   bool // news whose owner was not found yet: look again soon
+	// untilFound is watcherTellsUntilFound: decided once per run.
+	untilFound bool
+	misses     map[string]int // rounds in which a connection's news found no owner
+	pass       passTally
+	lastPass   passTally
 }
 
 // passTally is what one pass over the app found.
@@ -84,6 +86,7 @@ func WatcherWorkflow(ctx workflow.Context, in contract.WatcherInput) error {
 		return err
 	}
 	w.settings = s
+	w.untilFound = watcherVersions.hasMinVersion(ctx, watcherTellsUntilFound)
 	w.actx = herokuCall(ctx, s, 10*time.Minute)
 	w.lctx = temporalCall(ctx, 10*time.Minute)
 	if w.in.RegionURL == "" {
@@ -199,6 +202,25 @@ func (w *watcher) round(ctx workflow.Context) (bool, error) {
 			w.pass.unhealthy[id] = true
 		}
 		news = append(news, page.News...)
+		if w.untilFound {
+			// Connections removed since the last read shifted the unread ones toward the
+			// start: the ones now just before this page were never read. Read them too.
+			if removed := w.in.SeenCount - page.Count; removed > 0 && w.in.Offset > 0 && p+1 < watchMaxPages {
+				p++
+				back := activities.WatchPageInput{App: w.in.App, RegionURL: w.in.RegionURL, Offset: max(0, w.in.Offset-removed),
+					Limit: min(removed, w.in.Offset, heroku.AppConnectionsPage), AuthAfter: authAfter, Unhealthy: unhealthy}
+				var shifted activities.WatchPage
+				if readErr = workflow.ExecuteActivity(rctx, a.ReadConnectionsPage, back).Get(ctx, &shifted); readErr != nil {
+					break
+				}
+				w.st.Pages++
+				for _, id := range shifted.Unhealthy {
+					w.pass.unhealthy[id] = true
+				}
+				news = append(news, shifted.News...)
+			}
+			w.in.SeenCount = page.Count
+		}
 		if !page.More || page.Read == 0 {
 			passDone = true
 			break
@@ -234,8 +256,9 @@ func (w *watcher) endPass(ctx workflow.Context) {
 
 // tell signals the owner of every connection whose news it has not told yet. An
 // authorization nobody owns is looked up again for watchOwnerLookups rounds (a customer whose
-// add-on visibility had not shown yet hears of it then); an unhealthy connection nobody owns
-// is marked told at once (an add-on of someone else, or an orphan the reconciler removes).
+// add-on visibility had not shown yet hears of it then). An unhealthy connection nobody owns
+// is looked up again every pass until its owner shows (from watcherTellsUntilFound; before
+// it, it was marked told at once).
 func (w *watcher) tell(ctx workflow.Context, news []activities.ConnectionNews) {
 	var fresh []activities.ConnectionNews
 	seen := map[string]bool{}
@@ -290,8 +313,15 @@ func (w *watcher) tell(ctx workflow.Context, news []activities.ConnectionNews) {
 				} else {
 					w.untold = true
 				}
-			default:
+			case ok || !w.untilFound:
 				w.in.Unhealthy[n.ConnectionID] = n.State
+			default:
+				// Needs someone, and nobody was found to tell: it stays news, so every pass
+				// looks again until its owner shows (an add-on of someone else costs a
+				// visibility lookup a pass, no Heroku call); the fast pace only for a few rounds.
+				if w.misses[n.ConnectionID]++; w.misses[n.ConnectionID] < watchOwnerLookups {
+					w.untold = true
+				}
 			}
 		}
 		for _, f := range sent {

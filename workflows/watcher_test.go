@@ -27,6 +27,8 @@ type fakeApp struct {
 	reads  []int       // offset of every read, in order
 	readAt []time.Time // the workflow clock at every read
 	now    func() time.Time
+	// afterRead runs under the lock after each read (the app changing between reads).
+	afterRead func(f *fakeApp, offset int)
 }
 
 func (f *fakeApp) AppConnectionsAt(_ context.Context, _, _ string, offset, limit int) (*heroku.ConnectionsPage, error) {
@@ -40,7 +42,11 @@ func (f *fakeApp) AppConnectionsAt(_ context.Context, _, _ string, offset, limit
 	if offset > end {
 		offset = end
 	}
-	return &heroku.ConnectionsPage{Count: len(f.conns), Results: append([]heroku.Connection(nil), f.conns[offset:end]...), More: end < len(f.conns)}, nil
+	page := &heroku.ConnectionsPage{Count: len(f.conns), Results: append([]heroku.Connection(nil), f.conns[offset:end]...), More: end < len(f.conns)}
+	if f.afterRead != nil {
+		f.afterRead(f, offset)
+	}
+	return page, nil
 }
 
 // readTimes copies the read times under the lock: a read cancelled with the workflow may still
@@ -194,6 +200,61 @@ func TestWatcherRetriesNewsWithoutOwner(t *testing.T) {
 	env.ExecuteWorkflow(workflows.WatcherWorkflow, watchIn)
 	assert.Equal(t, []string{"wf-a=IDLE"}, *told)
 	assert.Equal(t, 2, lookups, "looked up again at the next round, then told once")
+}
+
+// A revocation whose owner visibility hides for a while (45 s here, a customer mid
+// continue-as-new or a lagging index) is told once the owner shows, not marked told at the
+// first miss and lost (issue 22 item 2a: over 3 hours it was never told).
+func TestWatcherTellsARevocationOnceItsOwnerShows(t *testing.T) {
+	long := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	app := &fakeApp{conns: []heroku.Connection{conn("a", heroku.StateIdle, long)}}
+	var env *testsuite.TestWorkflowEnvironment
+	var revokedAt time.Time
+	lookupsAfter := 0
+	env, told := watcherEnv(t, app, func(string) bool {
+		if revokedAt.IsZero() {
+			return true
+		}
+		lookupsAfter++
+		return env.Now().Sub(revokedAt) > 45*time.Second // hidden from visibility for 45 s
+	})
+	env.RegisterDelayedCallback(func() {
+		revokedAt = env.Now()
+		app.set("a", heroku.StateUnauthorized, long)
+	}, 4*time.Minute+59*time.Second)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 3*time.Hour)
+	env.ExecuteWorkflow(workflows.WatcherWorkflow, watchIn)
+	assert.Equal(t, []string{"wf-a=IDLE", "wf-a=UNAUTHORIZED"}, *told, "the fresh watcher's first pass, then the revocation once its owner shows")
+	assert.Greater(t, lookupsAfter, 1, "looked up again after the first miss")
+}
+
+// Connections removed while a pass is under way (offboardings) shift the unread ones onto
+// pages already read; the watcher reads the shifted ones too, so an authorization there is
+// told in that pass (issue 22 item 2b).
+func TestWatcherReadsConnectionsShiftedByRemovals(t *testing.T) {
+	app := &fakeApp{}
+	for i := range 2500 {
+		app.conns = append(app.conns, conn(fmt.Sprintf("c%04d", i), heroku.StateNeedAuthentication, time.Time{}))
+	}
+	env, told := watcherEnv(t, app, nil)
+	// Authorized at index 1050; when the first page has been read, 100 connections before
+	// it go away, so it moves to 950: onto the page already read.
+	removed := false
+	env.RegisterDelayedCallback(func() {
+		app.set("c1050", heroku.StateIdle, env.Now())
+		app.mu.Lock()
+		app.afterRead = func(f *fakeApp, offset int) {
+			if offset == 0 && !removed {
+				removed = true
+				f.conns = append(f.conns[:100:100], f.conns[200:]...)
+			}
+		}
+		app.mu.Unlock()
+	}, 5*time.Minute+time.Second)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 6*time.Minute)
+	env.ExecuteWorkflow(workflows.WatcherWorkflow, watchIn)
+	assert.True(t, removed)
+	assert.Equal(t, []string{"wf-c1050=IDLE"}, *told, "told in the pass the removal happened in")
 }
 
 // The named list (make run, compose) and the typed keys (tests) are the same set.

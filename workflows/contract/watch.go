@@ -32,6 +32,9 @@ type WatcherInput struct {
 	LastPassStart time.Time            `json:"last_pass_start,omitzero"`
 	Reported      map[string]time.Time `json:"reported,omitempty"`
 	Unhealthy     map[string]string    `json:"unhealthy,omitempty"`
+	// SeenCount is the app's connection count at the last page read: a smaller count at the
+	// next read means connections were removed, shifting unread ones onto pages already read.
+	SeenCount int `json:"seen_count,omitempty"`
 }
 
 // WatchStatus is what a watcher answers to QueryWatch.
