@@ -18,6 +18,9 @@ import (
 )
 
 type partner struct {
+	// finishes is partnerCascadeFinishes, decided once per run; resuming is true while an
+	// unfinished cascade runs again.
+	finishes, resuming bool
 	in           contract.PartnerInput
 	settings     contract.Settings
 	info         contract.PartnerInfo
@@ -40,6 +43,8 @@ func PartnerWorkflow(ctx workflow.Context, in contract.PartnerInput) (contract.P
 		p.info = *in.Carry
 		p.in.Carry = nil
 	}
+	// Decided before the handlers exist, so every handler sees the same version.
+	p.finishes = partnerVersions.hasMinVersion(ctx, partnerCascadeFinishes)
 	if err := p.registerHandlers(ctx); err != nil {
 		return p.info, err
 	}
@@ -54,33 +59,67 @@ func PartnerWorkflow(ctx workflow.Context, in contract.PartnerInput) (contract.P
 // run waits for a deactivation or for Temporal to suggest continue-as-new.
 func (p *partner) run(ctx workflow.Context) (contract.PartnerInfo, error) {
 	for {
-		err := workflow.Await(ctx, func() bool {
-			return p.deactivateBy != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
-		})
-		if err != nil {
-			return p.info, err
-		}
-		if p.deactivateBy != nil {
-			p.deactivate(ctx)
-			if p.info.Stage != contract.PartnerInactive {
-				// Heroku did not deactivate: nobody was told, the integration stays as it was,
-				// and the ISV may ask again.
+		if p.finishes && p.unfinished() {
+			// A cascade stopped with customers still running: run it again after a while,
+			// at once when the ISV asks (partner.deactivate), and continue as new meanwhile.
+			if p.deactivateBy != nil || p.waitToResume(ctx) {
+				p.resumeCascade(ctx)
 				_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 				p.deactivateBy = nil
+				if !p.unfinished() {
+					return p.ended()
+				}
 				continue
 			}
-			p.scheduleReconciler(ctx, false) // Heroku destroys every add-on of an inactive integration
-			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-			if !p.info.Report.Completed {
-				return p.info, temporal.NewNonRetryableApplicationError(p.info.Error, contract.ErrDeactivationIncomplete, nil, p.info.Report)
+			if err := ctx.Err(); err != nil {
+				return p.info, err
 			}
-			return p.info, nil
+		} else {
+			err := workflow.Await(ctx, func() bool {
+				return p.deactivateBy != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+			})
+			if err != nil {
+				return p.info, err
+			}
+			if p.deactivateBy != nil {
+				p.deactivate(ctx)
+				if p.info.Stage != contract.PartnerInactive {
+					// Heroku did not deactivate: nobody was told, the integration stays as it
+					// was, and the ISV may ask again.
+					_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+					p.deactivateBy = nil
+					continue
+				}
+				p.scheduleReconciler(ctx, false) // Heroku destroys every add-on of an inactive integration
+				_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+				if p.finishes && p.unfinished() {
+					p.deactivateBy = nil
+					continue
+				}
+				return p.ended()
+			}
 		}
-		_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+		if p.finishes {
+			// A deactivation accepted now waits for a report only this loop writes.
+			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || p.deactivateBy != nil })
+			if p.deactivateBy != nil {
+				continue
+			}
+		} else {
+			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+		}
 		next := p.in
 		next.Carry = &p.info
 		return p.info, workflow.NewContinueAsNewError(ctx, PartnerWorkflow, next)
 	}
+}
+
+// ended returns the run's end after its deactivation.
+func (p *partner) ended() (contract.PartnerInfo, error) {
+	if !p.info.Report.Completed {
+		return p.info, temporal.NewNonRetryableApplicationError(p.info.Error, contract.ErrDeactivationIncomplete, nil, p.info.Report)
+	}
+	return p.info, nil
 }
 
 // scheduleReconciler turns the integration's reconciler Schedule on (active) or off. A
@@ -200,20 +239,27 @@ func (p *partner) onRefresh(ctx workflow.Context, _ contract.None) (contract.Par
 // deactivation Heroku refused told nobody: the ISV may retry it.
 func (p *partner) onDeactivate(ctx workflow.Context, d contract.Deactivate) (contract.PartnerInfo, error) {
 	prev := p.info.Report
+	// A resume that arrives while the cascade runs again is answered by that run's report.
+	prevRunning := p.finishes && prev != nil && prev.At.IsZero()
 	p.deactivateBy = &d
 	err := workflow.Await(ctx, func() bool {
 		r := p.info.Report
-		return r != nil && !r.At.IsZero() && r != prev
+		return r != nil && !r.At.IsZero() && (r != prev || prevRunning)
 	})
 	if err == nil && p.info.Stage != contract.PartnerInactive {
 		return p.info, temporal.NewApplicationError("deactivation failed; nothing was told to the customers, retry it: "+p.info.Error,
 			contract.ErrDeactivationFailed, p.info)
 	}
+	if err == nil && p.finishes && p.unfinished() {
+		return p.info, temporal.NewApplicationError(fmt.Sprintf("Heroku deactivated the integration, but customers were still running when the cascade stopped (%s); it runs again every %s, and partner.deactivate resumes it now",
+			p.info.Error, cascadeRetryInterval), contract.ErrDeactivationIncomplete, p.info)
+	}
 	return p.info, err
 }
 
 func (p *partner) validateDeactivate(_ workflow.Context, d contract.Deactivate) error {
-	if err := p.open(); err != nil {
+	resume := p.finishes && (p.unfinished() || p.resuming) && p.deactivateBy == nil // an unfinished cascade may be resumed
+	if err := p.open(); err != nil && !resume {
 		return err
 	}
 	if d.Confirm != p.in.Slug {

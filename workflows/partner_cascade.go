@@ -75,14 +75,18 @@ func (p *partner) cascade(ctx workflow.Context, r *contract.DeactivationReport, 
 		if round > 1 {
 			_ = workflow.Sleep(ctx, time.Duration(round)*5*time.Second) // visibility catches up with runs that continued as new
 		}
-		in := activities.BatchSignalInput{ISVSlug: p.in.Slug, JobID: fmt.Sprintf("deactivate-%s-%s-%d", p.in.Slug, runID, round), Signal: signal}
+		job := fmt.Sprintf("deactivate-%s-%s-%d", p.in.Slug, runID, round)
+		if r.Resumes > 0 {
+			job = fmt.Sprintf("deactivate-%s-%s-r%d-%d", p.in.Slug, runID, r.Resumes, round) // a job of its own per run
+		}
+		in := activities.BatchSignalInput{ISVSlug: p.in.Slug, JobID: job, Signal: signal}
 		var res activities.BatchResult
 		if err := workflow.ExecuteActivity(sctx, a.SignalRunningCustomers, in).Get(ctx, &res); err != nil {
 			p.info.Error = joinMsg(p.info.Error, "signalling customers failed: "+errorMessage(err))
 			break
 		}
 		r.BatchJobs = append(r.BatchJobs, res.JobID)
-		if round == 1 {
+		if round == 1 && r.Resumes == 0 {
 			r.CustomersAtStart = int(res.Total)
 		}
 		told = res.Failed == 0
@@ -100,6 +104,10 @@ func (p *partner) cascade(ctx workflow.Context, r *contract.DeactivationReport, 
 	r.CustomersEnded, r.CustomersDeactivated = int(counts.Ended), int(counts.Deactivated)
 	r.Customers = append([]contract.CustomerOutcome{}, counts.Others...)
 	allEnded := err == nil && counts.Running == 0 && counts.Ended == counts.Deactivated
+	if p.finishes {
+		r.Unfinished = !told || err != nil || counts.Running > 0
+		r.StillRunning = int(counts.Running)
+	}
 	p.finishDeactivation(ctx, r, herokuDone, allEnded)
 }
 
@@ -118,4 +126,41 @@ func (p *partner) finishDeactivation(ctx workflow.Context, r *contract.Deactivat
 		ended = r.CustomersEnded
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** · %d add-ons destroyed, %d customers ended", p.info.Stage, r.Destroyed, ended))
+}
+
+// cascadeRetryInterval paces the runs of a cascade that stopped with customers running.
+const cascadeRetryInterval = 10 * time.Minute
+
+// unfinished reports a deactivation Heroku did whose cascade stopped with customers still
+// running (partnerCascadeFinishes).
+func (p *partner) unfinished() bool {
+	r := p.info.Report
+	return p.info.Stage == contract.PartnerInactive && r != nil && !r.At.IsZero() && r.Unfinished
+}
+
+// waitToResume waits for the next run of an unfinished cascade: the retry interval, or a
+// partner.deactivate. It reports false when the run should continue as new or was cancelled.
+func (p *partner) waitToResume(ctx workflow.Context) bool {
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**inactive** · deactivation cascade unfinished (%d customers still running); it runs again within %s, or at partner.deactivate",
+		p.info.Report.StillRunning, cascadeRetryInterval))
+	ok, err := workflow.AwaitWithTimeout(ctx, cascadeRetryInterval, func() bool {
+		return p.deactivateBy != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+	})
+	if err != nil {
+		return false
+	}
+	return !ok || p.deactivateBy != nil
+}
+
+// resumeCascade runs the cascade of an unfinished deactivation again, in a new report that
+// keeps what Heroku did.
+func (p *partner) resumeCascade(ctx workflow.Context) {
+	old := p.info.Report
+	r := &contract.DeactivationReport{Attempts: old.Attempts, Total: old.Total, Destroyed: old.Destroyed, Failed: old.Failed,
+		Customers: []contract.CustomerOutcome{}, Resumes: old.Resumes + 1, CustomersAtStart: old.CustomersAtStart}
+	p.info.Error = ""
+	p.info.Report = r
+	p.resuming = true
+	defer func() { p.resuming = false }()
+	p.cascade(ctx, r, true)
 }

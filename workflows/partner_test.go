@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/connect-onboarding/worker/activities"
@@ -358,12 +359,108 @@ func TestCascadeReportsWhatDidNotEndDeactivated(t *testing.T) {
 		require.Len(t, r.Customers, 1)
 		assert.Equal(t, "offboarded", r.Customers[0].Outcome)
 	})
-	t.Run("never everyone told", func(t *testing.T) {
-		h := newHarness(t)
-		h.env.OnActivity(act.SignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{Total: 3, Signaled: 2, Failed: 1}, nil)
-		noCustomers(h.env)
-		r := deactivateBeta(t, h)
-		assert.False(t, r.Completed)
-		assert.Len(t, r.BatchJobs, 10, "bounded rounds")
+}
+
+// A cascade that stops with customers still running (never everyone told, the batch
+// operation failing) does not end the run with those customers on destroyed add-ons (issue
+// 22 item 5): it says what is left, runs again every cascadeRetryInterval, and a second
+// partner.deactivate resumes it at once; once everyone is told and ended, the run completes.
+func TestUnfinishedCascadeIsRetriedAndResumable(t *testing.T) {
+	h := newHarness(t)
+	env := h.env
+	failing := true
+	var rounds int
+	env.OnActivity(act.SignalRunningCustomers, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchSignalInput) (activities.BatchResult, error) {
+		rounds++
+		if failing {
+			return activities.BatchResult{JobID: in.JobID, Total: 3, Signaled: 2, Failed: 1}, nil
+		}
+		return activities.BatchResult{JobID: in.JobID, Total: 1, Signaled: 1}, nil
 	})
+	env.OnActivity(act.CountCustomers, mock.Anything, mock.Anything).Return(func(context.Context, activities.CountCustomersInput) (activities.CustomerCounts, error) {
+		if failing {
+			return activities.CustomerCounts{Running: 1, Ended: 2, Deactivated: 2}, nil
+		}
+		return activities.CustomerCounts{Ended: 3, Deactivated: 3}, nil
+	})
+	var first, resumed contract.PartnerInfo
+	var firstErr, resumedErr error
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(contract.UpdatePartnerCreate.Name, "create", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("create rejected: %v", err) }, OnComplete: func(any, error) {},
+		}, spec("beta"))
+	}, 0)
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "deactivate", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("deactivate rejected: %v", err) }, OnComplete: func(v any, err error) { firstErr = err; decodeInto(t, v, &first) },
+		}, contract.Deactivate{Confirm: "beta", Team: isvTeam})
+	}, time.Minute)
+	var retried int
+	env.RegisterDelayedCallback(func() {
+		retried = rounds
+		failing = false
+		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "resume", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("the resume was refused: %v", err) }, OnComplete: func(v any, err error) { resumedErr = err; decodeInto(t, v, &resumed) },
+		}, contract.Deactivate{Confirm: "beta", Team: isvTeam})
+	}, time.Hour)
+	env.ExecuteWorkflow(workflows.PartnerWorkflow, contract.PartnerInput{Slug: "beta", DeactivateRetryInterval: time.Second})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError(), "the resumed cascade completed")
+	require.Error(t, firstErr, "the first deactivation says it is unfinished")
+	assert.Contains(t, firstErr.Error(), "still running")
+	require.NotNil(t, first.Report, "and what is left")
+	assert.True(t, first.Report.Unfinished)
+	assert.Equal(t, 1, first.Report.StillRunning)
+	assert.Greater(t, retried, 10, "retried before the resume")
+	require.NoError(t, resumedErr)
+	require.NotNil(t, resumed.Report)
+	assert.True(t, resumed.Report.Completed, "%+v", resumed.Report)
+	assert.False(t, resumed.Report.Unfinished)
+	assert.Greater(t, resumed.Report.Resumes, 1, "run again on its own before the resume")
+	assert.LessOrEqual(t, len(resumed.Report.BatchJobs), 10, "a report holds its own run's jobs")
+}
+
+// A deactivation that arrives while the run waits to continue as new (another update in
+// flight) is run, not deadlocked behind its own handler (issue 22 item 3).
+func TestDeactivationWhileWaitingToContinueAsNew(t *testing.T) {
+	h := newHarness(t)
+	env := h.env
+	noCustomers(env)
+	env.OnActivity(act.SignalRunningCustomers, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
+	// The update stays in flight for a while: Heroku answers 503 a few times (retried with backoff).
+	fails := 0
+	env.OnActivity(act.UpdateIntegration, mock.Anything, mock.Anything).Return(func(context.Context, activities.UpdateIntegrationInput) (contract.Integration, error) {
+		if fails++; fails <= 5 {
+			return contract.Integration{}, temporal.NewApplicationError("503 from Heroku", contract.ErrHerokuTransient)
+		}
+		return contract.Integration{Slug: "beta", Status: contract.IntegrationActive}, nil
+	})
+	var deactivated contract.PartnerInfo
+	var deactivateErr error
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(contract.UpdatePartnerCreate.Name, "create", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("create rejected: %v", err) }, OnComplete: func(any, error) {},
+		}, spec("beta"))
+	}, 0)
+	env.RegisterDelayedCallback(func() {
+		desc := "slow"
+		env.UpdateWorkflow(contract.UpdatePartnerUpdate.Name, "slow-update", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("update rejected: %v", err) }, OnComplete: func(any, error) {},
+		}, contract.PartnerChanges{Description: &desc})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() { env.SetContinueAsNewSuggested(true) }, time.Minute+500*time.Millisecond)
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(contract.UpdatePartnerDeactivate.Name, "deactivate", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Errorf("deactivate rejected: %v", err) }, OnComplete: func(v any, err error) { deactivateErr = err; decodeInto(t, v, &deactivated) },
+		}, contract.Deactivate{Confirm: "beta", Team: isvTeam})
+	}, time.Minute+2*time.Second)
+	env.SetTestTimeout(time.Minute)
+	env.ExecuteWorkflow(workflows.PartnerWorkflow, contract.PartnerInput{Slug: "beta", DeactivateRetryInterval: time.Second})
+	require.True(t, env.IsWorkflowCompleted(), "the run ends: no deadlock")
+	require.NoError(t, env.GetWorkflowError())
+	require.NoError(t, deactivateErr)
+	assert.Equal(t, 6, fails, "the update finished too")
+	assert.Equal(t, contract.PartnerInactive, deactivated.Stage)
+	require.NotNil(t, deactivated.Report)
+	assert.True(t, deactivated.Report.Completed)
 }

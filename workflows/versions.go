@@ -52,7 +52,7 @@ const release1_0 = workflow.DefaultVersion
 var (
 	connectionVersions = versionList{workflow: contract.ConnectionWorkflowName, changeID: "connection", versions: []workflow.Version{release1_0}}
 	watcherVersions    = versionList{workflow: contract.WatcherWorkflowName, changeID: "watcher", versions: []workflow.Version{release1_0, watcherTellsUntilFound}}
-	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", versions: []workflow.Version{release1_0}}
+	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", versions: []workflow.Version{release1_0, partnerCascadeFinishes}}
 	reconcileVersions  = versionList{workflow: contract.ReconcileWorkflowName, changeID: "reconcile", versions: []workflow.Version{release1_0}}
 )
 
@@ -63,6 +63,15 @@ const (
 	// miss, and never told again); and a page read after connections were removed mid-pass
 	// also reads the ones the removal shifted onto the pages already read.
 	watcherTellsUntilFound workflow.Version = 1
+)
+
+// The partner workflow's versions after 1.0.0.
+const (
+	// partnerCascadeFinishes (1.1.0): a deactivation that arrives while the run waits to
+	// continue as new is run, not deadlocked behind its own handler; and a cascade that
+	// stops with customers still running does not end the run: it is run again, and another
+	// partner.deactivate resumes it.
+	partnerCascadeFinishes workflow.Version = 1
 )
 
 func (l versionList) latest() workflow.Version { return l.versions[len(l.versions)-1] }

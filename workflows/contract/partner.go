@@ -118,17 +118,24 @@ type DeactivationReport struct {
 	Total     int      `json:"total"`     // add-ons Heroku reported
 	Destroyed int      `json:"destroyed"` // add-ons destroyed by Heroku
 	Failed    []string `json:"failed"`    // Heroku's failures still standing
-	// Customers: before deactivation-batch, one per customer workflow that was running; from
-	// it on, a sample (at most 20) of those that ended otherwise than deactivated.
+	// Customers is a sample (at most 20) of the customers that ended otherwise than
+	// deactivated.
 	Customers []CustomerOutcome `json:"customers"`
 	Completed bool              `json:"completed"`   // every add-on gone and every customer ended
 	At        time.Time         `json:"at,omitzero"` // when it finished
-	// From deactivation-batch on, counts instead of lists: the batch operations' jobs, the
-	// customers running when the cascade began, and those that ended since, by outcome.
+	// Counts instead of lists: the batch operations' jobs, the customers running when the
+	// cascade began, and those that ended since, by outcome.
 	BatchJobs            []string `json:"batch_jobs,omitempty"`
 	CustomersAtStart     int      `json:"customers_at_start,omitempty"`
 	CustomersEnded       int      `json:"customers_ended,omitempty"`
 	CustomersDeactivated int      `json:"customers_deactivated,omitempty"`
+	// Unfinished says the cascade stopped with customers still running (not all told, or
+	// their count failed); StillRunning is how many, when known. The partner workflow runs it
+	// again (Resumes counts the runs after the first), and another partner.deactivate resumes
+	// it at once.
+	Unfinished   bool `json:"unfinished,omitempty"`
+	StillRunning int  `json:"still_running,omitempty"`
+	Resumes      int  `json:"resumes,omitempty"`
 }
 
 // PartnerInfo is what the info query returns.
