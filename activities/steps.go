@@ -14,8 +14,7 @@ import (
 // queue's server-side rate limit counts dispatches, so one request per dispatch is what
 // makes that limit the account's budget in Heroku's own unit (requests), across every worker
 // process. The heroku worker enforces it: a second request in one dispatch fails (see
-// heroku.WithCallBudget). They replace ProvisionAddon, EnrollAddon and ConfigureConnection,
-// which stay registered only for runs recorded before the single-call-steps change.
+// heroku.WithCallBudget).
 
 // CreateAddon creates the customer's herokuconnect:enterprise add-on. A taken name fails
 // with ErrAddonNameTaken: the workflow then looks for the add-on an earlier attempt made.

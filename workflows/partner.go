@@ -21,12 +21,12 @@ type partner struct {
 	// finishes is partnerCascadeFinishes, decided once per run; resuming is true while an
 	// unfinished cascade runs again.
 	finishes, resuming bool
-	in           contract.PartnerInput
-	settings     contract.Settings
-	info         contract.PartnerInfo
-	deactivateBy *contract.Deactivate
-	stageBefore  contract.PartnerStage // restored when Heroku's deactivation fails
-	busy         workflow.Mutex        // one Heroku change at a time
+	in                 contract.PartnerInput
+	settings           contract.Settings
+	info               contract.PartnerInfo
+	deactivateBy       *contract.Deactivate
+	stageBefore        contract.PartnerStage // restored when Heroku's deactivation fails
+	busy               workflow.Mutex        // one Heroku change at a time
 }
 
 // PartnerWorkflow owns one ISV's partner integration: create, update, info and refresh,
