@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"go.temporal.io/api/workflowservice/v1"
-
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
@@ -89,41 +87,4 @@ func (a *Activities) DeactivateIntegration(ctx context.Context, slug string) (De
 		}
 	}
 	return out, nil
-}
-
-// CustomerWorkflow is a running customer workflow found through visibility.
-type CustomerWorkflow struct {
-	WorkflowID string `json:"workflow_id"`
-	CustomerID string `json:"customer_id"`
-	AddonID    string `json:"addon_id,omitempty"`
-}
-
-// FindCustomersInput says which workflows to look for.
-type FindCustomersInput struct {
-	ISVSlug string `json:"isv_slug"`
-}
-
-// FindRunningCustomers lists the running customer workflows of an ISV through the IsvSlug
-// search attribute: the source of truth is Temporal's visibility, not a list kept by hand.
-func (a *Activities) FindRunningCustomers(ctx context.Context, in FindCustomersInput) ([]CustomerWorkflow, error) {
-	q, err := contract.Customers().Running().Is(contract.SAIsvSlug, in.ISVSlug).Build()
-	if err != nil {
-		return nil, final(contract.ErrInvalidInput, "%v", err)
-	}
-	var out []CustomerWorkflow
-	var token []byte
-	for {
-		resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token, PageSize: 1000})
-		if err != nil {
-			return nil, fmt.Errorf("list customer workflows of %s: %w", in.ISVSlug, err)
-		}
-		for _, e := range resp.Executions {
-			out = append(out, CustomerWorkflow{WorkflowID: e.Execution.WorkflowId,
-				CustomerID: contract.Keyword(e.SearchAttributes, contract.SACustomerID), AddonID: contract.Keyword(e.SearchAttributes, contract.SAHerokuAddonID)})
-		}
-		token = resp.NextPageToken
-		if len(token) == 0 {
-			return out, nil
-		}
-	}
 }

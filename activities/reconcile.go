@@ -8,6 +8,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -92,4 +93,135 @@ func (a *Activities) SetReconcileSchedule(ctx context.Context, in ScheduleInput)
 		s.Spec, s.Action = &spec, action
 		return &client.ScheduleUpdate{Schedule: &s}, nil
 	}})
+}
+
+// CustomerWorkflow is a running customer workflow found through visibility.
+type CustomerWorkflow struct {
+	WorkflowID string `json:"workflow_id"`
+	CustomerID string `json:"customer_id"`
+	AddonID    string `json:"addon_id,omitempty"`
+}
+
+// CustomersPageInput asks for one page of an integration's running customer workflows.
+type CustomersPageInput struct {
+	ISVSlug   string `json:"isv_slug"`
+	PageToken []byte `json:"page_token,omitempty"`
+}
+
+// CustomersPage is one page (at most 1,000) of running customer workflows: bounded, so the
+// activity's result stays far below Temporal's 2 MB payload limit however many customers
+// an integration has.
+type CustomersPage struct {
+	Customers     []CustomerWorkflow `json:"customers"`
+	NextPageToken []byte             `json:"next_page_token,omitempty"`
+}
+
+// customersPageSize bounds a page: about 120 bytes a customer encoded, 1,000 of them stay
+// near 150 KB encrypted.
+const customersPageSize = 1000
+
+// RunningCustomersPage reads one page of the integration's running customer workflows from
+// visibility.
+func (a *Activities) RunningCustomersPage(ctx context.Context, in CustomersPageInput) (CustomersPage, error) {
+	q, err := contract.Customers().Running().Is(contract.SAIsvSlug, in.ISVSlug).Build()
+	if err != nil {
+		return CustomersPage{}, final(contract.ErrInvalidInput, "%v", err)
+	}
+	resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: in.PageToken, PageSize: customersPageSize})
+	if err != nil {
+		return CustomersPage{}, fmt.Errorf("list customer workflows of %s: %w", in.ISVSlug, err)
+	}
+	out := CustomersPage{Customers: make([]CustomerWorkflow, 0, len(resp.Executions)), NextPageToken: resp.NextPageToken}
+	for _, e := range resp.Executions {
+		out.Customers = append(out.Customers, CustomerWorkflow{WorkflowID: e.Execution.WorkflowId,
+			CustomerID: contract.Keyword(e.SearchAttributes, contract.SACustomerID), AddonID: contract.Keyword(e.SearchAttributes, contract.SAHerokuAddonID)})
+	}
+	return out, nil
+}
+
+// OrphanInput is an add-on a sweep found owned by no live customer.
+type OrphanInput struct {
+	ISVSlug string            `json:"isv_slug"`
+	Addon   contract.AddonRef `json:"addon"`
+}
+
+// OrphanOutcome says what became of it: destroyed, or owned by a live customer after all.
+type OrphanOutcome struct {
+	OwnedBy string `json:"owned_by,omitempty"`
+}
+
+// DestroyOrphan destroys an add-on a sweep found unowned, deciding on what is true at the
+// moment of the destroy, not at the sweep's listing minutes before: first Temporal is asked
+// again (no Heroku call) whether a live customer owns it now, by its ID (every run that ever
+// recorded it, each checked by its workflow ID, so a run continuing as new counts) or by its
+// name (a running customer of the integration whose add-on is not known yet, about to adopt
+// the one an earlier run made); only then the DELETE, repeated like the cleanup's until
+// Heroku answers 404. Each retry asks again.
+func (a *Activities) DestroyOrphan(ctx context.Context, in OrphanInput) (OrphanOutcome, error) {
+	owner, err := a.liveOwner(ctx, in.ISVSlug, in.Addon)
+	if err != nil {
+		return OrphanOutcome{}, err
+	}
+	if owner != "" {
+		activity.GetLogger(ctx).Info("reconciler kept an add-on a live customer owns now", "addon", in.Addon.Name, "workflow_id", owner)
+		return OrphanOutcome{OwnedBy: owner}, nil
+	}
+	return OrphanOutcome{}, a.DestroyAddon(ctx, in.Addon)
+}
+
+// liveOwner finds the running customer workflow that owns an add-on, or "".
+func (a *Activities) liveOwner(ctx context.Context, slug string, ref contract.AddonRef) (string, error) {
+	if ref.ID != "" {
+		q, err := contract.Customers().Is(contract.SAHerokuAddonID, ref.ID).Build()
+		if err != nil {
+			return "", final(contract.ErrInvalidInput, "%v", err)
+		}
+		resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 100})
+		if err != nil {
+			return "", fmt.Errorf("look up the owners of add-on %s: %w", ref.Name, err)
+		}
+		seen := map[string]bool{}
+		for _, e := range resp.Executions {
+			id := e.Execution.GetWorkflowId()
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			// Visibility may show the run that continued as new closed and its successor not
+			// yet: the workflow's current run decides.
+			d, err := a.Temporal.DescribeWorkflowExecution(ctx, id, "")
+			var nf *serviceerror.NotFound
+			if errors.As(err, &nf) {
+				continue
+			}
+			if err != nil {
+				return "", fmt.Errorf("describe %s: %w", id, err)
+			}
+			if d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+				return id, nil
+			}
+		}
+	}
+	if !contract.IsProductAddonName(slug, ref.Name) {
+		return "", nil
+	}
+	q, err := contract.Customers().Running().Is(contract.SAIsvSlug, slug).Unset(contract.SAHerokuAddonID).Build()
+	if err != nil {
+		return "", final(contract.ErrInvalidInput, "%v", err)
+	}
+	var token []byte
+	for {
+		resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token, PageSize: 1000})
+		if err != nil {
+			return "", fmt.Errorf("look up customers of %s about to adopt an add-on: %w", slug, err)
+		}
+		for _, e := range resp.Executions {
+			if contract.AddonName(slug, contract.Keyword(e.SearchAttributes, contract.SACustomerID)) == ref.Name {
+				return e.Execution.GetWorkflowId(), nil
+			}
+		}
+		if token = resp.NextPageToken; len(token) == 0 {
+			return "", nil
+		}
+	}
 }

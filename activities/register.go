@@ -14,14 +14,14 @@ func (a *Activities) herokuActivities() []any {
 		a.CheckIntegration, a.CreateAddon, a.FindOwnAddon, a.WaitAddonProvisioned, a.LookupAddon, a.EnrollInIntegration,
 		a.JoinConnectAccess, a.DiscoverConnection, a.SetConnectionSchema, a.RequestAuthorizationURL, a.ReadConnection,
 		a.DestroyAddon, a.WaitAddonGone, a.CreateIntegration, a.UpdateIntegration, a.IntegrationInfo, a.DeactivateIntegration,
-		a.ListAccountAddons, a.ReadConnectionsPage, a.DiscoverRegion,
+		a.ListAccountAddons, a.ReadConnectionsPage, a.DiscoverRegion, a.DestroyOrphan,
 	}
 }
 
 // onboardingActivities are the rest: Temporal's client and the worker's settings.
 func (a *Activities) onboardingActivities() []any {
 	return []any{
-		a.RegisterWithWatcher, a.FindRunningCustomers, a.CheckClaims, a.WorkerSettings, a.SetReconcileSchedule,
+		a.RegisterWithWatcher, a.FindRunningCustomers, a.RunningCustomersPage, a.CheckClaims, a.WorkerSettings, a.SetReconcileSchedule,
 		a.PartnerStage, a.SignalRunningCustomers, a.CountCustomers, a.FindConnectionOwners,
 	}
 }

@@ -33,28 +33,30 @@ func ReconcileWorkflow(ctx workflow.Context, in contract.ReconcileInput) (contra
 	}
 	grace := s.ReconcileGrace
 	hctx := withPriority(herokuCall(ctx, s, 30*time.Minute), priorityBackground, in.Slug)
-
-	// Heroku's side: every Connect add-on of the account, a page per request.
-	var addons []activities.AddonSummary
-	for rng := ""; ; {
-		var page activities.AccountAddons
-		if err := workflow.ExecuteActivity(hctx, a.ListAccountAddons, rng).Get(ctx, &page); err != nil {
-			return r, fmt.Errorf("list the account's add-ons: %w", err)
-		}
-		r.Pages++
-		r.AddonsSeen += page.Seen
-		addons = append(addons, page.Addons...)
-		if rng = page.NextRange; rng == "" {
-			break
-		}
-	}
-	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**listing customers** · %d Connect add-ons on Heroku", len(addons)))
-
-	// Temporal's side: the integration's live customers, and what they own.
-	var customers []activities.CustomerWorkflow
 	vctx := temporalCall(ctx, 10*time.Minute)
-	if err := workflow.ExecuteActivity(vctx, a.FindRunningCustomers, activities.FindCustomersInput{ISVSlug: in.Slug}).Get(ctx, &customers); err != nil {
-		return r, fmt.Errorf("list the integration's customers: %w", err)
+	atDestroy := reconcileVersions.hasMinVersion(ctx, reconcileDecidesAtDestroy)
+
+	// Temporal's side (the integration's live customers, and what they own) and Heroku's
+	// (every Connect add-on of the account, a page per request). Customers first: a customer
+	// whose add-on is made between the two listings is then only a young add-on, never a
+	// live customer whose add-on is gone.
+	var addons []activities.AddonSummary
+	var customers []activities.CustomerWorkflow
+	if atDestroy {
+		if customers, err = runningCustomers(ctx, vctx, in.Slug); err != nil {
+			return r, err
+		}
+		if addons, err = accountAddons(ctx, hctx, &r); err != nil {
+			return r, err
+		}
+	} else {
+		if addons, err = accountAddons(ctx, hctx, &r); err != nil {
+			return r, err
+		}
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("**listing customers** · %d Connect add-ons on Heroku", len(addons)))
+		if customers, err = runningCustomersAtOnce(ctx, vctx, in.Slug); err != nil {
+			return r, err
+		}
 	}
 	r.LiveCustomers = len(customers)
 	ownerByID, ownerByName := map[string]string{}, map[string]string{}
@@ -130,16 +132,28 @@ func ReconcileWorkflow(ctx workflow.Context, in contract.ReconcileInput) (contra
 		}
 	}
 
-	// The orphans: destroyed (in a dry run, listed), each with why.
-	dctx := hctx
+	// The orphans: destroyed (in a dry run, listed), each with why. The destroy is decided
+	// again at its moment (DestroyOrphan): minutes may have passed under a saturated budget.
 	for _, ad := range orphans {
 		f := contract.Finding{AddonID: ad.ID, AddonName: ad.Name, App: ad.App,
 			Why: fmt.Sprintf("created by this product %s ago and owned by no live customer of %s", r.At.Sub(ad.CreatedAt).Round(time.Second), in.Slug)}
 		if !in.DryRun {
 			ref := contract.AddonRef{ID: ad.ID, Name: ad.Name, App: ad.App, Created: true}
-			if err := workflow.ExecuteActivity(dctx, a.DestroyAddon, ref).Get(ctx, nil); err != nil {
+			var out activities.OrphanOutcome
+			var err error
+			if atDestroy {
+				err = workflow.ExecuteActivity(hctx, a.DestroyOrphan, activities.OrphanInput{ISVSlug: in.Slug, Addon: ref}).Get(ctx, &out)
+			} else {
+				err = destroyOrphanAtOnce(ctx, hctx, ref)
+			}
+			if err != nil {
 				f.Error = errorMessage(err)
 				r.Failed = append(r.Failed, f)
+				continue
+			}
+			if out.OwnedBy != "" {
+				f.WorkflowID, f.Why = out.OwnedBy, "owned by a live customer at the moment of the destroy (adopted since the listing): kept"
+				r.Owned = append(r.Owned, f)
 				continue
 			}
 			workflow.GetLogger(ctx).Info("reconciler destroyed an orphaned add-on", "addon", ad.Name, "app", ad.App)
@@ -153,4 +167,38 @@ func ReconcileWorkflow(ctx workflow.Context, in contract.ReconcileInput) (contra
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**done** · %d add-ons of ours, %d live customers · %s %d orphans, %d young, %d enrolled kept, %d customers' add-ons gone, %d failed",
 		r.Ours, r.LiveCustomers, verb, len(r.Destroyed), len(r.Young), len(r.Enrolled), len(r.Gone), len(r.Failed)))
 	return r, nil
+}
+
+// accountAddons lists every Connect add-on of the account, a page per Heroku request.
+func accountAddons(ctx, hctx workflow.Context, r *contract.ReconcileReport) ([]activities.AddonSummary, error) {
+	var addons []activities.AddonSummary
+	for rng := ""; ; {
+		var page activities.AccountAddons
+		if err := workflow.ExecuteActivity(hctx, a.ListAccountAddons, rng).Get(ctx, &page); err != nil {
+			return nil, fmt.Errorf("list the account's add-ons: %w", err)
+		}
+		r.Pages++
+		r.AddonsSeen += page.Seen
+		addons = append(addons, page.Addons...)
+		if rng = page.NextRange; rng == "" {
+			return addons, nil
+		}
+	}
+}
+
+// runningCustomers lists the integration's running customers a page (1,000) per activity, so
+// no result nears Temporal's 2 MB payload limit however many there are.
+func runningCustomers(ctx, vctx workflow.Context, slug string) ([]activities.CustomerWorkflow, error) {
+	var out []activities.CustomerWorkflow
+	in := activities.CustomersPageInput{ISVSlug: slug}
+	for {
+		var page activities.CustomersPage
+		if err := workflow.ExecuteActivity(vctx, a.RunningCustomersPage, in).Get(ctx, &page); err != nil {
+			return nil, fmt.Errorf("list the integration's customers: %w", err)
+		}
+		out = append(out, page.Customers...)
+		if in.PageToken = page.NextPageToken; len(in.PageToken) == 0 {
+			return out, nil
+		}
+	}
 }

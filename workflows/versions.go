@@ -53,7 +53,7 @@ var (
 	connectionVersions = versionList{workflow: contract.ConnectionWorkflowName, changeID: "connection", versions: []workflow.Version{release1_0}}
 	watcherVersions    = versionList{workflow: contract.WatcherWorkflowName, changeID: "watcher", versions: []workflow.Version{release1_0, watcherTellsUntilFound}}
 	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", versions: []workflow.Version{release1_0, partnerCascadeFinishes}}
-	reconcileVersions  = versionList{workflow: contract.ReconcileWorkflowName, changeID: "reconcile", versions: []workflow.Version{release1_0}}
+	reconcileVersions  = versionList{workflow: contract.ReconcileWorkflowName, changeID: "reconcile", versions: []workflow.Version{release1_0, reconcileDecidesAtDestroy}}
 )
 
 // The watcher's versions after 1.0.0.
@@ -72,6 +72,16 @@ const (
 	// stops with customers still running does not end the run: it is run again, and another
 	// partner.deactivate resumes it.
 	partnerCascadeFinishes workflow.Version = 1
+)
+
+// The reconciler's versions after 1.0.0.
+const (
+	// reconcileDecidesAtDestroy (1.1.0): customers are listed before Heroku (no false GONE
+	// for a customer whose add-on is made between the listings), a page per activity (an
+	// integration of 12,000 customers and more failed every sweep on the 2 MB payload
+	// limit), and an orphan is destroyed by DestroyOrphan, which asks again at that moment
+	// whether a live customer owns it.
+	reconcileDecidesAtDestroy workflow.Version = 1
 )
 
 func (l versionList) latest() workflow.Version { return l.versions[len(l.versions)-1] }

@@ -8,6 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/connect-onboarding/worker/activities"
 
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/internal/heroku"
@@ -150,4 +153,46 @@ func ids(fs []contract.Finding) []string {
 		out[i] = f.AddonID
 	}
 	return out
+}
+
+// The issue's reproduction, on the dev server: an operator terminates customer c1 (its
+// add-on is an orphan now) and onboards c1 again, which adopts the leftover add-on. A sweep
+// that listed before the adoption then comes to destroy it: DestroyOrphan asks again at that
+// moment and keeps it, and c1 waits for its customer on a live add-on (issue 22 item 1).
+func TestOrphanAdoptedSinceTheListingIsKept(t *testing.T) {
+	s := startStack(t)
+	c, dev, sim := s.c, s.dev, s.sim
+	ctx := ctx(t)
+	_, err := c.Start(ctx, fastInput("c1"))
+	require.NoError(t, err)
+	st, err := c.Status(ctx, testenv.ISV, "c1")
+	require.NoError(t, err)
+	require.NotNil(t, st.Addon)
+	stale := *st.Addon // what the sweep's listing saw: an add-on of ours
+	require.NoError(t, dev.Client.TerminateWorkflow(ctx, contract.ConnectionWorkflowID(testenv.ISV, "c1"), "", "an operator's mistake"))
+
+	again, err := c.Start(ctx, fastInput("c1"))
+	require.NoError(t, err, "onboarded again: the create finds the name taken and adopts the add-on")
+	require.Equal(t, contract.StageAwaitingAuthorization, again.Stage)
+	st, err = c.Status(ctx, testenv.ISV, "c1")
+	require.NoError(t, err)
+	require.Equal(t, stale.ID, st.Addon.ID, "the same add-on, adopted")
+
+	acts := &activities.Activities{Heroku: sim.Heroku, Temporal: dev.Client, Settings: testenv.FastSettings()}
+	env := testsuite.WorkflowTestSuite{}
+	aenv := env.NewTestActivityEnvironment()
+	aenv.RegisterActivity(acts.DestroyOrphan)
+	testenv.Eventually(t, 30*time.Second, "visibility to show c1's add-on", func() bool {
+		v, err := aenv.ExecuteActivity(acts.DestroyOrphan, activities.OrphanInput{ISVSlug: testenv.ISV, Addon: stale})
+		if err != nil {
+			return false
+		}
+		var out activities.OrphanOutcome
+		require.NoError(t, v.Get(&out))
+		require.NotEmpty(t, out.OwnedBy, "DestroyOrphan destroyed the live customer's add-on")
+		return out.OwnedBy == contract.ConnectionWorkflowID(testenv.ISV, "c1")
+	})
+	info, err := sim.Heroku.AddonInfo(ctx, "", stale.ID)
+	require.NoError(t, err, "the live customer's add-on is still there")
+	assert.Equal(t, "provisioned", info.State)
 }

@@ -56,6 +56,9 @@ type ReconcileReport struct {
 	Enrolled []Finding `json:"enrolled"`
 	// Gone are live customers whose add-on Heroku no longer lists; each was told.
 	Gone []Finding `json:"gone"`
+	// Owned are orphans of the listing that a live customer owned at the moment of their
+	// destroy (adopted or re-enrolled since): kept.
+	Owned []Finding `json:"owned,omitempty"`
 	// Failed are destructions that did not go through; the next sweep tries again.
 	Failed []Finding `json:"failed"`
 	Pages  int       `json:"pages"` // Heroku list requests made

@@ -34,6 +34,11 @@ func (q *Visibility) ClosedSince(t time.Time) *Visibility {
 	return q.add("CloseTime >= " + literal(t.UTC().Format(time.RFC3339Nano)))
 }
 
+// Unset keeps runs whose key was never set.
+func (q *Visibility) Unset(key temporal.SearchAttributeKeyKeyword) *Visibility {
+	return q.add(key.GetName() + " IS NULL")
+}
+
 // Is keeps runs whose key equals value.
 func (q *Visibility) Is(key temporal.SearchAttributeKeyKeyword, value string) *Visibility {
 	return q.compare(key, "=", value)
