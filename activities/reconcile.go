@@ -189,7 +189,7 @@ func (a *Activities) liveOwner(ctx context.Context, slug string, ref contract.Ad
 			seen[id] = true
 			// Visibility may show the run that continued as new closed and its successor not
 			// yet: the workflow's current run decides.
-			d, err := a.Temporal.DescribeWorkflowExecution(ctx, id, "")
+			d, err := a.Temporal.DescribeWorkflow(ctx, id, "")
 			var nf *serviceerror.NotFound
 			if errors.As(err, &nf) {
 				continue
@@ -197,7 +197,7 @@ func (a *Activities) liveOwner(ctx context.Context, slug string, ref contract.Ad
 			if err != nil {
 				return "", fmt.Errorf("describe %s: %w", id, err)
 			}
-			if d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			if d.RawResponse.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 				return id, nil
 			}
 		}
