@@ -8,6 +8,7 @@ package strictjson
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -194,7 +195,14 @@ func walkValue(dec *json.Decoder, t reflect.Type, path string) error {
 	}
 	d, ok := tok.(json.Delim)
 	if !ok {
-		return nil // a scalar: its type is checked by the decode that follows
+		// A scalar: its type is checked by the decode that follows, but for bytes, whose
+		// decode error names no field.
+		if str, isStr := tok.(string); isStr && deref(t).Kind() == reflect.Slice && deref(t).Elem().Kind() == reflect.Uint8 {
+			if _, err := base64.StdEncoding.DecodeString(str); err != nil {
+				return fail(path, "must be base64 (standard encoding, with padding)")
+			}
+		}
+		return nil
 	}
 	t = deref(t)
 	switch d {

@@ -1,6 +1,7 @@
 package strictjson
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +58,24 @@ func TestStrictDecoding(t *testing.T) {
 			assert.Contains(t, se.Fields[0].Rule, tc.rule)
 			assert.False(t, strings.Contains(err.Error(), "Go struct") || strings.Contains(err.Error(), "int64"), "no Go types: %s", err)
 		})
+	}
+}
+
+// Bytes that are not base64 are named with their field and rule, not "not valid JSON"
+// (issue 22 item 13: a logo's data).
+func TestBytesNotBase64NameTheField(t *testing.T) {
+	var dst struct {
+		Logo struct {
+			Filename string `json:"filename"`
+			Data     []byte `json:"data"`
+		} `json:"logo"`
+	}
+	err := Decode([]byte(`{"logo":{"filename":"l.png","data":"not base64!"}}`), &dst)
+	var e *Error
+	if !errors.As(err, &e) || len(e.Fields) != 1 || e.Fields[0].Field != "logo.data" {
+		t.Fatalf("got %v", err)
+	}
+	if err := Decode([]byte(`{"logo":{"filename":"l.png","data":"aGVsbG8="}}`), &dst); err != nil || string(dst.Logo.Data) != "hello" {
+		t.Fatalf("good base64 refused: %v", err)
 	}
 }

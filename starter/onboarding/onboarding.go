@@ -23,8 +23,9 @@ import (
 
 // Errors a caller can branch on with errors.Is / errors.As.
 var (
-	// ErrNotFound: no onboarding for that ISV and customer.
-	ErrNotFound = errors.New("onboarding not found")
+	// ErrNotFound: no onboarding for that ISV and customer, or no partner integration of
+	// that slug (the message says which).
+	ErrNotFound = errors.New("not found")
 	// ErrIntegrationInactive: the ISV's partner integration cannot take customers.
 	ErrIntegrationInactive = errors.New("partner integration is not active")
 	// ErrRejected: the onboarding refused the request in its current stage.
@@ -250,7 +251,7 @@ func notFound(err error, isvSlug, customerID string) error {
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return fmt.Errorf("%w: %s/%s", ErrNotFound, isvSlug, customerID)
+		return fmt.Errorf("onboarding %s/%s: %w", isvSlug, customerID, ErrNotFound)
 	}
 	return err
 }

@@ -142,7 +142,7 @@ func partnerError(err error) error {
 func partnerNotFound(err error, slug string) error {
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return fmt.Errorf("%w: partner integration %s", ErrNotFound, slug)
+		return fmt.Errorf("partner integration %s: %w", slug, ErrNotFound)
 	}
 	return err
 }
