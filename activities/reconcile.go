@@ -100,6 +100,9 @@ type CustomerWorkflow struct {
 	WorkflowID string `json:"workflow_id"`
 	CustomerID string `json:"customer_id"`
 	AddonID    string `json:"addon_id,omitempty"`
+	// AddonName is contract.AddonName of the customer, computed here so a sweep of many
+	// customers spends no workflow time hashing (RunningCustomersPage fills it).
+	AddonName string `json:"addon_name,omitempty"`
 }
 
 // CustomersPageInput asks for one page of an integration's running customer workflows.
@@ -133,8 +136,9 @@ func (a *Activities) RunningCustomersPage(ctx context.Context, in CustomersPageI
 	}
 	out := CustomersPage{Customers: make([]CustomerWorkflow, 0, len(resp.Executions)), NextPageToken: resp.NextPageToken}
 	for _, e := range resp.Executions {
-		out.Customers = append(out.Customers, CustomerWorkflow{WorkflowID: e.Execution.WorkflowId,
-			CustomerID: contract.Keyword(e.SearchAttributes, contract.SACustomerID), AddonID: contract.Keyword(e.SearchAttributes, contract.SAHerokuAddonID)})
+		cid := contract.Keyword(e.SearchAttributes, contract.SACustomerID)
+		out.Customers = append(out.Customers, CustomerWorkflow{WorkflowID: e.Execution.WorkflowId, CustomerID: cid,
+			AddonID: contract.Keyword(e.SearchAttributes, contract.SAHerokuAddonID), AddonName: contract.AddonName(in.ISVSlug, cid)})
 	}
 	return out, nil
 }

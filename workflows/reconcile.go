@@ -64,7 +64,11 @@ func ReconcileWorkflow(ctx workflow.Context, in contract.ReconcileInput) (contra
 		if c.AddonID != "" {
 			ownerByID[c.AddonID] = c.WorkflowID
 		}
-		ownerByName[contract.AddonName(in.Slug, c.CustomerID)] = c.WorkflowID
+		name := c.AddonName
+		if name == "" { // listed by 1.0.0's FindRunningCustomers
+			name = contract.AddonName(in.Slug, c.CustomerID)
+		}
+		ownerByName[name] = c.WorkflowID
 	}
 
 	listed := map[string]bool{}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/workflows"
@@ -101,33 +102,63 @@ func TestReconcilerDecidesADestroyAtItsMoment(t *testing.T) {
 
 // 100,000 running customers are read a page of 1,000 per activity: every result stays far
 // below Temporal's 2 MB payload limit (one result of 12,000 was over it, issue 22 item 4),
-// and the sweep sees them all.
+// and the sweep holds them all against Heroku's pages: none is an orphan, none is gone.
 func TestReconcilerPagesItsCustomers(t *testing.T) {
-	env, _ := reconcileEnv(t)
+	env, gone := reconcileEnv(t)
+	// The race detector on a busy machine runs workflow code many times slower than a
+	// worker does; the detector's default (1 s) is for production speed.
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: time.Minute})
 	const total, per = 100_000, 1000
+	customer := func(i int) activities.CustomerWorkflow {
+		id := fmt.Sprintf("9f0c2b6e-1d4a-4c8e-9a51-%012d", i) // UUID-long IDs, the worst case measured
+		return activities.CustomerWorkflow{WorkflowID: contract.ConnectionWorkflowID(isv, id), CustomerID: id,
+			AddonID: fmt.Sprintf("3b7e9d10-5a2f-4e61-8c3d-%012d", i), AddonName: contract.AddonName(isv, id)}
+	}
 	largest := 0
-	env.OnActivity(act.RunningCustomersPage, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CustomersPageInput) (activities.CustomersPage, error) {
+	measure := func(v any) {
+		p, err := converter.GetDefaultDataConverter().ToPayload(v)
+		require.NoError(t, err)
+		largest = max(largest, len(p.Data))
+	}
+	next := func(token string) int {
 		start := 0
-		if len(in.PageToken) > 0 {
-			_, _ = fmt.Sscan(string(in.PageToken), &start)
+		if token != "" {
+			_, _ = fmt.Sscan(token, &start)
 		}
+		return start
+	}
+	env.OnActivity(act.RunningCustomersPage, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CustomersPageInput) (activities.CustomersPage, error) {
+		start := next(string(in.PageToken))
 		var page activities.CustomersPage
 		for i := start; i < min(start+per, total); i++ {
-			id := fmt.Sprintf("9f0c2b6e-1d4a-4c8e-9a51-%012d", i) // UUID-long IDs, the worst case measured
-			page.Customers = append(page.Customers, activities.CustomerWorkflow{WorkflowID: contract.ConnectionWorkflowID(isv, id), CustomerID: id,
-				AddonID: fmt.Sprintf("3b7e9d10-5a2f-4e61-8c3d-%012d", i)})
+			page.Customers = append(page.Customers, customer(i))
 		}
 		if start+per < total {
 			page.NextPageToken = []byte(fmt.Sprint(start + per))
 		}
-		p, err := converter.GetDefaultDataConverter().ToPayload(page)
-		require.NoError(t, err)
-		largest = max(largest, len(p.Data))
+		measure(page)
 		return page, nil
 	})
-	env.OnActivity(act.ListAccountAddons, mock.Anything, mock.Anything).Return(activities.AccountAddons{}, nil)
+	created := time.Now().Add(-48 * time.Hour)
+	env.OnActivity(act.ListAccountAddons, mock.Anything, mock.Anything).Return(func(_ context.Context, rng string) (activities.AccountAddons, error) {
+		start := next(rng)
+		var page activities.AccountAddons
+		for i := start; i < min(start+per, total); i++ {
+			c := customer(i)
+			page.Addons = append(page.Addons, activities.AddonSummary{ID: c.AddonID, Name: c.AddonName, App: isvApp, State: "provisioned", CreatedAt: created})
+		}
+		page.Seen = len(page.Addons)
+		if start+per < total {
+			page.NextRange = fmt.Sprint(start + per)
+		}
+		measure(page)
+		return page, nil
+	})
 	r := sweep(t, env)
 	assert.Equal(t, total, r.LiveCustomers)
+	assert.Equal(t, total, r.Ours)
 	assert.Less(t, largest, 512<<10, "a page's result is far below the 2 MB payload limit")
-	assert.Len(t, r.Gone, total, "Heroku lists none of their add-ons: every one is told")
+	assert.Empty(t, r.Destroyed, "every add-on has its live customer")
+	assert.Empty(t, r.Gone)
+	assert.Empty(t, *gone)
 }
