@@ -17,7 +17,10 @@ func (a *cli) serve(ctx context.Context, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	tokens := api.SplitTokens(a.cfg.APITokens.Reveal())
+	var tokens [][]byte
+	for _, t := range a.cfg.APITokens.List() {
+		tokens = append(tokens, []byte(t))
+	}
 	if len(tokens) == 0 {
 		return usagef("STARTER_API_TOKENS is empty: the HTTP API needs at least one bearer token")
 	}

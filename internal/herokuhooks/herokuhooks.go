@@ -93,7 +93,7 @@ func parse(body []byte) (event, error) {
 	if ev.Resource != "addon" {
 		return ev, nil // another resource: nothing to route
 	}
-	if !contract.SafeKeyword(ev.Data.ID) {
+	if contract.CheckQueryValue("data.id", ev.Data.ID) != nil {
 		return ev, errors.New("data.id: must be an add-on ID")
 	}
 	return ev, nil

@@ -51,17 +51,6 @@ func NewServer(h http.Handler) *http.Server {
 		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes}
 }
 
-// SplitTokens reads a comma-separated token list (STARTER_API_TOKENS).
-func SplitTokens(s string) [][]byte {
-	var out [][]byte
-	for _, t := range strings.Split(s, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, []byte(t))
-		}
-	}
-	return out
-}
-
 // API is the HTTP face of the onboarding package: an http.Handler for any server or
 // router. Single use of a customer return is the workflow's (durable, shared by every
 // replica), so the handler keeps no state of its own.

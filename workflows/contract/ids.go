@@ -74,21 +74,6 @@ func DefaultSchema(customerID string) string {
 	return name + suffix
 }
 
-// SafeKeyword reports whether s can stand inside a quoted visibility query literal as it is:
-// 1 to 200 letters, digits, '-', '_', '.' or ':'. Values from outside (a Heroku answer) are
-// checked with it before they reach a query.
-func SafeKeyword(s string) bool {
-	if s == "" || len(s) > 200 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == ':') {
-			return false
-		}
-	}
-	return true
-}
-
 // SchemaSafe lower-cases s and turns every character but a-z and 0-9 into an underscore.
 func SchemaSafe(s string) string {
 	var b strings.Builder
