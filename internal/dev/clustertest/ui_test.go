@@ -129,14 +129,16 @@ func browse(ctx context.Context, t *testing.T, page, codecURL, token string) str
 		require.Equal(t, "Signed in", signed)
 	}
 	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(page)))
-	// The UI renders the input once it has the history and the codec's answer.
+	// The UI renders the input once it has the history and the codec's answer; refused, it
+	// shows the banner first and the ciphertext a moment later, so wait for the payload.
+	cipher := base64.StdEncoding.EncodeToString([]byte(payloadcrypt.Encoding))
 	var text string
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		var err error
 		text, err = chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText`))
 		require.NoError(t, err)
-		if strings.Contains(text, demo.User) || strings.Contains(text, "Codec Server could not connect") {
+		if strings.Contains(text, demo.User) || strings.Contains(text, "Codec Server could not connect") && strings.Contains(text, cipher) {
 			break
 		}
 		time.Sleep(time.Second)
