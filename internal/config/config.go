@@ -261,11 +261,17 @@ func (t *Temporal) Validate() error {
 type Payloads struct {
 	PayloadKeys     Secret `envconfig:"PAYLOAD_KEYS" desc:"payload encryption keys, id:base64-key comma-separated, the first encrypts and all decrypt; payloads are stored in clear when neither this nor PAYLOAD_KEYS_FILE is set (never logged)"`
 	PayloadKeysFile string `envconfig:"PAYLOAD_KEYS_FILE" desc:"file of payload encryption keys, one id:base64-key per line, after those of PAYLOAD_KEYS"`
+	// AllowPlaintext reads payloads written in clear (a namespace from before its keys).
+	AllowPlaintext bool `envconfig:"PAYLOAD_ALLOW_PLAINTEXT" default:"false" desc:"with keys: also read payloads in clear, while migrating a namespace written before them (off: refused)"`
 }
 
 // PayloadRing is the payload codec's key ring (empty when no key is configured).
 func (p *Payloads) PayloadRing() (*payloadcrypt.Ring, error) {
-	return payloadcrypt.Load(p.PayloadKeys.Reveal(), p.PayloadKeysFile)
+	r, err := payloadcrypt.Load(p.PayloadKeys.Reveal(), p.PayloadKeysFile)
+	if r != nil {
+		r.AllowPlaintext = p.AllowPlaintext
+	}
+	return r, err
 }
 
 // CodecServer is the configuration of `worker codec-server`, Temporal's remote codec for the

@@ -12,6 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 )
 
 func TestWorkerDefaults(t *testing.T) {
@@ -144,4 +147,28 @@ func TestCodecServerTokensMustHoldAToken(t *testing.T) {
 	t.Setenv("CODEC_TOKENS", ",")
 	require.NoError(t, Load(&c))
 	assert.True(t, c.Open(), "loopback without a token: open, as make run serves it")
+}
+
+// With keys, plaintext payloads are refused unless PAYLOAD_ALLOW_PLAINTEXT says a namespace
+// written before its keys is being migrated (off by default).
+func TestPlaintextPayloadsNeedTheMigrationSetting(t *testing.T) {
+	t.Setenv("PAYLOAD_KEYS", "k:"+strings.Repeat("A", 43)+"=")
+	plain, err := converter.GetDefaultDataConverter().ToPayload("written in clear")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		setting string
+		reads   bool
+	}{{"", false}, {"false", false}, {"true", true}} {
+		t.Setenv("PAYLOAD_ALLOW_PLAINTEXT", tc.setting)
+		if tc.setting == "" {
+			require.NoError(t, os.Unsetenv("PAYLOAD_ALLOW_PLAINTEXT"))
+		}
+		var p Payloads
+		require.NoError(t, Load(&p))
+		r, err := p.PayloadRing()
+		require.NoError(t, err)
+		var s string
+		err = payloadcrypt.DataConverter(r).FromPayload(plain, &s)
+		assert.Equal(t, tc.reads, err == nil, "PAYLOAD_ALLOW_PLAINTEXT=%q: %v", tc.setting, err)
+	}
 }

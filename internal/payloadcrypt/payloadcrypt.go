@@ -53,6 +53,10 @@ type Key struct {
 type Ring struct {
 	keys  []Key
 	aeads map[string]cipher.AEAD
+	// AllowPlaintext lets DataConverter read payloads that are not encrypted, to migrate a
+	// namespace written before its keys; off, a payload in clear is refused, so whoever can
+	// write history or start a workflow without the keys cannot feed the workers input.
+	AllowPlaintext bool
 }
 
 // Empty says whether the ring holds no key (payloads stay in clear).
@@ -156,9 +160,14 @@ func NewKey(id string) (string, error) {
 }
 
 // Codec is the converter.PayloadCodec of a ring.
-type Codec struct{ ring *Ring }
+type Codec struct {
+	ring *Ring
+	// strict refuses payloads in clear (DataConverter's, unless the ring allows them).
+	strict bool
+}
 
-// NewCodec returns the codec of r (r must not be empty).
+// NewCodec returns the codec of r (r must not be empty). It leaves payloads in clear as they
+// are: the codec server's, whose callers (the Web UI, the CLI) only display them.
 func NewCodec(r *Ring) *Codec { return &Codec{ring: r} }
 
 // Encode encrypts each payload with the active key.
@@ -185,11 +194,27 @@ func (c *Codec) Encode(in []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	return out, nil
 }
 
-// Decode decrypts each payload this codec encrypted and leaves the others as they are.
+// Decode decrypts each payload this codec encrypted; one in clear it refuses when strict
+// and leaves as it is otherwise. Its refusals fail the workflow task, not the workflow (the
+// SDK's WorkflowTaskFailureError): a missing key or a migration setting is an operator's to
+// fix, and the task is retried once they have, where failing the workflow would compensate
+// (destroy) on a payload nobody could read.
 func (c *Codec) Decode(in []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	out, err := c.decode(in)
+	if err != nil {
+		return nil, converter.NewWorkflowTaskFailureError(err)
+	}
+	return out, nil
+}
+
+func (c *Codec) decode(in []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(in))
 	for i, p := range in {
 		if string(p.GetMetadata()[converter.MetadataEncoding]) != Encoding {
+			if c.strict {
+				return nil, fmt.Errorf("a payload in clear (encoding %q) was refused: this namespace's payloads are encrypted, so it was written without the keys (start, signal and query through the codec server, or set PAYLOAD_ALLOW_PLAINTEXT=true while migrating)",
+					safe(string(p.GetMetadata()[converter.MetadataEncoding])))
+			}
 			out[i] = p
 			continue
 		}
@@ -231,14 +256,14 @@ func safe(s string) string {
 	}, s)
 }
 
-// DataConverter is Temporal's default converter with r's codec. With an empty ring payloads
-// are written in clear, and an encrypted one read says which key it needs instead of
-// "unsupported encoding".
+// DataConverter is Temporal's default converter with r's codec. It refuses a payload in
+// clear unless r.AllowPlaintext. With an empty ring payloads are written in clear, and an
+// encrypted one read says which key it needs instead of "unsupported encoding".
 func DataConverter(r *Ring) converter.DataConverter {
 	if r.Empty() {
 		return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), noKeys{})
 	}
-	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), NewCodec(r))
+	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), &Codec{ring: r, strict: !r.AllowPlaintext})
 }
 
 // noKeys is the codec of a process without keys.
@@ -249,7 +274,7 @@ func (noKeys) Encode(in []*commonpb.Payload) ([]*commonpb.Payload, error) { retu
 func (noKeys) Decode(in []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	for _, p := range in {
 		if string(p.GetMetadata()[converter.MetadataEncoding]) == Encoding {
-			return nil, fmt.Errorf("this payload is encrypted (key %q): set PAYLOAD_KEYS or PAYLOAD_KEYS_FILE to the workers' keys to read it", safe(string(p.GetMetadata()[MetadataKeyID])))
+			return nil, converter.NewWorkflowTaskFailureError(fmt.Errorf("this payload is encrypted (key %q): set PAYLOAD_KEYS or PAYLOAD_KEYS_FILE to the workers' keys to read it", safe(string(p.GetMetadata()[MetadataKeyID]))))
 		}
 	}
 	return in, nil

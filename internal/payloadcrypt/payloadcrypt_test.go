@@ -100,13 +100,27 @@ func TestRejectsTamperingAndKeySwaps(t *testing.T) {
 	assert.NotContains(t, err.Error(), "\n", "attacker-chosen metadata is made printable")
 }
 
-// Histories written before encryption was turned on keep decoding.
-func TestPlainPayloadsPassThrough(t *testing.T) {
-	plain, err := converter.GetDefaultDataConverter().ToPayload("clear")
+// With keys, a payload in clear is refused (issue 22 item 12): whoever can start a workflow
+// or write history without the keys cannot feed the workers input. A namespace written
+// before its keys is read while migrating (AllowPlaintext); the codec server's codec shows
+// such payloads as they are (it only displays).
+func TestPlainPayloadsRefusedWithKeys(t *testing.T) {
+	plain, err := converter.GetDefaultDataConverter().ToPayload("injected")
 	require.NoError(t, err)
+	r := ring(t, key(t, "k"))
 	var s string
-	require.NoError(t, payloadcrypt.DataConverter(ring(t, key(t, "k"))).FromPayload(plain, &s))
-	assert.Equal(t, "clear", s)
+	err = payloadcrypt.DataConverter(r).FromPayload(plain, &s)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "in clear")
+	assert.Contains(t, err.Error(), "PAYLOAD_ALLOW_PLAINTEXT")
+
+	r.AllowPlaintext = true
+	require.NoError(t, payloadcrypt.DataConverter(r).FromPayload(plain, &s), "while migrating")
+	assert.Equal(t, "injected", s)
+
+	out, err := payloadcrypt.NewCodec(ring(t, key(t, "k"))).Decode([]*commonpb.Payload{plain})
+	require.NoError(t, err, "the codec server displays what it gets")
+	assert.Equal(t, plain.Data, out[0].Data)
 }
 
 func TestParseErrorsNameTheEntryNotTheKey(t *testing.T) {
