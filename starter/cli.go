@@ -88,6 +88,11 @@ func (a *cli) dispatch(ctx context.Context, args []string) error {
 		return a.list(ctx, args[1:])
 	case "serve":
 		return a.serve(ctx, args[1:])
+	case "keys":
+		if len(args) < 2 || args[1] != "new" {
+			return usagef("keys needs a subcommand: new (starter keys new --name NAME --scope read:SLUG ...)")
+		}
+		return a.keysNew(args[2:])
 	}
 	return usagef("unknown command %q (starter -h lists them)", args[0])
 }

@@ -45,6 +45,7 @@ Commands:
   reauthorize --isv SLUG --customer ID
   offboard --isv SLUG --customer ID
   serve                      the HTTP API and the customer return endpoint
+  keys new --name N --scope S  a scoped API key for starter serve: the token once, and its key file line
 
 Every command takes --json. Run "starter COMMAND -h" for its flags.
 

@@ -133,3 +133,38 @@ func TestHelpAndInputChecksWithoutAServer(t *testing.T) {
 	assert.Contains(t, out+errOut, "logo")
 	assert.NotContains(t, out+errOut, "connection refused", "the logo is checked before dialing")
 }
+
+// `starter keys new` prints a token once and a key file line holding its hash, which
+// `starter serve` reads from STARTER_API_KEYS_FILE; a bad file or no key at all stops serve
+// before it listens, naming the line.
+func TestKeysNewAndTheKeyFile(t *testing.T) {
+	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")
+	t.Setenv("RETURN_STATE_KEY", strings.Repeat("k", 32))
+	code, out, errOut := cliRun(t, "", "keys", "new", "--name", "billing", "--scope", "read:acme", "--scope", "write:acme", "--json")
+	require.Equal(t, 0, code, errOut)
+	var k struct {
+		Token string `json:"token"`
+		Line  string `json:"key_file_line"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &k))
+	assert.True(t, strings.HasPrefix(k.Token, "cok_"), k.Token)
+	assert.NotContains(t, k.Line, k.Token)
+	assert.Regexp(t, `^billing sha256:[0-9a-f]{64} read:acme,write:acme$`, k.Line)
+
+	code, _, errOut = cliRun(t, "", "keys", "new", "--name", "billing", "--scope", "everything")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `scope "everything"`)
+
+	file := filepath.Join(t.TempDir(), "keys")
+	require.NoError(t, os.WriteFile(file, []byte(k.Line+"\nbroken-line\n"), 0o600))
+	t.Setenv("STARTER_API_KEYS_FILE", file)
+	code, out, errOut = cliRun(t, "", "serve")
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, out+errOut, "line 2: want NAME sha256:HEX SCOPES")
+
+	t.Setenv("STARTER_API_KEYS_FILE", "")
+	t.Setenv("STARTER_API_TOKENS", " , ")
+	code, out, errOut = cliRun(t, "", "serve")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, out+errOut, "needs at least one key")
+}

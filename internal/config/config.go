@@ -442,8 +442,10 @@ type Starter struct {
 	Log
 	// ServeAddr is where `starter serve` listens.
 	ServeAddr string `envconfig:"STARTER_ADDR" default:"127.0.0.1:8080" desc:"listen address of starter serve"`
-	// APITokens are the bearer tokens accepted by the HTTP API (comma-separated).
-	APITokens Secret `envconfig:"STARTER_API_TOKENS" desc:"bearer tokens accepted by the HTTP API, comma-separated (never logged)"`
+	// APITokens are bearer tokens of full access (comma-separated).
+	APITokens Secret `envconfig:"STARTER_API_TOKENS" desc:"bearer tokens of full access (every scope on every integration) accepted by the HTTP API, comma-separated (never logged); for development, scoped keys go in STARTER_API_KEYS_FILE"`
+	// APIKeysFile holds scoped API keys, as hashes (starter keys new prints a line).
+	APIKeysFile string `envconfig:"STARTER_API_KEYS_FILE" desc:"file of scoped API keys, one 'NAME sha256:HEX SCOPE,...' per line (starter keys new prints one)"`
 	// StateKey signs the customer return state (HMAC-SHA256); the worker needs the same key.
 	StateKey Secret `envconfig:"RETURN_STATE_KEY" desc:"HMAC key of the customer return state; shared with the worker (never logged)"`
 	// PublicURL is where customers' browsers reach starter serve: the base of return URLs.

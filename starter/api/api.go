@@ -6,7 +6,6 @@ package api
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
@@ -56,7 +55,7 @@ func NewServer(h http.Handler) *http.Server {
 // replica), so the handler keeps no state of its own.
 type API struct {
 	c         *onboarding.Client
-	tokens    [][]byte
+	keys      *Keys
 	key       []byte
 	returnURL string
 	log       zerolog.Logger
@@ -64,10 +63,10 @@ type API struct {
 	now       func() time.Time
 }
 
-// New builds the API on c: tokens are the accepted bearer tokens, key the worker's
+// New builds the API on c: keys are the accepted API keys, key the worker's
 // RETURN_STATE_KEY, returnURL the address given to Heroku for the customer's return.
-func New(c *onboarding.Client, tokens [][]byte, key []byte, returnURL string, log zerolog.Logger) *API {
-	s := &API{c: c, tokens: tokens, key: key, returnURL: returnURL, log: log, now: time.Now}
+func New(c *onboarding.Client, keys *Keys, key []byte, returnURL string, log zerolog.Logger) *API {
+	s := &API{c: c, keys: keys, key: key, returnURL: returnURL, log: log, now: time.Now}
 	m := http.NewServeMux()
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	m.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
@@ -84,27 +83,57 @@ func New(c *onboarding.Client, tokens [][]byte, key []byte, returnURL string, lo
 	m.Handle("GET /v1/partners/{slug}", s.auth(s.partnerInfo))
 	m.Handle("PATCH /v1/partners/{slug}", s.auth(s.updatePartner))
 	m.Handle("POST /v1/partners/{slug}/deactivate", s.auth(s.deactivatePartner))
+	m.Handle("GET /v1/keys", s.auth(s.listKeys))
 	s.mux = m
 	return s
 }
 
 func (s *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// auth checks the bearer token in constant time.
+type keyContext struct{}
+
+// auth finds the request's API key (its bearer token's hash, compared in constant time) and
+// hands the request on with it; each handler then asks permit for the scope it needs, once
+// it knows the integration the request is about.
 func (s *API) auth(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		valid := 0
-		for _, t := range s.tokens {
-			valid |= subtle.ConstantTimeCompare([]byte(got), t)
+		var k *Key
+		if ok {
+			k = s.keys.authenticate(got, s.now())
 		}
-		if !ok || valid != 1 {
+		if k == nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="connect-onboarding"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid bearer token is required", nil)
 			return
 		}
-		h(w, r)
+		h(w, r.WithContext(context.WithValue(r.Context(), keyContext{}, k)))
 	})
+}
+
+// permit answers 403, naming the missing scope, unless the request's key holds action on
+// isv.
+func (s *API) permit(w http.ResponseWriter, r *http.Request, action, isv string) bool {
+	k, _ := r.Context().Value(keyContext{}).(*Key)
+	if k != nil && k.Allows(action, isv) {
+		return true
+	}
+	scope := action + ":" + isv
+	if k != nil {
+		s.log.Warn().Str("key", k.Name).Str("missing_scope", scope).Msg("API request refused: scope missing")
+	}
+	writeError(w, http.StatusForbidden, "forbidden", "this API key lacks the scope "+scope,
+		[]contract.FieldError{{Field: "scope", Rule: "requires " + scope}})
+	return false
+}
+
+// listKeys tells every key's name, scopes and last use on this replica (never a token or a
+// hash), to a key that reads every integration.
+func (s *API) listKeys(w http.ResponseWriter, r *http.Request) {
+	if !s.permit(w, r, ScopeRead, AnyISV) {
+		return
+	}
+	writeJSON(w, http.StatusOK, s.keys.Info())
 }
 
 type apiError struct {
@@ -215,6 +244,9 @@ func (s *API) startOnboarding(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, maxBody, &in) {
 		return
 	}
+	if !s.permit(w, r, ScopeWrite, in.ISVSlug) {
+		return
+	}
 	if in.Carry != nil {
 		writeError(w, http.StatusBadRequest, "invalid_input", "carry is internal", []contract.FieldError{{Field: "carry", Rule: "must not be set"}})
 		return
@@ -238,6 +270,9 @@ func (s *API) listOnboardings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_input", "the isv query parameter is required", []contract.FieldError{{Field: "isv", Rule: "is required"}})
 		return
 	}
+	if !s.permit(w, r, ScopeRead, isv) {
+		return
+	}
 	items, err := s.c.List(r.Context(), isv, r.URL.Query().Get("stage"))
 	if err != nil {
 		s.writeFailure(w, err)
@@ -250,6 +285,9 @@ func (s *API) listOnboardings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) onboardingStatus(w http.ResponseWriter, r *http.Request) {
+	if !s.permit(w, r, ScopeRead, r.PathValue("isv")) {
+		return
+	}
 	st, err := s.c.Status(r.Context(), r.PathValue("isv"), r.PathValue("customer"))
 	if err != nil {
 		s.writeFailure(w, err)
@@ -260,6 +298,9 @@ func (s *API) onboardingStatus(w http.ResponseWriter, r *http.Request) {
 
 func (s *API) onboardingAction(w http.ResponseWriter, r *http.Request) {
 	isv, customer := r.PathValue("isv"), r.PathValue("customer")
+	if !s.permit(w, r, ScopeWrite, isv) {
+		return
+	}
 	var v any
 	var err error
 	switch r.PathValue("action") {
@@ -300,6 +341,9 @@ func (s *API) createPartner(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, maxPartnerBody, &spec) {
 		return
 	}
+	if !s.permit(w, r, ScopeWrite, spec.Slug) {
+		return
+	}
 	info, err := s.c.CreatePartner(r.Context(), spec)
 	if err != nil {
 		s.writeFailure(w, err)
@@ -309,6 +353,9 @@ func (s *API) createPartner(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) partnerInfo(w http.ResponseWriter, r *http.Request) {
+	if !s.permit(w, r, ScopeRead, r.PathValue("slug")) {
+		return
+	}
 	info, err := s.c.Partner(r.Context(), r.PathValue("slug"), r.URL.Query().Get("refresh") == "true")
 	if err != nil {
 		s.writeFailure(w, err)
@@ -318,6 +365,9 @@ func (s *API) partnerInfo(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) updatePartner(w http.ResponseWriter, r *http.Request) {
+	if !s.permit(w, r, ScopeWrite, r.PathValue("slug")) {
+		return
+	}
 	var ch contract.PartnerChanges
 	if !decode(w, r, maxPartnerBody, &ch) {
 		return
@@ -331,6 +381,9 @@ func (s *API) updatePartner(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) deactivatePartner(w http.ResponseWriter, r *http.Request) {
+	if !s.permit(w, r, ScopeDeactivate, r.PathValue("slug")) {
+		return
+	}
 	var body struct {
 		Confirm string `json:"confirm"`
 		Team    string `json:"team"`

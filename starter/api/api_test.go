@@ -49,7 +49,9 @@ func TestHTTPAPI(t *testing.T) {
 	e.sim.CreateIntegration(t, testenv.ISV)
 	_, err := e.c.AdoptPartner(t.Context(), testenv.ISV)
 	require.NoError(t, err)
-	a := New(e.c, [][]byte{[]byte(apiToken)}, []byte(stateKey), "", zerolog.Nop())
+	keys := &Keys{}
+	keys.FullAccess("test", apiToken)
+	a := New(e.c, keys, []byte(stateKey), "", zerolog.Nop())
 	srv := httptest.NewServer(a)
 	defer srv.Close()
 	a.returnURL = srv.URL + "/return"
