@@ -46,8 +46,7 @@ func TestScopedKeys(t *testing.T) {
 	srv := httptest.NewServer(New(e.c, keys, []byte(stateKey), "", zerolog.Nop()))
 	defer srv.Close()
 
-	answered := &documented{}
-	t.Cleanup(func() { answered.check(t) })
+	answered := newDocumented(t)
 	call := func(method, path, key string, body any) (int, apiError, []byte) {
 		var rd io.Reader
 		if body != nil {
@@ -63,7 +62,7 @@ func TestScopedKeys(t *testing.T) {
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		out, _ := io.ReadAll(resp.Body)
-		answered.add(method, path, resp.StatusCode)
+		answered.add(t, req, resp, out)
 		var ae apiError
 		_ = json.Unmarshal(out, &ae)
 		return resp.StatusCode, ae, out
