@@ -149,9 +149,14 @@ type OrphanInput struct {
 	Addon   contract.AddonRef `json:"addon"`
 }
 
-// OrphanOutcome says what became of it: destroyed, or owned by a live customer after all.
+// OrphanOutcome says what became of it: destroyed, owned by a live customer after all, or
+// kept because no run of this namespace ever made it (Foreign).
 type OrphanOutcome struct {
 	OwnedBy string `json:"owned_by,omitempty"`
+	// Foreign: no customer workflow of this namespace, running or closed, recorded the
+	// add-on or has its name. Another deployment sharing the Heroku account and the slug
+	// made it (or its maker is older than visibility's retention): not ours to destroy.
+	Foreign bool `json:"foreign,omitempty"`
 }
 
 // DestroyOrphan destroys an add-on a sweep found unowned, deciding on what is true at the
@@ -170,7 +175,55 @@ func (a *Activities) DestroyOrphan(ctx context.Context, in OrphanInput) (OrphanO
 		activity.GetLogger(ctx).Info("reconciler kept an add-on a live customer owns now", "addon", in.Addon.Name, "workflow_id", owner)
 		return OrphanOutcome{OwnedBy: owner}, nil
 	}
+	ours, err := a.madeHere(ctx, in.ISVSlug, in.Addon)
+	if err != nil {
+		return OrphanOutcome{}, err
+	}
+	if !ours {
+		activity.GetLogger(ctx).Warn("reconciler kept an add-on no run of this namespace made (another deployment's?)", "addon", in.Addon.Name, "app", in.Addon.App)
+		return OrphanOutcome{Foreign: true}, nil
+	}
 	return OrphanOutcome{}, a.DestroyAddon(ctx, in.Addon)
+}
+
+// madeHere reports whether a customer workflow of this namespace, running or closed, made
+// or recorded the add-on: by its ID, or by its name among every customer of the integration
+// visibility still holds. Two deployments (namespaces) may share one Heroku account and
+// slug; each sees only its own customers, so an add-on neither recorded nor named by one of
+// them is the other's, never an orphan to destroy.
+func (a *Activities) madeHere(ctx context.Context, slug string, ref contract.AddonRef) (bool, error) {
+	if ref.ID != "" {
+		q, err := contract.Customers().Is(contract.SAHerokuAddonID, ref.ID).Build()
+		if err != nil {
+			return false, final(contract.ErrInvalidInput, "%v", err)
+		}
+		resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 1})
+		if err != nil {
+			return false, fmt.Errorf("look up the runs that recorded add-on %s: %w", ref.Name, err)
+		}
+		if len(resp.Executions) > 0 {
+			return true, nil
+		}
+	}
+	q, err := contract.Customers().Is(contract.SAIsvSlug, slug).Build()
+	if err != nil {
+		return false, final(contract.ErrInvalidInput, "%v", err)
+	}
+	var token []byte
+	for {
+		resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token, PageSize: 1000})
+		if err != nil {
+			return false, fmt.Errorf("look up the customers of %s that could have made %s: %w", slug, ref.Name, err)
+		}
+		for _, e := range resp.Executions {
+			if contract.AddonName(slug, contract.Keyword(e.SearchAttributes, contract.SACustomerID)) == ref.Name {
+				return true, nil
+			}
+		}
+		if token = resp.NextPageToken; len(token) == 0 {
+			return false, nil
+		}
+	}
 }
 
 // liveOwner finds the running customer workflow that owns an add-on, or "".

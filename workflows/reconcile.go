@@ -160,6 +160,11 @@ func ReconcileWorkflow(ctx workflow.Context, in contract.ReconcileInput) (contra
 				r.Owned = append(r.Owned, f)
 				continue
 			}
+			if out.Foreign {
+				f.Why = "no customer run of this namespace made or recorded it (another deployment sharing the account and slug, or older than visibility's retention): kept for an operator"
+				r.Foreign = append(r.Foreign, f)
+				continue
+			}
 			workflow.GetLogger(ctx).Info("reconciler destroyed an orphaned add-on", "addon", ad.Name, "app", ad.App)
 		}
 		r.Destroyed = append(r.Destroyed, f)

@@ -183,6 +183,10 @@ func TestHTTPAPI(t *testing.T) {
 	code, body = call("POST", "/v1/partners/acme/deactivate", apiToken, map[string]string{"confirm": "acme"})
 	assert.Equal(t, 400, code, string(body))
 	assert.Contains(t, string(body), `"field":"team"`)
+	// A wrong team is refused naming team too (issue 22 item 13), not a bare 409.
+	code, body = call("POST", "/v1/partners/acme/deactivate", apiToken, map[string]string{"confirm": "acme", "team": "someone-elses-team"})
+	assert.Equal(t, 400, code, string(body))
+	assert.Contains(t, string(body), `"field":"team"`)
 
 	// The same customer with another org or user: a conflict naming the fields.
 	other := map[string]any{"isv_slug": "acme", "customer_id": "c9", "mode": "provision", "app": testenv.ISVApp,

@@ -196,3 +196,52 @@ func TestOrphanAdoptedSinceTheListingIsKept(t *testing.T) {
 	require.NoError(t, err, "the live customer's add-on is still there")
 	assert.Equal(t, "provisioned", info.State)
 }
+
+// Two deployments (namespaces) sharing one Heroku account and slug each see only their own
+// customers (issue 22 item 1): an add-on of the product's name that no run of this
+// namespace made or recorded is the other's, and DestroyOrphan keeps it (Foreign); one a
+// terminated customer of this namespace made is an orphan, and goes.
+func TestAnotherDeploymentsAddonIsKept(t *testing.T) {
+	s := startStack(t)
+	c, dev, sim := s.c, s.dev, s.sim
+	ctx := ctx(t)
+	// The other deployment's customer: made on the shared account, unknown here.
+	theirs, err := sim.Heroku.CreateAddon(ctx, testenv.ISVApp, heroku.AddonCreate{Plan: "herokuconnect:enterprise", Name: contract.AddonName(testenv.ISV, "their-customer"), Config: map[string]string{"isv": testenv.ISV}})
+	require.NoError(t, err)
+	// This namespace's customer, terminated by an operator: its add-on is a real orphan.
+	_, err = c.Start(ctx, fastInput("c1"))
+	require.NoError(t, err)
+	st, err := c.Status(ctx, testenv.ISV, "c1")
+	require.NoError(t, err)
+	require.NotNil(t, st.Addon)
+	ours := *st.Addon
+	require.NoError(t, dev.Client.TerminateWorkflow(ctx, contract.ConnectionWorkflowID(testenv.ISV, "c1"), "", "an operator's mistake"))
+
+	acts := &activities.Activities{Heroku: sim.Heroku, Temporal: dev.Client, Settings: testenv.FastSettings()}
+	aenv := (&testsuite.WorkflowTestSuite{}).NewTestActivityEnvironment()
+	aenv.RegisterActivity(acts.DestroyOrphan)
+	v, err := aenv.ExecuteActivity(acts.DestroyOrphan, activities.OrphanInput{ISVSlug: testenv.ISV,
+		Addon: contract.AddonRef{ID: theirs.ID, Name: theirs.Name, App: testenv.ISVApp, Created: true}})
+	require.NoError(t, err)
+	var out activities.OrphanOutcome
+	require.NoError(t, v.Get(&out))
+	assert.True(t, out.Foreign, "another deployment's add-on is not an orphan of ours")
+	info, err := sim.Heroku.AddonInfo(ctx, "", theirs.ID)
+	require.NoError(t, err, "the other deployment's add-on is still there")
+	assert.NotEqual(t, "deprovisioned", info.State)
+
+	// The first calls answer "not yet" while Heroku deprovisions; each asks Temporal again.
+	testenv.Eventually(t, 30*time.Second, "the orphan destroyed", func() bool {
+		v, err := aenv.ExecuteActivity(acts.DestroyOrphan, activities.OrphanInput{ISVSlug: testenv.ISV, Addon: ours})
+		if err != nil {
+			return false
+		}
+		var out activities.OrphanOutcome
+		require.NoError(t, v.Get(&out))
+		require.False(t, out.Foreign, "a terminated customer of this namespace made it")
+		require.Empty(t, out.OwnedBy)
+		return true
+	})
+	_, err = sim.Heroku.AddonInfo(ctx, "", ours.ID)
+	assert.ErrorIs(t, err, heroku.ErrNotFound, "the orphan was destroyed")
+}

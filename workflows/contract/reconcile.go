@@ -59,6 +59,10 @@ type ReconcileReport struct {
 	// Owned are orphans of the listing that a live customer owned at the moment of their
 	// destroy (adopted or re-enrolled since): kept.
 	Owned []Finding `json:"owned,omitempty"`
+	// Foreign are orphans of the listing that no customer run of this namespace ever made
+	// or recorded: another deployment's (two namespaces sharing an account and a slug), or
+	// older than visibility's retention. Kept: an operator decides.
+	Foreign []Finding `json:"foreign,omitempty"`
 	// Failed are destructions that did not go through; the next sweep tries again.
 	Failed []Finding `json:"failed"`
 	Pages  int       `json:"pages"` // Heroku list requests made
