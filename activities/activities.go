@@ -47,6 +47,8 @@ type Activities struct {
 	StateKey []byte
 	// Settings are the worker's operational settings, handed to workflows by WorkerSettings.
 	Settings contract.Settings
+	// Events are the settings of event delivery (events.go).
+	Events Events
 	// Payloads encodes what the activities hand to Temporal outside the SDK's own calls (a
 	// batch operation's signal input): the client's converter, so it is encrypted like the
 	// rest. Temporal's default converter when nil.

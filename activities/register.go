@@ -22,8 +22,13 @@ func (a *Activities) herokuActivities() []any {
 func (a *Activities) onboardingActivities() []any {
 	return []any{
 		a.RegisterWithWatcher, a.FindRunningCustomers, a.RunningCustomersPage, a.CheckClaims, a.WorkerSettings, a.SetReconcileSchedule,
-		a.PartnerStage, a.SignalRunningCustomers, a.CountCustomers, a.FindConnectionOwners,
+		a.PartnerStage, a.SignalRunningCustomers, a.CountCustomers, a.FindConnectionOwners, a.EmitEvent,
 	}
+}
+
+// eventsActivities deliver events to the ISV's endpoints and keep their logs.
+func (a *Activities) eventsActivities() []any {
+	return []any{a.EventTargets, a.DeliverEvent, a.MarkEndpoint}
 }
 
 // RegisterHeroku registers the activities that call Heroku; they belong on the heroku task
@@ -34,6 +39,10 @@ func RegisterHeroku(r worker.ActivityRegistry, a *Activities) { register(r, a.he
 func RegisterOnboarding(r worker.ActivityRegistry, a *Activities) {
 	register(r, a.onboardingActivities())
 }
+
+// RegisterEvents registers the activities of event delivery; they belong on the events task
+// queue, so a slow receiver holds up nothing else.
+func RegisterEvents(r worker.ActivityRegistry, a *Activities) { register(r, a.eventsActivities()) }
 
 func register(r worker.ActivityRegistry, fns []any) {
 	for _, fn := range fns {

@@ -22,7 +22,7 @@ func methodName(fn any) string {
 func TestEveryActivityIsRegisteredOnce(t *testing.T) {
 	a := &Activities{}
 	seen := map[string]int{}
-	for _, fns := range [][]any{a.herokuActivities(), a.onboardingActivities()} {
+	for _, fns := range [][]any{a.herokuActivities(), a.onboardingActivities(), a.eventsActivities()} {
 		for _, fn := range fns {
 			seen[methodName(fn)]++
 		}
@@ -42,7 +42,8 @@ func TestRegisteredNamesAreMethodNames(t *testing.T) {
 	r := &recordingRegistry{}
 	RegisterHeroku(r, a)
 	RegisterOnboarding(r, a)
-	assert.Len(t, r.fns, len(a.herokuActivities())+len(a.onboardingActivities()))
+	RegisterEvents(r, a)
+	assert.Len(t, r.fns, len(a.herokuActivities())+len(a.onboardingActivities())+len(a.eventsActivities()))
 	for _, fn := range r.fns {
 		assert.NotContains(t, methodName(fn), "func", "an anonymous function registered as an activity")
 	}

@@ -88,6 +88,8 @@ func (a *cli) dispatch(ctx context.Context, args []string) error {
 		return a.list(ctx, args[1:])
 	case "serve":
 		return a.serve(ctx, args[1:])
+	case "endpoints":
+		return a.endpoints(ctx, args[1:])
 	case "keys":
 		if len(args) < 2 || args[1] != "new" {
 			return usagef("keys needs a subcommand: new (starter keys new --name NAME --scope read:SLUG ...)")

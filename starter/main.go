@@ -44,7 +44,9 @@ Commands:
   reissue --isv SLUG --customer ID
   reauthorize --isv SLUG --customer ID
   offboard --isv SLUG --customer ID
-  serve                      the HTTP API and the customer return endpoint
+  endpoints add|list|update|rotate-secret|secret|test|deliveries|redeliver SLUG ...
+                             where lifecycle events go (starter endpoints -h)
+  serve                      the HTTP API, the customer return endpoint and connect links
   keys new --name N --scope S  a scoped API key for starter serve: the token once, and its key file line
 
 Every command takes --json. Run "starter COMMAND -h" for its flags.
@@ -82,6 +84,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer tc.Close()
 	c := onboarding.New(tc, cfg.OnboardingQueue, cfg.HerokuQueue)
 	c.CheckLogo = logo.Valid // the worker's image check, before anything is sent
+	c.Events = onboarding.Events{Key: cfg.Events.Key(), TaskQueue: cfg.EventsQueue, LinkKey: []byte(cfg.StateKey.Reveal()), LinkBase: cfg.ConnectLinkBase()}
 	app := &cli{c: c, cfg: cfg, log: log, in: stdin, out: stdout, errOut: stderr}
 	err = app.dispatch(ctx, args)
 	var ue usageError

@@ -50,6 +50,8 @@ type connection struct {
 	addonProvisioned bool
 
 	settings contract.Settings
+	// emits is connectionEmitsEvents, decided once per run.
+	emits bool
 
 	returnedCh, stateCh, deactivatedCh workflow.ReceiveChannel
 }
@@ -67,12 +69,16 @@ func ConnectionWorkflow(ctx workflow.Context, in contract.ConnectionInput) (cont
 	if err := w.registerHandlers(ctx); err != nil {
 		return w.st, err
 	}
+	w.emits = connectionVersions.hasMinVersion(ctx, connectionEmitsEvents)
+	if w.emits && w.st.OnboardingID == "" {
+		w.st.OnboardingID = firstRunID(info)
+	}
 	return w.run(ctx)
 }
 
 func (w *connection) result() contract.StartResult {
 	return contract.StartResult{WorkflowID: w.st.WorkflowID, Stage: w.st.Stage, AuthorizationURL: w.st.AuthorizationURL,
-		ExpiresAt: w.st.URLExpiresAt, Attempt: w.st.URLsIssued, Error: w.st.Error, ErrorType: w.st.ErrorType, Identity: w.st.Identity}
+		ExpiresAt: w.st.URLExpiresAt, Attempt: w.st.URLsIssued, Error: w.st.Error, ErrorType: w.st.ErrorType, Identity: w.st.Identity, OnboardingID: w.st.OnboardingID}
 }
 
 func (w *connection) run(ctx workflow.Context) (contract.Status, error) {
@@ -93,6 +99,7 @@ func (w *connection) run(ctx workflow.Context) (contract.Status, error) {
 		_ = workflow.UpsertTypedSearchAttributes(ctx, contract.SAIsvSlug.ValueSet(w.in.ISVSlug), contract.SACustomerID.ValueSet(w.in.CustomerID))
 		w.st.Identity = w.in.IdentityHashes()
 		w.record("onboarding started (" + w.in.Mode + ")")
+		w.emit(ctx, contract.EventOnboardingStarted, nil)
 	}
 	if settingsErr != nil {
 		// A continued run holds an add-on: it must not decide anything on broken settings.

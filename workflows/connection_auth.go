@@ -108,6 +108,9 @@ func (w *connection) issueURL(ctx workflow.Context) end {
 	w.st.URLsIssued++
 	w.record(fmt.Sprintf("authorization URL #%d issued, valid until %s", w.st.URLsIssued, got.ExpiresAt.UTC().Format(time.RFC3339)))
 	w.details(ctx)
+	w.emit(ctx, contract.EventURLIssued, func(d *contract.EventData) {
+		d.AuthorizationURL, d.ExpiresAt, d.Attempt = got.URL, got.ExpiresAt, w.st.URLsIssued
+	})
 	return endNone
 }
 
@@ -136,6 +139,9 @@ func (w *connection) verify(ctx workflow.Context) (bool, end) {
 		w.st.Mismatches++
 		w.st.LastProblem = problem
 		w.record("SECURITY: " + problem)
+		w.emit(ctx, contract.EventIdentityMismatch, func(d *contract.EventData) {
+			d.Mismatches, d.MaxMismatches, d.Salesforce.Problem = w.st.Mismatches, w.in.Options.MaxMismatches, problem
+		})
 		if w.st.Mismatches >= w.in.Options.MaxMismatches {
 			w.err = temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("%d authorizations by the wrong Salesforce identity; last: %s", w.st.Mismatches, problem), contract.ErrIdentityMismatch, nil)
@@ -150,7 +156,13 @@ func (w *connection) verify(ctx workflow.Context) (bool, end) {
 	// reissue asked for while this verification ran has nothing left to reissue.
 	w.st.AuthDeadline = time.Time{}
 	w.reissueWanted = false
+	w.emit(ctx, contract.EventAuthorized, nil)
 	w.setStage(ctx, contract.StageActive, fmt.Sprintf("authorized by %s of org %s (%s)", w.in.Salesforce.Username, w.in.Salesforce.OrgID, cs.State))
+	if waitingStage == contract.StageReauthorizing {
+		w.emit(ctx, contract.EventRecovered, nil)
+	} else {
+		w.emit(ctx, contract.EventActive, nil)
+	}
 	return true, endNone
 }
 
@@ -192,6 +204,7 @@ func (w *connection) keepActive(ctx workflow.Context) end {
 			w.reauthWanted = false
 			w.st.Reauthorizations++
 			w.setStage(ctx, contract.StageReauthorizing, "re-authorization needed (state "+w.st.LastState+")")
+			w.emit(ctx, contract.EventNeedsReauthorization, nil)
 			return endNone
 		}
 		if w.shouldContinueAsNew(ctx) {

@@ -40,6 +40,7 @@ func (w *connection) finish(ctx workflow.Context, why end) (contract.Status, err
 		w.st.Error, w.st.ErrorType = joinMsg(w.st.Error, compErr.Error()), contract.ErrCompensationFailed
 	}
 	w.setStage(dctx, final, "")
+	w.emitEnd(dctx)
 	w.drainSignals()
 	_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
 	switch {

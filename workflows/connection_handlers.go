@@ -26,6 +26,7 @@ func (w *connection) registerHandlers(ctx workflow.Context) error {
 		contract.QueryStatus.Handle(ctx, w.status),
 		contract.UpdateStart.Handle(ctx, w.onStart, nil),
 		contract.UpdateReissueURL.Handle(ctx, w.onReissueURL, w.validateReissueURL),
+		contract.UpdateCurrentURL.Handle(ctx, w.onCurrentURL, w.validateCurrentURL),
 		contract.UpdateReauthorize.Handle(ctx, w.onReauthorize, w.validateReauthorize),
 		contract.UpdateOffboard.Handle(ctx, w.onOffboard, w.validateOffboard),
 		contract.UpdateStatus.Handle(ctx, w.onStatus, nil),
@@ -87,6 +88,20 @@ func (w *connection) validateReissueURL(workflow.Context, contract.None) error {
 		return fmt.Errorf("a new authorization URL can only be issued while waiting for the customer; the stage is %s", w.st.Stage)
 	}
 	return nil
+}
+
+// onCurrentURL answers the current URL when it stays valid until in.ValidUntil, at no
+// Heroku call; else it asks for a fresh one, as onReissueURL. Many requests at once share
+// one reissue: each waits for a URL newer than the one it saw.
+func (w *connection) onCurrentURL(ctx workflow.Context, in contract.URLWanted) (contract.StartResult, error) {
+	if w.st.AuthorizationURL != "" && w.st.URLExpiresAt.After(in.ValidUntil) {
+		return w.result(), nil
+	}
+	return w.onReissueURL(ctx, contract.None{})
+}
+
+func (w *connection) validateCurrentURL(ctx workflow.Context, _ contract.URLWanted) error {
+	return w.validateReissueURL(ctx, contract.None{})
 }
 
 // onReauthorize asks an active connection to be authorized again; it answers with the new URL.

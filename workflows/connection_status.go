@@ -1,6 +1,7 @@
 package workflows
 
-// Bookkeeping: the stage, the story of events and what the Temporal UI shows.
+// Bookkeeping: the stage, the story of events, what the Temporal UI shows, and the
+// lifecycle events pushed to the ISV's endpoints.
 
 import (
 	"fmt"
@@ -8,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/connect-onboarding/worker/internal/salesforce"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
@@ -58,4 +60,52 @@ func (w *connection) details(ctx workflow.Context) {
 		d += "\n\nError: " + w.st.Error
 	}
 	workflow.SetCurrentDetails(ctx, d)
+}
+
+// emit sends a lifecycle event of this onboarding to its stream (connectionEmitsEvents):
+// numbered in order, with the Salesforce identity for the endpoints that opted in.
+func (w *connection) emit(ctx workflow.Context, t contract.EventType, fill func(*contract.EventData)) {
+	if !w.emits {
+		return
+	}
+	w.st.EventSeq++
+	d := contract.EventData{ISVSlug: w.st.ISVSlug, CustomerID: w.st.CustomerID, OnboardingID: w.st.OnboardingID, Sequence: w.st.EventSeq,
+		Stage: w.st.Stage, ConnectionState: w.st.LastState,
+		Salesforce: &contract.EventIdentity{Username: w.in.Salesforce.Username, OrgID: w.in.Salesforce.OrgID}}
+	if w.st.Addon != nil {
+		d.AddonID, d.AddonName = w.st.Addon.ID, w.st.Addon.Name
+	}
+	if fill != nil {
+		fill(&d)
+	}
+	ev := contract.LifecycleEvent{ID: eventID(w.st.OnboardingID, w.st.EventSeq), Type: t, Timestamp: workflow.Now(ctx), Data: d}
+	emitEvent(ctx, w.settings, ev)
+}
+
+// endEvents are the events of each final stage.
+var endEvents = map[contract.Stage]contract.EventType{contract.StageFailed: contract.EventFailed, contract.StageOffboarded: contract.EventOffboarded,
+	contract.StageDeactivated: contract.EventDeactivated, contract.StageCancelled: contract.EventCancelled}
+
+// emitEnd sends the event of the run's end: for a failure its type, its message without the
+// Salesforce identities (an identity mismatch's message names both users: it goes only to
+// the endpoints that opted in) and what was cleaned up.
+func (w *connection) emitEnd(ctx workflow.Context) {
+	w.emit(ctx, endEvents[w.st.Stage], func(d *contract.EventData) {
+		d.CleanedUp = w.st.Compensated
+		if w.st.Stage != contract.StageFailed {
+			return
+		}
+		d.ErrorType = w.st.ErrorType
+		d.Salesforce.Problem = w.st.Error
+		sf := w.in.Salesforce
+		org18, _ := salesforce.NormalizeOrgID(sf.OrgID)
+		org15 := org18
+		if len(org15) > 15 {
+			org15 = org15[:15]
+		}
+		d.Error = contract.Redact(w.st.Error, sf.Username, sf.OrgID, org18, org15)
+		if w.st.ErrorType == contract.ErrIdentityMismatch {
+			d.Error = "authorized by the wrong Salesforce identity too many times (the identities go only to endpoints that opted in)"
+		}
+	})
 }

@@ -51,6 +51,8 @@ type harness struct {
 	scheduled []scheduledActivity
 	// webhookWait is the worker's WebhookWait (0: no webhooks); set it, then newEnv.
 	webhookWait time.Duration
+	// emitted are the lifecycle events the workflow emitted, in order.
+	emitted []contract.LifecycleEvent
 }
 
 // scheduledActivity is one activity as the workflow asked for it.
@@ -154,6 +156,11 @@ func (h *harness) newEnv() *testsuite.TestWorkflowEnvironment {
 		return nil
 	}).Maybe()
 	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil)
+	// Events go to a stream through Temporal's client; here they are kept in order.
+	env.OnActivity("EmitEvent", mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.EmitInput) error {
+		h.emitted = append(h.emitted, in.Event)
+		return nil
+	}).Maybe()
 	return env
 }
 

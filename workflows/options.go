@@ -95,6 +95,30 @@ func batchCall(ctx workflow.Context, startToClose, heartbeat, giveUpAfter time.D
 			MaximumInterval: time.Minute, NonRetryableErrorTypes: []string{contract.ErrInvalidInput}}})
 }
 
+// emitCall runs EmitEvent, a local activity: retried for a day while Temporal does not
+// take the event.
+func emitCall(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute}})
+}
+
+// eventsCall runs an activity of event delivery on the stream's own queue (the events
+// queue): giveUpAfter 0 retries until it succeeds; a delivery's attempts back off from 5 s
+// to an hour.
+func eventsCall(ctx workflow.Context, giveUpAfter time.Duration) workflow.Context {
+	if giveUpAfter != 0 && giveUpAfter < time.Minute {
+		giveUpAfter = time.Minute
+	}
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: giveUpAfter,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Hour,
+			MaximumAttempts: maxDeliveryAttempts}})
+}
+
+// maxDeliveryAttempts is more than 72 hours of attempts at most an hour apart: the give-up
+// time bounds a delivery, this only makes the bound explicit (Temporal's test environment
+// would otherwise stop at 10).
+const maxDeliveryAttempts = 500
+
 func errorMessage(err error) string {
 	if err == nil {
 		return ""

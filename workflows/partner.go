@@ -18,15 +18,15 @@ import (
 )
 
 type partner struct {
-	// finishes is partnerCascadeFinishes, decided once per run; resuming is true while an
-	// unfinished cascade runs again.
-	finishes, resuming bool
-	in                 contract.PartnerInput
-	settings           contract.Settings
-	info               contract.PartnerInfo
-	deactivateBy       *contract.Deactivate
-	stageBefore        contract.PartnerStage // restored when Heroku's deactivation fails
-	busy               workflow.Mutex        // one Heroku change at a time
+	// finishes is partnerCascadeFinishes and emits partnerEmitsEvents, decided once per
+	// run; resuming is true while an unfinished cascade runs again.
+	finishes, emits, resuming bool
+	in                        contract.PartnerInput
+	settings                  contract.Settings
+	info                      contract.PartnerInfo
+	deactivateBy              *contract.Deactivate
+	stageBefore               contract.PartnerStage // restored when Heroku's deactivation fails
+	busy                      workflow.Mutex        // one Heroku change at a time
 }
 
 // PartnerWorkflow owns one ISV's partner integration: create, update, info and refresh,
@@ -45,6 +45,7 @@ func PartnerWorkflow(ctx workflow.Context, in contract.PartnerInput) (contract.P
 	}
 	// Decided before the handlers exist, so every handler sees the same version.
 	p.finishes = partnerVersions.hasMinVersion(ctx, partnerCascadeFinishes)
+	p.emits = partnerVersions.hasMinVersion(ctx, partnerEmitsEvents)
 	if err := p.registerHandlers(ctx); err != nil {
 		return p.info, err
 	}
@@ -144,7 +145,18 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 		contract.UpdatePartnerUpdate.Handle(ctx, p.onUpdate, p.validateUpdate),
 		contract.UpdatePartnerRefresh.Handle(ctx, p.onRefresh, nil),
 		contract.UpdatePartnerDeactivate.Handle(ctx, p.onDeactivate, p.validateDeactivate),
+		contract.QueryEndpoints.Handle(ctx, p.endpointsNow),
+		contract.UpdateEndpointAdd.Handle(ctx, p.onEndpointAdd, p.validateEndpointAdd),
+		contract.UpdateEndpointChange.Handle(ctx, p.onEndpointChange, p.validateEndpointChange),
+		contract.UpdateEndpointRotate.Handle(ctx, p.onEndpointRotate, p.validateEndpointRotate),
+		p.receiveSignals(ctx),
 	)
+}
+
+// receiveSignals starts the signal receivers (partner_endpoints.go).
+func (p *partner) receiveSignals(ctx workflow.Context) error {
+	workflow.Go(ctx, p.receiveEndpointHealth)
+	return nil
 }
 
 // lock takes the one-change-at-a-time lock, once the worker's settings are loaded (a
@@ -209,6 +221,7 @@ func (p *partner) onUpdate(ctx workflow.Context, c contract.PartnerChanges) (con
 		return p.info, err
 	}
 	p.setIntegration(ctx, got)
+	p.emit(ctx, contract.EventPartnerUpdated)
 	return p.info, nil
 }
 
@@ -230,8 +243,12 @@ func (p *partner) onRefresh(ctx workflow.Context, _ contract.None) (contract.Par
 	if err := workflow.ExecuteActivity(p.heroku(ctx), a.IntegrationInfo, p.in.Slug).Get(ctx, &got); err != nil {
 		return p.info, err
 	}
+	before := p.info.Integration
 	p.setIntegration(ctx, got)
 	p.scheduleReconciler(ctx, p.info.Stage == contract.PartnerActive)
+	if before != nil && *before != got {
+		p.emit(ctx, contract.EventPartnerUpdated)
+	}
 	return p.info, nil
 }
 

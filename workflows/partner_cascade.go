@@ -126,6 +126,9 @@ func (p *partner) finishDeactivation(ctx workflow.Context, r *contract.Deactivat
 		ended = r.CustomersEnded
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** · %d add-ons destroyed, %d customers ended", p.info.Stage, r.Destroyed, ended))
+	if herokuDone {
+		p.emit(ctx, contract.EventPartnerDeactivated)
+	}
 }
 
 // cascadeRetryInterval paces the runs of a cascade that stopped with customers running.

@@ -14,4 +14,6 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(WatcherWorkflow, workflow.RegisterOptions{Name: contract.WatcherWorkflowName})
 	r.RegisterWorkflowWithOptions(PartnerWorkflow, workflow.RegisterOptions{Name: contract.PartnerWorkflowName})
 	r.RegisterWorkflowWithOptions(ReconcileWorkflow, workflow.RegisterOptions{Name: contract.ReconcileWorkflowName})
+	r.RegisterWorkflowWithOptions(EventsWorkflow, workflow.RegisterOptions{Name: contract.EventsWorkflowName})
+	r.RegisterWorkflowWithOptions(DeliveryLogWorkflow, workflow.RegisterOptions{Name: contract.DeliveryLogWorkflowName})
 }

@@ -50,10 +50,21 @@ const release1_0 = workflow.DefaultVersion
 // The version list of each workflow. A released change appends a named constant (with a
 // comment saying what it changes) to its workflow's list.
 var (
-	connectionVersions = versionList{workflow: contract.ConnectionWorkflowName, changeID: "connection", versions: []workflow.Version{release1_0}}
+	connectionVersions = versionList{workflow: contract.ConnectionWorkflowName, changeID: "connection", versions: []workflow.Version{release1_0, connectionEmitsEvents}}
 	watcherVersions    = versionList{workflow: contract.WatcherWorkflowName, changeID: "watcher", versions: []workflow.Version{release1_0, watcherTellsUntilFound}}
-	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", versions: []workflow.Version{release1_0, partnerCascadeFinishes}}
+	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", versions: []workflow.Version{release1_0, partnerCascadeFinishes, partnerEmitsEvents}}
 	reconcileVersions  = versionList{workflow: contract.ReconcileWorkflowName, changeID: "reconcile", versions: []workflow.Version{release1_0, reconcileDecidesAtDestroy}}
+	// The event stream and the delivery log are new in 1.2.0: their first shape is
+	// DefaultVersion, like every workflow's first release.
+	eventsVersions      = versionList{workflow: contract.EventsWorkflowName, changeID: "events", versions: []workflow.Version{workflow.DefaultVersion}}
+	deliveryLogVersions = versionList{workflow: contract.DeliveryLogWorkflowName, changeID: "delivery-log", versions: []workflow.Version{workflow.DefaultVersion}}
+)
+
+// The connection workflow's versions after 1.0.0.
+const (
+	// connectionEmitsEvents (1.2.0): the customer's lifecycle events are emitted to its
+	// event stream (a local activity each), and the status names the onboarding.
+	connectionEmitsEvents workflow.Version = 1
 )
 
 // The watcher's versions after 1.0.0.
@@ -72,6 +83,9 @@ const (
 	// stops with customers still running does not end the run: it is run again, and another
 	// partner.deactivate resumes it.
 	partnerCascadeFinishes workflow.Version = 1
+	// partnerEmitsEvents (1.2.0): partner.updated and partner.deactivated are emitted to the
+	// integration's event stream.
+	partnerEmitsEvents workflow.Version = 2
 )
 
 // The reconciler's versions after 1.0.0.
@@ -110,7 +124,7 @@ func (l VersionList) Latest() int { return l.Versions[len(l.Versions)-1] }
 // Versions lists the version list of every workflow.
 func Versions() []VersionList {
 	out := []VersionList{}
-	for _, l := range []versionList{connectionVersions, watcherVersions, partnerVersions, reconcileVersions} {
+	for _, l := range []versionList{connectionVersions, watcherVersions, partnerVersions, reconcileVersions, eventsVersions, deliveryLogVersions} {
 		vl := VersionList{Workflow: l.workflow, ChangeID: l.changeID}
 		for _, v := range l.versions {
 			vl.Versions = append(vl.Versions, int(v))

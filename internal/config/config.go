@@ -20,6 +20,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 	temporalenv "go.temporal.io/sdk/contrib/envconfig"
 
+	"github.com/connect-onboarding/worker/internal/eventsign"
 	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
@@ -37,6 +38,7 @@ type Temporal struct {
 
 	OnboardingQueue string `envconfig:"TEMPORAL_TASK_QUEUE" default:"onboarding" desc:"task queue of workflows and non-Heroku activities"`
 	HerokuQueue     string `envconfig:"TEMPORAL_HEROKU_TASK_QUEUE" default:"heroku" desc:"task queue of every activity that calls Heroku"`
+	EventsQueue     string `envconfig:"TEMPORAL_EVENTS_TASK_QUEUE" default:"events" desc:"task queue of event streams and their deliveries to the ISV's endpoints"`
 }
 
 // TemporalConnection is a connection profile of Temporal's environment configuration. It
@@ -131,6 +133,7 @@ type Worker struct {
 	Temporal
 	Heroku
 	Log
+	Events
 	HTTPAddr    string        `envconfig:"WORKER_HTTP_ADDR" default:":9090" desc:"listen address of /healthz and /metrics"`
 	StateKey    Secret        `envconfig:"RETURN_STATE_KEY" desc:"HMAC key that signs the customer return state; shared with starter serve (never logged)"`
 	StopTimeout time.Duration `envconfig:"WORKER_STOP_TIMEOUT" default:"30s" desc:"how long SIGTERM waits for in-flight tasks"`
@@ -151,6 +154,7 @@ type Worker struct {
 func (w *Worker) WorkflowSettings() contract.Settings {
 	s := w.Settings
 	s.HerokuTaskQueue = w.HerokuQueue
+	s.EventsTaskQueue = w.EventsQueue
 	s.WebhookWait = 0
 	if w.WebhookSecret != "" {
 		s.WebhookWait = w.WebhookWait
@@ -211,7 +215,7 @@ func cleanEnvError(err error) error {
 // Validate checks the values envconfig cannot.
 func (w *Worker) Validate() error {
 	var errs []error
-	errs = append(errs, w.Temporal.Validate(), w.Heroku.Validate(), w.Log.Validate())
+	errs = append(errs, w.Temporal.Validate(), w.Heroku.Validate(), w.Log.Validate(), w.Events.Validate())
 	if w.StateKey != "" && len(w.StateKey) < 32 {
 		errs = append(errs, fmt.Errorf("RETURN_STATE_KEY must be at least 32 characters"))
 	}
@@ -250,8 +254,8 @@ func (t *Temporal) Validate() error {
 	if _, err := t.PayloadRing(); err != nil {
 		errs = append(errs, err)
 	}
-	if t.OnboardingQueue == "" || t.HerokuQueue == "" {
-		errs = append(errs, fmt.Errorf("TEMPORAL_TASK_QUEUE and TEMPORAL_HEROKU_TASK_QUEUE must not be empty"))
+	if t.OnboardingQueue == "" || t.HerokuQueue == "" || t.EventsQueue == "" {
+		errs = append(errs, fmt.Errorf("TEMPORAL_TASK_QUEUE, TEMPORAL_HEROKU_TASK_QUEUE and TEMPORAL_EVENTS_TASK_QUEUE must not be empty"))
 	}
 	return errors.Join(errs...)
 }
@@ -440,6 +444,7 @@ func ParsePairs(s string) (map[string]string, error) {
 type Starter struct {
 	Temporal
 	Log
+	Events
 	// ServeAddr is where `starter serve` listens.
 	ServeAddr string `envconfig:"STARTER_ADDR" default:"127.0.0.1:8080" desc:"listen address of starter serve"`
 	// APITokens are bearer tokens of full access (comma-separated).
@@ -448,16 +453,45 @@ type Starter struct {
 	APIKeysFile string `envconfig:"STARTER_API_KEYS_FILE" desc:"file of scoped API keys, one 'NAME sha256:HEX SCOPE,...' per line (starter keys new prints one)"`
 	// StateKey signs the customer return state (HMAC-SHA256); the worker needs the same key.
 	StateKey Secret `envconfig:"RETURN_STATE_KEY" desc:"HMAC key of the customer return state; shared with the worker (never logged)"`
-	// PublicURL is where customers' browsers reach starter serve: the base of return URLs.
-	PublicURL string `envconfig:"STARTER_PUBLIC_URL" default:"http://localhost:8080" desc:"URL browsers reach starter serve at (the return address given to Heroku)"`
 }
+
+// Events is the configuration of lifecycle events, the same in the worker (which signs
+// deliveries and puts connect links in events) and the starter (which reveals endpoint
+// secrets and answers connect links).
+type Events struct {
+	// SecretKey derives every endpoint's signing secret (internal/eventsign).
+	SecretKey Secret `envconfig:"EVENTS_SECRET_KEY" desc:"base64 of at least 32 random bytes from which every event endpoint's signing secret is derived; the worker and the starter need the same (never logged)"`
+	// PublicURL is where customers' browsers reach starter serve: the base of return URLs
+	// and connect links.
+	PublicURL string `envconfig:"STARTER_PUBLIC_URL" default:"http://localhost:8080" desc:"URL browsers reach starter serve at (the return address given to Heroku, and the base of customers' connect links)"`
+	// AllowLoopback lets the worker deliver to http://localhost endpoints.
+	AllowLoopback bool `envconfig:"EVENTS_ALLOW_LOOPBACK" default:"false" desc:"deliver events to http endpoints on a loopback address (development)"`
+}
+
+// Validate checks the events settings.
+func (e *Events) Validate() error {
+	var errs []error
+	if u, err := url.Parse(e.PublicURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		errs = append(errs, fmt.Errorf("STARTER_PUBLIC_URL=%q must be an http(s) URL", e.PublicURL))
+	}
+	if _, err := eventsign.ParseKey(string(e.SecretKey)); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Key is the parsed EVENTS_SECRET_KEY (nil when unset); Validate has checked it.
+func (e *Events) Key() eventsign.Key {
+	k, _ := eventsign.ParseKey(string(e.SecretKey))
+	return k
+}
+
+// ConnectLinkBase is the prefix of customers' connect links: STARTER_PUBLIC_URL/connect/.
+func (e *Events) ConnectLinkBase() string { return strings.TrimRight(e.PublicURL, "/") + "/connect/" }
 
 // Validate checks the starter settings.
 func (s *Starter) Validate() error {
-	errs := []error{s.Temporal.Validate(), s.Log.Validate()}
-	if u, err := url.Parse(s.PublicURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		errs = append(errs, fmt.Errorf("STARTER_PUBLIC_URL=%q must be an http(s) URL", s.PublicURL))
-	}
+	errs := []error{s.Temporal.Validate(), s.Log.Validate(), s.Events.Validate()}
 	if s.StateKey != "" && len(s.StateKey) < 32 {
 		errs = append(errs, fmt.Errorf("RETURN_STATE_KEY must be at least 32 characters"))
 	}

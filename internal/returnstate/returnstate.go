@@ -29,35 +29,23 @@ var (
 	ErrExpired   = errors.New("return state has expired")
 )
 
+// Labels keep the two kinds of token apart: a return state never verifies as a link, nor
+// a link as a return state.
+const (
+	stateLabel = "connect-onboarding/return-state/v1"
+	linkLabel  = "connect-onboarding/connect-link/v1"
+)
+
 // Sign returns the state token.
-func Sign(key []byte, s State) string {
-	payload, _ := json.Marshal(s)
-	p := base64.RawURLEncoding.EncodeToString(payload)
-	return p + "." + base64.RawURLEncoding.EncodeToString(mac(key, p))
-}
+func Sign(key []byte, s State) string { return sign(key, stateLabel, s) }
 
 // Verify checks the signature in constant time, then the expiry.
 func Verify(key []byte, token string, now time.Time) (State, error) {
-	p, sig, ok := strings.Cut(token, ".")
-	if !ok || p == "" || sig == "" {
-		return State{}, ErrMalformed
-	}
-	// Strict: one spelling per signature. Lenient base64 decodes several spellings (the
-	// unused low bits of the last character) to the same bytes, which let a used state be
-	// presented again under a new spelling.
-	got, err := b64.DecodeString(sig)
-	if err != nil || b64.EncodeToString(got) != sig {
-		return State{}, ErrMalformed
-	}
-	if !hmac.Equal(got, mac(key, p)) {
-		return State{}, ErrForged
-	}
-	raw, err := b64.DecodeString(p)
-	if err != nil {
-		return State{}, ErrMalformed
-	}
 	var s State
-	if err := json.Unmarshal(raw, &s); err != nil || s.WorkflowID == "" {
+	if err := verify(key, stateLabel, token, &s); err != nil {
+		return State{}, err
+	}
+	if s.WorkflowID == "" {
 		return State{}, ErrMalformed
 	}
 	if now.Unix() >= s.Expires {
@@ -66,11 +54,39 @@ func Verify(key []byte, token string, now time.Time) (State, error) {
 	return s, nil
 }
 
+func sign(key []byte, label string, v any) string {
+	payload, _ := json.Marshal(v)
+	p := base64.RawURLEncoding.EncodeToString(payload)
+	return p + "." + base64.RawURLEncoding.EncodeToString(mac(key, label, p))
+}
+
+func verify(key []byte, label, token string, v any) error {
+	p, sig, ok := strings.Cut(token, ".")
+	if !ok || p == "" || sig == "" {
+		return ErrMalformed
+	}
+	// Strict: one spelling per signature. Lenient base64 decodes several spellings (the
+	// unused low bits of the last character) to the same bytes, which let a used state be
+	// presented again under a new spelling.
+	got, err := b64.DecodeString(sig)
+	if err != nil || b64.EncodeToString(got) != sig {
+		return ErrMalformed
+	}
+	if !hmac.Equal(got, mac(key, label, p)) {
+		return ErrForged
+	}
+	raw, err := b64.DecodeString(p)
+	if err != nil || json.Unmarshal(raw, v) != nil {
+		return ErrMalformed
+	}
+	return nil
+}
+
 var b64 = base64.RawURLEncoding.Strict()
 
-func mac(key []byte, payload string) []byte {
+func mac(key []byte, label, payload string) []byte {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte("connect-onboarding/return-state/v1\x00" + payload))
+	m.Write([]byte(label + "\x00" + payload))
 	return m.Sum(nil)
 }
 

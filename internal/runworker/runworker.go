@@ -1,8 +1,8 @@
-// Package runworker is the one wiring of the two task queues, shared by the worker binary,
+// Package runworker is the one wiring of the three task queues, shared by the worker binary,
 // the tests' in-process worker and the fixture recorder, so tests run what production runs:
 // workflows and non-Heroku activities on the onboarding queue; every Heroku activity on the
 // heroku queue, rate limited by the server to the account's budget with one Heroku request
-// per dispatch.
+// per dispatch; event streams and their deliveries on the events queue.
 package runworker
 
 import (
@@ -27,8 +27,8 @@ type Options struct {
 	StopTimeout  time.Duration
 }
 
-// Workers are the two running workers.
-type Workers struct{ onboarding, heroku worker.Worker }
+// Workers are the three running workers.
+type Workers struct{ onboarding, heroku, events worker.Worker }
 
 // Start registers everything on both queues and starts polling. The heroku queue is the one
 // in acts.Settings.
@@ -54,18 +54,26 @@ func Start(c client.Client, acts *activities.Activities, o Options) (*Workers, e
 	}
 	herokuWorker := worker.New(c, acts.Settings.HerokuTaskQueue, hopts)
 	activities.RegisterHeroku(herokuWorker, acts)
-	if err := onboarding.Start(); err != nil {
-		return nil, fmt.Errorf("start onboarding worker: %w", err)
+	// Event streams, their logs and deliveries: a queue of their own, so a slow receiver
+	// takes no slot of onboarding's.
+	eventsWorker := worker.New(c, acts.Settings.Events(), worker.Options{WorkerStopTimeout: o.StopTimeout})
+	workflows.Register(eventsWorker)
+	activities.RegisterEvents(eventsWorker, acts)
+	w := &Workers{onboarding: onboarding, heroku: herokuWorker, events: eventsWorker}
+	for i, one := range []worker.Worker{onboarding, herokuWorker, eventsWorker} {
+		if err := one.Start(); err != nil {
+			for _, started := range []worker.Worker{onboarding, herokuWorker, eventsWorker}[:i] {
+				started.Stop()
+			}
+			return nil, fmt.Errorf("start the worker of queue %d of 3: %w", i+1, err)
+		}
 	}
-	if err := herokuWorker.Start(); err != nil {
-		onboarding.Stop()
-		return nil, fmt.Errorf("start heroku worker: %w", err)
-	}
-	return &Workers{onboarding: onboarding, heroku: herokuWorker}, nil
+	return w, nil
 }
 
-// Stop drains both, the Heroku one first.
+// Stop drains them, the Heroku one first.
 func (w *Workers) Stop() {
 	w.heroku.Stop()
+	w.events.Stop()
 	w.onboarding.Stop()
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/connect-onboarding/worker/internal/eventsign"
 	"github.com/connect-onboarding/worker/internal/returnstate"
 	"github.com/connect-onboarding/worker/internal/strictjson"
 	"github.com/connect-onboarding/worker/starter/onboarding"
@@ -84,6 +85,7 @@ func New(c *onboarding.Client, keys *Keys, key []byte, returnURL string, log zer
 	m.Handle("PATCH /v1/partners/{slug}", s.auth(s.updatePartner))
 	m.Handle("POST /v1/partners/{slug}/deactivate", s.auth(s.deactivatePartner))
 	m.Handle("GET /v1/keys", s.auth(s.listKeys))
+	s.routeEvents(m)
 	s.mux = m
 	return s
 }
@@ -188,6 +190,8 @@ func (s *API) writeFailure(w http.ResponseWriter, err error) {
 		s.log.Warn().Str("error_id", id).Err(err).Msg("the onboarding service did not answer in time")
 		w.Header().Set("Retry-After", "10")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "no worker answered in time; retrying is safe (error "+id+" in the server's log)", nil)
+	case errors.Is(err, eventsign.ErrNoKey):
+		writeError(w, http.StatusServiceUnavailable, "not_configured", "events are not configured: set EVENTS_SECRET_KEY for starter serve and the worker", nil)
 	case errors.Is(err, onboarding.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error(), nil)
 	case errors.Is(err, onboarding.ErrIntegrationInactive):

@@ -57,6 +57,8 @@ type Client struct {
 	// the worker's decoder). Without it the client runs contract.CheckLogoFormat (name, type
 	// and size from the bytes); the worker decodes the image too before creating anything.
 	CheckLogo contract.ImageCheck
+	// Events reveals endpoint secrets and makes connect links (events.go).
+	Events Events
 }
 
 // New wraps a Temporal client. taskQueue and herokuTaskQueue are the worker's queues
@@ -113,6 +115,7 @@ func (c *Client) Start(ctx context.Context, in contract.ConnectionInput) (contra
 	if err := identityConflict(in, res); err != nil {
 		return res, err
 	}
+	res.ConnectLink = c.ConnectLink(in.ISVSlug, in.CustomerID, res.OnboardingID)
 	return res, resultError(res)
 }
 
@@ -202,6 +205,7 @@ func fieldsOf(msg string) []contract.FieldError {
 // Status reads an onboarding's status (a query: no history is written).
 func (c *Client) Status(ctx context.Context, isvSlug, customerID string) (contract.Status, error) {
 	st, err := contract.QueryStatus.Ask(ctx, c.temporal, WorkflowID(isvSlug, customerID))
+	st.ConnectLink = c.ConnectLink(isvSlug, customerID, st.OnboardingID)
 	return st, notFound(err, isvSlug, customerID)
 }
 
@@ -227,6 +231,12 @@ func (c *Client) Reauthorize(ctx context.Context, isvSlug, customerID string) (c
 // ReissueURL asks for a fresh authorization URL while waiting for the customer.
 func (c *Client) ReissueURL(ctx context.Context, isvSlug, customerID string) (contract.StartResult, error) {
 	return call(ctx, c, contract.UpdateReissueURL, isvSlug, customerID, contract.None{})
+}
+
+// CurrentURL answers the current authorization URL when it stays valid until validUntil
+// (no Heroku call), else a fresh one: what a customer's connect link redirects to.
+func (c *Client) CurrentURL(ctx context.Context, isvSlug, customerID string, validUntil time.Time) (contract.StartResult, error) {
+	return call(ctx, c, contract.UpdateCurrentURL, isvSlug, customerID, contract.URLWanted{ValidUntil: validUntil})
 }
 
 // Offboard ends the onboarding, removes what it created and returns the final status.

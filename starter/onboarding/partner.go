@@ -131,7 +131,7 @@ func partnerError(err error) error {
 			return fmt.Errorf("%w: %s", ErrDeactivationFailed, ae.Message())
 		}
 		// A validator's refusal names its field ("team: …"): answer it as bad input.
-		if f, rule, ok := strings.Cut(ae.Message(), ": "); ok && (f == "team" || f == "confirm" || f == "slug") {
+		if f, rule, ok := strings.Cut(ae.Message(), ": "); ok && (f == "team" || f == "confirm" || f == "slug" || f == "id" || f == "endpoints") {
 			return &InvalidInputError{Fields: []contract.FieldError{{Field: f, Rule: rule}}}
 		}
 		return fmt.Errorf("%w: %s", ErrRejected, ae.Message())

@@ -198,6 +198,16 @@ type StartResult struct {
 	// user, app, add-on, mode, schema), so a second start for the same customer with
 	// different values is told apart without carrying personal data.
 	Identity map[string]string `json:"identity,omitempty"`
+	// OnboardingID names this onboarding (Status.OnboardingID); ConnectLink is the
+	// customer's link that never goes stale, added by a client that knows starter serve's
+	// address (onboarding.Client.ConnectLink).
+	OnboardingID string `json:"onboarding_id,omitempty"`
+	ConnectLink  string `json:"connect_link,omitempty"`
+}
+
+// URLWanted is the payload of UpdateCurrentURL.
+type URLWanted struct {
+	ValidUntil time.Time `json:"valid_until"`
 }
 
 // CustomerReturned is the payload of SignalCustomerReturned and UpdateCustomerReturned.
@@ -269,6 +279,13 @@ type Status struct {
 	Events           []Event  `json:"events"`
 	// Identity: see StartResult.Identity.
 	Identity map[string]string `json:"identity,omitempty"`
+	// OnboardingID names this onboarding of the customer (the first run of its workflow):
+	// events carry it, and the customer's connect link is bound to it.
+	OnboardingID string `json:"onboarding_id,omitempty"`
+	// EventSeq is the sequence number of the last event emitted.
+	EventSeq int `json:"event_seq,omitempty"`
+	// ConnectLink: see StartResult.ConnectLink.
+	ConnectLink string `json:"connect_link,omitempty"`
 }
 
 // AddonStateReport is the payload of SignalAddonState.

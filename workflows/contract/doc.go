@@ -10,13 +10,16 @@
 package contract
 
 // Default task queue names. A deployment may rename them (TEMPORAL_TASK_QUEUE,
-// TEMPORAL_HEROKU_TASK_QUEUE); the worker's settings say which it polls.
+// TEMPORAL_HEROKU_TASK_QUEUE, TEMPORAL_EVENTS_TASK_QUEUE); the worker's settings say which it polls.
 const (
 	// OnboardingTaskQueue runs the workflows and the activities that do not call Heroku.
 	OnboardingTaskQueue = "onboarding"
 	// HerokuTaskQueue runs the activities that call Heroku; its server-side rate limit is the
 	// account's request budget.
 	HerokuTaskQueue = "heroku"
+	// EventsTaskQueue runs the event streams, the delivery logs and the deliveries to the
+	// ISV's endpoints, so a slow or dead receiver never holds up onboarding.
+	EventsTaskQueue = "events"
 )
 
 // Registered workflow names. They are part of every recorded history: never rename one.
@@ -24,4 +27,8 @@ const (
 	ConnectionWorkflowName = "ConnectionWorkflow"
 	WatcherWorkflowName    = "WatcherWorkflow"
 	PartnerWorkflowName    = "PartnerWorkflow"
+	// EventsWorkflowName delivers one customer's (or one integration's) events in order.
+	EventsWorkflowName = "EventsWorkflow"
+	// DeliveryLogWorkflowName keeps one endpoint's bounded delivery log.
+	DeliveryLogWorkflowName = "DeliveryLogWorkflow"
 )

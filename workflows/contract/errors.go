@@ -28,6 +28,9 @@ const (
 	ErrHerokuFinal = "HerokuFinal"
 	// ErrHerokuTransient: a 5xx, a lost connection or an unexpected answer; retried.
 	ErrHerokuTransient = "HerokuTransient"
+	// ErrDeliveryFailed: an attempt to deliver an event to an ISV endpoint failed (no
+	// answer, or not 2xx); retried with backoff for up to 3 days.
+	ErrDeliveryFailed = "DeliveryFailed"
 	// ErrHerokuRateLimited: a 429; retried after the delay Heroku asks.
 	ErrHerokuRateLimited = "HerokuRateLimited"
 	// ErrHerokuTimeout: a Heroku step ran out of time.

@@ -12,6 +12,10 @@ var (
 	// UpdateReissueURL asks for a fresh authorization URL while waiting for the customer.
 	UpdateReissueURL = Update[None, StartResult]{"onboarding.reissue_url",
 		"Issue a fresh authorization URL while waiting for the customer (the previous one stops working)."}
+	// UpdateCurrentURL answers the current URL, or a fresh one only when it expires before
+	// ValidUntil (a customer's connect link: no Heroku call per visit).
+	UpdateCurrentURL = Update[URLWanted, StartResult]{"onboarding.current_url",
+		"The current authorization URL if it stays valid until valid_until, else a fresh one (a Heroku call only then); while waiting for the customer."}
 	// UpdateReauthorize asks an active connection to be authorized again.
 	UpdateReauthorize = Update[None, StartResult]{"onboarding.reauthorize",
 		"Ask an active connection to be authorized again; returns the new URL."}
@@ -78,4 +82,46 @@ var (
 	// QueryPartnerInfo always answers with the last known state, even after the end.
 	QueryPartnerInfo = Query[PartnerInfo]{"partner.info",
 		"The integration as last known, its stage and the deactivation report."}
+)
+
+// The partner integration's event endpoints (PartnerWorkflowName).
+var (
+	// UpdateEndpointAdd adds an endpoint; its secret is revealed apart (it is never stored).
+	UpdateEndpointAdd = Update[EndpointSpec, Endpoint]{"partner.endpoint_add",
+		"Add an endpoint that receives the integration's lifecycle events (Standard Webhooks)."}
+	// UpdateEndpointChange changes an endpoint: URL, types, identity opt-in, enabled.
+	UpdateEndpointChange = Update[EndpointChange, Endpoint]{"partner.endpoint_update",
+		"Change an endpoint: its URL, event types, identity opt-in, or enable/disable it."}
+	// UpdateEndpointRotate gives an endpoint a new secret, the previous one signing too for a while.
+	UpdateEndpointRotate = Update[EndpointRotate, Endpoint]{"partner.endpoint_rotate_secret",
+		"Give an endpoint a new secret; the previous one keeps signing for keep_previous (24 h by default)."}
+	// QueryEndpoints lists the endpoints, even after the end.
+	QueryEndpoints = Query[[]Endpoint]{"partner.endpoints",
+		"The integration's event endpoints (no secrets: they are derived, never stored)."}
+	// SignalEndpointHealth: delivery found an endpoint gone (410) or failing (retries spent).
+	SignalEndpointHealth = Signal[EndpointHealth]{"endpoint.health",
+		"Delivery found an endpoint gone (410: disabled) or failing (retries spent): later events are not sent to it."}
+)
+
+// A customer's (or an integration's) event stream (EventsWorkflowName).
+var (
+	// SignalEventEmit queues an event (signal-with-start starts the stream).
+	SignalEventEmit = Signal[LifecycleEvent]{"event.emit",
+		"A workflow emits a lifecycle event: delivered in order to every endpoint subscribed now (duplicates by ID are dropped)."}
+	// SignalRedeliver sends a kept event to an endpoint again.
+	SignalRedeliver = Signal[Redeliver]{"event.redeliver",
+		"Deliver a kept event (by its ID) to an endpoint again."}
+	// QueryEvents answers what is queued and what was sent.
+	QueryEvents = Query[EventsStatus]{"events.status",
+		"Events queued (with the endpoints still to reach) and the last events sent, kept for redelivery."}
+)
+
+// An endpoint's delivery log (DeliveryLogWorkflowName).
+var (
+	// SignalDeliveryAttempt records one attempt.
+	SignalDeliveryAttempt = Signal[DeliveryAttempt]{"delivery.attempt",
+		"One attempt (or skip) of an event to this endpoint: status, latency, error."}
+	// QueryDeliveries answers the log, newest first.
+	QueryDeliveries = Query[[]Delivery]{"deliveries.list",
+		"The endpoint's last deliveries, newest first, each with its last attempts."}
 )

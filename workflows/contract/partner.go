@@ -146,6 +146,11 @@ type PartnerInfo struct {
 	RefreshedAt time.Time           `json:"refreshed_at,omitzero"`
 	Report      *DeactivationReport `json:"deactivation,omitempty"`
 	Error       string              `json:"error,omitempty"`
+	// Endpoints receive the integration's lifecycle events; EndpointsMade numbers their IDs
+	// and EventSeq the integration's own events.
+	Endpoints     []Endpoint `json:"endpoints,omitempty"`
+	EndpointsMade int        `json:"endpoints_made,omitempty"`
+	EventSeq      int        `json:"event_seq,omitempty"`
 }
 
 // ImageCheck checks that a logo file is an image Heroku takes. The worker's decodes it

@@ -20,6 +20,10 @@ type Settings struct {
 	// HerokuTaskQueue is where every Heroku call runs (rate limited to the account budget);
 	// the worker sets it from TEMPORAL_HEROKU_TASK_QUEUE.
 	HerokuTaskQueue string `json:"heroku_task_queue" ignored:"true"`
+	// EventsTaskQueue is where the event streams and their deliveries run; the worker sets
+	// it from TEMPORAL_EVENTS_TASK_QUEUE (settings recorded before it existed read as the
+	// default: see Events).
+	EventsTaskQueue string `json:"events_task_queue,omitempty" ignored:"true"`
 	// PollInterval paces the add-on state polls (activity retries, no history per poll).
 	PollInterval time.Duration `json:"poll_interval" envconfig:"WORKER_POLL_INTERVAL" default:"2s" desc:"pace of add-on state polls"`
 	// WatchWaitingInterval and WatchActiveInterval pace each app watcher's read of its app.
@@ -41,6 +45,15 @@ type Settings struct {
 	// polled, so provisioning costs no Heroku call. The worker sets it from
 	// WORKER_WEBHOOK_WAIT when HEROKU_WEBHOOK_SECRET is set.
 	WebhookWait time.Duration `json:"webhook_wait,omitempty" ignored:"true"`
+}
+
+// Events is the events task queue: EventsTaskQueue, or the default when the settings were
+// recorded before it existed.
+func (s Settings) Events() string {
+	if s.EventsTaskQueue == "" {
+		return EventsTaskQueue
+	}
+	return s.EventsTaskQueue
 }
 
 // Bounds of the settings: a value outside them is a configuration error at start-up.

@@ -41,7 +41,7 @@ func TestArchitectureNamesEverything(t *testing.T) {
 			assert.True(t, strings.Contains(doc, "`"+filepath.Base(f)+"`"), "workflow source file %s", filepath.Base(f))
 		}
 	}
-	for _, q := range []string{contract.OnboardingTaskQueue, contract.HerokuTaskQueue} {
+	for _, q := range []string{contract.OnboardingTaskQueue, contract.HerokuTaskQueue, contract.EventsTaskQueue} {
 		assert.True(t, strings.Contains(doc, "`"+q+"`"), "task queue %s", q)
 	}
 }

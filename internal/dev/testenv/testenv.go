@@ -29,6 +29,7 @@ import (
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/dev/devstack"
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
+	"github.com/connect-onboarding/worker/internal/eventsign"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
 	"github.com/connect-onboarding/worker/internal/payloadcrypt"
@@ -122,6 +123,8 @@ const (
 	ISVApp  = "acme-app"
 	ISVTeam = "acme-team"
 	Token   = "sim-token"
+	// EventsKey is the tests' EVENTS_SECRET_KEY (32 bytes; a test key, committed).
+	EventsKey = "Y29ubmVjdC1vbmJvYXJkaW5nLXRlc3QtZXZlbnRzISE="
 	// StateKey is the RETURN_STATE_KEY of the workers StartStack runs.
 	StateKey = "test-state-key-of-at-least-32-bytes!!"
 )
@@ -199,13 +202,22 @@ func FastSettings() contract.Settings {
 
 // FastWorkerEnv is FastSettings for a worker process.
 var FastWorkerEnv = []string{"WORKER_POLL_INTERVAL=200ms", "WORKER_WATCH_WAITING_INTERVAL=500ms", "WORKER_WATCH_ACTIVE_INTERVAL=1s",
-	"WORKER_RETURN_HOSTS=isv.example,localhost,127.0.0.1"}
+	"WORKER_RETURN_HOSTS=isv.example,localhost,127.0.0.1", "EVENTS_SECRET_KEY=" + EventsKey, "EVENTS_ALLOW_LOOPBACK=true"}
+
+// Events are the event settings of the tests' workers (FastWorkerEnv's).
+func Events() activities.Events {
+	k, err := eventsign.ParseKey(EventsKey)
+	if err != nil {
+		panic(err)
+	}
+	return activities.Events{Key: k, AllowLoopback: true}
+}
 
 // StartWorker runs the workflows and activities in this process against c and the sim,
 // wired as the worker binary wires them; edit adjusts the settings.
 func StartWorker(t testing.TB, c client.Client, hc *heroku.Client, edit ...func(*contract.Settings)) {
 	t.Helper()
-	acts := &activities.Activities{Heroku: hc, Temporal: c, Settings: FastSettings(), Payloads: payloadcrypt.DataConverter(PayloadRing())}
+	acts := &activities.Activities{Heroku: hc, Temporal: c, Settings: FastSettings(), Payloads: payloadcrypt.DataConverter(PayloadRing()), Events: Events()}
 	for _, e := range edit {
 		e(&acts.Settings)
 	}

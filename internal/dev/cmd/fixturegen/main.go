@@ -29,6 +29,7 @@ import (
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/dev/devstack"
+	"github.com/connect-onboarding/worker/internal/dev/eventsink"
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/dev/replay"
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
@@ -55,6 +56,9 @@ type gen struct {
 	url string
 	dir string
 	m   replay.Manifest
+	// sink receives acme's events at endpoint.
+	sink     *eventsink.Sink
+	endpoint string
 }
 
 func main() {
@@ -118,7 +122,7 @@ func run() error {
 	c := srv.Client()
 	settings = testenv.FastSettings()
 	settings.PollInterval, settings.WatchWaitingInterval, settings.WatchActiveInterval = 100*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond
-	acts = &activities.Activities{Heroku: hc, Temporal: c, Settings: settings, Payloads: payloadcrypt.DataConverter(ring)}
+	acts = &activities.Activities{Heroku: hc, Temporal: c, Settings: settings, Payloads: payloadcrypt.DataConverter(ring), Events: testenv.Events()}
 	workers, err := runworker.Start(c, acts, runworker.Options{})
 	if err != nil {
 		return err
@@ -148,6 +152,18 @@ func run() error {
 			return err
 		}
 	}
+	// acme's events go to a receiver of the recorder's own: every scenario's events are
+	// delivered (and the events_* scenarios record the streams and the log).
+	g.on.Events.Key = acts.Events.Key
+	g.sink = eventsink.New("")
+	rcv := httptest.NewServer(g.sink)
+	defer rcv.Close()
+	ep, secret, err := g.on.AddEndpoint(ctx, "acme", contract.EndpointSpec{URL: rcv.URL})
+	if err != nil {
+		return err
+	}
+	g.sink.SetSecrets(secret)
+	g.endpoint = ep.ID
 	for _, sc := range scenarios {
 		fmt.Println("recording", sc.name)
 		if err := sc.run(g, sc.name); err != nil {
@@ -435,6 +451,28 @@ var scenarios = []scenario{
 		}
 		return g.recordID(name, contract.ReconcileWorkflowName, id)
 	}},
+	{"events_customer", func(g *gen, name string) error {
+		// The event stream of the customer with a mismatch (every kind of its events), with a
+		// redelivery, and the endpoint's delivery log; both stay open.
+		customer := "connection_mismatch_then_ok"
+		if err := g.waitEvents(customer, 7); err != nil {
+			return err
+		}
+		first := g.sink.Customer(customer)[0]
+		before := len(g.sink.Received())
+		if err := g.on.Redeliver(g.ctx, "acme", g.endpoint, first.ID); err != nil {
+			return err
+		}
+		for deadline := time.Now().Add(30 * time.Second); len(g.sink.Received()) == before; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				return errors.New("the redelivery did not arrive")
+			}
+		}
+		if err := g.recordID(name, contract.EventsWorkflowName, contract.EventsWorkflowID("acme", customer)); err != nil {
+			return err
+		}
+		return g.recordID("events_delivery_log", contract.DeliveryLogWorkflowName, contract.DeliveryLogWorkflowID("acme", g.endpoint))
+	}},
 	{"watcher_app", func(g *gen, name string) error {
 		// The app's one watcher. Every customer above has left; the watcher ends after its
 		// idle timeout (1h), so record what it did until now.
@@ -480,9 +518,23 @@ func (g *gen) record(customer, wf string) error {
 	return g.recordID(customer, wf, onboarding.WorkflowID("acme", customer))
 }
 
-// recordID waits for the workflow to close (watchers may stay open) and writes its history.
+// waitEvents waits until the receiver has n events of the customer.
+func (g *gen) waitEvents(customer string, n int) error {
+	for deadline := time.Now().Add(60 * time.Second); len(g.sink.Customer(customer)) < n; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %d events at the receiver, want %d", customer, len(g.sink.Customer(customer)), n)
+		}
+	}
+	return nil
+}
+
+// openWorkflows wait for work and do not close by themselves: recorded as they are.
+var openWorkflows = map[string]bool{contract.WatcherWorkflowName: true, contract.EventsWorkflowName: true, contract.DeliveryLogWorkflowName: true}
+
+// recordID waits for the workflow to close (watchers, event streams and delivery logs stay
+// open) and writes its history.
 func (g *gen) recordID(name, wf, id string) error {
-	if wf != contract.WatcherWorkflowName {
+	if !openWorkflows[wf] {
 		run := g.c.GetWorkflow(g.ctx, id, "")
 		_ = run.Get(g.ctx, nil)
 	}
