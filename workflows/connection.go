@@ -50,8 +50,8 @@ type connection struct {
 	addonProvisioned bool
 
 	settings contract.Settings
-	// emits is connectionEmitsEvents, decided once per run.
-	emits bool
+	// emits and mismatchOnce are connectionEmitsEvents, decided once per run.
+	emits, mismatchOnce bool
 
 	returnedCh, stateCh, deactivatedCh workflow.ReceiveChannel
 }
@@ -70,6 +70,7 @@ func ConnectionWorkflow(ctx workflow.Context, in contract.ConnectionInput) (cont
 		return w.st, err
 	}
 	w.emits = connectionVersions.hasMinVersion(ctx, connectionEmitsEvents)
+	w.mismatchOnce = w.emits
 	if w.emits && w.st.OnboardingID == "" {
 		w.st.OnboardingID = firstRunID(info)
 	}

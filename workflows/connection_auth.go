@@ -136,6 +136,13 @@ func (w *connection) verify(ctx workflow.Context) (bool, end) {
 		return false, endNone
 	}
 	if problem := w.identityProblem(cs); problem != "" {
+		if w.mismatchOnce && !cs.AuthUpdated.IsZero() && cs.AuthUpdated.Equal(w.st.MismatchedAuth) {
+			// A late report (the watcher's, after the return's) of the wrong authorization
+			// already counted and answered with a new URL: nothing new happened.
+			w.setStage(ctx, waitingStage, "")
+			return false, endNone
+		}
+		w.st.MismatchedAuth = cs.AuthUpdated
 		w.st.Mismatches++
 		w.st.LastProblem = problem
 		w.record("SECURITY: " + problem)

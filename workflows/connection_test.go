@@ -259,3 +259,33 @@ func TestLostEnrollAnswerIsNotAConflict(t *testing.T) {
 	assert.Equal(t, contract.StageOffboarded, st.Stage)
 	assert.Equal(t, 2, h.sim.Snapshot().Calls["partner.enroll"], "the lost call and its repeat")
 }
+
+// The watcher's late report of a wrong authorization the customer's return already had
+// verified is not a second mismatch: one wrong sign-in, one mismatch, one new URL (1.2.0).
+func TestLateReportOfAMismatchCountsOnce(t *testing.T) {
+	h := newHarness(t, func(c *herokusim.Config) { c.Lenient = true })
+	h.start()
+	h.at(time.Minute, func() {
+		h.customerSignsIn("c1", orgID, "someone.else@customer.example")
+		h.returned(1)
+	})
+	h.at(2*time.Minute, func() {
+		require.Equal(t, 1, h.status().Mismatches)
+		h.watcherReports("IDLE") // the same authorization, seen by the watcher's next read
+	})
+	h.at(3*time.Minute, func() {
+		st := h.status()
+		assert.Equal(t, 1, st.Mismatches, "the same wrong authorization is one mismatch")
+		assert.Equal(t, 2, st.URLsIssued, "and one new URL")
+		assert.Equal(t, contract.StageAwaitingAuthorization, st.Stage)
+		h.customerSignsIn("c1", orgID, username)
+		h.returned(2)
+	})
+	h.at(4*time.Minute, func() {
+		assert.Equal(t, contract.StageActive, h.status().Stage)
+		h.update(contract.UpdateOffboard.Name, nil)
+	})
+	st, err := h.run(input("c1"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Mismatches)
+}

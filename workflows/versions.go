@@ -63,7 +63,9 @@ var (
 // The connection workflow's versions after 1.0.0.
 const (
 	// connectionEmitsEvents (1.2.0): the customer's lifecycle events are emitted to its
-	// event stream (a local activity each), and the status names the onboarding.
+	// event stream (a local activity each), and the status names the onboarding; and a wrong
+	// authorization is counted once (a late report of the same one, by the watcher after the
+	// customer's return, counted a second mismatch and issued another URL).
 	connectionEmitsEvents workflow.Version = 1
 )
 

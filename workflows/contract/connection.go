@@ -272,6 +272,9 @@ type Status struct {
 	Verifications    int      `json:"verifications"`
 	Mismatches       int      `json:"mismatches"`
 	LastProblem      string   `json:"last_problem,omitempty"`
+	// MismatchedAuth is Heroku's auth_updated of the last wrong authorization: a late report
+	// of the same one is not another mismatch.
+	MismatchedAuth time.Time `json:"mismatched_auth,omitzero"`
 	Reauthorizations int      `json:"reauthorizations"`
 	Compensated      []string `json:"compensated,omitempty"`
 	Error            string   `json:"error,omitempty"`
