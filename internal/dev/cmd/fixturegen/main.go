@@ -494,14 +494,16 @@ func (g *gen) signIn(addon, org, user string) {
 
 func (g *gen) waitFor(customer string, cond func(contract.Status) bool) error {
 	deadline := time.Now().Add(60 * time.Second)
+	var st contract.Status
+	var err error
 	for time.Now().Before(deadline) {
-		st, err := g.on.Status(g.ctx, "acme", customer)
+		st, err = g.on.Status(g.ctx, "acme", customer)
 		if err == nil && cond(st) {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("%s: condition not reached", customer)
+	return fmt.Errorf("%s: condition not reached (stage %s, %d mismatches, %d URLs, error %v; story %+v)", customer, st.Stage, st.Mismatches, st.URLsIssued, err, st.Events)
 }
 
 func (g *gen) activeThenOffboard(customer string) error {
