@@ -273,7 +273,11 @@ var scenarios = []scenario{
 		}
 		g.signIn(contract.AddonName("acme", name), org, "wrong.user@customer.example")
 		_ = g.on.CustomerReturned(g.ctx, "acme", name, 1)
-		if err := g.waitFor(name, func(st contract.Status) bool { return st.Mismatches == 1 && st.Stage == "awaiting_authorization" }); err != nil {
+		// The customer uses the second URL once it exists (a return for attempt 2 before it
+		// is issued is refused as not the current URL's).
+		if err := g.waitFor(name, func(st contract.Status) bool {
+			return st.Mismatches == 1 && st.Stage == "awaiting_authorization" && st.URLsIssued == 2
+		}); err != nil {
 			return err
 		}
 		g.signIn(contract.AddonName("acme", name), org, user)
