@@ -429,9 +429,19 @@ var scenarios = []scenario{
 		return g.recordID(name, contract.PartnerWorkflowName, contract.PartnerWorkflowID("delta"))
 	}},
 	{"reconcile_sweep", func(g *gen, name string) error {
-		// An add-on under our names that no customer owns (settings: no grace period), a
-		// live customer's, and a sweep that destroys the first only.
-		if _, err := g.hc.CreateAddon(g.ctx, "acme-app", heroku.AddonCreate{Plan: "herokuconnect:enterprise", Name: contract.AddonName("acme", "nobody")}); err != nil {
+		// An add-on of a customer an operator terminated (an orphan this namespace made; no
+		// grace period in the settings), a live customer's, one another deployment made
+		// (foreign), and a sweep that destroys the first only.
+		if _, err := g.on.Start(g.ctx, input("reconcile-orphan")); err != nil {
+			return err
+		}
+		if err := g.waitFor("reconcile-orphan", func(st contract.Status) bool { return st.Addon != nil }); err != nil {
+			return err
+		}
+		if err := g.c.TerminateWorkflow(g.ctx, onboarding.WorkflowID("acme", "reconcile-orphan"), "", "an operator's mistake"); err != nil {
+			return err
+		}
+		if _, err := g.hc.CreateAddon(g.ctx, "acme-app", heroku.AddonCreate{Plan: "herokuconnect:enterprise", Name: contract.AddonName("acme", "elsewhere")}); err != nil {
 			return err
 		}
 		if _, err := g.on.Start(g.ctx, input("reconcile-live")); err != nil {
@@ -447,8 +457,8 @@ var scenarios = []scenario{
 		if err := run.Get(g.ctx, &r); err != nil {
 			return err
 		}
-		if len(r.Destroyed) != 1 {
-			return fmt.Errorf("the sweep destroyed %d add-ons, want the one orphan: %+v", len(r.Destroyed), r)
+		if len(r.Destroyed) != 1 || len(r.Foreign) != 1 {
+			return fmt.Errorf("the sweep destroyed %d add-ons and kept %d foreign, want the one orphan and the one foreign: %+v", len(r.Destroyed), len(r.Foreign), r)
 		}
 		if _, err := g.on.Offboard(g.ctx, "acme", "reconcile-live"); err != nil {
 			return err
