@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,7 +18,10 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/connect-onboarding/worker/internal/dev/devstack"
+	"github.com/connect-onboarding/worker/internal/dev/eventsink"
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
+	"github.com/connect-onboarding/worker/internal/eventsign"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
 	"github.com/connect-onboarding/worker/starter/onboarding"
 	"github.com/connect-onboarding/worker/workflows/contract"
@@ -36,6 +40,9 @@ type Config struct {
 	// WrongUser, when set, signs in first as this Salesforce user of the right org: the
 	// workflow refuses the authorization and issues a fresh URL.
 	WrongUser string
+	// EventsKey is the stack's EVENTS_SECRET_KEY (the development one when nil): the demo
+	// adds an endpoint at a receiver of its own and shows the customer's events arrive.
+	EventsKey eventsign.Key
 }
 
 // The demo customer's Salesforce identity and the demo ISV's contact, exported for the test
@@ -51,6 +58,13 @@ const (
 func Run(ctx context.Context, cfg Config) error {
 	c := onboarding.New(cfg.Temporal, "", "")
 	c.DeactivateRetryInterval = 2 * time.Second
+	if c.Events.Key = cfg.EventsKey; c.Events.Key == nil {
+		k, err := devstack.EventsKey()
+		if err != nil {
+			return err
+		}
+		c.Events.Key = k
+	}
 	slug := cfg.Slug
 	if slug == "" {
 		slug = "demo-" + strconv.FormatInt(time.Now().UnixNano()/1e6%1e11, 36)
@@ -70,6 +84,22 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("create partner integration: %w", err)
 	}
 	ok("integration %s is %s", info.Integration.ID, info.Stage)
+
+	say("Add an endpoint for the integration's lifecycle events: the ISV backend's receiver")
+	sink := eventsink.New("")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	rcv := &http.Server{Handler: sink, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = rcv.Serve(ln) }()
+	defer rcv.Close()
+	ep, secret, err := c.AddEndpoint(ctx, slug, contract.EndpointSpec{URL: "http://" + ln.Addr().String() + "/events", Description: "the demo's receiver"})
+	if err != nil {
+		return fmt.Errorf("add an endpoint: %w", err)
+	}
+	sink.SetSecrets(secret)
+	ok("endpoint %s at %s; it verifies every delivery with the Standard Webhooks library and secret %s…", ep.ID, ep.URL, secret[:10])
 
 	say("Onboard customer %s: provision a Heroku Connect add-on on %s and get the authorization URL", customer, cfg.App)
 	res, err := c.Start(ctx, contract.ConnectionInput{ISVSlug: slug, CustomerID: customer, Mode: contract.ModeProvision, App: cfg.App,
@@ -128,6 +158,27 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	ok("%s", strings.Join(st.Compensated, "; "))
 
+	say("The events the ISV backend received for %s", customer)
+	want := 5
+	if cfg.WrongUser != "" {
+		want = 7 // and the mismatch, with its second URL
+	}
+	var got []eventsink.Received
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		if got = sink.Customer(customer); len(got) >= want {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the receiver got %d of the customer's %d events: %v", len(got), want, eventsink.Types(got))
+		}
+	}
+	for _, r := range got {
+		if !r.Verified {
+			return fmt.Errorf("event %s did not verify: %s", r.ID, r.Error)
+		}
+		ok("#%d %-34s signature verified  (%s)", r.Data.Sequence, r.Type, r.ID)
+	}
+
 	say("Check the simulator: nothing of %s is left", slug)
 	counters, err := simCounters(ctx, cfg.SimURL)
 	if err != nil {
@@ -147,8 +198,24 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("deactivation ended %s (complete %v): %s", info.Stage, info.Report.Completed, info.Error)
 	}
 	ok("inactive; %d Heroku calls", info.Report.Attempts)
+	for deadline := time.Now().Add(time.Minute); !received(sink, contract.EventPartnerDeactivated); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return errors.New("the receiver did not get partner.deactivated")
+		}
+	}
+	ok("the receiver got partner.deactivated with the cascade's report")
 	fmt.Fprintln(cfg.Out, "\nThe demo completed every step.")
 	return nil
+}
+
+// received reports whether the sink verified an event of type t.
+func received(s *eventsink.Sink, t contract.EventType) bool {
+	for _, r := range s.Received() {
+		if r.Verified && r.Type == t {
+			return true
+		}
+	}
+	return false
 }
 
 // signIn does what the customer's browser does on the simulator's pages.

@@ -223,6 +223,7 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		name := fmt.Sprintf("worker-%d", i+1)
 		env := append([]string{"TEMPORAL_ADDRESS=" + s.TemporalAddress, "WORKER_HTTP_ADDR=" + addr, "HEROKU_API_URL=" + s.SimURL,
 			"HEROKU_CONNECT_URL=" + s.SimURL, "HEROKU_API_TOKEN=" + s.SimToken, "HEROKU_WEBHOOK_SECRET=" + DevWebhookSecret}, keyEnv...)
+		env = append(env, EventsEnv()...)
 		if os.Getenv("WORKER_RETURN_HOSTS") == "" {
 			env = append(env, "WORKER_RETURN_HOSTS=localhost:8080,127.0.0.1:8080")
 		}

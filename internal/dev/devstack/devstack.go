@@ -192,6 +192,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 
 	workerEnv := append([]string{"TEMPORAL_ADDRESS=" + s.TemporalAddress, "WORKER_HTTP_ADDR=" + o.WorkerHTTP}, keyEnv...)
+	workerEnv = append(workerEnv, EventsEnv()...)
 	if os.Getenv("WORKER_RETURN_HOSTS") == "" {
 		// `starter serve` on its default address is where customers come back in development.
 		workerEnv = append(workerEnv, "WORKER_RETURN_HOSTS=localhost:8080,127.0.0.1:8080")

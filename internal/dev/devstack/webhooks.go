@@ -3,6 +3,7 @@ package devstack
 import (
 	"context"
 	"fmt"
+	"github.com/connect-onboarding/worker/internal/eventsign"
 	"os"
 	"sort"
 	"strings"
@@ -15,6 +16,10 @@ import (
 // DevWebhookSecret signs the simulator's webhook deliveries to the worker of a development
 // stack. It guards nothing real: production sets its own HEROKU_WEBHOOK_SECRET.
 const DevWebhookSecret = "dev-stack-webhook-secret-not-for-production"
+
+// DevEventsKey is the EVENTS_SECRET_KEY of a development stack (make run, make cluster)
+// when the environment sets none: endpoint secrets derive from it. Never for production.
+const DevEventsKey = "ZGV2LXN0YWNrLWV2ZW50cy1rZXktbm90LWZvci1wcm9k"
 
 // subscribeWebhooks makes every simulated app deliver its api:addon events to the worker, as
 // an operator does on Heroku with `heroku webhooks:add -i api:addon -l notify -u URL -s
@@ -68,4 +73,23 @@ func simApps(simEnv []string) []string {
 	}
 	sort.Strings(apps)
 	return apps
+}
+
+// EventsEnv is what a development stack's workers need for lifecycle events: the
+// development key (unless the environment sets EVENTS_SECRET_KEY) and receivers on
+// loopback allowed (make run's sink, the demo's).
+func EventsEnv() []string {
+	env := []string{"EVENTS_ALLOW_LOOPBACK=true"}
+	if os.Getenv("EVENTS_SECRET_KEY") == "" {
+		env = append(env, "EVENTS_SECRET_KEY="+DevEventsKey)
+	}
+	return env
+}
+
+// EventsKey is the stack's events key: the environment's, else the development one.
+func EventsKey() (eventsign.Key, error) {
+	if k := os.Getenv("EVENTS_SECRET_KEY"); k != "" {
+		return eventsign.ParseKey(k)
+	}
+	return eventsign.ParseKey(DevEventsKey)
 }

@@ -31,8 +31,11 @@ type Received struct {
 
 // Sink is an http.Handler that verifies and records deliveries.
 type Sink struct {
-	mu       sync.Mutex
-	secrets  []string // any of them verifies
+	mu      sync.Mutex
+	secrets []string // any of them verifies
+	// Lookup, when set, gives the secrets that may verify a request (make run's sink finds
+	// them from the endpoints that point at it); it is asked after secrets.
+	Lookup   func(r *http.Request) []string
 	got      []Received
 	answer   int // status to answer; 0: 204
 	delay    time.Duration
@@ -74,8 +77,11 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.attempts++
-	answer, delay, secrets := s.answer, s.delay, append([]string{}, s.secrets...)
+	answer, delay, secrets, lookup := s.answer, s.delay, append([]string{}, s.secrets...), s.Lookup
 	s.mu.Unlock()
+	if lookup != nil {
+		secrets = append(secrets, lookup(r)...)
+	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
@@ -88,6 +94,7 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := Received{ID: r.Header.Get("webhook-id"), At: time.Now(), Body: body, Header: r.Header.Clone()}
+	rec.Error = "no secret to verify with"
 	for _, sec := range secrets {
 		wh, err := standardwebhooks.NewWebhook(sec)
 		if err == nil {
