@@ -267,19 +267,19 @@ type Status struct {
 	// continue-as-new so a customer who never authorizes does not keep an add-on forever.
 	AuthDeadline time.Time `json:"auth_deadline,omitzero"`
 	// ReturnsUsed are the attempts whose signed return state was consumed.
-	ReturnsUsed      []int    `json:"returns_used,omitempty"`
-	URLsIssued       int      `json:"urls_issued"`
-	Verifications    int      `json:"verifications"`
-	Mismatches       int      `json:"mismatches"`
-	LastProblem      string   `json:"last_problem,omitempty"`
+	ReturnsUsed   []int  `json:"returns_used,omitempty"`
+	URLsIssued    int    `json:"urls_issued"`
+	Verifications int    `json:"verifications"`
+	Mismatches    int    `json:"mismatches"`
+	LastProblem   string `json:"last_problem,omitempty"`
 	// MismatchedAuth is Heroku's auth_updated of the last wrong authorization: a late report
 	// of the same one is not another mismatch.
-	MismatchedAuth time.Time `json:"mismatched_auth,omitzero"`
-	Reauthorizations int      `json:"reauthorizations"`
-	Compensated      []string `json:"compensated,omitempty"`
-	Error            string   `json:"error,omitempty"`
-	ErrorType        string   `json:"error_type,omitempty"`
-	Events           []Event  `json:"events"`
+	MismatchedAuth   time.Time `json:"mismatched_auth,omitzero"`
+	Reauthorizations int       `json:"reauthorizations"`
+	Compensated      []string  `json:"compensated,omitempty"`
+	Error            string    `json:"error,omitempty"`
+	ErrorType        string    `json:"error_type,omitempty"`
+	Events           []Event   `json:"events"`
 	// Identity: see StartResult.Identity.
 	Identity map[string]string `json:"identity,omitempty"`
 	// OnboardingID names this onboarding of the customer (the first run of its workflow):
