@@ -12,9 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"syscall"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -34,8 +36,10 @@ type Events struct {
 	// ConnectLinkBase is where starter serve answers connect links (".../connect/"); events
 	// carry no link when empty.
 	ConnectLinkBase string
-	// AllowLoopback lets http://localhost endpoints receive (development).
-	AllowLoopback bool
+	// AllowLoopback lets endpoints on a loopback address receive (development);
+	// AllowPrivate lets endpoints on private networks (RFC 1918, fc00::/7) receive.
+	// Link-local (cloud metadata), unspecified and multicast addresses never do.
+	AllowLoopback, AllowPrivate bool
 	// HTTP sends deliveries; nil: 15 s per attempt, redirects not followed.
 	HTTP *http.Client
 }
@@ -138,6 +142,10 @@ func (a *Activities) DeliverEvent(ctx context.Context, in DeliverInput) (Deliver
 		rec.Outcome, rec.Error = contract.DeliverySkipped, "the endpoint is "+string(ep.State)+": redeliver once it is enabled again"
 	case !a.urlAllowed(ep.URL):
 		rec.Outcome, rec.Error = contract.DeliveryRefused, "this worker does not send to loopback endpoints (EVENTS_ALLOW_LOOPBACK)"
+	case len(a.Events.Key) == 0:
+		rec.Outcome, rec.Error = contract.DeliveryRetrying, "this worker has no EVENTS_SECRET_KEY to sign with: the delivery waits for it"
+		a.logAttempt(ctx, in.ISVSlug, in.EndpointID, rec)
+		return DeliverOutcome{}, temporal.NewNonRetryableApplicationError(rec.Error, contract.ErrEventsNotConfigured, nil)
 	}
 	if rec.Outcome != "" {
 		a.logAttempt(ctx, in.ISVSlug, in.EndpointID, rec)
@@ -147,6 +155,8 @@ func (a *Activities) DeliverEvent(ctx context.Context, in DeliverInput) (Deliver
 	rec.LatencyMS = time.Since(rec.At).Milliseconds()
 	rec.StatusCode = code
 	switch {
+	case errors.Is(err, errAddressRefused):
+		rec.Outcome, rec.Error = contract.DeliveryRefused, err.Error()
 	case err != nil:
 		rec.Outcome, rec.Error = contract.DeliveryRetrying, err.Error()
 	case code >= 200 && code < 300:
@@ -208,7 +218,14 @@ func (a *Activities) post(ctx context.Context, in DeliverInput, ep contract.Endp
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return 0, fmt.Errorf("no answer from the endpoint: %v", err)
+		var oe *net.OpError
+		if errors.As(err, &oe) && errors.Is(oe.Err, errAddressRefused) {
+			err = oe.Err
+		}
+		if errors.Is(err, errAddressRefused) {
+			return 0, err
+		}
+		return 0, fmt.Errorf("no answer from the endpoint: %s", contract.Truncate(err.Error(), 200))
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -253,8 +270,37 @@ func (a *Activities) eventsHTTP() *http.Client {
 	if a.Events.HTTP != nil {
 		return a.Events.HTTP
 	}
-	return &http.Client{Timeout: 15 * time.Second,
+	// The address is checked when the connection is made, after DNS: a name that resolves
+	// to an internal address (or is rebound to one) is refused like the address itself. No
+	// proxy from the environment: it would dial for us, unchecked.
+	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return err
+		}
+		return a.Events.addressAllowed(net.ParseIP(host))
+	}}
+	return &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 10 * time.Second,
+		ResponseHeaderTimeout: 15 * time.Second, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// errAddressRefused: the endpoint's address is one the worker does not send to.
+var errAddressRefused = errors.New("refused")
+
+// addressAllowed is the rule for the address an endpoint resolves to.
+func (e Events) addressAllowed(ip net.IP) error {
+	switch {
+	case ip == nil:
+		return fmt.Errorf("%w: not an IP address", errAddressRefused)
+	case ip.IsLoopback() && !e.AllowLoopback:
+		return fmt.Errorf("%w: the endpoint's address %s is loopback (EVENTS_ALLOW_LOOPBACK)", errAddressRefused, ip)
+	case ip.IsPrivate() && !e.AllowPrivate:
+		return fmt.Errorf("%w: the endpoint's address %s is on a private network (EVENTS_ALLOW_PRIVATE_NETWORKS)", errAddressRefused, ip)
+	case ip.IsUnspecified() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast():
+		return fmt.Errorf("%w: the endpoint's address %s is never sent to", errAddressRefused, ip)
+	}
+	return nil
 }
 
 // logAttempt records an attempt in the endpoint's delivery log (signal-with-start of

@@ -94,7 +94,7 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 		return err
 	}
 	acts := &activities.Activities{Heroku: hc, Temporal: tc, StateKey: []byte(cfg.StateKey.Reveal()), Settings: cfg.WorkflowSettings(),
-		Payloads: copts.DataConverter, Events: activities.Events{Key: cfg.Events.Key(), ConnectLinkBase: cfg.ConnectLinkBase(), AllowLoopback: cfg.AllowLoopback}}
+		Payloads: copts.DataConverter, Events: activities.Events{Key: cfg.Events.Key(), ConnectLinkBase: cfg.ConnectLinkBase(), AllowLoopback: cfg.AllowLoopback, AllowPrivate: cfg.AllowPrivate}}
 	if len(acts.Events.Key) == 0 {
 		log.Warn().Msg("no EVENTS_SECRET_KEY: events to the ISV's endpoints wait (queued, nothing lost) until it is set")
 	}

@@ -104,8 +104,10 @@ func (w *connection) emitEnd(ctx workflow.Context) {
 			org15 = org15[:15]
 		}
 		d.Error = contract.Redact(w.st.Error, sf.Username, sf.OrgID, org18, org15)
-		if w.st.ErrorType == contract.ErrIdentityMismatch {
-			d.Error = "authorized by the wrong Salesforce identity too many times (the identities go only to endpoints that opted in)"
+		if w.st.Mismatches > 0 {
+			// A mismatch's message names the other user and org, which no redaction of the
+			// expected identity catches; it may be joined to a later failure's.
+			d.Error = "the onboarding failed (" + w.st.ErrorType + ") after an authorization by the wrong Salesforce identity; the message names identities, so it goes only to endpoints that opted in"
 		}
 	})
 }

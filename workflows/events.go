@@ -10,10 +10,12 @@ package workflows
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"slices"
 	"strconv"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/connect-onboarding/worker/activities"
@@ -45,6 +47,9 @@ type events struct {
 	active map[string]string // endpoint → the event being delivered to it
 	// changed: a signal arrived or a delivery ended; draining: stop starting deliveries.
 	changed, draining bool
+	// stop cancels the deliveries in flight when the stream continues as new: their events
+	// stay queued and are sent again by the next run (at least once, same webhook-id).
+	stop workflow.CancelFunc
 }
 
 // EventsWorkflow delivers one customer's (or one integration's) lifecycle events to the
@@ -60,12 +65,17 @@ func EventsWorkflow(ctx workflow.Context, in contract.EventsInput) error {
 	}
 	workflow.Go(ctx, e.receiveEmits)
 	workflow.Go(ctx, e.receiveRedeliveries)
+	dctx, stop := workflow.WithCancel(ctx)
+	e.stop = stop
 	for {
 		e.changed = false
 		e.resolve(ctx)
 		e.settle()
 		if !e.draining && e.shouldContinueAsNew(ctx) {
+			// A dead endpoint's delivery may retry for days: it is cancelled, not waited
+			// for, so it holds up no other endpoint's events.
 			e.draining = true
+			e.stop()
 		}
 		if e.draining && len(e.active) == 0 {
 			e.drain(ctx)
@@ -74,7 +84,7 @@ func EventsWorkflow(ctx workflow.Context, in contract.EventsInput) error {
 		if !e.draining {
 			for _, ep := range e.waitingEndpoints() {
 				e.active[ep] = ""
-				workflow.Go(ctx, func(ctx workflow.Context) { e.deliverTo(ctx, ep) })
+				workflow.Go(dctx, func(ctx workflow.Context) { e.deliverTo(ctx, ep) })
 			}
 		}
 		if len(e.queue) == 0 && len(e.active) == 0 {
@@ -153,31 +163,34 @@ func (e *events) accept(ctx workflow.Context, ev contract.LifecycleEvent) {
 	if len(e.seen) > eventsSeenKept {
 		e.seen = e.seen[len(e.seen)-eventsSeenKept:]
 	}
-	giveUp := deliveryGiveUp
-	if ev.Only != "" {
-		giveUp = pingGiveUp
-	}
-	e.queue = append(e.queue, contract.QueuedEvent{Event: ev, GiveUpAt: workflow.Now(ctx).Add(giveUp)})
+	e.queue = append(e.queue, contract.QueuedEvent{Event: ev})
 }
 
 // redeliver queues a kept event again, for one endpoint.
 func (e *events) redeliver(ctx workflow.Context, r contract.Redeliver) {
 	e.changed = true
+	for _, q := range e.queue {
+		if q.Event.ID == r.EventID && slices.Contains(q.Pending, r.EndpointID) {
+			return // already on its way to that endpoint
+		}
+	}
 	for _, ev := range e.recent {
 		if ev.ID == r.EventID && r.EndpointID != "" {
-			e.queue = append(e.queue, contract.QueuedEvent{Event: ev, Resolved: true, Pending: []string{r.EndpointID},
-				GiveUpAt: workflow.Now(ctx).Add(deliveryGiveUp)})
+			e.queue = append(e.queue, contract.QueuedEvent{Event: ev, Resolved: true, Pending: []string{r.EndpointID}})
 			return
 		}
 	}
 	workflow.GetLogger(ctx).Warn("redelivery of an event this stream no longer keeps", "event", r.EventID)
 }
 
-// resolve finds, in order, the endpoints each new event is for (those subscribed now).
+// resolve finds, in order, the endpoints each new event is for (those subscribed now). The
+// queue changes while an activity runs (deliveries settle), so each round looks for the
+// first unresolved event again, by position, and resolves it by ID.
 func (e *events) resolve(ctx workflow.Context) {
-	for i := 0; i < len(e.queue); i++ {
-		if e.queue[i].Resolved {
-			continue
+	for {
+		i := slices.IndexFunc(e.queue, func(q contract.QueuedEvent) bool { return !q.Resolved })
+		if i < 0 {
+			return
 		}
 		ev := e.queue[i].Event
 		var targets []string
@@ -186,13 +199,13 @@ func (e *events) resolve(ctx workflow.Context) {
 		if err := workflow.ExecuteActivity(eventsCall(ctx, 0), a.EventTargets, in).Get(ctx, &targets); err != nil {
 			return
 		}
-		// The queue may have grown meanwhile, never shrunk: resolve by ID.
 		for j := range e.queue {
 			if e.queue[j].Event.ID == ev.ID && !e.queue[j].Resolved {
 				e.queue[j].Resolved, e.queue[j].Pending = true, targets
 				break
 			}
 		}
+		e.changed = true
 	}
 }
 
@@ -228,10 +241,14 @@ func (e *events) waitingEndpoints() []string {
 	return out
 }
 
-// next is the first queued event still pending for ep: the stream's order.
+// next is the first queued event still pending for ep: the stream's order. An event not
+// resolved yet may be for ep too: nothing after it goes before it is.
 func (e *events) next(ep string) (contract.QueuedEvent, bool) {
 	for _, q := range e.queue {
-		if q.Resolved && slices.Contains(q.Pending, ep) {
+		if !q.Resolved {
+			return contract.QueuedEvent{}, false
+		}
+		if slices.Contains(q.Pending, ep) {
 			return q, true
 		}
 	}
@@ -250,7 +267,9 @@ func (e *events) deliverTo(ctx workflow.Context, ep string) {
 			return
 		}
 		e.active[ep] = q.Event.ID
-		e.deliverOne(ctx, ep, q)
+		if !e.deliverOne(ctx, ep, q) {
+			return // cancelled for continue-as-new: the event stays pending
+		}
 		for i := range e.queue {
 			if e.queue[i].Event.ID == q.Event.ID {
 				e.queue[i].Pending = slices.DeleteFunc(e.queue[i].Pending, func(p string) bool { return p == ep })
@@ -263,25 +282,44 @@ func (e *events) deliverTo(ctx workflow.Context, ep string) {
 }
 
 // deliverOne runs one event's delivery to an endpoint until it is delivered, skipped or
-// given up; an endpoint that answered 410, or whose retries were spent, is marked so.
-func (e *events) deliverOne(ctx workflow.Context, ep string, q contract.QueuedEvent) {
+// given up (72 hours from its first attempt); an endpoint that answered 410, or whose
+// retries were spent, is marked so. It reports false when cancelled (the event stays
+// pending). A worker without EVENTS_SECRET_KEY cannot sign: the delivery waits for the key
+// (tried again every half hour) instead of spending its retries, so nothing is lost.
+func (e *events) deliverOne(ctx workflow.Context, ep string, q contract.QueuedEvent) bool {
 	in := activities.DeliverInput{ISVSlug: e.in.ISVSlug, EndpointID: ep, Event: q.Event}
+	giveUp := deliveryGiveUp
+	if q.Event.Only != "" {
+		giveUp = pingGiveUp
+	}
 	var out activities.DeliverOutcome
-	err := workflow.ExecuteActivity(eventsCall(ctx, q.GiveUpAt.Sub(workflow.Now(ctx))), a.DeliverEvent, in).Get(ctx, &out)
+	var err error
+	for {
+		err = workflow.ExecuteActivity(eventsCall(ctx, giveUp), a.DeliverEvent, in).Get(ctx, &out)
+		if !isErrorType(err, contract.ErrEventsNotConfigured) {
+			break
+		}
+		if workflow.Sleep(ctx, eventsKeyWait) != nil {
+			return false
+		}
+	}
+	if ctx.Err() != nil {
+		return false
+	}
 	health := contract.EndpointHealth{ID: ep}
 	rec := contract.DeliveryAttempt{EventID: q.Event.ID, Type: q.Event.Type, CustomerID: q.Event.Data.CustomerID, Sequence: q.Event.Data.Sequence}
 	switch {
-	case err != nil && q.Event.Only != "":
-		return // a ping that failed says so in the log; the endpoint's state is not its to change
+	case q.Event.Only != "":
+		return true // a ping says how it went in the log; the endpoint's state is not its to change
 	case err != nil:
 		health.State, health.Reason = contract.EndpointFailing, "deliveries failed for "+deliveryGiveUp.String()+": "+errorMessage(err)
 		rec.Outcome, rec.Error = contract.DeliveryFailed, health.Reason
 	case out.Outcome == contract.DeliveryGone:
 		health.State, health.Reason = contract.EndpointDisabled, out.Reason
-	case out.Outcome == contract.DeliveryRefused && q.Event.Only == "":
+	case out.Outcome == contract.DeliveryRefused:
 		health.State, health.Reason = contract.EndpointFailing, out.Reason
 	default:
-		return
+		return true
 	}
 	if rec.Outcome == "" {
 		rec.Outcome, rec.Error = out.Outcome, out.Reason
@@ -290,6 +328,15 @@ func (e *events) deliverOne(ctx workflow.Context, ep string, q contract.QueuedEv
 	if err := workflow.ExecuteActivity(eventsCall(ctx, 0), a.MarkEndpoint, mark).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("could not mark the endpoint", "endpoint", ep, "state", health.State, "error", err)
 	}
+	return true
+}
+
+// eventsKeyWait paces deliveries waiting for the worker's EVENTS_SECRET_KEY.
+const eventsKeyWait = 30 * time.Minute
+
+func isErrorType(err error, t string) bool {
+	var ae *temporal.ApplicationError
+	return errors.As(err, &ae) && ae.Type() == t
 }
 
 func (e *events) shouldContinueAsNew(ctx workflow.Context) bool {
@@ -320,6 +367,7 @@ func DeliveryLogWorkflow(ctx workflow.Context, in contract.DeliveryLogInput) err
 	}
 	ch := contract.SignalDeliveryAttempt.Channel(ctx)
 	record := func(rec contract.DeliveryAttempt) {
+		rec.Error = contract.Truncate(rec.Error, contract.MaxLoggedError)
 		for i := len(log) - 1; i >= 0; i-- {
 			if log[i].EventID == rec.EventID {
 				d := &log[i]

@@ -180,3 +180,43 @@ func TestFailedEventKeepsIdentitiesApart(t *testing.T) {
 	assert.NotEmpty(t, failed.CleanedUp)
 	assert.Equal(t, 2, h.emitted[4].Data.Mismatches)
 }
+
+// While a new event's endpoints are being looked up, a delivery that settles shrinks the
+// queue: the event after it must still be resolved, and delivered, before the one after
+// that (issue 23 review: E4 overtook E3).
+func TestEventsKeepOrderWhileTheQueueShrinks(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(workflows.EventsWorkflow, workflow.RegisterOptions{Name: contract.EventsWorkflowName})
+	var mu sync.Mutex
+	var got []int
+	env.RegisterActivityWithOptions(func(_ context.Context, in activities.TargetsInput) ([]string, error) {
+		if in.Type == contract.EventAuthorized { // E2: a slow lookup, while E1's delivery ends
+			time.Sleep(300 * time.Millisecond)
+		}
+		return []string{"ep_a"}, nil
+	}, activity.RegisterOptions{Name: "EventTargets"})
+	env.RegisterActivityWithOptions(func(_ context.Context, in activities.DeliverInput) (activities.DeliverOutcome, error) {
+		if in.Event.Data.Sequence == 1 {
+			time.Sleep(50 * time.Millisecond)
+		}
+		mu.Lock()
+		got = append(got, in.Event.Data.Sequence)
+		mu.Unlock()
+		return activities.DeliverOutcome{Outcome: contract.DeliveryDelivered}, nil
+	}, activity.RegisterOptions{Name: "DeliverEvent"})
+	ev := func(seq int, typ contract.EventType) contract.LifecycleEvent {
+		e := event(seq)
+		e.Type = typ
+		return e
+	}
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(contract.SignalEventEmit.Name, ev(1, contract.EventOnboardingStarted)) }, time.Second)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(contract.SignalEventEmit.Name, ev(2, contract.EventAuthorized))
+		env.SignalWorkflow(contract.SignalEventEmit.Name, ev(3, contract.EventActive))
+		env.SignalWorkflow(contract.SignalEventEmit.Name, ev(4, contract.EventOffboarded))
+	}, time.Second+time.Millisecond)
+	env.ExecuteWorkflow(contract.EventsWorkflowName, contract.EventsInput{ISVSlug: isv, CustomerID: "c1"})
+	require.NoError(t, env.GetWorkflowError())
+	assert.Equal(t, []int{1, 2, 3, 4}, got)
+}

@@ -111,7 +111,7 @@ func eventsCall(ctx workflow.Context, giveUpAfter time.Duration) workflow.Contex
 	}
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: giveUpAfter,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Hour,
-			MaximumAttempts: maxDeliveryAttempts}})
+			MaximumAttempts: maxDeliveryAttempts, NonRetryableErrorTypes: []string{contract.ErrEventsNotConfigured}}})
 }
 
 // maxDeliveryAttempts is more than 72 hours of attempts at most an hour apart: the give-up

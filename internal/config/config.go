@@ -465,7 +465,9 @@ type Events struct {
 	// and connect links.
 	PublicURL string `envconfig:"STARTER_PUBLIC_URL" default:"http://localhost:8080" desc:"URL browsers reach starter serve at (the return address given to Heroku, and the base of customers' connect links)"`
 	// AllowLoopback lets the worker deliver to http://localhost endpoints.
-	AllowLoopback bool `envconfig:"EVENTS_ALLOW_LOOPBACK" default:"false" desc:"deliver events to http endpoints on a loopback address (development)"`
+	AllowLoopback bool `envconfig:"EVENTS_ALLOW_LOOPBACK" default:"false" desc:"deliver events to endpoints on a loopback address, http too (development)"`
+	// AllowPrivate lets the worker deliver to endpoints on private networks.
+	AllowPrivate bool `envconfig:"EVENTS_ALLOW_PRIVATE_NETWORKS" default:"false" desc:"deliver events to endpoints whose address is on a private network (10/8, 172.16/12, 192.168/16, fc00::/7); link-local and metadata addresses never"`
 }
 
 // Validate checks the events settings.

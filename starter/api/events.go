@@ -38,7 +38,8 @@ type endpointWithSecret struct {
 
 func (s *API) addEndpoint(w http.ResponseWriter, r *http.Request) {
 	slug := r.PathValue("slug")
-	if !s.permit(w, r, ScopeWrite, slug) {
+	// An endpoint receives every customer's events: what the read scope guards too.
+	if !s.permit(w, r, ScopeWrite, slug) || !s.permit(w, r, ScopeRead, slug) {
 		return
 	}
 	var spec contract.EndpointSpec
@@ -50,6 +51,7 @@ func (s *API) addEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.writeFailure(w, err)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, endpointWithSecret{ep, secret})
 }
 
@@ -68,7 +70,7 @@ func (s *API) listEndpoints(w http.ResponseWriter, r *http.Request) {
 
 func (s *API) changeEndpoint(w http.ResponseWriter, r *http.Request) {
 	slug := r.PathValue("slug")
-	if !s.permit(w, r, ScopeWrite, slug) {
+	if !s.permit(w, r, ScopeWrite, slug) || !s.permit(w, r, ScopeRead, slug) {
 		return
 	}
 	var body struct {
@@ -112,6 +114,7 @@ func (s *API) rotateEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.writeFailure(w, err)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, endpointWithSecret{ep, secret})
 }
 

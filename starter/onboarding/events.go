@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -86,6 +87,9 @@ func (c *Client) ChangeEndpoint(ctx context.Context, slug string, ch contract.En
 	if err := ch.Validate(); err != nil {
 		return contract.Endpoint{}, invalid(err)
 	}
+	if _, err := c.Endpoint(ctx, slug, ch.ID); err != nil {
+		return contract.Endpoint{}, err
+	}
 	ep, err := contract.UpdateEndpointChange.Call(ctx, c.temporal, contract.PartnerWorkflowID(slug), ch)
 	return ep, partnerNotFound(partnerError(err), slug)
 }
@@ -101,6 +105,9 @@ func (c *Client) RotateEndpointSecret(ctx context.Context, slug string, r contra
 	}
 	if len(c.Events.Key) == 0 {
 		return contract.Endpoint{}, "", eventsign.ErrNoKey
+	}
+	if _, err := c.Endpoint(ctx, slug, r.ID); err != nil {
+		return contract.Endpoint{}, "", err
 	}
 	ep, err := contract.UpdateEndpointRotate.Call(ctx, c.temporal, contract.PartnerWorkflowID(slug), r)
 	if err != nil {
@@ -174,9 +181,17 @@ func (c *Client) Redeliver(ctx context.Context, slug, endpointID, eventID string
 		if d.EventID != eventID {
 			continue
 		}
-		err := contract.SignalRedeliver.Send(ctx, c.temporal, contract.EventsWorkflowID(slug, d.CustomerID),
-			contract.Redeliver{EventID: eventID, EndpointID: endpointID})
+		stream := contract.EventsWorkflowID(slug, d.CustomerID)
+		kept, err := contract.QueryEvents.Ask(ctx, c.temporal, stream)
 		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) || err == nil && !slices.ContainsFunc(kept.Recent, func(e contract.LifecycleEvent) bool { return e.ID == eventID }) {
+			return fmt.Errorf("event %s is no longer kept (a customer's last 50 events are, for a week): %w", eventID, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		err = contract.SignalRedeliver.Send(ctx, c.temporal, contract.EventsWorkflowID(slug, d.CustomerID),
+			contract.Redeliver{EventID: eventID, EndpointID: endpointID})
 		if errors.As(err, &nf) {
 			return fmt.Errorf("event %s is no longer kept: %w", eventID, ErrNotFound)
 		}

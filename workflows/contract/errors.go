@@ -31,6 +31,9 @@ const (
 	// ErrDeliveryFailed: an attempt to deliver an event to an ISV endpoint failed (no
 	// answer, or not 2xx); retried with backoff for up to 3 days.
 	ErrDeliveryFailed = "DeliveryFailed"
+	// ErrEventsNotConfigured: the worker has no EVENTS_SECRET_KEY to sign a delivery with;
+	// the delivery waits for it.
+	ErrEventsNotConfigured = "EventsNotConfigured"
 	// ErrHerokuRateLimited: a 429; retried after the delay Heroku asks.
 	ErrHerokuRateLimited = "HerokuRateLimited"
 	// ErrHerokuTimeout: a Heroku step ran out of time.

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Lifecycle events: what happened to a customer's onboarding (or to the integration),
@@ -135,13 +137,8 @@ type EventBody struct {
 // failure's message may name the Salesforce user or org an endpoint did not opt in to.
 func Redact(s string, secrets ...string) string {
 	for _, x := range secrets {
-		if x == "" {
-			continue
-		}
-		lower, lx := strings.ToLower(s), strings.ToLower(x)
-		for i := strings.Index(lower, lx); i >= 0; i = strings.Index(lower, lx) {
-			s = s[:i] + "[redacted]" + s[i+len(x):]
-			lower = strings.ToLower(s)
+		if x != "" {
+			s = regexp.MustCompile("(?i)"+regexp.QuoteMeta(x)).ReplaceAllLiteralString(s, "[redacted]")
 		}
 	}
 	return s
@@ -180,10 +177,9 @@ type EventsCarry struct {
 type QueuedEvent struct {
 	Event LifecycleEvent `json:"event"`
 	// Resolved is set once the endpoints subscribed at the time are known; Pending are
-	// those not reached yet, and GiveUpAt when their retries stop.
-	Resolved bool      `json:"resolved"`
-	Pending  []string  `json:"pending,omitempty"`
-	GiveUpAt time.Time `json:"give_up_at,omitzero"`
+	// those not reached yet.
+	Resolved bool     `json:"resolved"`
+	Pending  []string `json:"pending,omitempty"`
 }
 
 // EventsStatus answers QueryEvents.
@@ -271,8 +267,11 @@ func (s EndpointSpec) Validate() error {
 
 func checkEventTypes(v *ValidationError, field string, types []EventType) {
 	for i, t := range types {
-		if !KnownEventType(t) {
-			v.Add(fmt.Sprintf("%s[%d]", field, i), fmt.Sprintf("%q is not an event type (see the event list)", t))
+		switch {
+		case !KnownEventType(t):
+			v.Add(fmt.Sprintf("%s[%d]", field, i), fmt.Sprintf("%.60q is not an event type (see the event list)", t))
+		case slices.Contains(types[:i], t):
+			v.Add(fmt.Sprintf("%s[%d]", field, i), fmt.Sprintf("%q is listed twice", t))
 		}
 	}
 }
@@ -403,11 +402,23 @@ type Delivery struct {
 	Attempts   []DeliveryAttempt `json:"attempts"`
 }
 
-// Bounds of the delivery log.
+// Bounds of the delivery log: at most about 1 MB however long the errors.
 const (
-	MaxLoggedDeliveries = 500 // per endpoint, newest kept
+	MaxLoggedDeliveries = 200 // per endpoint, newest kept
 	MaxLoggedAttempts   = 10  // per delivery, newest kept
+	MaxLoggedError      = 300 // bytes of an attempt's error
 )
+
+// Truncate cuts s to at most n bytes, on a rune boundary.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
 
 // DeliveryLogInput starts (or continues) an endpoint's delivery log.
 type DeliveryLogInput struct {
