@@ -175,3 +175,59 @@ func TestLifecycleEventsReachTheReceiver(t *testing.T) {
 	testenv.Eventually(t, 30*time.Second, "the other endpoint still receives", func() bool { return len(personal.Customer("c3")) >= 1 })
 	assert.Equal(t, attempts, sink.Attempts(), "a disabled endpoint is sent nothing")
 }
+
+// The worker SIGKILLed while deliveries are in flight: after a restart every event of every
+// customer arrives, in order; a delivery repeated after the crash carries the same
+// webhook-id (issue 23).
+func TestEventsSurviveAWorkerKill(t *testing.T) {
+	s := startStack(t)
+	c := ctx(t)
+	key, err := eventsign.ParseKey(testenv.EventsKey)
+	require.NoError(t, err)
+	s.c.Events.Key = key
+	sink := eventsink.New("")
+	sink.Delay(300 * time.Millisecond) // a slow receiver: deliveries are in flight when the worker dies
+	srv := httptest.NewServer(sink)
+	t.Cleanup(srv.Close)
+	_, secret, err := s.c.AddEndpoint(c, testenv.ISV, contract.EndpointSpec{URL: srv.URL})
+	require.NoError(t, err)
+	sink.SetSecrets(secret)
+
+	customers := []string{"k1", "k2", "k3"}
+	for _, cu := range customers {
+		_, err := s.c.Start(c, fastInput(cu))
+		require.NoError(t, err)
+	}
+	s.worker.Kill()
+	s.worker.Restart()
+	for _, cu := range customers {
+		_, err := s.c.Offboard(c, testenv.ISV, cu)
+		require.NoError(t, err)
+	}
+	want := []contract.EventType{contract.EventOnboardingStarted, contract.EventURLIssued, contract.EventOffboarded}
+	testenv.Eventually(t, 2*time.Minute, "every customer's events after the crash", func() bool {
+		for _, cu := range customers {
+			if len(sink.Customer(cu)) < len(want) {
+				return false
+			}
+		}
+		return true
+	})
+	for _, cu := range customers {
+		got := sink.Customer(cu)
+		assert.Equal(t, want, eventsink.Types(got), cu)
+		for i, r := range got {
+			assert.Equal(t, i+1, r.Data.Sequence, "%s: in order", cu)
+		}
+	}
+	// Every arrival, duplicates included, is an event of the stream: the same IDs, in order.
+	last := map[string]int{}
+	for _, r := range sink.Received() {
+		require.True(t, r.Verified, r.Error)
+		if r.Data.CustomerID == "" {
+			continue
+		}
+		assert.GreaterOrEqual(t, r.Data.Sequence, last[r.Data.CustomerID], "%s: an event arrived after a later one", r.Data.CustomerID)
+		last[r.Data.CustomerID] = r.Data.Sequence
+	}
+}

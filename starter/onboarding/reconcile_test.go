@@ -17,11 +17,12 @@ import (
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
-// Customers terminated at every stage, an add-on made by hand under our names, enrolled
-// add-ons with a live and with a terminated customer, and a live customer: the reconciler
-// (a dry run first) destroys exactly the add-ons this product created that no live customer
-// owns, never an enrolled one nor a live customer's, and tells a live customer whose add-on
-// went away.
+// Customers terminated at every stage, an add-on made by hand under our names for a customer
+// this namespace never had, enrolled add-ons with a live and with a terminated customer, and
+// a live customer: the reconciler (a dry run first) destroys exactly the add-ons this
+// namespace's customers created that no live customer owns, never an enrolled one, a live
+// customer's nor one no run of this namespace made (reported foreign), and tells a live
+// customer whose add-on went away.
 func TestReconcilerLeavesNoOrphans(t *testing.T) {
 	s := startStackEnv(t, append(testenv.FastWorkerEnv, "WORKER_RECONCILE_GRACE=0s"))
 	c, dev, sim := s.c, s.dev, s.sim
@@ -67,7 +68,8 @@ func TestReconcilerLeavesNoOrphans(t *testing.T) {
 		return err == nil
 	})
 	terminate("term-early")
-	// Made by hand under our names, for no customer.
+	// Made by hand under our names, for a customer this namespace never had (as another
+	// deployment sharing the account and slug would): foreign, kept.
 	byHand, err := sim.Heroku.CreateAddon(ctx, testenv.ISVApp, heroku.AddonCreate{Plan: "herokuconnect:enterprise", Name: contract.AddonName(testenv.ISV, "nobody")})
 	require.NoError(t, err)
 	// Enrolled: one customer stays, the other is terminated. Neither add-on is ours to destroy.
@@ -82,7 +84,7 @@ func TestReconcilerLeavesNoOrphans(t *testing.T) {
 		require.NoError(t, err)
 	}
 	terminate("enrolled-gone")
-	orphans := []string{orphanActive, orphanWaiting, byHand.ID}
+	orphans := []string{orphanActive, orphanWaiting}
 	testenv.Eventually(t, 30*time.Second, "visibility to see the live customers", func() bool {
 		list, err := c.List(ctx, testenv.ISV, "")
 		running := 0
@@ -109,6 +111,8 @@ func TestReconcilerLeavesNoOrphans(t *testing.T) {
 	require.NoError(t, err)
 	assert.Subset(t, ids(r.Destroyed), orphans)
 	assert.Empty(t, r.Failed)
+	assert.Equal(t, []string{byHand.ID}, ids(r.Foreign), "made by no run of this namespace: kept and reported")
+	assert.NotContains(t, ids(r.Destroyed), byHand.ID)
 	assert.NotContains(t, ids(r.Destroyed), liveWaiting, "a live customer's add-on is kept")
 	assert.NotContains(t, ids(r.Destroyed), enrolled["enrolled-live"])
 	assert.NotContains(t, ids(r.Destroyed), enrolled["enrolled-gone"], "an enrolled add-on is never destroyed")
@@ -120,13 +124,13 @@ func TestReconcilerLeavesNoOrphans(t *testing.T) {
 	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.RawResponse.WorkflowExecutionInfo.Status, "the terminated watcher runs again")
 	testenv.Eventually(t, 30*time.Second, "no orphan left", func() bool {
 		for _, a := range sim.Addons(t) {
-			if !a.Gone && contract.IsProductAddonName(testenv.ISV, a.Name) && a.ID != liveWaiting {
+			if !a.Gone && contract.IsProductAddonName(testenv.ISV, a.Name) && a.ID != liveWaiting && a.ID != byHand.ID {
 				return false
 			}
 		}
 		return true
 	})
-	for _, id := range []string{liveWaiting, enrolled["enrolled-live"], enrolled["enrolled-gone"]} {
+	for _, id := range []string{liveWaiting, enrolled["enrolled-live"], enrolled["enrolled-gone"], byHand.ID} {
 		_, err := sim.Heroku.AddonInfo(ctx, "", id)
 		assert.NoError(t, err, "add-on %s is untouched", id)
 	}
