@@ -16,6 +16,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"sort"
 	"strconv"
@@ -26,6 +27,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/connect-onboarding/worker/internal/dev/devstack"
+	"github.com/connect-onboarding/worker/internal/dev/eventsink"
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
@@ -98,7 +100,13 @@ type Result struct {
 	Restarts     int            `json:"temporal_restarts"`
 	Seconds      float64        `json:"seconds_to_settle"`
 	VsBaseline   float64        `json:"vs_baseline,omitempty"` // Seconds over the no-fault run's
-	Problems     []string       `json:"problems,omitempty"`
+	// Events: lifecycle events the receiver verified (duplicates included), those a
+	// customer emitted that never arrived, and arrivals after a later event of the same
+	// customer.
+	Events     int      `json:"events_received"`
+	LostEvents int      `json:"events_lost"`
+	OutOfOrder int      `json:"events_out_of_order"`
+	Problems   []string `json:"problems,omitempty"`
 }
 
 // Broken reports whether a guarantee failed: a duplicate, an orphan, a lost customer, or a
@@ -114,6 +122,9 @@ func (r *Result) check() {
 	}
 	if r.Stuck > 0 {
 		r.Problems = append(r.Problems, fmt.Sprintf("%d customers neither active nor ended (lost)", r.Stuck))
+	}
+	if r.LostEvents > 0 || r.OutOfOrder > 0 {
+		r.Problems = append(r.Problems, fmt.Sprintf("%d lifecycle events lost and %d out of order", r.LostEvents, r.OutOfOrder))
 	}
 	if float64(r.WorstMinute) > float64(r.BudgetMinute)*1.05 {
 		r.Problems = append(r.Problems, fmt.Sprintf("%d Heroku requests in one minute, over the budget of %d", r.WorstMinute, r.BudgetMinute))
@@ -146,9 +157,9 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 }
 
 func summary(r Result) string {
-	s := fmt.Sprintf("active %d/%d, failed %v, stuck %d; add-ons created %d, live %d, duplicates %d, orphans %d (reconciler destroyed %d); worst minute %d of %d Heroku requests; %d faults, %d worker kills, %d Temporal restarts; settled in %.0fs",
-		r.Active, r.Customers, r.Failed, r.Stuck, r.Created, r.Live, r.Duplicates, r.Orphans, r.Reconciled, r.WorstMinute, r.BudgetMinute,
-		r.Faults, r.Kills, r.Restarts, r.Seconds)
+	s := fmt.Sprintf("active %d/%d, failed %v, stuck %d; add-ons created %d, live %d, duplicates %d, orphans %d (reconciler destroyed %d); events received %d, lost %d, out of order %d; worst minute %d of %d Heroku requests; %d faults, %d worker kills, %d Temporal restarts; settled in %.0fs",
+		r.Active, r.Customers, r.Failed, r.Stuck, r.Created, r.Live, r.Duplicates, r.Orphans, r.Reconciled, r.Events, r.LostEvents, r.OutOfOrder,
+		r.WorstMinute, r.BudgetMinute, r.Faults, r.Kills, r.Restarts, r.Seconds)
 	if r.VsBaseline > 0 {
 		s += fmt.Sprintf(" (%.1f× the no-fault run)", r.VsBaseline)
 	}
@@ -165,6 +176,7 @@ type run struct {
 	tc     client.Client
 	on     *onboarding.Client
 	hc     *heroku.Client
+	sink   *eventsink.Sink
 	res    Result
 	mu     sync.Mutex
 }
@@ -213,6 +225,19 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 	if _, err := r.on.AdoptPartner(ctx, isv); err != nil {
 		return Result{}, err
 	}
+	// The ISV backend's receiver: every customer's events must arrive, in order, whatever
+	// the scenario breaks.
+	if r.on.Events.Key, err = devstack.EventsKey(); err != nil {
+		return Result{}, err
+	}
+	r.sink = eventsink.New("")
+	rcv := httptest.NewServer(r.sink)
+	defer rcv.Close()
+	_, secret, err := r.on.AddEndpoint(ctx, isv, contract.EndpointSpec{URL: rcv.URL})
+	if err != nil {
+		return Result{}, err
+	}
+	r.sink.SetSecrets(secret)
 
 	cctx, stopChaos := context.WithCancel(ctx)
 	chaosDone := make(chan struct{})
@@ -232,6 +257,7 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 	}
 	r.res.Reconciled = len(rep.Destroyed)
 	r.measure(ctx)
+	r.measureEvents(ctx)
 	r.res.check()
 	return r.res, nil
 }
@@ -460,6 +486,57 @@ func (r *run) measure(ctx context.Context) {
 		_ = json.Unmarshal(body, &calls)
 	}
 	r.res.WorstMinute = worstMinute(calls.Times)
+}
+
+// measureEvents counts the events that never reached the receiver (of every customer not
+// terminated by hand: a terminated run may have numbered an event it never emitted), and
+// arrivals after a later event of their customer. Deliveries still on their way get a
+// minute.
+func (r *run) measureEvents(ctx context.Context) {
+	emitted := map[string]int{}
+	for i := range r.o.N {
+		cust := customer(i)
+		desc, err := r.tc.DescribeWorkflow(ctx, contract.ConnectionWorkflowID(isv, cust), "")
+		if err != nil || desc.RawResponse.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED {
+			continue
+		}
+		if st, err := r.on.Status(ctx, isv, cust); err == nil {
+			emitted[cust] = st.EventSeq
+		}
+	}
+	missing := func() int {
+		n := 0
+		for cust, seq := range emitted {
+			got := map[int]bool{}
+			for _, e := range r.sink.Customer(cust) {
+				got[e.Data.Sequence] = true
+			}
+			for s := 1; s <= seq; s++ {
+				if !got[s] {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	for deadline := time.Now().Add(time.Minute); missing() > 0 && time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(time.Second)
+	}
+	r.res.LostEvents = missing()
+	last := map[string]int{}
+	for _, e := range r.sink.Received() {
+		if !e.Verified {
+			r.res.Problems = append(r.res.Problems, "an event did not verify: "+e.Error)
+			continue
+		}
+		r.res.Events++
+		if c := e.Data.CustomerID; c != "" {
+			if e.Data.Sequence < last[c] {
+				r.res.OutOfOrder++
+			}
+			last[c] = max(last[c], e.Data.Sequence)
+		}
+	}
 }
 
 // worstMinute is the most requests in any 60-second window.

@@ -14,7 +14,7 @@ import (
 )
 
 // make chaos, small: a dozen onboardings through worker kills and a Temporal restart, and
-// through a storm of Heroku faults; every guarantee holds.
+// through a storm of Heroku faults; every guarantee holds, lifecycle events included.
 func TestChaosShort(t *testing.T) {
 	testenv.TemporalCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
@@ -28,6 +28,7 @@ func TestChaosShort(t *testing.T) {
 		assert.Equal(t, 12, r.Active+r.Stuck+sum(r.Failed), "%s: every customer accounted for", r.Scenario)
 		assert.Positive(t, r.Terminated, "%s: some customers were terminated by hand", r.Scenario)
 		assert.Equal(t, r.Terminated, r.Reconciled, "%s: the reconciler destroyed the terminated customers' add-ons", r.Scenario)
+		assert.GreaterOrEqual(t, r.Events, 3*12, "%s: every customer's events reached the receiver (none lost or out of order: Broken)", r.Scenario)
 	}
 	assert.Equal(t, 2, results[0].Kills)
 	assert.Equal(t, 1, results[0].Restarts)
