@@ -36,7 +36,9 @@ func TestEventsAPIAndConnectLinks(t *testing.T) {
 	require.NoError(t, err)
 	readerToken, line, err := NewKey("reader", []string{"read:acme"})
 	require.NoError(t, err)
-	keys, err := ParseKeys(strings.NewReader(line + "\n"))
+	writerToken, wline, err := NewKey("writer", []string{"write:acme"})
+	require.NoError(t, err)
+	keys, err := ParseKeys(strings.NewReader(line + "\n" + wline + "\n"))
 	require.NoError(t, err)
 	keys.FullAccess("test", apiToken)
 	a := New(e.c, keys, []byte(stateKey), "", zerolog.Nop())
@@ -84,6 +86,10 @@ func TestEventsAPIAndConnectLinks(t *testing.T) {
 	assert.Equal(t, 400, code, string(body))
 	assert.Contains(t, string(body), `"field":"event_types[0]"`)
 
+	// An endpoint receives every customer's events: a key that cannot read them cannot add one.
+	resp, body := do("POST", "/v1/partners/acme/endpoints", writerToken, map[string]any{"url": rcv.URL})
+	assert.Equal(t, 403, resp.StatusCode, string(body))
+	assert.Contains(t, string(body), "read:acme")
 	code, body = call("POST", "/v1/partners/acme/endpoints", map[string]any{"url": rcv.URL, "description": "backend"})
 	require.Equal(t, 201, code, string(body))
 	var added endpointWithSecret
@@ -93,7 +99,7 @@ func TestEventsAPIAndConnectLinks(t *testing.T) {
 	code, body = call("GET", "/v1/partners/acme/endpoints", nil)
 	require.Equal(t, 200, code, string(body))
 	assert.NotContains(t, string(body), added.Secret, "a list never shows a secret")
-	resp, body := do("GET", "/v1/partners/acme/endpoints/"+added.ID+"/secret", readerToken, nil)
+	resp, body = do("GET", "/v1/partners/acme/endpoints/"+added.ID+"/secret", readerToken, nil)
 	assert.Equal(t, 403, resp.StatusCode, "revealing a secret needs the write scope")
 	assert.NotContains(t, string(body), added.Secret)
 	resp, _ = do("GET", "/v1/partners/acme/endpoints", readerToken, nil)
@@ -105,8 +111,7 @@ func TestEventsAPIAndConnectLinks(t *testing.T) {
 	require.Equal(t, 200, code, string(body))
 	assert.Contains(t, string(body), `"outcome":"delivered"`)
 	code, body = call("PATCH", "/v1/partners/acme/endpoints/ep_nope", map[string]any{"enabled": false})
-	assert.Equal(t, 400, code, string(body))
-	assert.Contains(t, string(body), `"field":"id"`)
+	assert.Equal(t, 404, code, string(body))
 	code, body = call("POST", "/v1/partners/acme/endpoints/"+added.ID+"/rotate-secret", map[string]any{"keep_previous_seconds": 3600})
 	require.Equal(t, 200, code, string(body))
 	var rotated endpointWithSecret

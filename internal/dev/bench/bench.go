@@ -43,8 +43,10 @@ type Options struct {
 	Window         time.Duration // real measuring window of scenario 2
 	BaselineLimit  int           // at most this many per-workflow pollers (extrapolated beyond)
 	BurstCustomers int           // the saturated burst's size (0: skip it)
-	Out            io.Writer
-	Root           string
+	// EventsOnboardings per integration of scenario 5 (lifecycle events; 0: skip it).
+	EventsOnboardings int
+	Out               io.Writer
+	Root              string
 }
 
 // Report is the JSON report.
@@ -56,6 +58,7 @@ type Report struct {
 	Budget     []Budget       `json:"budget"`
 	Cost       Cost           `json:"cost"`
 	Burst      Burst          `json:"burst"`
+	Events     Events         `json:"events"`
 	Failures   []string       `json:"failures"`
 	// StartRetries are starts answered ErrUnavailable (the worker too busy to answer the
 	// integration check in time) that the bench, as a backend should, retried.
@@ -143,7 +146,7 @@ type runner struct {
 func Run(ctx context.Context, o Options) (*Report, error) {
 	r := &runner{o: o, rep: &Report{StartedAt: time.Now().UTC(), Machine: machine(), Options: map[string]any{
 		"onboardings": o.Onboardings, "concurrency": o.Concurrency, "waiting_sizes": o.WaitingSizes, "silent_share": o.SilentShare,
-		"time_scale": o.TimeScale, "window": o.Window.String(), "baseline_limit": o.BaselineLimit, "burst": o.BurstCustomers}, Failures: []string{}}}
+		"time_scale": o.TimeScale, "window": o.Window.String(), "baseline_limit": o.BaselineLimit, "burst": o.BurstCustomers, "events": o.EventsOnboardings}, Failures: []string{}}}
 	r.say = func(f string, a ...any) {
 		fmt.Fprintf(o.Out, "[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(f, a...))
 	}
@@ -166,6 +169,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if o.BurstCustomers > 0 {
 		if err := r.bursts(ctx); err != nil {
+			return r.rep, err
+		}
+	}
+	if o.EventsOnboardings > 0 {
+		if err := r.withStack(ctx, 30*time.Second, func() error { return r.events(ctx) }); err != nil {
 			return r.rep, err
 		}
 	}

@@ -75,6 +75,16 @@ func PrintTable(w io.Writer, r *Report) {
 		row("Heroku calls per second", "%.2f", func(x BurstRun) float64 { return x.CallsPerSecond })
 		_ = tw.Flush()
 	}
+	if e := r.Events; e.N > 0 {
+		fmt.Fprintf(w, "\n5. Lifecycle events: %d onboardings per integration (the same stack, one after the other)\n", e.N)
+		fmt.Fprintf(tw, "onboardings/s, no endpoint\t%.2f\t\n", e.PerSecondNone)
+		fmt.Fprintf(tw, "onboardings/s, a receiver that never answers\t%.2f\t\n", e.PerSecondDead)
+		fmt.Fprintf(tw, "  ÷ no endpoint (target ≥ 0.95)\t%.2f\t\n", e.DeadRatio)
+		fmt.Fprintf(tw, "onboardings/s, a live receiver\t%.2f\t\n", e.PerSecondLive)
+		fmt.Fprintf(tw, "event delay p50 / p95 / p99 (ms)\t%.0f / %.0f / %.0f\t\n", e.DelayMS.P50, e.DelayMS.P95, e.DelayMS.P99)
+		fmt.Fprintf(tw, "events received / lost\t%d / %d\t\n", e.Received, e.Lost)
+		_ = tw.Flush()
+	}
 	fmt.Fprintf(w, "\nStarts retried after ErrUnavailable (the worker too busy to answer in time): %d\n", r.StartRetries)
 	if len(r.Failures) > 0 {
 		fmt.Fprintf(w, "\nFAILURES (%d):\n  %s\n", len(r.Failures), strings.Join(r.Failures, "\n  "))

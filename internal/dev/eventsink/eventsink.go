@@ -21,7 +21,8 @@ type Received struct {
 	ID       string             `json:"id"` // webhook-id
 	Type     contract.EventType `json:"type"`
 	Data     contract.EventData `json:"data"`
-	At       time.Time          `json:"at"`
+	Happened time.Time          `json:"happened"` // the event's timestamp
+	At       time.Time          `json:"at"`       // when it arrived
 	Verified bool               `json:"verified"`
 	Error    string             `json:"error,omitempty"`
 	// Body and Header are the request as it came, for tests that tamper with it.
@@ -109,7 +110,7 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := json.Unmarshal(body, &b); err != nil && rec.Verified {
 		rec.Verified, rec.Error = false, "body is not an event: "+err.Error()
 	}
-	rec.Type, rec.Data = b.Type, b.Data
+	rec.Type, rec.Data, rec.Happened = b.Type, b.Data, b.Timestamp
 	s.mu.Lock()
 	s.got = append(s.got, rec)
 	on := s.OnEvent
