@@ -69,7 +69,10 @@ func (r *runner) events(ctx context.Context) error {
 
 	ev := &r.rep.Events
 	ev.N = n
+	// Customers of the three integrations differ (their default schemas would collide).
 	run := func(slug, url string) (float64, error) {
+		prefix := slug[len(slug)-4:]
+		started := make([]bool, n)
 		if err := r.partner(ctx, slug); err != nil {
 			return 0, err
 		}
@@ -84,7 +87,7 @@ func (r *runner) events(ctx context.Context) error {
 		}
 		t0 := time.Now()
 		parallel(n, r.o.Concurrency, func(i int) {
-			cust := fmt.Sprintf("e%05d", i)
+			cust := fmt.Sprintf("%s%05d", prefix, i)
 			res, err := r.start(ctx, input(slug, cust))
 			if err != nil || res.AuthorizationURL == "" {
 				r.fail("start %s/%s: %v", slug, cust, err)
@@ -96,11 +99,16 @@ func (r *runner) events(ctx context.Context) error {
 			}
 			if err := r.on.CustomerReturned(ctx, slug, cust, res.Attempt); err != nil {
 				r.fail("signal %s/%s: %v", slug, cust, err)
+				return
 			}
+			started[i] = true
 		})
 		last := t0
 		for i := 0; i < n; i++ {
-			cust := fmt.Sprintf("e%05d", i)
+			if !started[i] {
+				continue
+			}
+			cust := fmt.Sprintf("%s%05d", prefix, i)
 			for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
 				st, err := r.on.Status(ctx, slug, cust)
 				if err == nil && st.Stage == contract.StageActive {
