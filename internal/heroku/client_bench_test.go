@@ -41,7 +41,7 @@ func BenchmarkAppConnections1000(b *testing.B) {
 	results := make([]Connection, 1000)
 	for i := range results {
 		results[i] = Connection{ID: fmt.Sprintf("c%04d", i), Name: "hc", State: StateIdle, OrganizationID: &org, AuthUpdated: &now,
-			SFInfo: &SFInfo{Username: "u@x.example", OrganizationID: org}, Mappings: []any{}}
+			SFInfo: &SFInfo{Username: "u@x.example", OrganizationID: org}, Mappings: []Mapping{}}
 	}
 	body, _ := json.Marshal(map[string]any{"count": len(results), "results": results})
 	c := benchClient(b, roundTripper{status: 200, body: body})

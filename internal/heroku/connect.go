@@ -2,6 +2,7 @@ package heroku
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -136,4 +137,48 @@ func (c *Client) SetConnectionSchema(ctx context.Context, regionURL, id, dbKey, 
 	_, err = c.sendJSON(ctx, "set connection schema", http.MethodPatch, u, AcceptConnect,
 		map[string]string{"db_key": dbKey, "schema_name": schema}, &out)
 	return &out, err
+}
+
+// ImportMappings imports a mapping configuration (Connect's export format) into a
+// connection. Heroku treats it like a PATCH: mappings it names are created or changed, the
+// others are left alone.
+func (c *Client) ImportMappings(ctx context.Context, regionURL, id string, config json.RawMessage) error {
+	u, err := regional(regionURL, "/connections/%s/actions/import", id)
+	if err != nil {
+		return err
+	}
+	_, err = c.sendJSON(ctx, "import mappings", http.MethodPost, u, AcceptConnect, config, nil)
+	return err
+}
+
+// WriteErrors reads the connection's write errors of the last 24 hours: how many, and the
+// first page of them.
+func (c *Client) WriteErrors(ctx context.Context, regionURL, id string) (int, []WriteError, error) {
+	u, err := regional(regionURL, "/connections/%s/errors", id)
+	if err != nil {
+		return 0, nil, err
+	}
+	var page struct {
+		Count   int          `json:"count"`
+		Results []WriteError `json:"results"`
+	}
+	if err := c.getJSON(ctx, "read write errors", u, AcceptConnect, &page); err != nil {
+		return 0, nil, err
+	}
+	return page.Count, page.Results, nil
+}
+
+// Notifications reads the connection's unacknowledged notifications (up to 1,000).
+func (c *Client) Notifications(ctx context.Context, regionURL, id string) ([]Notification, error) {
+	u, err := regional(regionURL, "/connections/%s/notifications", id)
+	if err != nil {
+		return nil, err
+	}
+	var page struct {
+		Results []Notification `json:"results"`
+	}
+	if err := c.getJSON(ctx, "read notifications", u+"?page_size=1000", AcceptConnect, &page); err != nil {
+		return nil, err
+	}
+	return page.Results, nil
 }

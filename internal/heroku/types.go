@@ -217,7 +217,7 @@ type Connection struct {
 	AuthUpdated    *time.Time `json:"auth_updated"`
 	SFInfo         *SFInfo    `json:"sf_info"`
 	UserInfo       any        `json:"user_info,omitempty"`
-	Mappings       []any      `json:"mappings"`
+	Mappings       []Mapping  `json:"mappings"`
 	CreatedAt      time.Time  `json:"created_at"`
 }
 
@@ -239,4 +239,62 @@ type Webhook struct {
 	URL       string    `json:"url"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Mapping is one mapping of a connection: a Salesforce object synced into its schema, as a
+// deep detail (?deep=true) lists it.
+type Mapping struct {
+	ID               string        `json:"id"`
+	ObjectName       string        `json:"object_name"`
+	State            string        `json:"state"`
+	StateDescription string        `json:"state_description,omitempty"`
+	Counts           MappingCounts `json:"counts"`
+}
+
+// MappingCounts are a mapping's rows: in the database, in Salesforce, waiting to be
+// written, and failed writes.
+type MappingCounts struct {
+	DB      int `json:"db"`
+	SF      int `json:"sf"`
+	Pending int `json:"pending"`
+	Errors  int `json:"errors"`
+}
+
+// Mapping states (docs/heroku-api.md). A new mapping goes INITIAL, then loads
+// (RELOAD_TABLE, the bulk states), then DATA_SYNCED and back to polling.
+const (
+	MappingInitial       = "INITIAL"
+	MappingReloadTable   = "RELOAD_TABLE"
+	MappingResync        = "RESYNC"
+	MappingSchemaChanged = "SCHEMA_CHANGED"
+	MappingDataSynced    = "DATA_SYNCED"
+	MappingPolling       = "POLLING_SF_CHANGES"
+	MappingSystemError   = "SYSTEM_ERROR"
+	MappingAborted       = "ABORTED"
+)
+
+// MappingFailed reports a mapping state that stays until someone acts (a reload or a
+// restart); the others move on by themselves.
+func MappingFailed(state string) bool { return state == MappingSystemError || state == MappingAborted }
+
+// MappingSynced reports a mapping whose rows have all synced once: DATA_SYNCED, or polling
+// for changes after it.
+func MappingSynced(state string) bool { return state == MappingDataSynced || state == MappingPolling }
+
+// WriteError is a row Connect could not write to Salesforce.
+type WriteError struct {
+	ID        string    `json:"id"`
+	TableName string    `json:"table_name"`
+	RecordID  string    `json:"record_id"`
+	Message   string    `json:"message"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Notification is something Connect tells the connection's owners (a mapping error, a
+// database it cannot reach) until it is acknowledged.
+type Notification struct {
+	ID        string    `json:"id"`
+	EventType string    `json:"event_type"`
+	Message   string    `json:"message"`
+	CreatedAt time.Time `json:"created_at"`
 }

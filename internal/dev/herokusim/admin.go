@@ -28,6 +28,8 @@ func (s *Sim) adminRoutes(m *http.ServeMux) {
 	m.HandleFunc("DELETE "+AdminPrefix+"/faults", s.adminClearFaults)
 	m.HandleFunc("DELETE "+AdminPrefix+"/faults/{id}", s.adminRemoveFault)
 	m.HandleFunc("POST "+AdminPrefix+"/settings", s.adminSettings)
+	m.HandleFunc("POST "+AdminPrefix+"/mapping-faults", s.adminMappingFault)
+	m.HandleFunc("GET "+AdminPrefix+"/imports", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Imports()) })
 	m.HandleFunc("GET "+AdminPrefix+"/mismatches", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -315,6 +317,7 @@ type Settings struct {
 	ProvisionDelay   *Duration      `json:"provision_delay,omitempty"`
 	DeprovisionDelay *Duration      `json:"deprovision_delay,omitempty"`
 	AuthURLTTL       *Duration      `json:"auth_url_ttl,omitempty"`
+	SyncDelay        *Duration      `json:"sync_delay,omitempty"`
 	Lenient          *bool          `json:"lenient,omitempty"`
 	RateCapacity     *int           `json:"rate_capacity,omitempty"`
 	RatePerMinute    *float64       `json:"rate_per_minute,omitempty"`
@@ -334,6 +337,9 @@ func (s *Sim) Apply(st Settings) {
 	}
 	if st.AuthURLTTL != nil {
 		s.cfg.AuthURLTTL = time.Duration(*st.AuthURLTTL)
+	}
+	if st.SyncDelay != nil {
+		s.cfg.SyncDelay = time.Duration(*st.SyncDelay)
 	}
 	if st.Lenient != nil {
 		s.cfg.Lenient = *st.Lenient

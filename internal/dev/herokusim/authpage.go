@@ -91,8 +91,11 @@ func (s *Sim) sessionPage(w http.ResponseWriter, r *http.Request, name string) {
 	sess, _, err := s.liveSession(r.PathValue("token"))
 	var d pageData
 	if err == nil {
-		in := s.integrationBySlug(sess.ISV)
-		d = pageData{Title: "Authorize " + in.Name, Token: sess.Token, ISVName: in.Name, LogoURL: s.integrationJSON(in).LogoURL,
+		name, logo := "Heroku Connect", ""
+		if in := s.integrationBySlug(sess.ISV); in != nil {
+			name, logo = in.Name, s.integrationJSON(in).LogoURL
+		}
+		d = pageData{Title: "Authorize " + name, Token: sess.Token, ISVName: name, LogoURL: logo,
 			Username: sess.Request.SFUsername, OrgID: sess.Request.SFOrgID,
 			LoginHost: salesforce.LoginHost(sess.Request.Environment, sess.Request.Domain), Expires: sess.ExpiresAt.Format(time.RFC1123)}
 	}
@@ -151,7 +154,10 @@ func (s *Sim) completeAuthorization(token, org, user string) authOutcome {
 	if c.State == heroku.StateNew {
 		return authOutcome{status: http.StatusConflict, title: "Not ready", err: errors.New("the connection has no database and schema yet")}
 	}
-	match := salesforce.SameOrg(orgN, sess.Request.SFOrgID) && salesforce.SameUser(user, sess.Request.SFUsername)
+	// A URL from the Connect API (connect:sf:auth) is bound to nobody: whoever signs in
+	// authorizes. The partner API's are bound to an org and user.
+	unbound := sess.Request.SFOrgID == ""
+	match := unbound || (salesforce.SameOrg(orgN, sess.Request.SFOrgID) && salesforce.SameUser(user, sess.Request.SFUsername))
 	if !match {
 		s.st.Mismatches = append(s.st.Mismatches, AuthorizationMismatch{AddonID: a.ID, WantOrg: sess.Request.SFOrgID,
 			WantUsername: sess.Request.SFUsername, GotOrg: org, GotUsername: user, Accepted: s.cfg.Lenient, At: s.now()})

@@ -110,10 +110,11 @@ func writeConnectPage[T any](w http.ResponseWriter, r *http.Request, base string
 }
 
 func (s *Sim) connectionJSON(c *connection) heroku.Connection {
+	s.settleMappings(c)
 	a := s.st.Addons[c.AddonID]
 	return heroku.Connection{ID: c.ID, Name: a.Name, ResourceName: a.Name, AddonID: a.ID, AppName: a.App,
 		SchemaName: c.SchemaName, DBKey: c.DBKey, State: c.State, OrganizationID: c.OrgID, AuthUpdated: c.AuthUpdated,
-		SFInfo: c.SF, Mappings: []any{}, CreatedAt: c.CreatedAt}
+		SFInfo: c.SF, Mappings: mappingsOf(c), CreatedAt: c.CreatedAt}
 }
 
 func (s *Sim) appConnections(w http.ResponseWriter, r *http.Request, rc reqCtx) {

@@ -307,6 +307,9 @@ var Routes = []string{
 	"attachments.delete", "attachments.resolve", "services.list", "services.info", "plans.list", "plans.info",
 	"releases.list", "releases.info",
 	"connect.auth", "connect.discover", "connect.detail", "connect.list", "connect.patch",
+	"connect.export", "connect.import", "connect.action", "connect.validate", "connect.validation", "connect.errors",
+	"connect.notifications", "connect.acknowledge", "connect.app", "connect.authorize",
+	"mapping.info", "mapping.reload", "mapping.delete", "mapping.errors",
 }
 
 // route is one Heroku API endpoint of the simulator.
@@ -369,6 +372,20 @@ func (s *Sim) routes() {
 	m.HandleFunc("GET /api/v3/connections", s.api("connect.list", "", false, s.appConnections))
 	m.HandleFunc("GET /api/v3/connections/{id}", s.api("connect.detail", "", false, s.connectionDetail))
 	m.HandleFunc("PATCH /api/v3/connections/{id}", s.api("connect.patch", "", false, s.patchConnection))
+	m.HandleFunc("GET /api/v3/connections/{id}/actions/export", s.api("connect.export", "", false, s.exportMappings))
+	m.HandleFunc("POST /api/v3/connections/{id}/actions/import", s.api("connect.import", "", false, s.importMappings))
+	m.HandleFunc("POST /api/v3/connections/{id}/actions/{action}", s.api("connect.action", "", false, s.connectionAction))
+	m.HandleFunc("POST /api/v3/connections/{id}/validations", s.api("connect.validate", "", false, s.startValidation))
+	m.HandleFunc("GET /api/v3/connections/{id}/validations/{vid}", s.api("connect.validation", "", false, s.validationResult))
+	m.HandleFunc("GET /api/v3/connections/{id}/errors", s.api("connect.errors", "", false, s.connectionErrors))
+	m.HandleFunc("GET /api/v3/connections/{id}/notifications", s.api("connect.notifications", "", false, s.listNotifications))
+	m.HandleFunc("POST /api/v3/connections/{id}/notifications/acknowledge", s.api("connect.acknowledge", "", false, s.acknowledgeNotifications))
+	m.HandleFunc("POST /api/v3/connections/{id}/authorize_url", s.api("connect.authorize", "", false, s.connectAuthorizeURL))
+	m.HandleFunc("GET /api/v3/apps/{app}", s.api("connect.app", "", false, s.connectAppInfo))
+	m.HandleFunc("GET /api/v3/mappings/{mid}", s.api("mapping.info", "", false, s.mappingInfo))
+	m.HandleFunc("POST /api/v3/mappings/{mid}/actions/reload", s.api("mapping.reload", "", false, s.reloadMapping))
+	m.HandleFunc("DELETE /api/v3/mappings/{mid}", s.api("mapping.delete", "", false, s.deleteMapping))
+	m.HandleFunc("GET /api/v3/mappings/{mid}/errors", s.api("mapping.errors", "", false, s.mappingErrors))
 	// The customer's pages.
 	m.HandleFunc("GET /authorize/{token}", s.authorizePage)
 	m.HandleFunc("GET /authorize/{token}/login", s.loginPage)

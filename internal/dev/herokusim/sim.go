@@ -37,6 +37,8 @@ type Config struct {
 	// DeactivationDelay is how long a deactivated integration's add-ons stay alive after the
 	// 202: Heroku destroys them asynchronously.
 	DeactivationDelay time.Duration
+	// SyncDelay is how long a new mapping takes from INITIAL to DATA_SYNCED.
+	SyncDelay time.Duration
 	// AuthURLTTL is how long an authorization URL lives (24h on Heroku).
 	AuthURLTTL time.Duration
 	// RateCapacity and RatePerMinute shape the token bucket of every account: as on Heroku,
@@ -67,6 +69,7 @@ func DefaultConfig() Config {
 		ProvisionDelay:   2 * time.Second,
 		DeprovisionDelay: time.Second,
 		AuthURLTTL:       24 * time.Hour,
+		SyncDelay:        2 * time.Second,
 		RateCapacity:     4500,
 		RatePerMinute:    75,
 	}

@@ -90,6 +90,13 @@ type connection struct {
 	AuthUpdated *time.Time     `json:"auth_updated"`
 	SF          *heroku.SFInfo `json:"sf"`
 	CreatedAt   time.Time      `json:"created_at"`
+	// The Connect API beyond authorization (mappings.go).
+	Mappings      []*mapping             `json:"mappings,omitempty"`
+	Imports       int                    `json:"imports,omitempty"` // configurations imported
+	WriteErrors   []*rowError            `json:"write_errors,omitempty"`
+	Notifications []*notification        `json:"notifications,omitempty"`
+	Validations   map[string]*validation `json:"validations,omitempty"`
+	PendingFaults []MappingFault         `json:"pending_faults,omitempty"`
 }
 
 type authSession struct {
@@ -124,6 +131,7 @@ type Counters struct {
 	Authorizations   int            `json:"authorizations"`    // completed customer authorizations
 	URLsIssued       int            `json:"urls_issued"`       // authorization URLs handed out
 	DuplicateCreates int            `json:"duplicate_creates"` // creates refused because the name was taken
+	Imports          int            `json:"imports"`           // mapping configurations imported
 }
 
 func newCounters() Counters {
