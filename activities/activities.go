@@ -5,6 +5,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -34,6 +35,9 @@ type Heroku interface {
 	AppConnectionsAt(ctx context.Context, regionURL, app string, offset, limit int) (*heroku.ConnectionsPage, error)
 	SetConnectionSchema(ctx context.Context, regionURL, id, dbKey, schema string) (*heroku.Connection, error)
 	AccountAddonsPage(ctx context.Context, rng string) (*heroku.AddonsPage, error)
+	ImportMappings(ctx context.Context, regionURL, id string, config json.RawMessage) error
+	WriteErrors(ctx context.Context, regionURL, id string) (int, []heroku.WriteError, error)
+	Notifications(ctx context.Context, regionURL, id string) ([]heroku.Notification, error)
 }
 
 var _ Heroku = (*heroku.Client)(nil)

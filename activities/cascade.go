@@ -47,39 +47,44 @@ func (a *Activities) SignalRunningCustomers(ctx context.Context, in BatchSignalI
 	if !contract.ValidSlug(in.ISVSlug) {
 		return BatchResult{}, final(contract.ErrInvalidInput, "isv_slug %q is not a valid slug", in.ISVSlug)
 	}
-	ns := activity.GetInfo(ctx).Namespace
-	svc := a.Temporal.WorkflowService()
-	input, err := a.payloads().ToPayloads(in.Signal)
-	if err != nil {
-		return BatchResult{}, err
-	}
 	running, err := runningCustomersQuery(in.ISVSlug)
 	if err != nil {
 		return BatchResult{}, final(contract.ErrInvalidInput, "%v", err)
 	}
+	return a.batchSignal(ctx, in.JobID, running, "partner integration "+in.ISVSlug+" deactivated", contract.SignalIntegrationDeactivated.Name, in.Signal)
+}
+
+// batchSignal signals every workflow query selects with one batch operation (job ID
+// deterministic: a retry finds its own job) and waits for it to finish, heartbeating.
+func (a *Activities) batchSignal(ctx context.Context, jobID, query, reason, signal string, payload any) (BatchResult, error) {
+	ns := activity.GetInfo(ctx).Namespace
+	svc := a.Temporal.WorkflowService()
+	input, err := a.payloads().ToPayloads(payload)
+	if err != nil {
+		return BatchResult{}, err
+	}
 	_, err = svc.StartBatchOperation(ctx, &workflowservice.StartBatchOperationRequest{
-		Namespace: ns, JobId: in.JobID, VisibilityQuery: running,
-		Reason: "partner integration " + in.ISVSlug + " deactivated",
+		Namespace: ns, JobId: jobID, VisibilityQuery: query, Reason: reason,
 		Operation: &workflowservice.StartBatchOperationRequest_SignalOperation{SignalOperation: &batchpb.BatchOperationSignal{
-			Signal: contract.SignalIntegrationDeactivated.Name, Input: input, Identity: "connect-onboarding partner workflow"}},
+			Signal: signal, Input: input, Identity: "connect-onboarding partner workflow"}},
 	})
 	var exists *serviceerror.WorkflowExecutionAlreadyStarted
 	var already *serviceerror.AlreadyExists
 	if err != nil && !errors.As(err, &exists) && !errors.As(err, &already) {
-		return BatchResult{}, fmt.Errorf("start batch signal %s: %w", in.JobID, err)
+		return BatchResult{}, fmt.Errorf("start batch signal %s: %w", jobID, err)
 	}
 	for {
-		d, err := svc.DescribeBatchOperation(ctx, &workflowservice.DescribeBatchOperationRequest{Namespace: ns, JobId: in.JobID})
+		d, err := svc.DescribeBatchOperation(ctx, &workflowservice.DescribeBatchOperationRequest{Namespace: ns, JobId: jobID})
 		if err != nil {
-			return BatchResult{}, fmt.Errorf("describe batch %s: %w", in.JobID, err)
+			return BatchResult{}, fmt.Errorf("describe batch %s: %w", jobID, err)
 		}
-		res := BatchResult{JobID: in.JobID, Total: d.TotalOperationCount, Signaled: d.CompleteOperationCount, Failed: d.FailureOperationCount}
+		res := BatchResult{JobID: jobID, Total: d.TotalOperationCount, Signaled: d.CompleteOperationCount, Failed: d.FailureOperationCount}
 		activity.RecordHeartbeat(ctx, res)
 		switch d.State {
 		case enumspb.BATCH_OPERATION_STATE_COMPLETED:
 			return res, nil
 		case enumspb.BATCH_OPERATION_STATE_FAILED:
-			return res, fmt.Errorf("batch %s failed after %d of %d signals", in.JobID, res.Signaled, res.Total)
+			return res, fmt.Errorf("batch %s failed after %d of %d signals", jobID, res.Signaled, res.Total)
 		}
 		select {
 		case <-ctx.Done():
@@ -160,4 +165,49 @@ func (a *Activities) CountCustomers(ctx context.Context, in CountCustomersInput)
 		}
 	}
 	return out, nil
+}
+
+// RolloutInput rolls a changed template out to an integration's customers.
+type RolloutInput struct {
+	ISVSlug  string `json:"isv_slug"`
+	JobID    string `json:"job_id"`
+	Template string `json:"template"`
+}
+
+// RolloutResult counts the customers told.
+type RolloutResult struct {
+	Targets int64       `json:"targets"`
+	Batch   BatchResult `json:"batch"`
+}
+
+// syncingCustomersQuery selects the running customers of an integration past their
+// authorization: those a changed template reaches now (the others import the template
+// current when they get there).
+func syncingCustomersQuery(slug string) (string, error) {
+	return contract.Customers().Is(contract.SAIsvSlug, slug).Running().In(contract.SAOnboardingStage,
+		string(contract.StageConfiguringSync), string(contract.StageSyncing), string(contract.StageActive), string(contract.StageNeedsAttention)).Build()
+}
+
+// RolloutMappings tells every customer of the integration past its authorization that the
+// template changed (one batch operation, paced by the server), after counting them: each
+// reports back to the partner workflow how it took the template.
+func (a *Activities) RolloutMappings(ctx context.Context, in RolloutInput) (RolloutResult, error) {
+	if !contract.ValidSlug(in.ISVSlug) {
+		return RolloutResult{}, final(contract.ErrInvalidInput, "isv_slug %q is not a valid slug", in.ISVSlug)
+	}
+	q, err := syncingCustomersQuery(in.ISVSlug)
+	if err != nil {
+		return RolloutResult{}, final(contract.ErrInvalidInput, "%v", err)
+	}
+	n, err := a.Temporal.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: q})
+	if err != nil {
+		return RolloutResult{}, fmt.Errorf("count customers of %s: %w", in.ISVSlug, err)
+	}
+	out := RolloutResult{Targets: n.Count}
+	if n.Count == 0 {
+		return out, nil
+	}
+	out.Batch, err = a.batchSignal(ctx, in.JobID, q, "mapping template of "+in.ISVSlug+" changed to "+in.Template,
+		contract.SignalMappingsChanged.Name, contract.MappingsChanged{Template: in.Template})
+	return out, err
 }

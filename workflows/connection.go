@@ -50,10 +50,13 @@ type connection struct {
 	addonProvisioned bool
 
 	settings contract.Settings
-	// emits and mismatchOnce are connectionEmitsEvents, decided once per run.
-	emits, mismatchOnce bool
+	// emits and mismatchOnce are connectionEmitsEvents, syncs connectionSyncsMappings,
+	// decided once per run.
+	emits, mismatchOnce, syncs bool
+	// templateWanted: the integration's template changed (a rollout signal).
+	templateWanted bool
 
-	returnedCh, stateCh, deactivatedCh workflow.ReceiveChannel
+	returnedCh, stateCh, deactivatedCh, mappingsCh workflow.ReceiveChannel
 }
 
 // ConnectionWorkflow onboards one customer and keeps the connection authorized for its
@@ -71,6 +74,7 @@ func ConnectionWorkflow(ctx workflow.Context, in contract.ConnectionInput) (cont
 	}
 	w.emits = connectionVersions.hasMinVersion(ctx, connectionEmitsEvents)
 	w.mismatchOnce = w.emits
+	w.syncs = connectionVersions.hasMinVersion(ctx, connectionSyncsMappings)
 	if w.emits && w.st.OnboardingID == "" {
 		w.st.OnboardingID = firstRunID(info)
 	}
@@ -128,6 +132,8 @@ func (w *connection) live(ctx workflow.Context) end {
 			why = w.awaitAuthorization(ctx)
 		case contract.StageActive:
 			why = w.keepActive(ctx)
+		case contract.StageConfiguringSync, contract.StageSyncing, contract.StageNeedsAttention:
+			why = w.finishSync(ctx)
 		default:
 			w.err = fmt.Errorf("unexpected stage %s", w.st.Stage)
 			return endFailed
@@ -216,7 +222,7 @@ func (w *connection) shouldContinueAsNew(ctx workflow.Context) bool {
 		return false
 	}
 	w.drainSignals()
-	return !w.pending()
+	return !w.pending() && !w.templateWanted
 }
 
 func (w *connection) carryInput() contract.ConnectionInput {

@@ -164,6 +164,9 @@ func (w *connection) verify(ctx workflow.Context) (bool, end) {
 	w.st.AuthDeadline = time.Time{}
 	w.reissueWanted = false
 	w.emit(ctx, contract.EventAuthorized, nil)
+	if syncing, why := w.afterVerified(ctx); syncing || why != endNone {
+		return why == endNone, why
+	}
 	w.setStage(ctx, contract.StageActive, fmt.Sprintf("authorized by %s of org %s (%s)", w.in.Salesforce.Username, w.in.Salesforce.OrgID, cs.State))
 	if waitingStage == contract.StageReauthorizing {
 		w.emit(ctx, contract.EventRecovered, nil)
@@ -197,27 +200,23 @@ func (w *connection) keepActive(ctx workflow.Context) end {
 		if why := w.interrupted(); why != endNone {
 			return why
 		}
-		if r := w.stateReport; r != nil {
-			w.stateReport = nil
-			if r.State != w.st.LastState {
-				w.record("connection state " + r.State)
-			}
-			w.st.LastState = r.State
-			if r.State == heroku.StateUnauthorized {
-				w.reauthWanted = true
-			}
-		}
-		if w.reauthWanted {
-			w.reauthWanted = false
-			w.st.Reauthorizations++
-			w.setStage(ctx, contract.StageReauthorizing, "re-authorization needed (state "+w.st.LastState+")")
-			w.emit(ctx, contract.EventNeedsReauthorization, nil)
+		if w.reauthorizationNeeded(ctx) {
 			return endNone
+		}
+		if w.templateWanted {
+			w.templateWanted = false
+			if why := w.takeTemplateChange(ctx); why != endNone {
+				return why
+			}
+			if s := w.st.Sync; s != nil && s.Imported != s.Template {
+				w.setStage(ctx, contract.StageConfiguringSync, "")
+				return endNone
+			}
 		}
 		if w.shouldContinueAsNew(ctx) {
 			return endContinueAsNew
 		}
-		if err := workflow.Await(ctx, w.pending); err != nil {
+		if err := workflow.Await(ctx, func() bool { return w.pending() || w.templateWanted }); err != nil {
 			return endCancelled
 		}
 		w.returned = false // a late return while active changes nothing

@@ -19,6 +19,8 @@ func (w *connection) registerHandlers(ctx workflow.Context) error {
 	w.returnedCh = contract.SignalCustomerReturned.Channel(ctx)
 	w.stateCh = contract.SignalConnectionState.Channel(ctx)
 	w.deactivatedCh = contract.SignalIntegrationDeactivated.Channel(ctx)
+	w.mappingsCh = contract.SignalMappingsChanged.Channel(ctx)
+	workflow.Go(ctx, w.receiveMappingChanges)
 	workflow.Go(ctx, w.receiveReturns)
 	workflow.Go(ctx, w.receiveStates)
 	workflow.Go(ctx, w.receiveDeactivations)
@@ -31,7 +33,24 @@ func (w *connection) registerHandlers(ctx workflow.Context) error {
 		contract.UpdateOffboard.Handle(ctx, w.onOffboard, w.validateOffboard),
 		contract.UpdateStatus.Handle(ctx, w.onStatus, nil),
 		contract.UpdateCustomerReturned.Handle(ctx, w.onCustomerReturned, w.validateCustomerReturned),
+		contract.UpdateRefreshHealth.Handle(ctx, w.onRefreshHealth, w.validateRefreshHealth),
 	)
+}
+
+// receiveMappingChanges takes a rollout's signal (connectionSyncsMappings): only a customer
+// past its authorization acts on it; one still onboarding imports the template current
+// when it gets there.
+func (w *connection) receiveMappingChanges(ctx workflow.Context) {
+	for {
+		contract.SignalMappingsChanged.Receive(ctx, w.mappingsCh)
+		w.onMappingsChanged()
+	}
+}
+
+func (w *connection) onMappingsChanged() {
+	if w.syncs && w.pastAuthorization() {
+		w.templateWanted = true
+	}
 }
 
 func (w *connection) receiveReturns(ctx workflow.Context) {
@@ -64,7 +83,7 @@ func (w *connection) onStatus(workflow.Context, contract.None) (contract.Status,
 // onStart answers Update-with-Start once there is an authorization URL, or an end.
 func (w *connection) onStart(ctx workflow.Context, _ contract.None) (contract.StartResult, error) {
 	err := workflow.Await(ctx, func() bool {
-		return w.st.Stage.Terminal() || w.st.AuthorizationURL != "" || w.st.Stage == contract.StageActive
+		return w.st.Stage.Terminal() || w.st.AuthorizationURL != "" || w.pastAuthorization()
 	})
 	return w.result(), err
 }
@@ -79,7 +98,7 @@ func (w *connection) urlAfter(attempt int) bool {
 func (w *connection) onReissueURL(ctx workflow.Context, _ contract.None) (contract.StartResult, error) {
 	issued := w.st.URLsIssued
 	w.reissueWanted = true
-	err := workflow.Await(ctx, func() bool { return w.urlAfter(issued) || w.st.Stage == contract.StageActive })
+	err := workflow.Await(ctx, func() bool { return w.urlAfter(issued) || w.pastAuthorization() })
 	return w.result(), err
 }
 
@@ -113,8 +132,8 @@ func (w *connection) onReauthorize(ctx workflow.Context, _ contract.None) (contr
 }
 
 func (w *connection) validateReauthorize(workflow.Context, contract.None) error {
-	if w.st.Stage != contract.StageActive {
-		return fmt.Errorf("re-authorization needs an active connection; the stage is %s", w.st.Stage)
+	if !w.pastAuthorization() {
+		return fmt.Errorf("re-authorization needs an authorized connection; the stage is %s", w.st.Stage)
 	}
 	return nil
 }
@@ -139,9 +158,9 @@ func (w *connection) onCustomerReturned(ctx workflow.Context, r contract.Custome
 	before := w.st.Verifications
 	w.returned = true
 	err := workflow.Await(ctx, func() bool {
-		return w.st.Stage.Terminal() || w.st.Stage == contract.StageActive || w.st.Verifications > before && w.st.Stage != contract.StageVerifying
+		return w.st.Stage.Terminal() || w.pastAuthorization() || w.st.Verifications > before && w.st.Stage != contract.StageVerifying
 	})
-	out := contract.ReturnResult{Stage: w.st.Stage, Verified: w.st.Stage == contract.StageActive}
+	out := contract.ReturnResult{Stage: w.st.Stage, Verified: w.pastAuthorization()}
 	if !out.Verified {
 		out.Problem = "the connection is not authorized yet (state " + w.st.LastState + ")"
 		if w.st.LastProblem != "" {
@@ -224,5 +243,9 @@ func (w *connection) drainSignals() {
 	var d contract.IntegrationDeactivated
 	for w.deactivatedCh.ReceiveAsync(&d) {
 		w.deactivated = true
+	}
+	var m contract.MappingsChanged
+	for w.mappingsCh.ReceiveAsync(&m) {
+		w.onMappingsChanged()
 	}
 }

@@ -51,8 +51,16 @@ type harness struct {
 	scheduled []scheduledActivity
 	// webhookWait is the worker's WebhookWait (0: no webhooks); set it, then newEnv.
 	webhookWait time.Duration
+	// signaled are the signals the workflow sent to other workflows, in order.
+	signaled []sentSignal
 	// emitted are the lifecycle events the workflow emitted, in order.
 	emitted []contract.LifecycleEvent
+}
+
+// sentSignal is a signal a workflow sent to another.
+type sentSignal struct {
+	WorkflowID, Name string
+	Arg              any
 }
 
 // scheduledActivity is one activity as the workflow asked for it.
@@ -155,7 +163,11 @@ func (h *harness) newEnv() *testsuite.TestWorkflowEnvironment {
 		}
 		return nil
 	}).Maybe()
-	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil)
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(
+		func(_, workflowID, _, name string, arg any) error {
+			h.signaled = append(h.signaled, sentSignal{WorkflowID: workflowID, Name: name, Arg: arg})
+			return nil
+		})
 	// Events go to a stream through Temporal's client; here they are kept in order.
 	env.OnActivity("EmitEvent", mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.EmitInput) error {
 		h.emitted = append(h.emitted, in.Event)

@@ -141,6 +141,7 @@ func (p *partner) heroku(ctx workflow.Context) workflow.Context {
 func (p *partner) registerHandlers(ctx workflow.Context) error {
 	return errors.Join(
 		contract.QueryPartnerInfo.Handle(ctx, p.infoNow),
+		contract.QueryPartnerMappings.Handle(ctx, p.mappingsNow),
 		contract.UpdatePartnerCreate.Handle(ctx, p.onCreate, p.validateCreate),
 		contract.UpdatePartnerUpdate.Handle(ctx, p.onUpdate, p.validateUpdate),
 		contract.UpdatePartnerRefresh.Handle(ctx, p.onRefresh, nil),
@@ -156,6 +157,7 @@ func (p *partner) registerHandlers(ctx workflow.Context) error {
 // receiveSignals starts the signal receivers (partner_endpoints.go).
 func (p *partner) receiveSignals(ctx workflow.Context) error {
 	workflow.Go(ctx, p.receiveEndpointHealth)
+	workflow.Go(ctx, p.receiveRolloutReports)
 	return nil
 }
 
@@ -168,8 +170,16 @@ func (p *partner) lock(ctx workflow.Context) error {
 	return p.busy.Lock(ctx)
 }
 
-// infoNow answers QueryPartnerInfo, even after the end.
-func (p *partner) infoNow() (contract.PartnerInfo, error) { return p.info, nil }
+// infoNow answers QueryPartnerInfo, even after the end: the template itself is left out
+// (QueryPartnerMappings answers it), so the info stays small for every start's check.
+func (p *partner) infoNow() (contract.PartnerInfo, error) { return p.public(), nil }
+
+// public is the info as handlers answer it: without the template's body.
+func (p *partner) public() contract.PartnerInfo {
+	info := p.info
+	info.Mappings = nil
+	return info
+}
 
 // open refuses a change once the integration is going away.
 func (p *partner) open() error {
@@ -182,21 +192,24 @@ func (p *partner) open() error {
 // onCreate creates the integration on Heroku; creating again is a no-op.
 func (p *partner) onCreate(ctx workflow.Context, spec contract.PartnerSpec) (contract.PartnerInfo, error) {
 	if err := p.lock(ctx); err != nil {
-		return p.info, err
+		return p.public(), err
 	}
 	defer p.busy.Unlock()
 	if p.info.Integration != nil {
-		return p.info, nil
+		return p.public(), nil
 	}
 	var got contract.Integration
 	in := activities.CreateIntegrationInput{Slug: spec.Slug, Team: spec.Team, Name: spec.Name, Description: spec.Description,
 		DocsURL: spec.DocsURL, ContactEmail: spec.ContactEmail, Logo: spec.Logo}
 	if err := p.createIntegration(ctx, in, &got); err != nil {
-		return p.info, err
+		return p.public(), err
 	}
 	p.setIntegration(ctx, got)
+	if spec.Mappings != nil {
+		p.setMappings(ctx, spec.Mappings)
+	}
 	p.scheduleReconciler(ctx, p.info.Stage == contract.PartnerActive)
-	return p.info, nil
+	return p.public(), nil
 }
 
 func (p *partner) validateCreate(_ workflow.Context, spec contract.PartnerSpec) error {
@@ -212,17 +225,23 @@ func (p *partner) validateCreate(_ workflow.Context, spec contract.PartnerSpec) 
 // onUpdate changes the given fields on Heroku.
 func (p *partner) onUpdate(ctx workflow.Context, c contract.PartnerChanges) (contract.PartnerInfo, error) {
 	if err := p.lock(ctx); err != nil {
-		return p.info, err
+		return p.public(), err
 	}
 	defer p.busy.Unlock()
-	var got contract.Integration
-	in := activities.UpdateIntegrationInput{Slug: p.in.Slug, Description: c.Description, DocsURL: c.DocsURL, ContactEmail: c.ContactEmail, Logo: c.Logo}
-	if err := workflow.ExecuteActivity(p.heroku(ctx), a.UpdateIntegration, in).Get(ctx, &got); err != nil {
-		return p.info, err
+	if c.Description != nil || c.DocsURL != nil || c.ContactEmail != nil || c.Logo != nil {
+		var got contract.Integration
+		in := activities.UpdateIntegrationInput{Slug: p.in.Slug, Description: c.Description, DocsURL: c.DocsURL, ContactEmail: c.ContactEmail, Logo: c.Logo}
+		if err := workflow.ExecuteActivity(p.heroku(ctx), a.UpdateIntegration, in).Get(ctx, &got); err != nil {
+			return p.public(), err
+		}
+		p.setIntegration(ctx, got)
 	}
-	p.setIntegration(ctx, got)
+	if c.Mappings != nil && c.Mappings.Digest() != p.info.MappingsDigest {
+		p.setMappings(ctx, c.Mappings)
+		p.rollout(ctx)
+	}
 	p.emit(ctx, contract.EventPartnerUpdated)
-	return p.info, nil
+	return p.public(), nil
 }
 
 func (p *partner) validateUpdate(_ workflow.Context, c contract.PartnerChanges) error {
@@ -236,12 +255,12 @@ func (p *partner) validateUpdate(_ workflow.Context, c contract.PartnerChanges) 
 // integration made elsewhere is adopted).
 func (p *partner) onRefresh(ctx workflow.Context, _ contract.None) (contract.PartnerInfo, error) {
 	if err := p.lock(ctx); err != nil {
-		return p.info, err
+		return p.public(), err
 	}
 	defer p.busy.Unlock()
 	var got contract.Integration
 	if err := workflow.ExecuteActivity(p.heroku(ctx), a.IntegrationInfo, p.in.Slug).Get(ctx, &got); err != nil {
-		return p.info, err
+		return p.public(), err
 	}
 	before := p.info.Integration
 	p.setIntegration(ctx, got)
@@ -249,7 +268,7 @@ func (p *partner) onRefresh(ctx workflow.Context, _ contract.None) (contract.Par
 	if before != nil && *before != got {
 		p.emit(ctx, contract.EventPartnerUpdated)
 	}
-	return p.info, nil
+	return p.public(), nil
 }
 
 // onDeactivate hands the deactivation to the main loop and answers with its report. A
@@ -264,14 +283,14 @@ func (p *partner) onDeactivate(ctx workflow.Context, d contract.Deactivate) (con
 		return r != nil && !r.At.IsZero() && (r != prev || prevRunning)
 	})
 	if err == nil && p.info.Stage != contract.PartnerInactive {
-		return p.info, temporal.NewApplicationError("deactivation failed; nothing was told to the customers, retry it: "+p.info.Error,
-			contract.ErrDeactivationFailed, p.info)
+		return p.public(), temporal.NewApplicationError("deactivation failed; nothing was told to the customers, retry it: "+p.info.Error,
+			contract.ErrDeactivationFailed, p.public())
 	}
 	if err == nil && p.finishes && p.unfinished() {
-		return p.info, temporal.NewApplicationError(fmt.Sprintf("Heroku deactivated the integration, but customers were still running when the cascade stopped (%s); it runs again every %s, and partner.deactivate resumes it now",
-			p.info.Error, cascadeRetryInterval), contract.ErrDeactivationIncomplete, p.info)
+		return p.public(), temporal.NewApplicationError(fmt.Sprintf("Heroku deactivated the integration, but customers were still running when the cascade stopped (%s); it runs again every %s, and partner.deactivate resumes it now",
+			p.info.Error, cascadeRetryInterval), contract.ErrDeactivationIncomplete, p.public())
 	}
-	return p.info, err
+	return p.public(), err
 }
 
 func (p *partner) validateDeactivate(_ workflow.Context, d contract.Deactivate) error {

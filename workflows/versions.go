@@ -50,7 +50,7 @@ const release1_0 = workflow.DefaultVersion
 // The version list of each workflow. A released change appends a named constant (with a
 // comment saying what it changes) to its workflow's list.
 var (
-	connectionVersions = versionList{workflow: contract.ConnectionWorkflowName, changeID: "connection", versions: []workflow.Version{release1_0, connectionEmitsEvents}}
+	connectionVersions = versionList{workflow: contract.ConnectionWorkflowName, changeID: "connection", versions: []workflow.Version{release1_0, connectionEmitsEvents, connectionSyncsMappings}}
 	watcherVersions    = versionList{workflow: contract.WatcherWorkflowName, changeID: "watcher", versions: []workflow.Version{release1_0, watcherTellsUntilFound}}
 	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", versions: []workflow.Version{release1_0, partnerCascadeFinishes, partnerEmitsEvents}}
 	reconcileVersions  = versionList{workflow: contract.ReconcileWorkflowName, changeID: "reconcile", versions: []workflow.Version{release1_0, reconcileDecidesAtDestroy}}
@@ -67,6 +67,11 @@ const (
 	// authorization is counted once (a late report of the same one, by the watcher after the
 	// customer's return, counted a second mismatch and issued another URL).
 	connectionEmitsEvents workflow.Version = 1
+	// connectionSyncsMappings (1.3.0): after the identity is verified, the mapping template
+	// (the integration's or the onboarding's own) is imported once and the customer waits
+	// in syncing until every mapping has synced (needs_attention when one fails), and takes
+	// a changed integration template (a rollout) while active.
+	connectionSyncsMappings workflow.Version = 2
 )
 
 // The watcher's versions after 1.0.0.

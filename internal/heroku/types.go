@@ -1,6 +1,9 @@
 package heroku
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Ref is the {id, name} pair Heroku nests in many objects.
 type Ref struct {
@@ -249,6 +252,8 @@ type Mapping struct {
 	State            string        `json:"state"`
 	StateDescription string        `json:"state_description,omitempty"`
 	Counts           MappingCounts `json:"counts"`
+	// Config is the mapping's configuration, as an import gave it.
+	Config json.RawMessage `json:"config,omitempty"`
 }
 
 // MappingCounts are a mapping's rows: in the database, in Salesforce, waiting to be

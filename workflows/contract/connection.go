@@ -54,6 +54,8 @@ type ConnectionInput struct {
 	Salesforce Salesforce        `json:"salesforce"`
 	ReturnURL  string            `json:"return_url,omitempty"`
 	Options    ConnectionOptions `json:"options,omitzero"`
+	// Mappings is this onboarding's own mapping template, instead of the integration's.
+	Mappings *MappingTemplate `json:"mappings,omitempty"`
 	// Carry is set only by continue-as-new: the state of the previous run.
 	Carry *Carry `json:"carry,omitempty"`
 }
@@ -142,7 +144,10 @@ const (
 	StageConfiguring           Stage = "configuring"
 	StageAwaitingAuthorization Stage = "awaiting_authorization"
 	StageVerifying             Stage = "verifying"
+	StageConfiguringSync       Stage = "configuring_sync" // importing the mapping template
+	StageSyncing               Stage = "syncing"          // waiting for every mapping's first sync
 	StageActive                Stage = "active"
+	StageNeedsAttention        Stage = "needs_attention" // a mapping failed or rows could not be written
 	StageReauthorizing         Stage = "reauthorizing"
 	StageCompensating          Stage = "compensating"
 	StageOffboarded            Stage = "offboarded"
@@ -153,7 +158,7 @@ const (
 
 // stages are every Stage, in order.
 var stages = []Stage{StageValidating, StageProvisioning, StageEnrolling, StageConfiguring, StageAwaitingAuthorization,
-	StageVerifying, StageActive, StageReauthorizing, StageCompensating, StageOffboarded, StageFailed, StageDeactivated, StageCancelled}
+	StageVerifying, StageConfiguringSync, StageSyncing, StageActive, StageNeedsAttention, StageReauthorizing, StageCompensating, StageOffboarded, StageFailed, StageDeactivated, StageCancelled}
 
 // Known reports whether s is one of the stages.
 func (s Stage) Known() bool {
@@ -289,6 +294,10 @@ type Status struct {
 	EventSeq int `json:"event_seq,omitempty"`
 	// ConnectLink: see StartResult.ConnectLink.
 	ConnectLink string `json:"connect_link,omitempty"`
+	// Sync is the customer's data sync, when a mapping template applies; Health is the
+	// connection as Heroku last showed it (read while syncing, and on request).
+	Sync   *SyncStatus `json:"sync,omitempty"`
+	Health *Health     `json:"health,omitempty"`
 }
 
 // AddonStateReport is the payload of SignalAddonState.
@@ -296,3 +305,71 @@ type AddonStateReport struct {
 	AddonID string `json:"addon_id"`
 	State   string `json:"state"`
 }
+
+// Template sources.
+const (
+	TemplateFromIntegration = "integration"
+	TemplateFromOnboarding  = "onboarding"
+)
+
+// SyncStatus is where a customer's data sync is: the template it syncs by, what was
+// imported, and its health as Heroku last showed it.
+type SyncStatus struct {
+	Source   string   `json:"source"`   // TemplateFromIntegration | TemplateFromOnboarding
+	Template string   `json:"template"` // the digest of the template to sync by
+	Objects  []string `json:"objects"`  // its objects
+	// Imported is the digest of the template last imported; Imports counts imports.
+	Imported   string    `json:"imported,omitempty"`
+	Imports    int       `json:"imports"`
+	ImportedAt time.Time `json:"imported_at,omitzero"`
+	// SyncedAt is when every mapping of the template first synced.
+	SyncedAt time.Time `json:"synced_at,omitzero"`
+	// RollingOut: a rollout asked for Template; the customer reports how it took it.
+	RollingOut bool `json:"rolling_out,omitempty"`
+}
+
+// Health is a customer's connection as Heroku showed it at CheckedAt.
+type Health struct {
+	CheckedAt       time.Time       `json:"checked_at"`
+	ConnectionState string          `json:"connection_state"`
+	Mappings        []MappingHealth `json:"mappings"`
+	// WriteErrors counts rows that could not be written to Salesforce in the last 24 hours,
+	// Notifications the unacknowledged ones (both read on request: -1 when not read).
+	WriteErrors   int `json:"write_errors"`
+	Notifications int `json:"notifications"`
+	// Problem says, in Heroku's words, what needs someone; empty when healthy.
+	Problem string `json:"problem,omitempty"`
+}
+
+// MappingHealth is one mapping's state and row counts.
+type MappingHealth struct {
+	Object  string `json:"object"`
+	State   string `json:"state"`
+	Message string `json:"message,omitempty"`
+	DB      int    `json:"db"`
+	SF      int    `json:"sf"`
+	Pending int    `json:"pending"`
+	Errors  int    `json:"errors"`
+}
+
+// MappingsChanged is the payload of SignalMappingsChanged.
+type MappingsChanged struct {
+	Template string `json:"template"` // the new template's digest
+}
+
+// RolloutReport is the payload of SignalRolloutReport: how one customer took a template.
+type RolloutReport struct {
+	Template   string `json:"template"`
+	WorkflowID string `json:"workflow_id"`
+	CustomerID string `json:"customer_id"`
+	Outcome    string `json:"outcome"` // RolloutUpdated | RolloutUnchanged | RolloutOwnTemplate | RolloutFailed
+	Error      string `json:"error,omitempty"`
+}
+
+// Rollout outcomes.
+const (
+	RolloutUpdated     = "updated"      // imported and synced (or waiting for its sync)
+	RolloutUnchanged   = "unchanged"    // already had it
+	RolloutOwnTemplate = "own_template" // syncs by its onboarding's own template
+	RolloutFailed      = "failed"       // the import failed, or a mapping needs attention
+)

@@ -53,6 +53,9 @@ const (
 	ErrConnectionNotNew = "ConnectionNotNew"
 	// ErrSchemaTaken: another live customer already syncs into that schema.
 	ErrSchemaTaken = "SchemaTaken"
+	// ErrImportUncertain: a retried mapping import cannot know whether the first attempt's
+	// reached Heroku; the workflow reads the connection to decide.
+	ErrImportUncertain = "ImportUncertain"
 	// ErrSlugTaken: the create found the slug taken; the partner workflow then reads the
 	// integration to learn whether an earlier attempt of its own made it.
 	ErrSlugTaken = "SlugTaken"

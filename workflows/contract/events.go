@@ -26,7 +26,9 @@ const (
 	EventURLIssued            EventType = "onboarding.url_issued"
 	EventAuthorized           EventType = "onboarding.authorized"
 	EventIdentityMismatch     EventType = "onboarding.identity_mismatch"
+	EventSyncing              EventType = "onboarding.syncing"
 	EventActive               EventType = "onboarding.active"
+	EventNeedsAttention       EventType = "onboarding.needs_attention"
 	EventNeedsReauthorization EventType = "onboarding.needs_reauthorization"
 	EventRecovered            EventType = "onboarding.recovered"
 	EventFailed               EventType = "onboarding.failed"
@@ -49,9 +51,11 @@ var EventTypes = []struct {
 	{EventURLIssued, "An authorization URL was issued: authorization_url, expires_at, attempt, and the customer's connect_link that never goes stale."},
 	{EventAuthorized, "The right Salesforce org and user authorized the connection."},
 	{EventIdentityMismatch, "Someone else authorized (another org or user): a new URL is issued, and after too many the onboarding fails."},
-	{EventActive, "The connection is active."},
+	{EventSyncing, "The mapping template was imported: the connection's first sync runs (template, the digest of the template)."},
+	{EventActive, "The connection is active: authorized, and with a mapping template, every mapping has synced (mappings: each one's state and counts)."},
+	{EventNeedsAttention, "A mapping failed or rows could not be written to Salesforce: problem says what, in Heroku's words. Nothing is cleaned up; the connection is read again until it recovers."},
 	{EventNeedsReauthorization, "An active connection lost its authorization (or the ISV asked): the customer must authorize again."},
-	{EventRecovered, "A connection that needed re-authorization is active again."},
+	{EventRecovered, "A connection that needed re-authorization, or attention, is active again."},
 	{EventFailed, "The onboarding failed: error_type, error and what was cleaned up."},
 	{EventOffboarded, "The customer was offboarded: what onboarding made is gone."},
 	{EventDeactivated, "The customer's onboarding ended because the integration was deactivated."},
@@ -113,6 +117,11 @@ type EventData struct {
 	Integration  *Integration        `json:"integration,omitempty"`
 	PartnerStage PartnerStage        `json:"partner_stage,omitempty"`
 	Report       *DeactivationReport `json:"report,omitempty"`
+	// onboarding.syncing, .active, .needs_attention and .recovered with a template: its
+	// digest, what needs attention, and each mapping's state and counts.
+	Template string          `json:"template,omitempty"`
+	Problem  string          `json:"problem,omitempty"`
+	Mappings []MappingHealth `json:"mappings,omitempty"`
 	// Salesforce is sent only to an endpoint with include_salesforce_identity.
 	Salesforce *EventIdentity `json:"salesforce,omitempty"`
 }

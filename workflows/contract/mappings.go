@@ -7,8 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
+
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/connect-onboarding/worker/internal/strictjson"
 )
@@ -187,14 +188,9 @@ func (c MappingConfig) validate(v *ValidationError, p string) {
 	}
 }
 
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+// sortedNames are m's keys in order: validation runs in workflows too, and its errors must
+// not depend on map order.
+func sortedNames[V any](m map[string]V) []string { return workflow.DeterministicKeys(m) }
 
 // JSON is the template as sent to Heroku: Go encodes map keys in order, so equal templates
 // give equal bytes.

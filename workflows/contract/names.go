@@ -49,6 +49,12 @@ var (
 	// SignalIntegrationDeactivated: the ISV's partner integration was deactivated.
 	SignalIntegrationDeactivated = Signal[IntegrationDeactivated]{"integration.deactivated",
 		"The ISV's partner integration was deactivated: end as deactivated."}
+	// SignalMappingsChanged: the integration's mapping template changed (a rollout).
+	SignalMappingsChanged = Signal[MappingsChanged]{"mappings.changed",
+		"The integration's mapping template changed: a customer syncing by it imports the new one and reports to the partner workflow."}
+	// UpdateRefreshHealth reads the connection's health from Heroku now.
+	UpdateRefreshHealth = Update[None, Health]{"onboarding.refresh_health",
+		"Read the connection's health from Heroku now (state, each mapping, write errors of 24 h, unacknowledged notifications)."}
 )
 
 // The connection watcher (WatcherWorkflowName).
@@ -79,6 +85,12 @@ var (
 	// UpdatePartnerDeactivate deactivates: destructive, needs the slug as confirmation.
 	UpdatePartnerDeactivate = Update[Deactivate, PartnerInfo]{"partner.deactivate",
 		"Deactivate the integration (confirm with the slug): Heroku destroys its add-ons, then every customer ends."}
+	// QueryPartnerMappings answers the integration's mapping template (nil when it has none).
+	QueryPartnerMappings = Query[*MappingTemplate]{"partner.mappings",
+		"The integration's mapping template in Heroku Connect's export format, or null."}
+	// SignalRolloutReport: a customer took (or failed to take) a new template.
+	SignalRolloutReport = Signal[RolloutReport]{"rollout.report",
+		"A customer took the integration's new mapping template, or failed to: counted in the rollout report."}
 	// QueryPartnerInfo always answers with the last known state, even after the end.
 	QueryPartnerInfo = Query[PartnerInfo]{"partner.info",
 		"The integration as last known, its stage and the deactivation report."}

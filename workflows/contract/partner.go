@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -85,6 +86,8 @@ type PartnerSpec struct {
 	DocsURL      string `json:"docs_url"`
 	ContactEmail string `json:"contact_email"`
 	Logo         Logo   `json:"logo"`
+	// Mappings is the template every customer's connection is given (optional).
+	Mappings *MappingTemplate `json:"mappings,omitempty"`
 }
 
 // PartnerChanges updates an integration; nil fields stay.
@@ -93,6 +96,8 @@ type PartnerChanges struct {
 	DocsURL      *string `json:"docs_url,omitempty"`
 	ContactEmail *string `json:"contact_email,omitempty"`
 	Logo         *Logo   `json:"logo,omitempty"`
+	// Mappings replaces the template and rolls it out to every customer syncing by it.
+	Mappings *MappingTemplate `json:"mappings,omitempty"`
 }
 
 // Deactivate is the deactivation request.
@@ -151,7 +156,53 @@ type PartnerInfo struct {
 	Endpoints     []Endpoint `json:"endpoints,omitempty"`
 	EndpointsMade int        `json:"endpoints_made,omitempty"`
 	EventSeq      int        `json:"event_seq,omitempty"`
+	// Mappings is the template (carried through continue-as-new; the info query leaves it
+	// out: QueryPartnerMappings answers it), MappingsDigest names it and MappingObjects are
+	// its objects; Rollout is the last template change's report.
+	Mappings       *MappingTemplate `json:"mappings,omitempty"`
+	MappingsDigest string           `json:"mappings_digest,omitempty"`
+	MappingObjects []string         `json:"mapping_objects,omitempty"`
+	Rollout        *Rollout         `json:"rollout,omitempty"`
 }
+
+// maxRolloutFailures bounds the sample of customers a rollout failed for.
+const maxRolloutFailures = 20
+
+// Rollout is how a changed template reached the customers syncing by the integration's.
+type Rollout struct {
+	Template  string    `json:"template"`
+	StartedAt time.Time `json:"started_at"`
+	BatchJob  string    `json:"batch_job,omitempty"`
+	// Targets are the customers past authorization when it began; the others import the
+	// template current when they get there.
+	Targets     int64             `json:"targets"`
+	Updated     int               `json:"updated"`
+	Unchanged   int               `json:"unchanged"`
+	OwnTemplate int               `json:"own_template"`
+	Failed      int               `json:"failed"`
+	Failures    []CustomerOutcome `json:"failures,omitempty"` // a sample
+	Error       string            `json:"error,omitempty"`    // the batch could not be sent
+}
+
+// Count records one customer's report.
+func (r *Rollout) Count(rep RolloutReport) {
+	switch rep.Outcome {
+	case RolloutUpdated:
+		r.Updated++
+	case RolloutUnchanged:
+		r.Unchanged++
+	case RolloutOwnTemplate:
+		r.OwnTemplate++
+	default:
+		r.Failed++
+		if len(r.Failures) < maxRolloutFailures {
+			r.Failures = append(r.Failures, CustomerOutcome{WorkflowID: rep.WorkflowID, CustomerID: rep.CustomerID, Outcome: rep.Outcome, Error: rep.Error})
+		}
+	}
+}
+
+// Reported is how many customers reported.
+func (r *Rollout) Reported() int { return r.Updated + r.Unchanged + r.OwnTemplate + r.Failed }
 
 // ImageCheck checks that a logo file is an image Heroku takes. The worker's decodes it
 // (sizes in pixels, SVG safety); validation without one runs CheckLogoFormat.
@@ -199,15 +250,17 @@ func (s PartnerSpec) Validate(image ImageCheck) error {
 	checkDocsURL(v, s.DocsURL, true)
 	checkEmail(v, s.ContactEmail, true)
 	checkLogo(v, &s.Logo, true, image)
+	checkMappings(v, s.Mappings)
 	return v.Err()
 }
 
 // Validate checks an update request.
 func (c PartnerChanges) Validate(image ImageCheck) error {
 	v := &ValidationError{}
-	if c.Description == nil && c.DocsURL == nil && c.ContactEmail == nil && c.Logo == nil {
-		v.Add("changes", "name at least one of description, docs_url, contact_email, logo")
+	if c.Description == nil && c.DocsURL == nil && c.ContactEmail == nil && c.Logo == nil && c.Mappings == nil {
+		v.Add("changes", "name at least one of description, docs_url, contact_email, logo, mappings")
 	}
+	checkMappings(v, c.Mappings)
 	if c.Description != nil {
 		checkDescription(v, *c.Description, true)
 	}
@@ -269,5 +322,16 @@ func checkLogo(v *ValidationError, l *Logo, required bool, image ImageCheck) {
 	}
 	if len(l.Data) > MaxLogoTransportBytes {
 		v.Add("logo", fmt.Sprintf("is %d bytes; through the worker a logo can be at most %d bytes (Temporal's 2 MB payload limit), though Heroku takes up to 5 MB", len(l.Data), MaxLogoTransportBytes))
+	}
+}
+
+// checkMappings adds a template's problems, each named by its path under "mappings".
+func checkMappings(v *ValidationError, t *MappingTemplate) {
+	if t == nil {
+		return
+	}
+	var ve *ValidationError
+	if err := t.Validate("mappings"); errors.As(err, &ve) {
+		v.Fields = append(v.Fields, ve.Fields...)
 	}
 }

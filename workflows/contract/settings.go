@@ -45,6 +45,29 @@ type Settings struct {
 	// polled, so provisioning costs no Heroku call. The worker sets it from
 	// WORKER_WEBHOOK_WAIT when HEROKU_WEBHOOK_SECRET is set.
 	WebhookWait time.Duration `json:"webhook_wait,omitempty" ignored:"true"`
+	// SyncCheck is how long after a template's import the first read of its mappings waits;
+	// each read that finds them still loading doubles the wait, up to SyncCheckMax.
+	// AttentionRecheck paces the reads of a customer that needs attention. Each is a Heroku
+	// call at background priority.
+	SyncCheck        time.Duration `json:"sync_check,omitempty" envconfig:"WORKER_SYNC_CHECK" default:"5s" desc:"wait before the first read of a new template's mappings"`
+	SyncCheckMax     time.Duration `json:"sync_check_max,omitempty" envconfig:"WORKER_SYNC_CHECK_MAX" default:"5m" desc:"longest wait between reads of mappings still loading"`
+	AttentionRecheck time.Duration `json:"attention_recheck,omitempty" envconfig:"WORKER_ATTENTION_RECHECK" default:"15m" desc:"wait between reads of a customer whose sync needs attention"`
+}
+
+// SyncPace is SyncCheck, SyncCheckMax and AttentionRecheck, with their defaults for
+// settings recorded before they existed.
+func (s Settings) SyncPace() (first, most, attention time.Duration) {
+	first, most, attention = s.SyncCheck, s.SyncCheckMax, s.AttentionRecheck
+	if first == 0 {
+		first = 5 * time.Second
+	}
+	if most == 0 {
+		most = 5 * time.Minute
+	}
+	if attention == 0 {
+		attention = 15 * time.Minute
+	}
+	return first, most, attention
 }
 
 // Events is the events task queue: EventsTaskQueue, or the default when the settings were
@@ -109,6 +132,10 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("reconcile grace period must not be negative")
 	case s.WebhookWait < 0 || s.WebhookWait > time.Hour:
 		return fmt.Errorf("webhook wait must be between 0 and 1h")
+	case s.SyncCheck < 0 || s.SyncCheckMax < 0 || s.AttentionRecheck < 0 ||
+		(s.SyncCheck != 0 && s.SyncCheck < time.Second) || (s.SyncCheckMax != 0 && s.SyncCheckMax < s.SyncCheck) ||
+		(s.AttentionRecheck != 0 && s.AttentionRecheck < time.Second):
+		return fmt.Errorf("sync checks must be at least 1s, and the longest at least the first")
 	}
 	for _, h := range s.ReturnHosts {
 		if h == "" || strings.ContainsAny(h, "/@?#") {

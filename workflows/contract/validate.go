@@ -178,6 +178,7 @@ func (in ConnectionInput) RequestProblems() *ValidationError {
 	if m := full.Options.URLRefreshMargin; m < time.Minute || m > 12*time.Hour {
 		v.Add("options.url_refresh_margin", "must be between 1m and 12h")
 	}
+	checkMappings(v, in.Mappings)
 	return v
 }
 

@@ -136,7 +136,8 @@ func (s *Sim) mappingJSON(r *http.Request, c *connection, m *mapping) map[string
 func mappingsOf(c *connection) []heroku.Mapping {
 	out := make([]heroku.Mapping, 0, len(c.Mappings))
 	for _, m := range c.Mappings {
-		out = append(out, heroku.Mapping{ID: m.ID, ObjectName: m.ObjectName, State: m.State, StateDescription: m.Message, Counts: m.Counts})
+		cfg, _ := json.Marshal(m.Config)
+		out = append(out, heroku.Mapping{ID: m.ID, ObjectName: m.ObjectName, State: m.State, StateDescription: m.Message, Counts: m.Counts, Config: cfg})
 	}
 	return out
 }

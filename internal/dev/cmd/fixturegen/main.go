@@ -487,6 +487,98 @@ var scenarios = []scenario{
 		}
 		return g.recordID("events_delivery_log", contract.DeliveryLogWorkflowName, contract.DeliveryLogWorkflowID("acme", g.endpoint))
 	}},
+	// A customer with its own mapping template: imported once, active when every mapping
+	// synced (connectionSyncsMappings).
+	{"connection_synced_own_template", func(g *gen, name string) error {
+		in := input(name)
+		in.Mappings = fixtureTemplate("")
+		if _, err := g.on.Start(g.ctx, in); err != nil {
+			return err
+		}
+		g.signIn(contract.AddonName("acme", name), org, user)
+		return g.activeThenOffboard(name)
+	}},
+	// A mapping fails: needs_attention, then the operator restarts the connection and the
+	// customer recovers.
+	{"connection_needs_attention", func(g *gen, name string) error {
+		acts.Settings.AttentionRecheck = time.Second
+		defer func() { acts.Settings.AttentionRecheck = 0 }()
+		in := input(name)
+		in.Mappings = fixtureTemplate("")
+		if _, err := g.on.Start(g.ctx, in); err != nil {
+			return err
+		}
+		addon := contract.AddonName("acme", name)
+		g.post("/_sim/mapping-faults", map[string]string{"addon": addon, "object": "Contact", "kind": "fail"})
+		g.signIn(addon, org, user)
+		if err := g.waitFor(name, func(st contract.Status) bool { return st.Stage == contract.StageNeedsAttention }); err != nil {
+			return err
+		}
+		st, err := g.on.Status(g.ctx, "acme", name)
+		if err != nil {
+			return err
+		}
+		req, _ := http.NewRequest(http.MethodPost, st.Connection.RegionURL+"/api/v3/connections/"+st.Connection.ID+"/actions/restart", nil)
+		req.Header.Set("Authorization", "Bearer sim-token")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+		return g.activeThenOffboard(name)
+	}},
+	// An integration with a template: its customer syncs by it, then the template changes
+	// and the rollout reaches the customer, which reports to the partner workflow.
+	{"partner_rollout", func(g *gen, name string) error {
+		spec := contract.PartnerSpec{Slug: "echo", Team: "acme-team", Name: "Echo Sync", Description: "Echo", DocsURL: "https://echo.example",
+			ContactEmail: "dev@echo.example", Logo: contract.Logo{Filename: "l.png", Data: logotest.PNG(200, 200)}, Mappings: fixtureTemplate("")}
+		if _, err := g.on.CreatePartner(g.ctx, spec); err != nil {
+			return err
+		}
+		in := input("echo-customer")
+		in.ISVSlug = "echo"
+		if _, err := g.on.Start(g.ctx, in); err != nil {
+			return err
+		}
+		g.signIn(contract.AddonName("echo", "echo-customer"), org, user)
+		waitEcho := func(cond func(contract.Status) bool) error {
+			for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				if st, err := g.on.Status(g.ctx, "echo", "echo-customer"); err == nil && cond(st) {
+					return nil
+				}
+			}
+			return errors.New("echo-customer: condition not reached")
+		}
+		if err := waitEcho(func(st contract.Status) bool { return st.Stage == contract.StageActive }); err != nil {
+			return err
+		}
+		next := fixtureTemplate("Industry")
+		if _, err := g.on.UpdatePartner(g.ctx, "echo", contract.PartnerChanges{Mappings: next}); err != nil {
+			return err
+		}
+		if err := waitEcho(func(st contract.Status) bool {
+			return st.Stage == contract.StageActive && st.Sync != nil && st.Sync.Imported == next.Digest()
+		}); err != nil {
+			return err
+		}
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			info, err := g.on.Partner(g.ctx, "echo", false)
+			if err == nil && info.Rollout != nil && info.Rollout.Updated == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return errors.New("the rollout's report never counted the customer")
+			}
+		}
+		if _, err := g.on.Offboard(g.ctx, "echo", "echo-customer"); err != nil {
+			return err
+		}
+		if err := g.recordID("connection_rollout", contract.ConnectionWorkflowName, onboarding.WorkflowID("echo", "echo-customer")); err != nil {
+			return err
+		}
+		if _, err := g.on.DeactivatePartner(g.ctx, "echo", "acme-team", "echo"); err != nil {
+			return err
+		}
+		return g.recordID(name, contract.PartnerWorkflowName, contract.PartnerWorkflowID("echo"))
+	}},
 	{"watcher_app", func(g *gen, name string) error {
 		// The app's one watcher. Every customer above has left; the watcher ends after its
 		// idle timeout (1h), so record what it did until now.
@@ -585,4 +677,18 @@ func (g *gen) recordRun(name, wf, id, runID string) error {
 	}
 	g.m.Fixtures = append(g.m.Fixtures, replay.Fixture{File: file, Workflow: wf, Scenario: name, WorkflowID: id})
 	return nil
+}
+
+// fixtureTemplate is a two-object template; extra adds a field to Account (a changed
+// template).
+func fixtureTemplate(extra string) *contract.MappingTemplate {
+	fields := map[string]map[string]any{"Id": {}, "Name": {}, "SystemModstamp": {}}
+	if extra != "" {
+		fields[extra] = map[string]any{}
+	}
+	return &contract.MappingTemplate{Version: 1, Mappings: []contract.Mapping{
+		{ObjectName: "Account", Config: contract.MappingConfig{Access: contract.MappingReadOnly, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000, Fields: fields}},
+		{ObjectName: "Contact", Config: contract.MappingConfig{Access: contract.MappingReadWrite, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000,
+			Fields: map[string]map[string]any{"Id": {}, "Email": {}, "SystemModstamp": {}}}},
+	}}
 }

@@ -1,0 +1,51 @@
+package workflows
+
+// The integration's mapping template: kept by the partner workflow (through
+// continue-as-new), answered to customers by a query, and rolled out when it changes.
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/workflows/contract"
+)
+
+// mappingsNow answers QueryPartnerMappings.
+func (p *partner) mappingsNow() (*contract.MappingTemplate, error) { return p.info.Mappings, nil }
+
+func (p *partner) setMappings(ctx workflow.Context, t *contract.MappingTemplate) {
+	c := *t
+	c.Connection = nil
+	p.info.Mappings, p.info.MappingsDigest, p.info.MappingObjects = &c, c.Digest(), c.Objects()
+	workflow.GetLogger(ctx).Info("mapping template set", "template", p.info.MappingsDigest, "objects", len(c.Mappings))
+}
+
+// rollout tells every customer past its authorization that the template changed; their
+// reports fill the rollout's counts (receiveRolloutReports). The report exists before the
+// batch runs, so a customer that answers at once is counted.
+func (p *partner) rollout(ctx workflow.Context) {
+	now := workflow.Now(ctx)
+	r := &contract.Rollout{Template: p.info.MappingsDigest, StartedAt: now,
+		BatchJob: fmt.Sprintf("%s-rollout-%s-%d", contract.PartnerWorkflowID(p.in.Slug), strings.TrimPrefix(p.info.MappingsDigest, "sha256:"), now.Unix())}
+	p.info.Rollout = r
+	var got activities.RolloutResult
+	in := activities.RolloutInput{ISVSlug: p.in.Slug, JobID: r.BatchJob, Template: r.Template}
+	if err := workflow.ExecuteActivity(batchCall(ctx, 30*time.Minute, time.Minute, 2*time.Hour), a.RolloutMappings, in).Get(ctx, &got); err != nil {
+		r.Error = "the rollout's signals could not all be sent: " + errorMessage(err)
+	}
+	r.Targets = got.Targets
+}
+
+func (p *partner) receiveRolloutReports(ctx workflow.Context) {
+	ch := contract.SignalRolloutReport.Channel(ctx)
+	for {
+		rep := contract.SignalRolloutReport.Receive(ctx, ch)
+		if r := p.info.Rollout; r != nil && rep.Template == r.Template {
+			r.Count(rep)
+		}
+	}
+}
