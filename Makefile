@@ -21,6 +21,8 @@ HEROKU_CLI_VERSION := 11.10.0
 NPM_DIR := $(BIN)/npm
 HEROKU_SCHEMA := $(NPM_DIR)/schema-$(HEROKU_SCHEMA_VERSION)/node_modules/@heroku-cli/schema/lib/index.d.ts
 HEROKU_CLI := $(NPM_DIR)/heroku-$(HEROKU_CLI_VERSION)/node_modules/.bin/heroku
+CONNECT_PLUGIN_SRC ?= $(abspath $(CURDIR)/../shared)
+CONNECT_PLUGIN_DIR ?= $(NPM_DIR)/heroku-connect-plugin
 NPM_INSTALL = @command -v npm >/dev/null || { echo "make: npm is not installed: Node.js 20 or newer with npm (Debian: apt-get install nodejs npm)"; exit 1; }; npm install --no-audit --no-fund --ignore-scripts --loglevel=error
 GOFLAGS_TEST ?= -race -count=1 -timeout 20m
 # Go fuzz targets (package:function): their seed corpora run with every `go test`; make test
@@ -125,9 +127,16 @@ clean:
 chaos: tools build
 	$(GO) run ./internal/dev/cmd/chaos $(CHAOS_FLAGS)
 
-## fidelity: the real Heroku CLI (npm, pinned) through an ISV operator's add-on and app commands against herokusim
-fidelity: build $(HEROKU_CLI)
-	$(GO) run ./internal/dev/cmd/fidelity -heroku $(HEROKU_CLI) -herokusim $(BIN)/herokusim
+## fidelity: the real Heroku CLI (npm, pinned) through an ISV operator's add-on and app commands, and Heroku's Connect CLI plugin on an onboarded customer's connection, against herokusim
+fidelity: build $(HEROKU_CLI) $(CONNECT_PLUGIN_DIR)/dist/commands/connect/state.js
+	$(GO) run ./internal/dev/cmd/fidelity -heroku $(HEROKU_CLI) -herokusim $(BIN)/herokusim -connect-plugin $(CONNECT_PLUGIN_DIR)
+
+# Heroku's Connect CLI plugin is not on the npm registry reached here: it is built from its
+# source (CONNECT_PLUGIN_SRC, see ../shared/heroku-connect-plugin.md), unless
+# CONNECT_PLUGIN_DIR names a built one.
+$(CONNECT_PLUGIN_DIR)/dist/commands/connect/state.js:
+	@test -x $(CONNECT_PLUGIN_SRC)/tools/build-connect-plugin.sh || { echo "make: Heroku's Connect CLI plugin source is missing at $(CONNECT_PLUGIN_SRC): set CONNECT_PLUGIN_SRC, or CONNECT_PLUGIN_DIR to a built plugin"; exit 1; }
+	$(CONNECT_PLUGIN_SRC)/tools/build-connect-plugin.sh $(CONNECT_PLUGIN_DIR)
 
 ## fixtures: record replay fixtures from the dev server (commit workflow changes first)
 fixtures: tools

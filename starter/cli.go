@@ -46,9 +46,10 @@ var errHelp = errors.New("help printed")
 
 const partnerUsage = `starter partner: the ISV's partner integration.
 
-  partner create SLUG --team T --isv-name N --description D --docs-url URL --contact-email E --logo-file FILE
+  partner create SLUG --team T --isv-name N --description D --docs-url URL --contact-email E --logo-file FILE [--mappings-file FILE]
   partner adopt SLUG          register an integration that already exists on Heroku
-  partner update SLUG [--description D] [--docs-url URL] [--contact-email E] [--logo-file FILE]
+  partner update SLUG [--description D] [--docs-url URL] [--contact-email E] [--logo-file FILE] [--mappings-file FILE]
+                              a new mappings file is rolled out to every customer past its authorization
   partner info SLUG [--refresh]
   partner deactivate SLUG --team T [--confirm SLUG]
   partner reconcile SLUG [--dry-run]   sweep now for orphaned add-ons (a Schedule does it hourly)
@@ -86,6 +87,8 @@ func (a *cli) dispatch(ctx context.Context, args []string) error {
 		return a.customerCommand(ctx, args[0], args[1:])
 	case "list":
 		return a.list(ctx, args[1:])
+	case "health":
+		return a.health(ctx, args[1:])
 	case "serve":
 		return a.serve(ctx, args[1:])
 	case "endpoints":
@@ -143,6 +146,24 @@ func readLogo(path string) (*contract.Logo, error) {
 	return &contract.Logo{Filename: filepath.Base(path), Data: data}, nil
 }
 
+// readMappings reads a mapping template: Heroku Connect's export file (`heroku
+// connect:export`), checked before anything is sent, each problem named by its path in the
+// file.
+func readMappings(path string) (*contract.MappingTemplate, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("--mappings-file: %v", err)
+	}
+	t, err := contract.ParseMappingTemplate(data, "")
+	if err != nil {
+		return nil, usagef("--mappings-file %s: %v", path, err)
+	}
+	return t, nil
+}
+
 func (a *cli) partnerCreate(ctx context.Context, args []string) error {
 	fs := a.flags("partner create")
 	var spec contract.PartnerSpec
@@ -153,6 +174,7 @@ func (a *cli) partnerCreate(ctx context.Context, args []string) error {
 	fs.StringVar(&spec.DocsURL, "docs-url", "", "https URL of the ISV's documentation")
 	fs.StringVar(&spec.ContactEmail, "contact-email", "", "contact address")
 	fs.StringVar(&logoFile, "logo-file", "", "jpeg, png, svg or webp, 100-1000 px, at most 5 MB")
+	mappingsFile := fs.String("mappings-file", "", "mapping template every customer's connection gets (Heroku Connect's export format)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -166,6 +188,9 @@ func (a *cli) partnerCreate(ctx context.Context, args []string) error {
 	}
 	if logo != nil {
 		spec.Logo = *logo
+	}
+	if spec.Mappings, err = readMappings(*mappingsFile); err != nil {
+		return err
 	}
 	info, err := a.c.CreatePartner(ctx, spec)
 	if err != nil {
@@ -181,6 +206,7 @@ func (a *cli) partnerUpdate(ctx context.Context, args []string) error {
 	fs.StringVar(&docs, "docs-url", "", "new docs URL")
 	fs.StringVar(&email, "contact-email", "", "new contact email")
 	fs.StringVar(&logoFile, "logo-file", "", "new logo file")
+	mappingsFile := fs.String("mappings-file", "", "new mapping template, rolled out to every customer past its authorization")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -202,6 +228,9 @@ func (a *cli) partnerUpdate(ctx context.Context, args []string) error {
 		}
 	})
 	if ch.Logo, err = readLogo(logoFile); err != nil {
+		return err
+	}
+	if ch.Mappings, err = readMappings(*mappingsFile); err != nil {
 		return err
 	}
 	info, err := a.c.UpdatePartner(ctx, slug, ch)
@@ -340,7 +369,12 @@ func (a *cli) onboard(ctx context.Context, args []string) error {
 	fs.StringVar(&in.ReturnURL, "return-url", "", "where the customer returns after authorizing")
 	fs.DurationVar(&in.Options.AuthorizationTimeout, "authorization-timeout", 0, "how long to wait for the customer (default 168h)")
 	wait := fs.Bool("wait", false, "show the stages live until active or failed")
+	mappingsFile := fs.String("mappings-file", "", "this customer's own mapping template, instead of the integration's")
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	var err error
+	if in.Mappings, err = readMappings(*mappingsFile); err != nil {
 		return err
 	}
 	in.Mode = contract.ModeProvision
@@ -506,6 +540,19 @@ func (a *cli) printPartner(headline string, info contract.PartnerInfo) error {
 			rows = append(rows, [2]string{"  " + c.CustomerID, strings.TrimSpace(c.Outcome + " " + c.AddonID + " " + c.Error)})
 		}
 	}
+	if info.MappingsDigest != "" {
+		rows = append(rows, [2]string{"Mapping Template", info.MappingsDigest + " (" + strings.Join(info.MappingObjects, ", ") + ")"})
+	}
+	if r := info.Rollout; r != nil {
+		rows = append(rows, [2]string{"Rollout", fmt.Sprintf("%s since %s: %d targets; %d updated, %d unchanged, %d on their own template, %d failed",
+			r.Template, fmtTime(r.StartedAt), r.Targets, r.Updated, r.Unchanged, r.OwnTemplate, r.Failed)})
+		for _, f := range r.Failures {
+			rows = append(rows, [2]string{"  " + f.CustomerID, f.Error})
+		}
+		if r.Error != "" {
+			rows = append(rows, [2]string{"Rollout Error", r.Error})
+		}
+	}
 	rows = append(rows, [2]string{"Error", info.Error})
 	return a.print(info, headline, rows)
 }
@@ -519,7 +566,66 @@ func (a *cli) printStatus(headline string, st contract.Status) error {
 		{"URL Expires", fmtTime(st.URLExpiresAt)}, {"URLs Issued", fmt.Sprint(st.URLsIssued)},
 		{"Mismatches", nonZero(st.Mismatches)}, {"Last Problem", st.LastProblem}, {"Re-authorizations", nonZero(st.Reauthorizations)},
 		{"Cleaned Up", strings.Join(st.Compensated, "; ")}, {"Error", st.Error}}...)
-	return a.print(st, headline, rows)
+	if s := st.Sync; s != nil {
+		rows = append(rows, [2]string{"Mapping Template", fmt.Sprintf("%s (%s): %s", s.Template, s.Source, strings.Join(s.Objects, ", "))},
+			[2]string{"Synced At", fmtTime(s.SyncedAt)})
+	}
+	return a.print(st, headline, append(rows, healthRows(st.Health)...))
+}
+
+// healthRows shows a connection's health: its state, each mapping, write errors and
+// notifications (-1: not read), and the problem in Heroku's words.
+func healthRows(h *contract.Health) [][2]string {
+	if h == nil {
+		return nil
+	}
+	rows := [][2]string{{"Health Checked", fmtTime(h.CheckedAt)}, {"Problem", h.Problem}}
+	for _, m := range h.Mappings {
+		rows = append(rows, [2]string{"  " + m.Object, strings.TrimSpace(fmt.Sprintf("%s  db %d  sf %d  pending %d  errors %d  %s",
+			m.State, m.DB, m.SF, m.Pending, m.Errors, m.Message))})
+	}
+	if h.WriteErrors >= 0 {
+		rows = append(rows, [2]string{"Write Errors (24 h)", fmt.Sprint(h.WriteErrors)})
+	}
+	if h.Notifications >= 0 {
+		rows = append(rows, [2]string{"Notifications", fmt.Sprint(h.Notifications)})
+	}
+	return rows
+}
+
+// health shows one customer's connection health, read from Heroku now, or an integration's
+// summary: its running onboardings by stage and who needs attention.
+func (a *cli) health(ctx context.Context, args []string) error {
+	fs := a.flags("health")
+	isv := fs.String("isv", "", "the ISV's partner integration slug")
+	customer := fs.String("customer", "", "one customer: read its connection's health from Heroku now")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *isv == "" {
+		return usagef("health needs --isv SLUG")
+	}
+	if *customer != "" {
+		h, err := a.c.RefreshHealth(ctx, *isv, *customer)
+		if err != nil {
+			return err
+		}
+		return a.print(h, "Health of "+*customer+" (connection "+h.ConnectionState+")", healthRows(&h))
+	}
+	sum, err := a.c.IntegrationHealth(ctx, *isv)
+	if err != nil {
+		return err
+	}
+	rows := [][2]string{{"Running", fmt.Sprint(sum.Running)}}
+	for _, s := range contract.StageNames() {
+		if n, ok := sum.Stages[s]; ok {
+			rows = append(rows, [2]string{"  " + s, fmt.Sprint(n)})
+		}
+	}
+	for _, c := range sum.NeedsAttention {
+		rows = append(rows, [2]string{"Needs Attention", c.CustomerID})
+	}
+	return a.print(sum, "Health of integration "+*isv, rows)
 }
 
 func nonZero(n int) string {

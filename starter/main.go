@@ -33,14 +33,16 @@ import (
 const usage = `starter: drive Heroku Connect onboarding.
 
 Commands:
-  partner create SLUG --team T --isv-name N --description D --docs-url URL --contact-email E --logo-file FILE
-  partner update SLUG [--description D] [--docs-url URL] [--contact-email E] [--logo-file FILE]
+  partner create SLUG --team T --isv-name N --description D --docs-url URL --contact-email E --logo-file FILE [--mappings-file FILE]
+  partner update SLUG [--description D] [--docs-url URL] [--contact-email E] [--logo-file FILE] [--mappings-file FILE]
   partner info SLUG [--refresh]
   partner adopt SLUG         register an integration that already exists on Heroku
   partner deactivate SLUG --team T [--confirm SLUG]
   onboard --isv SLUG --customer ID (--app APP | --addon ADDON) --org-id ORG --username USER [flags] [--wait]
   status --isv SLUG --customer ID
   list --isv SLUG [--stage STAGE]
+  health --isv SLUG [--customer ID]  an integration's onboardings by stage and who needs attention,
+                             or one customer's connection health read from Heroku now
   reissue --isv SLUG --customer ID
   reauthorize --isv SLUG --customer ID
   offboard --isv SLUG --customer ID

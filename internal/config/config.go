@@ -392,6 +392,7 @@ type Simulator struct {
 	DeprovisionDelay  time.Duration `envconfig:"SIM_DEPROVISION_DELAY" default:"1s" desc:"how long a destroyed add-on stays deprovisioning"`
 	DeactivationDelay time.Duration `envconfig:"SIM_DEACTIVATION_DELAY" default:"5s" desc:"how long a deactivated integration's add-ons stay alive after the 202"`
 	AuthURLTTL        time.Duration `envconfig:"SIM_AUTH_URL_TTL" default:"24h" desc:"lifetime of an authorization URL"`
+	SyncDelay         time.Duration `envconfig:"SIM_SYNC_DELAY" default:"2s" desc:"how long a new mapping takes from INITIAL to DATA_SYNCED"`
 	RateCapacity      int           `envconfig:"SIM_RATE_CAPACITY" default:"4500" desc:"token bucket size per account (its tokens share it)"`
 	RatePerMinute     float64       `envconfig:"SIM_RATE_PER_MINUTE" default:"75" desc:"token bucket refill per minute"`
 	RetryAfter        bool          `envconfig:"SIM_RETRY_AFTER" default:"false" desc:"send Retry-After on 429 (Heroku documents none)"`

@@ -80,6 +80,8 @@ func New(c *onboarding.Client, keys *Keys, key []byte, returnURL string, log zer
 	m.Handle("GET /v1/onboardings", s.auth(s.listOnboardings))
 	m.Handle("GET /v1/onboardings/{isv}/{customer}", s.auth(s.onboardingStatus))
 	m.Handle("POST /v1/onboardings/{isv}/{customer}/{action}", s.auth(s.onboardingAction))
+	m.Handle("GET /v1/onboardings/{isv}/{customer}/health", s.auth(s.onboardingHealth))
+	m.Handle("GET /v1/partners/{slug}/health", s.auth(s.integrationHealth))
 	m.Handle("POST /v1/partners", s.auth(s.createPartner))
 	m.Handle("GET /v1/partners/{slug}", s.auth(s.partnerInfo))
 	m.Handle("PATCH /v1/partners/{slug}", s.auth(s.updatePartner))
@@ -205,10 +207,11 @@ func (s *API) writeFailure(w http.ResponseWriter, err error) {
 	}
 }
 
-// Body limits: an onboarding request is small; a partner request carries a logo of up to
-// 5 MB in base64.
+// Body limits: an onboarding request is small, unless it carries its own mapping template;
+// a partner request carries a logo of up to 5 MB in base64 and a template.
 const (
 	maxBody        = 64 << 10
+	maxStartBody   = maxBody + contract.MaxMappingTemplateBytes
 	maxPartnerBody = 8 << 20
 )
 
@@ -245,7 +248,7 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, dst any) bool {
 
 func (s *API) startOnboarding(w http.ResponseWriter, r *http.Request) {
 	var in contract.ConnectionInput
-	if !decode(w, r, maxBody, &in) {
+	if !decode(w, r, maxStartBody, &in) {
 		return
 	}
 	if !s.permit(w, r, ScopeWrite, in.ISVSlug) {
@@ -298,6 +301,33 @@ func (s *API) onboardingStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// onboardingHealth reads a customer's connection health from Heroku now (three calls).
+func (s *API) onboardingHealth(w http.ResponseWriter, r *http.Request) {
+	if !s.permit(w, r, ScopeRead, r.PathValue("isv")) {
+		return
+	}
+	h, err := s.c.RefreshHealth(r.Context(), r.PathValue("isv"), r.PathValue("customer"))
+	if err != nil {
+		s.writeFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
+}
+
+// integrationHealth counts an integration's onboardings by stage and names who needs
+// attention.
+func (s *API) integrationHealth(w http.ResponseWriter, r *http.Request) {
+	if !s.permit(w, r, ScopeRead, r.PathValue("slug")) {
+		return
+	}
+	h, err := s.c.IntegrationHealth(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		s.writeFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
 }
 
 func (s *API) onboardingAction(w http.ResponseWriter, r *http.Request) {

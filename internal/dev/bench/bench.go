@@ -45,8 +45,10 @@ type Options struct {
 	BurstCustomers int           // the saturated burst's size (0: skip it)
 	// EventsOnboardings per integration of scenario 5 (lifecycle events; 0: skip it).
 	EventsOnboardings int
-	Out               io.Writer
-	Root              string
+	// SyncCustomers of scenario 6 (onboarding to data flowing, and a template rollout; 0: skip it).
+	SyncCustomers int
+	Out           io.Writer
+	Root          string
 }
 
 // Report is the JSON report.
@@ -59,6 +61,7 @@ type Report struct {
 	Cost       Cost           `json:"cost"`
 	Burst      Burst          `json:"burst"`
 	Events     Events         `json:"events"`
+	Sync       Sync           `json:"sync"`
 	Failures   []string       `json:"failures"`
 	// StartRetries are starts answered ErrUnavailable (the worker too busy to answer the
 	// integration check in time) that the bench, as a backend should, retried.
@@ -146,7 +149,7 @@ type runner struct {
 func Run(ctx context.Context, o Options) (*Report, error) {
 	r := &runner{o: o, rep: &Report{StartedAt: time.Now().UTC(), Machine: machine(), Options: map[string]any{
 		"onboardings": o.Onboardings, "concurrency": o.Concurrency, "waiting_sizes": o.WaitingSizes, "silent_share": o.SilentShare,
-		"time_scale": o.TimeScale, "window": o.Window.String(), "baseline_limit": o.BaselineLimit, "burst": o.BurstCustomers, "events": o.EventsOnboardings}, Failures: []string{}}}
+		"time_scale": o.TimeScale, "window": o.Window.String(), "baseline_limit": o.BaselineLimit, "burst": o.BurstCustomers, "events": o.EventsOnboardings, "sync": o.SyncCustomers}, Failures: []string{}}}
 	r.say = func(f string, a ...any) {
 		fmt.Fprintf(o.Out, "[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(f, a...))
 	}
@@ -174,6 +177,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if o.EventsOnboardings > 0 {
 		if err := r.withStack(ctx, 30*time.Second, func() error { return r.events(ctx) }); err != nil {
+			return r.rep, err
+		}
+	}
+	if o.SyncCustomers > 0 {
+		if err := r.withSyncStack(ctx, func() error { return r.sync(ctx) }); err != nil {
 			return r.rep, err
 		}
 	}

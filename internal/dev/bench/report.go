@@ -85,6 +85,24 @@ func PrintTable(w io.Writer, r *Report) {
 		fmt.Fprintf(tw, "events received / lost\t%d / %d\t\n", e.Received, e.Lost)
 		_ = tw.Flush()
 	}
+	if s := r.Sync; s.N > 0 {
+		fmt.Fprintf(w, "\n6. Data flowing: %d customers onboarded with a mapping template (simulator sync %.0f s), then a new template\n", s.N, s.SimSyncSeconds)
+		fmt.Fprintf(tw, "Heroku calls per onboarding to synced (target ≤ 8)\t%.2f\t\n", s.CallsPerOnboarding)
+		routes := make([]string, 0, len(s.CallsPerRoute))
+		for route := range s.CallsPerRoute {
+			routes = append(routes, route)
+		}
+		sort.Strings(routes)
+		for _, route := range routes {
+			fmt.Fprintf(tw, "  %s\t%.2f\t\n", route, s.CallsPerRoute[route])
+		}
+		fmt.Fprintf(tw, "authorization → synced beyond the sync, p50 / p95 (ms)\t%.0f / %.0f\t\n", s.BeyondSyncMS.P50, s.BeyondSyncMS.P95)
+		fmt.Fprintf(tw, "rollout: seconds until every customer reported\t%.0f\t\n", s.RolloutSeconds)
+		fmt.Fprintf(tw, "rollout: Heroku calls (per customer)\t%d (%.2f)\t\n", s.RolloutCalls, s.RolloutCallsPer)
+		fmt.Fprintf(tw, "rollout: minutes of a 4,500-an-hour budget\t%.1f\t\n", s.RolloutBudgetMinutes)
+		fmt.Fprintf(tw, "rollout: updated / failed\t%d / %d\t\n", s.RolloutUpdated, s.RolloutFailed)
+		_ = tw.Flush()
+	}
 	fmt.Fprintf(w, "\nStarts retried after ErrUnavailable (the worker too busy to answer in time): %d\n", r.StartRetries)
 	if len(r.Failures) > 0 {
 		fmt.Fprintf(w, "\nFAILURES (%d):\n  %s\n", len(r.Failures), strings.Join(r.Failures, "\n  "))

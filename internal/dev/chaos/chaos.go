@@ -103,10 +103,15 @@ type Result struct {
 	// Events: lifecycle events the receiver verified (duplicates included), those a
 	// customer emitted that never arrived, and arrivals after a later event of the same
 	// customer.
-	Events     int      `json:"events_received"`
-	LostEvents int      `json:"events_lost"`
-	OutOfOrder int      `json:"events_out_of_order"`
-	Problems   []string `json:"problems,omitempty"`
+	// Synced counts the active customers whose template's mappings all synced (every
+	// customer of the scenario's integration gets its template); ImportedTwice the add-ons
+	// whose connection got a template more than once.
+	Synced        int      `json:"synced"`
+	ImportedTwice int      `json:"imported_twice"`
+	Events        int      `json:"events_received"`
+	LostEvents    int      `json:"events_lost"`
+	OutOfOrder    int      `json:"events_out_of_order"`
+	Problems      []string `json:"problems,omitempty"`
 }
 
 // Broken reports whether a guarantee failed: a duplicate, an orphan, a lost customer, or a
@@ -122,6 +127,12 @@ func (r *Result) check() {
 	}
 	if r.Stuck > 0 {
 		r.Problems = append(r.Problems, fmt.Sprintf("%d customers neither active nor ended (lost)", r.Stuck))
+	}
+	if r.Synced < r.Active {
+		r.Problems = append(r.Problems, fmt.Sprintf("%d active customers without every mapping synced", r.Active-r.Synced))
+	}
+	if r.ImportedTwice > 0 {
+		r.Problems = append(r.Problems, fmt.Sprintf("%d connections got their template more than once", r.ImportedTwice))
 	}
 	if r.LostEvents > 0 || r.OutOfOrder > 0 {
 		r.Problems = append(r.Problems, fmt.Sprintf("%d lifecycle events lost and %d out of order", r.LostEvents, r.OutOfOrder))
@@ -157,8 +168,8 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 }
 
 func summary(r Result) string {
-	s := fmt.Sprintf("active %d/%d, failed %v, stuck %d; add-ons created %d, live %d, duplicates %d, orphans %d (reconciler destroyed %d); events received %d, lost %d, out of order %d; worst minute %d of %d Heroku requests; %d faults, %d worker kills, %d Temporal restarts; settled in %.0fs",
-		r.Active, r.Customers, r.Failed, r.Stuck, r.Created, r.Live, r.Duplicates, r.Orphans, r.Reconciled, r.Events, r.LostEvents, r.OutOfOrder,
+	s := fmt.Sprintf("active %d/%d (synced %d, imported twice %d), failed %v, stuck %d; add-ons created %d, live %d, duplicates %d, orphans %d (reconciler destroyed %d); events received %d, lost %d, out of order %d; worst minute %d of %d Heroku requests; %d faults, %d worker kills, %d Temporal restarts; settled in %.0fs",
+		r.Active, r.Customers, r.Synced, r.ImportedTwice, r.Failed, r.Stuck, r.Created, r.Live, r.Duplicates, r.Orphans, r.Reconciled, r.Events, r.LostEvents, r.OutOfOrder,
 		r.WorstMinute, r.BudgetMinute, r.Faults, r.Kills, r.Restarts, r.Seconds)
 	if r.VsBaseline > 0 {
 		s += fmt.Sprintf(" (%.1f× the no-fault run)", r.VsBaseline)
@@ -225,6 +236,10 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 	if _, err := r.on.AdoptPartner(ctx, isv); err != nil {
 		return Result{}, err
 	}
+	// Every customer's onboarding ends with its data syncing: the integration's template.
+	if _, err := r.on.UpdatePartner(ctx, isv, contract.PartnerChanges{Mappings: template()}); err != nil {
+		return Result{}, err
+	}
 	// The ISV backend's receiver: every customer's events must arrive, in order, whatever
 	// the scenario breaks.
 	if r.on.Events.Key, err = devstack.EventsKey(); err != nil {
@@ -246,6 +261,7 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 	r.onboardAll(ctx)
 	active := r.settle(ctx, t0)
 	r.res.Seconds = time.Since(t0).Seconds()
+	r.measureSync(ctx, active)
 	r.endHalf(ctx, active)
 	stopChaos()
 	<-chaosDone
@@ -263,6 +279,36 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 }
 
 func customer(i int) string { return fmt.Sprintf("c%04d", i) }
+
+// template is the scenario integration's mapping template.
+func template() *contract.MappingTemplate {
+	return &contract.MappingTemplate{Version: 1, Mappings: []contract.Mapping{
+		{ObjectName: "Account", Config: contract.MappingConfig{Access: contract.MappingReadOnly, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000,
+			Fields: map[string]map[string]any{"Id": {}, "Name": {}, "SystemModstamp": {}}}},
+		{ObjectName: "Contact", Config: contract.MappingConfig{Access: contract.MappingReadWrite, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000,
+			Fields: map[string]map[string]any{"Id": {}, "Email": {}, "SystemModstamp": {}}}},
+	}}
+}
+
+// measureSync counts the active customers whose mappings all synced, and the connections
+// that got a template more than once (a retry, a crash or a restart must never import
+// twice).
+func (r *run) measureSync(ctx context.Context, active []string) {
+	for _, cust := range active {
+		if st, err := r.on.Status(ctx, isv, cust); err == nil && st.Sync != nil && !st.Sync.SyncedAt.IsZero() && st.Sync.Imports == 1 {
+			r.res.Synced++
+		}
+	}
+	var imports map[string]int
+	if status, body := r.post(ctx, "GET", herokusim.AdminPrefix+"/imports", nil); status == http.StatusOK {
+		_ = json.Unmarshal(body, &imports)
+	}
+	for _, n := range imports {
+		if n > 1 {
+			r.res.ImportedTwice++
+		}
+	}
+}
 
 func input(cust string) contract.ConnectionInput {
 	return contract.ConnectionInput{ISVSlug: isv, CustomerID: cust, Mode: contract.ModeProvision, App: "acme-isv-app",

@@ -1,6 +1,7 @@
 // Command fidelity runs the real Heroku CLI (npm heroku, pinned by `make fidelity`) against a
-// herokusim it starts, through the add-on and app commands an ISV's operator runs, and
-// asserts what each prints and what it left on the simulator. It exits non-zero when any
+// herokusim it starts, through the add-on and app commands an ISV's operator runs, then
+// Heroku's own Connect CLI plugin (linked into it) on an onboarded customer's connection,
+// and asserts what each prints and what it left on the simulator. It exits non-zero when any
 // command disagrees: every such gap is a place where the product could be wrong on Heroku
 // while every test passes.
 package main
@@ -37,12 +38,14 @@ const (
 func main() {
 	cli := flag.String("heroku", "", "the Heroku CLI's executable (make fidelity installs it under bin/npm)")
 	sim := flag.String("herokusim", "bin/herokusim", "the simulator's executable")
+	plugin := flag.String("connect-plugin", "", "Heroku's Connect CLI plugin, built (make fidelity builds it, or uses CONNECT_PLUGIN_DIR)")
+	flag.StringVar(&only, "only", "", "run only the steps whose name contains this (while debugging one)")
 	flag.Parse()
-	if *cli == "" {
-		fmt.Fprintln(os.Stderr, "fidelity: -heroku is required: run `make fidelity`, which installs the pinned Heroku CLI")
+	if *cli == "" || *plugin == "" {
+		fmt.Fprintln(os.Stderr, "fidelity: -heroku and -connect-plugin are required: run `make fidelity`, which installs the pinned Heroku CLI and builds the plugin")
 		os.Exit(2)
 	}
-	failed, err := run(*cli, *sim)
+	failed, err := run(*cli, *sim, *plugin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fidelity:", err)
 		os.Exit(1)
@@ -54,6 +57,9 @@ func main() {
 	fmt.Println("\nevery Heroku CLI check passed")
 }
 
+// only, when set, runs only the steps whose name contains it.
+var only string
+
 // step is one CLI command and what it must do.
 type step struct {
 	name   string
@@ -62,9 +68,21 @@ type step struct {
 	ok     bool     // exit status 0 wanted
 	output []string // each must appear in stdout+stderr
 	check  func() error
+	dir    string                          // working directory (the CLI's when empty)
+	before func() error                    // sets the scene, before the command
+	run    func(*exec.Cmd) ([]byte, error) // runs a command that needs a person (CombinedOutput when nil)
 }
 
-func run(cli, simPath string) (int, error) {
+func run(cli, simPath, plugin string) (int, error) {
+	// Some commands run in a directory of their own (export, import): the paths must not
+	// depend on the working directory.
+	for _, p := range []*string{&cli, &simPath, &plugin} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return 0, err
+		}
+		*p = abs
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	base, stop, err := startSim(ctx, simPath)
@@ -97,7 +115,8 @@ func run(cli, simPath string) (int, error) {
 	}
 	defer os.RemoveAll(home)
 	env := append(os.Environ(), "PATH="+filepath.Dir(cli)+string(os.PathListSeparator)+os.Getenv("PATH"), "HOME="+home, "HEROKU_HOST="+base, "HEROKU_API_KEY="+token, "HEROKU_SKIP_ANALYTICS=1",
-		"FORCE_COLOR=0", "NO_COLOR=1", "HEROKU_UPDATE_INSTRUCTIONS=", "HEROKU_SKIP_NEW_VERSION_CHECK=1")
+		"FORCE_COLOR=0", "NO_COLOR=1", "HEROKU_UPDATE_INSTRUCTIONS=", "HEROKU_SKIP_NEW_VERSION_CHECK=1",
+		"CONNECT_DISCOVERY_SERVER="+base, "HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=")
 
 	addon := func(want func(a herokusim.AdminAddon) error) func() error {
 		return func() error {
@@ -176,13 +195,47 @@ func run(cli, simPath string) (int, error) {
 			}},
 		{name: "list the app's webhooks", ok: true, args: []string{"webhooks", "-a", isvApp}, output: []string{hookURL, "api:addon"}},
 	}
+	failed := runSteps(ctx, cli, env, steps)
+
+	// Heroku's Connect CLI plugin, linked as a user links it, on an onboarded customer.
+	link := exec.CommandContext(ctx, cli, "plugins:link", plugin, "--no-install")
+	link.Env = env
+	if out, err := link.CombinedOutput(); err != nil {
+		return failed, fmt.Errorf("heroku plugins:link %s: %v\n%s", plugin, err, out)
+	}
+	f, err := onboardCustomer(ctx, base, hc)
+	if err != nil {
+		return failed, fmt.Errorf("onboard the customer the Connect plugin's commands run on: %w", err)
+	}
+	defer os.RemoveAll(f.dir)
+	fmt.Printf("\nHeroku's Connect CLI plugin on connection %s (%s)\n\n", f.ref.ID, customerAddon)
+	return failed + runSteps(ctx, cli, env, connectSteps(f)), nil
+}
+
+// runSteps runs each step's command and checks it; it returns how many failed.
+func runSteps(ctx context.Context, cli string, env []string, steps []step) int {
 	failed := 0
 	for _, s := range steps {
+		if only != "" && !strings.Contains(s.name, only) {
+			continue
+		}
 		started := time.Now()
+		var problems []string
+		if s.before != nil {
+			if err := s.before(); err != nil {
+				problems = append(problems, "setting the scene: "+err.Error())
+			}
+		}
 		cmd := exec.CommandContext(ctx, cli, s.args...)
 		cmd.Env = append(append([]string{}, env...), s.env...)
-		out, runErr := cmd.CombinedOutput()
-		var problems []string
+		cmd.Dir = s.dir
+		var out []byte
+		var runErr error
+		if s.run != nil {
+			out, runErr = s.run(cmd)
+		} else {
+			out, runErr = cmd.CombinedOutput()
+		}
 		var exit *exec.ExitError
 		switch {
 		case runErr != nil && !errors.As(runErr, &exit):
@@ -215,7 +268,7 @@ func run(cli, simPath string) (int, error) {
 			fmt.Printf("       output:\n%s\n", indent(string(out)))
 		}
 	}
-	return failed, nil
+	return failed
 }
 
 func indent(s string) string {

@@ -60,7 +60,7 @@ func run() error {
 	}
 	sim, err := herokusim.New(herokusim.Config{
 		PublicURL: public, PageURL: page, Tokens: tokens, Apps: apps, ProvisionDelay: cfg.ProvisionDelay, DeprovisionDelay: cfg.DeprovisionDelay,
-		AuthURLTTL: cfg.AuthURLTTL, RateCapacity: cfg.RateCapacity, RatePerMinute: cfg.RatePerMinute,
+		AuthURLTTL: cfg.AuthURLTTL, SyncDelay: cfg.SyncDelay, RateCapacity: cfg.RateCapacity, RatePerMinute: cfg.RatePerMinute,
 		RetryAfter: cfg.RetryAfter, Members: members, DeactivationDelay: cfg.DeactivationDelay, Lenient: cfg.Lenient,
 		StateFile: cfg.StateFile, Faults: faults,
 	})
