@@ -116,7 +116,7 @@ func run(cli, simPath, plugin string) (int, error) {
 	defer os.RemoveAll(home)
 	env := append(os.Environ(), "PATH="+filepath.Dir(cli)+string(os.PathListSeparator)+os.Getenv("PATH"), "HOME="+home, "HEROKU_HOST="+base, "HEROKU_API_KEY="+token, "HEROKU_SKIP_ANALYTICS=1",
 		"FORCE_COLOR=0", "NO_COLOR=1", "HEROKU_UPDATE_INSTRUCTIONS=", "HEROKU_SKIP_NEW_VERSION_CHECK=1",
-		"CONNECT_DISCOVERY_SERVER="+base, "HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=")
+		"CONNECT_DISCOVERY_SERVER="+base, "HEROKU_DISABLE_AUTOUPDATE=true", "HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=")
 
 	addon := func(want func(a herokusim.AdminAddon) error) func() error {
 		return func() error {
