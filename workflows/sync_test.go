@@ -139,7 +139,7 @@ func TestWithoutTemplateActiveOnAuthorization(t *testing.T) {
 func TestRolloutImportsTheNewTemplateAndReports(t *testing.T) {
 	h := newHarness(t)
 	first, second := template(t), template(t)
-	second.Mappings[0].Config.Fields["Industry"] = map[string]any{}
+	second.Mappings[0].Config.Fields["Industry"] = struct{}{}
 	current := first
 	h.env.OnActivity("IntegrationTemplate", mock.Anything, mock.Anything).Return(func(context.Context, string) (activities.TemplateRef, error) {
 		return activities.TemplateRef{Digest: current.Digest(), Objects: current.Objects()}, nil

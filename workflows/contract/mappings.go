@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"go.temporal.io/sdk/workflow"
@@ -35,13 +36,14 @@ type Mapping struct {
 
 // MappingConfig is how one object syncs.
 type MappingConfig struct {
-	Access             string                    `json:"access"` // MappingReadOnly | MappingReadWrite
-	SFNotifyEnabled    bool                      `json:"sf_notify_enabled"`
-	SFPollingSeconds   int                       `json:"sf_polling_seconds"`
-	SFMaxDailyAPICalls int                       `json:"sf_max_daily_api_calls"`
-	Fields             map[string]map[string]any `json:"fields"`
-	Indexes            map[string]MappingIndex   `json:"indexes,omitempty"`
-	UpsertField        string                    `json:"upsert_field,omitempty"`
+	Access             string `json:"access"` // MappingReadOnly | MappingReadWrite
+	SFNotifyEnabled    bool   `json:"sf_notify_enabled"`
+	SFPollingSeconds   int    `json:"sf_polling_seconds"`
+	SFMaxDailyAPICalls int    `json:"sf_max_daily_api_calls"`
+	// Fields maps each mapped field to {} (Connect's export writes them so).
+	Fields      map[string]struct{}     `json:"fields"`
+	Indexes     map[string]MappingIndex `json:"indexes,omitempty"`
+	UpsertField string                  `json:"upsert_field,omitempty"`
 }
 
 // MappingIndex is an index Connect creates on a mapped column.
@@ -143,7 +145,7 @@ func (t *MappingTemplate) Validate(prefix string) error {
 		}
 		m.Config.validate(v, p+".config")
 	}
-	if size := len(t.JSON()); size > MaxMappingTemplateBytes {
+	if size := len(t.canonical()); size > MaxMappingTemplateBytes {
 		v.Add(at(""), fmt.Sprintf("is %d bytes, more than %d", size, MaxMappingTemplateBytes))
 	}
 	return v.Err()
@@ -192,8 +194,8 @@ func (c MappingConfig) validate(v *ValidationError, p string) {
 // not depend on map order.
 func sortedNames[V any](m map[string]V) []string { return workflow.DeterministicKeys(m) }
 
-// JSON is the template as sent to Heroku: Go encodes map keys in order, so equal templates
-// give equal bytes.
+// JSON is the template as sent to Heroku (by an activity: encoding/json is not for
+// workflow code).
 func (t *MappingTemplate) JSON() []byte {
 	c := *t
 	c.Connection = nil
@@ -205,10 +207,37 @@ func (t *MappingTemplate) JSON() []byte {
 }
 
 // Digest names a template's content: what a customer records as imported, so the same
-// template is never imported twice and a changed one is told apart.
+// template is never imported twice and a changed one is told apart. Workflows compute it, so
+// it is built from the canonical form (every map in key order, by hand), not by encoding/json.
 func (t *MappingTemplate) Digest() string {
-	sum := sha256.Sum256(t.JSON())
+	sum := sha256.Sum256([]byte(t.canonical()))
 	return "sha256:" + hex.EncodeToString(sum[:8])
+}
+
+// canonical is the template in a fixed textual form: its size is what the limit bounds,
+// its hash the digest.
+func (t *MappingTemplate) canonical() string {
+	var b strings.Builder
+	w := func(parts ...string) {
+		for _, p := range parts {
+			b.WriteString(p)
+		}
+	}
+	w("version ", strconv.Itoa(t.Version), "\n")
+	for _, m := range t.Mappings {
+		c := m.Config
+		w(strconv.Quote(m.ObjectName), " ", strconv.Quote(c.Access), " notify=", strconv.FormatBool(c.SFNotifyEnabled),
+			" polling=", strconv.Itoa(c.SFPollingSeconds), " calls=", strconv.Itoa(c.SFMaxDailyAPICalls), " upsert=", strconv.Quote(c.UpsertField), " fields=")
+		for _, f := range sortedNames(c.Fields) {
+			w(strconv.Quote(f), ",")
+		}
+		w(" indexes=")
+		for _, f := range sortedNames(c.Indexes) {
+			w(strconv.Quote(f), ":", strconv.FormatBool(c.Indexes[f].Unique), ",")
+		}
+		w("\n")
+	}
+	return b.String()
 }
 
 // Objects are the template's object names, in its order.

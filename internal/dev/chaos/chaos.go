@@ -284,9 +284,9 @@ func customer(i int) string { return fmt.Sprintf("c%04d", i) }
 func template() *contract.MappingTemplate {
 	return &contract.MappingTemplate{Version: 1, Mappings: []contract.Mapping{
 		{ObjectName: "Account", Config: contract.MappingConfig{Access: contract.MappingReadOnly, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000,
-			Fields: map[string]map[string]any{"Id": {}, "Name": {}, "SystemModstamp": {}}}},
+			Fields: map[string]struct{}{"Id": {}, "Name": {}, "SystemModstamp": {}}}},
 		{ObjectName: "Contact", Config: contract.MappingConfig{Access: contract.MappingReadWrite, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000,
-			Fields: map[string]map[string]any{"Id": {}, "Email": {}, "SystemModstamp": {}}}},
+			Fields: map[string]struct{}{"Id": {}, "Email": {}, "SystemModstamp": {}}}},
 	}}
 }
 

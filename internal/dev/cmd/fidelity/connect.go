@@ -207,7 +207,7 @@ func connectSteps(f *connectFixture) []step {
 			}
 			for _, m := range c.Mappings {
 				if m.ObjectName == "Account" && m.State != heroku.MappingReloadTable && m.State != heroku.MappingDataSynced {
-					return fmt.Errorf("Account is %s after a reload", m.State)
+					return fmt.Errorf("the Account mapping is %s after a reload", m.State)
 				}
 			}
 			return f.waitMappings(map[string]string{"Account": heroku.MappingDataSynced})

@@ -682,13 +682,13 @@ func (g *gen) recordRun(name, wf, id, runID string) error {
 // fixtureTemplate is a two-object template; extra adds a field to Account (a changed
 // template).
 func fixtureTemplate(extra string) *contract.MappingTemplate {
-	fields := map[string]map[string]any{"Id": {}, "Name": {}, "SystemModstamp": {}}
+	fields := map[string]struct{}{"Id": {}, "Name": {}, "SystemModstamp": {}}
 	if extra != "" {
-		fields[extra] = map[string]any{}
+		fields[extra] = struct{}{}
 	}
 	return &contract.MappingTemplate{Version: 1, Mappings: []contract.Mapping{
 		{ObjectName: "Account", Config: contract.MappingConfig{Access: contract.MappingReadOnly, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000, Fields: fields}},
 		{ObjectName: "Contact", Config: contract.MappingConfig{Access: contract.MappingReadWrite, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000,
-			Fields: map[string]map[string]any{"Id": {}, "Email": {}, "SystemModstamp": {}}}},
+			Fields: map[string]struct{}{"Id": {}, "Email": {}, "SystemModstamp": {}}}},
 	}}
 }
