@@ -19,7 +19,19 @@ type (
 	Stage = contract.Stage
 	// FieldError names a field and the rule it broke.
 	FieldError = contract.FieldError
+	// MappingTemplate is a Heroku Connect mapping configuration (connect:export's format), an
+	// integration's (PartnerSpec.Mappings, PartnerChanges.Mappings) or an onboarding's own
+	// (Input.Mappings); ParseMappingTemplate reads one from a file's bytes.
+	MappingTemplate = contract.MappingTemplate
+	// Health is a customer's connection as Heroku showed it (Status.Health, RefreshHealth).
+	Health = contract.Health
 )
+
+// ParseMappingTemplate reads a mapping configuration file (connect:export's format) and
+// checks it, every problem named by its path in the file.
+func ParseMappingTemplate(data []byte) (*MappingTemplate, error) {
+	return contract.ParseMappingTemplate(data, "")
+}
 
 // Modes of onboarding.
 const (

@@ -79,11 +79,13 @@ func Run(ctx context.Context, cfg Config) error {
 
 	say("Create the partner integration %s", slug)
 	info, err := c.CreatePartner(ctx, contract.PartnerSpec{Slug: slug, Team: cfg.Team, Name: "Demo Sync", Description: "A demo ISV",
-		DocsURL: "https://demo.example/docs", ContactEmail: ContactEmail, Logo: contract.Logo{Filename: "logo.png", Data: logotest.PNG(256, 256)}})
+		DocsURL: "https://demo.example/docs", ContactEmail: ContactEmail, Logo: contract.Logo{Filename: "logo.png", Data: logotest.PNG(256, 256)},
+		Mappings: demoTemplate()})
 	if err != nil {
 		return fmt.Errorf("create partner integration: %w", err)
 	}
 	ok("integration %s is %s", info.Integration.ID, info.Stage)
+	ok("mapping template %s: %s, synced into every customer's schema", info.MappingsDigest, strings.Join(info.MappingObjects, ", "))
 
 	say("Add an endpoint for the integration's lifecycle events: the ISV backend's receiver")
 	sink := eventsink.New("")
@@ -138,12 +140,18 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	ok("the ISV backend reported the customer's return")
 
-	say("Wait for the workflow to verify the org and user and become active")
+	say("Wait for the workflow to verify the org and user, import the mapping template, and become active once every mapping synced")
 	st, err := waitStage(ctx, c, slug, customer, "active", time.Minute)
 	if err != nil {
 		return err
 	}
 	ok("active: add-on %s, connection %s", st.Addon.Name, st.LastState)
+	if st.Sync == nil || st.Sync.SyncedAt.IsZero() || st.Health == nil {
+		return fmt.Errorf("active without its mappings synced: %+v", st.Sync)
+	}
+	for _, m := range st.Health.Mappings {
+		ok("mapping %-8s %s, %d rows", m.Object, m.State, m.DB)
+	}
 	if cfg.UIURL != "" {
 		ok("see it in the Temporal UI: %s/namespaces/default/workflows/%s", cfg.UIURL, url.PathEscape(res.WorkflowID))
 	}
@@ -159,9 +167,9 @@ func Run(ctx context.Context, cfg Config) error {
 	ok("%s", strings.Join(st.Compensated, "; "))
 
 	say("The events the ISV backend received for %s", customer)
-	want := 5
+	want := 6
 	if cfg.WrongUser != "" {
-		want = 7 // and the mismatch, with its second URL
+		want = 8 // and the mismatch, with its second URL
 	}
 	var got []eventsink.Received
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
@@ -285,4 +293,15 @@ func simCounters(ctx context.Context, simURL string) (herokusim.Counters, error)
 		return out, errors.New("the simulator's counters answered " + resp.Status)
 	}
 	return out, json.NewDecoder(resp.Body).Decode(&out)
+}
+
+// demoTemplate is the demo integration's mapping template, in Heroku Connect's export
+// format.
+func demoTemplate() *contract.MappingTemplate {
+	return &contract.MappingTemplate{Version: 1, Mappings: []contract.Mapping{
+		{ObjectName: "Account", Config: contract.MappingConfig{Access: contract.MappingReadOnly, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000,
+			Fields: map[string]struct{}{"Id": {}, "Name": {}, "Industry": {}, "SystemModstamp": {}}, Indexes: map[string]contract.MappingIndex{"Id": {Unique: true}}}},
+		{ObjectName: "Contact", Config: contract.MappingConfig{Access: contract.MappingReadWrite, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000,
+			Fields: map[string]struct{}{"Id": {}, "Email": {}, "AccountId": {}, "SystemModstamp": {}}}},
+	}}
 }
