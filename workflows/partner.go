@@ -77,10 +77,14 @@ func (p *partner) run(ctx workflow.Context) (contract.PartnerInfo, error) {
 			}
 		} else {
 			err := workflow.Await(ctx, func() bool {
-				return p.deactivateBy != nil || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+				return p.deactivateBy != nil || p.rolloutPending() || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 			})
 			if err != nil {
 				return p.info, err
+			}
+			if p.deactivateBy == nil && p.rolloutPending() {
+				p.sendRollout(ctx)
+				continue
 			}
 			if p.deactivateBy != nil {
 				p.deactivate(ctx)
@@ -238,7 +242,7 @@ func (p *partner) onUpdate(ctx workflow.Context, c contract.PartnerChanges) (con
 	}
 	if c.Mappings != nil && c.Mappings.Digest() != p.info.MappingsDigest {
 		p.setMappings(ctx, c.Mappings)
-		p.rollout(ctx)
+		p.startRollout(ctx)
 	}
 	p.emit(ctx, contract.EventPartnerUpdated)
 	return p.public(), nil

@@ -84,12 +84,16 @@ func TestTemplateRolloutReachesEveryActiveCustomer(t *testing.T) {
 	second := syncTemplate("Industry")
 	info, err = s.c.UpdatePartner(c, testenv.ISV, contract.PartnerChanges{Mappings: second})
 	require.NoError(t, err)
-	require.NotNil(t, info.Rollout)
-	assert.EqualValues(t, n, info.Rollout.Targets, "every active customer is a target")
+	require.NotNil(t, info.Rollout, "the update answers at once with the rollout it started")
 	testenv.Eventually(t, 2*time.Minute, "every customer reported the new template", func() bool {
 		info, err = s.c.Partner(c, testenv.ISV, false)
 		return err == nil && info.Rollout != nil && info.Rollout.Reported() == n
 	})
+	testenv.Eventually(t, 30*time.Second, "the rollout's batch ran", func() bool {
+		info, err = s.c.Partner(c, testenv.ISV, false)
+		return err == nil && info.Rollout.Sent
+	})
+	assert.EqualValues(t, n, info.Rollout.Targets, "every active customer is a target")
 	t.Logf("%s at %s", "every customer reported the new template", time.Since(t0))
 	assert.Equal(t, n, info.Rollout.Updated, "failures: %+v", info.Rollout.Failures)
 	for i := range n {

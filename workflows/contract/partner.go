@@ -182,6 +182,8 @@ type Rollout struct {
 	Failed      int               `json:"failed"`
 	Failures    []CustomerOutcome `json:"failures,omitempty"` // a sample
 	Error       string            `json:"error,omitempty"`    // the batch could not be sent
+	// Sent: the batch of signals ran (Targets is then known).
+	Sent bool `json:"sent,omitempty"`
 }
 
 // Count records one customer's report.

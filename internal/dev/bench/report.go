@@ -88,6 +88,7 @@ func PrintTable(w io.Writer, r *Report) {
 	if s := r.Sync; s.N > 0 {
 		fmt.Fprintf(w, "\n6. Data flowing: %d customers onboarded with a mapping template (simulator sync %.0f s), then a new template\n", s.N, s.SimSyncSeconds)
 		fmt.Fprintf(tw, "Heroku calls per onboarding to synced (target ≤ 8)\t%.2f\t\n", s.CallsPerOnboarding)
+		fmt.Fprintf(tw, "  + the app watcher's reads, shared\t%.2f\t\n", s.WatcherPerOnboarding)
 		routes := make([]string, 0, len(s.CallsPerRoute))
 		for route := range s.CallsPerRoute {
 			routes = append(routes, route)
