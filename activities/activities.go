@@ -57,6 +57,8 @@ type Activities struct {
 	// batch operation's signal input): the client's converter, so it is encrypted like the
 	// rest. Temporal's default converter when nil.
 	Payloads converter.DataConverter
+	// templates are the integrations' mapping templates this worker has read (sync.go).
+	templates templateCache
 }
 
 func (a *Activities) payloads() converter.DataConverter {

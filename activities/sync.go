@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
@@ -31,8 +32,11 @@ func refOf(t *contract.MappingTemplate) TemplateRef {
 	return TemplateRef{Digest: t.Digest(), Objects: t.Objects()}
 }
 
-// integrationTemplate asks the partner workflow for its template (nil when it has none or
-// when there is no partner workflow to ask).
+// integrationTemplate is the integration's current template (nil when it has none or when
+// there is no partner workflow to ask). The partner workflow's memo names it by digest (a
+// describe: no workflow task); the body is asked of the partner workflow (a query) only
+// when this worker has not seen that digest yet. A query per customer made the partner
+// workflow the bottleneck of a thousand onboardings.
 func (a *Activities) integrationTemplate(ctx context.Context, slug string) (*contract.MappingTemplate, error) {
 	if !contract.ValidSlug(slug) {
 		return nil, final(contract.ErrInvalidInput, "isv_slug %q is not a valid slug", slug)
@@ -40,21 +44,64 @@ func (a *Activities) integrationTemplate(ctx context.Context, slug string) (*con
 	if a.Temporal == nil {
 		return nil, nil
 	}
-	t, err := contract.QueryPartnerMappings.Ask(ctx, a.Temporal, contract.PartnerWorkflowID(slug))
+	id := contract.PartnerWorkflowID(slug)
+	desc, err := a.Temporal.DescribeWorkflowExecution(ctx, id, "")
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("asking partner workflow %s for its mapping template: %w", contract.PartnerWorkflowID(slug), err)
+		return nil, fmt.Errorf("describing partner workflow %s: %w", id, err)
 	}
-	if t != nil {
-		// The partner workflow validated it; a template that fails here was not sent by it.
-		if err := t.Validate("mappings"); err != nil {
-			return nil, final(contract.ErrInvalidInput, "the integration's mapping template: %v", err)
+	var digest string
+	if p := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[contract.MemoMappingsDigest]; p != nil {
+		if err := a.payloads().FromPayload(p, &digest); err != nil {
+			return nil, fmt.Errorf("partner workflow %s's memo: %w", id, err)
 		}
 	}
+	if digest == "" {
+		return nil, nil
+	}
+	if t := a.templates.get(digest); t != nil {
+		return t, nil
+	}
+	t, err := contract.QueryPartnerMappings.Ask(ctx, a.Temporal, id)
+	if err != nil {
+		return nil, fmt.Errorf("asking partner workflow %s for its mapping template: %w", id, err)
+	}
+	if t == nil {
+		return nil, nil
+	}
+	// The partner workflow validated it; a template that fails here was not sent by it.
+	if err := t.Validate("mappings"); err != nil {
+		return nil, final(contract.ErrInvalidInput, "the integration's mapping template: %v", err)
+	}
+	a.templates.put(t)
 	return t, nil
+}
+
+// templateCache keeps the templates this worker has read, by digest (a digest names one
+// content, so an entry never goes stale); at most maxCachedTemplates.
+type templateCache struct {
+	mu sync.Mutex
+	m  map[string]*contract.MappingTemplate
+}
+
+const maxCachedTemplates = 64
+
+func (c *templateCache) get(digest string) *contract.MappingTemplate {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[digest]
+}
+
+func (c *templateCache) put(t *contract.MappingTemplate) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedTemplates {
+		c.m = map[string]*contract.MappingTemplate{}
+	}
+	c.m[t.Digest()] = t
 }
 
 // IntegrationTemplate names the integration's current template (no Heroku call).

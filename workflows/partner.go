@@ -54,6 +54,9 @@ func PartnerWorkflow(ctx workflow.Context, in contract.PartnerInput) (contract.P
 		return p.info, err
 	}
 	p.settings = s
+	if p.info.MappingsDigest != "" {
+		p.memoMappings(ctx) // a continued run: the memo starts empty
+	}
 	return p.run(ctx)
 }
 

@@ -21,7 +21,16 @@ func (p *partner) setMappings(ctx workflow.Context, t *contract.MappingTemplate)
 	c := *t
 	c.Connection = nil
 	p.info.Mappings, p.info.MappingsDigest, p.info.MappingObjects = &c, c.Digest(), c.Objects()
+	p.memoMappings(ctx)
 	workflow.GetLogger(ctx).Info("mapping template set", "template", p.info.MappingsDigest, "objects", len(c.Mappings))
+}
+
+// memoMappings names the template in the workflow's memo (each run sets it: a continued run
+// starts from its input), where customers read it without a query.
+func (p *partner) memoMappings(ctx workflow.Context) {
+	if err := workflow.UpsertMemo(ctx, map[string]any{contract.MemoMappingsDigest: p.info.MappingsDigest}); err != nil {
+		workflow.GetLogger(ctx).Warn("the template's digest could not be set in the memo", "error", err)
+	}
 }
 
 // startRollout records a rollout of the template just set; the main loop sends it

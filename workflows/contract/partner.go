@@ -165,6 +165,10 @@ type PartnerInfo struct {
 	Rollout        *Rollout         `json:"rollout,omitempty"`
 }
 
+// MemoMappingsDigest is the partner workflow's memo field naming its mapping template by
+// digest: customers read it with a describe, not a query.
+const MemoMappingsDigest = "mappings_digest"
+
 // maxRolloutFailures bounds the sample of customers a rollout failed for.
 const maxRolloutFailures = 20
 

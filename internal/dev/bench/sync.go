@@ -10,7 +10,7 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
+	"os"
 	"sort"
 	"time"
 
@@ -56,7 +56,8 @@ func syncTemplate(extra string) *contract.MappingTemplate {
 
 func (r *runner) withSyncStack(ctx context.Context, fn func() error) error {
 	r.say("starting the stack (dev server, herokusim with a %s sync, worker)", simSync)
-	return r.withStackOptions(ctx, devstack.Options{Out: io.Discard,
+	logf, _ := os.Create("/tmp/bench-stack.log")
+	return r.withStackOptions(ctx, devstack.Options{Out: logf,
 		SimEnv: []string{"SIM_PROVISION_DELAY=200ms", "SIM_DEPROVISION_DELAY=100ms", "SIM_SYNC_DELAY=" + simSync.String(),
 			"SIM_RATE_CAPACITY=100000000", "SIM_RATE_PER_MINUTE=100000000", "LOG_LEVEL=error"},
 		WorkerEnv: []string{"HEROKU_CALLS_PER_HOUR=100000000", "LOG_LEVEL=error", "WORKER_POLL_INTERVAL=100ms"},
