@@ -39,6 +39,7 @@ type Sync struct {
 	RolloutBudgetMinutes float64 `json:"rollout_minutes_of_4500_an_hour"`
 	RolloutUpdated       int     `json:"rollout_updated"`
 	RolloutFailed        int     `json:"rollout_failed"`
+	UpdateRetries        int     `json:"template_update_retries"`
 }
 
 const simSync = 2 * time.Second
@@ -146,20 +147,33 @@ func (r *runner) sync(ctx context.Context) error {
 	r.say("scenario 6: the template changes; rolling it out to %d customers", n)
 	before = r.counters(ctx)
 	t0 := time.Now()
-	info, err := r.on.UpdatePartner(ctx, slug, contract.PartnerChanges{Mappings: syncTemplate("Industry")})
-	if err != nil {
-		return err
+	// Under load the update may not be answered in time; sending it again is safe (the same
+	// template again starts no second rollout). Each retry is reported.
+	var info contract.PartnerInfo
+	for attempt := 1; ; attempt++ {
+		uctx, cancel := context.WithTimeout(ctx, time.Minute)
+		var err error
+		info, err = r.on.UpdatePartner(uctx, slug, contract.PartnerChanges{Mappings: syncTemplate("Industry")})
+		cancel()
+		if err == nil {
+			break
+		}
+		r.say("scenario 6: the template update was not answered (%v), attempt %d", err, attempt)
+		sc.UpdateRetries++
+		if attempt == 5 {
+			return err
+		}
 	}
 	for deadline := time.Now().Add(15 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
 		if info.Rollout != nil && info.Rollout.Reported() >= n {
 			break
 		}
 		if time.Now().After(deadline) {
-			r.fail("scenario 6: the rollout reached %d of %d customers in 15 minutes", info.Rollout.Reported(), n)
+			r.fail("scenario 6: the rollout had not reached all %d customers in 15 minutes: %+v", n, info.Rollout)
 			break
 		}
-		if info, err = r.on.Partner(ctx, slug, false); err != nil {
-			return err
+		if got, err := r.on.Partner(ctx, slug, false); err == nil {
+			info = got
 		}
 	}
 	sc.RolloutSeconds = time.Since(t0).Seconds()
