@@ -45,7 +45,7 @@ func (a *Activities) integrationTemplate(ctx context.Context, slug string) (*con
 		return nil, nil
 	}
 	id := contract.PartnerWorkflowID(slug)
-	desc, err := a.Temporal.DescribeWorkflowExecution(ctx, id, "")
+	desc, err := a.Temporal.DescribeWorkflow(ctx, id, "")
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return nil, nil
@@ -54,7 +54,7 @@ func (a *Activities) integrationTemplate(ctx context.Context, slug string) (*con
 		return nil, fmt.Errorf("describing partner workflow %s: %w", id, err)
 	}
 	var digest string
-	if p := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[contract.MemoMappingsDigest]; p != nil {
+	if p := desc.RawResponse.GetWorkflowExecutionInfo().GetMemo().GetFields()[contract.MemoMappingsDigest]; p != nil {
 		if err := a.payloads().FromPayload(p, &digest); err != nil {
 			return nil, fmt.Errorf("partner workflow %s's memo: %w", id, err)
 		}
