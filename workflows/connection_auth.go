@@ -197,21 +197,12 @@ func (w *connection) keepActive(ctx workflow.Context) end {
 	w.returned = false
 	w.reissueWanted = false // nothing to reissue while active; pending() must not stay true
 	for {
-		if why := w.interrupted(); why != endNone {
+		if done, why := w.liveNews(ctx); done {
 			return why
 		}
-		if w.reauthorizationNeeded(ctx) {
+		if s := w.st.Sync; s != nil && s.Imported != s.Template {
+			w.setStage(ctx, contract.StageConfiguringSync, "") // a rollout's new template
 			return endNone
-		}
-		if w.templateWanted {
-			w.templateWanted = false
-			if why := w.takeTemplateChange(ctx); why != endNone {
-				return why
-			}
-			if s := w.st.Sync; s != nil && s.Imported != s.Template {
-				w.setStage(ctx, contract.StageConfiguringSync, "")
-				return endNone
-			}
 		}
 		if w.shouldContinueAsNew(ctx) {
 			return endContinueAsNew

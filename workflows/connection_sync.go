@@ -77,17 +77,8 @@ func (w *connection) finishSync(ctx workflow.Context) end {
 		next = next.Add(attention)
 	}
 	for {
-		if why := w.interrupted(); why != endNone {
+		if done, why := w.liveNews(ctx); done {
 			return why
-		}
-		if w.reauthorizationNeeded(ctx) {
-			return endNone
-		}
-		if w.templateWanted {
-			w.templateWanted = false
-			if why := w.takeTemplateChange(ctx); why != endNone {
-				return why
-			}
 		}
 		sync := w.st.Sync
 		if sync.Imported != sync.Template {
@@ -271,6 +262,24 @@ func (w *connection) reportRollout(ctx workflow.Context, outcome, problem string
 	// A partner workflow that is gone has nobody to report to: the signal's failure is
 	// not the customer's.
 	_ = contract.SignalRolloutReport.SendExternal(ctx, contract.PartnerWorkflowID(w.in.ISVSlug), rep).Get(ctx, nil)
+}
+
+// liveNews takes what arrived for an authorized customer: an end (offboard, deactivation),
+// a re-authorization, a rollout's template change. done says the caller's loop returns why.
+func (w *connection) liveNews(ctx workflow.Context) (bool, end) {
+	if why := w.interrupted(); why != endNone {
+		return true, why
+	}
+	if w.reauthorizationNeeded(ctx) {
+		return true, endNone
+	}
+	if w.templateWanted {
+		w.templateWanted = false
+		if why := w.takeTemplateChange(ctx); why != endNone {
+			return true, why
+		}
+	}
+	return false, endNone
 }
 
 // reauthorizationNeeded starts a re-authorization when the watcher reported UNAUTHORIZED or

@@ -9,21 +9,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/connect-onboarding/worker/internal/dev/devstack"
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
-
-func syncTemplate(extra string) *contract.MappingTemplate {
-	fields := map[string]struct{}{"Id": {}, "Name": {}, "SystemModstamp": {}}
-	if extra != "" {
-		fields[extra] = struct{}{}
-	}
-	return &contract.MappingTemplate{Version: 1, Mappings: []contract.Mapping{
-		{ObjectName: "Account", Config: contract.MappingConfig{Access: contract.MappingReadOnly, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000, Fields: fields}},
-		{ObjectName: "Contact", Config: contract.MappingConfig{Access: contract.MappingReadWrite, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000,
-			Fields: map[string]struct{}{"Id": {}, "Email": {}, "SystemModstamp": {}}}},
-	}}
-}
 
 // The integration's template reaches every customer: each onboarding imports it once and is
 // active only when its mappings synced; a changed template is rolled out to every active
@@ -38,13 +27,13 @@ func TestTemplateRolloutReachesEveryActiveCustomer(t *testing.T) {
 	c := ctx(t)
 
 	// A bad template names its path; nothing changes.
-	bad := syncTemplate("")
+	bad := devstack.MappingTemplate("")
 	bad.Mappings[1].Config.Access = "write_everything"
 	_, err := s.c.UpdatePartner(c, testenv.ISV, contract.PartnerChanges{Mappings: bad})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "mappings.mappings[1].config.access")
 
-	first := syncTemplate("")
+	first := devstack.MappingTemplate("")
 	info, err := s.c.UpdatePartner(c, testenv.ISV, contract.PartnerChanges{Mappings: first})
 	require.NoError(t, err)
 	assert.Equal(t, first.Digest(), info.MappingsDigest)
@@ -81,7 +70,7 @@ func TestTemplateRolloutReachesEveryActiveCustomer(t *testing.T) {
 	assert.Len(t, s.sim.Imports(), n)
 
 	before := s.sim.Snapshot()
-	second := syncTemplate("Industry")
+	second := devstack.MappingTemplate("Industry")
 	info, err = s.c.UpdatePartner(c, testenv.ISV, contract.PartnerChanges{Mappings: second})
 	require.NoError(t, err)
 	require.NotNil(t, info.Rollout, "the update answers at once with the rollout it started")

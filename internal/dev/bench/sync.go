@@ -44,18 +44,6 @@ type Sync struct {
 
 const simSync = 2 * time.Second
 
-func syncTemplate(extra string) *contract.MappingTemplate {
-	fields := map[string]struct{}{"Id": {}, "Name": {}, "SystemModstamp": {}}
-	if extra != "" {
-		fields[extra] = struct{}{}
-	}
-	return &contract.MappingTemplate{Version: 1, Mappings: []contract.Mapping{
-		{ObjectName: "Account", Config: contract.MappingConfig{Access: contract.MappingReadOnly, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000, Fields: fields}},
-		{ObjectName: "Contact", Config: contract.MappingConfig{Access: contract.MappingReadWrite, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000,
-			Fields: map[string]struct{}{"Id": {}, "Email": {}, "SystemModstamp": {}}}},
-	}}
-}
-
 func (r *runner) withSyncStack(ctx context.Context, fn func() error) error {
 	r.say("starting the stack (dev server, herokusim with a %s sync, worker)", simSync)
 	return r.withStackOptions(ctx, devstack.Options{Out: io.Discard,
@@ -91,7 +79,7 @@ func (r *runner) sync(ctx context.Context) error {
 	if err := r.partner(ctx, slug); err != nil {
 		return err
 	}
-	if _, err := r.on.UpdatePartner(ctx, slug, contract.PartnerChanges{Mappings: syncTemplate("")}); err != nil {
+	if _, err := r.on.UpdatePartner(ctx, slug, contract.PartnerChanges{Mappings: devstack.MappingTemplate("")}); err != nil {
 		return err
 	}
 	r.say("scenario 6: %d onboardings to every mapping synced", n)
@@ -153,7 +141,7 @@ func (r *runner) sync(ctx context.Context) error {
 	for attempt := 1; ; attempt++ {
 		uctx, cancel := context.WithTimeout(ctx, time.Minute)
 		var err error
-		info, err = r.on.UpdatePartner(uctx, slug, contract.PartnerChanges{Mappings: syncTemplate("Industry")})
+		info, err = r.on.UpdatePartner(uctx, slug, contract.PartnerChanges{Mappings: devstack.MappingTemplate("Industry")})
 		cancel()
 		if err == nil {
 			break

@@ -237,7 +237,7 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 		return Result{}, err
 	}
 	// Every customer's onboarding ends with its data syncing: the integration's template.
-	if _, err := r.on.UpdatePartner(ctx, isv, contract.PartnerChanges{Mappings: template()}); err != nil {
+	if _, err := r.on.UpdatePartner(ctx, isv, contract.PartnerChanges{Mappings: devstack.MappingTemplate("")}); err != nil {
 		return Result{}, err
 	}
 	// The ISV backend's receiver: every customer's events must arrive, in order, whatever
@@ -279,16 +279,6 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 }
 
 func customer(i int) string { return fmt.Sprintf("c%04d", i) }
-
-// template is the scenario integration's mapping template.
-func template() *contract.MappingTemplate {
-	return &contract.MappingTemplate{Version: 1, Mappings: []contract.Mapping{
-		{ObjectName: "Account", Config: contract.MappingConfig{Access: contract.MappingReadOnly, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000,
-			Fields: map[string]struct{}{"Id": {}, "Name": {}, "SystemModstamp": {}}}},
-		{ObjectName: "Contact", Config: contract.MappingConfig{Access: contract.MappingReadWrite, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000,
-			Fields: map[string]struct{}{"Id": {}, "Email": {}, "SystemModstamp": {}}}},
-	}}
-}
 
 // measureSync counts the active customers whose mappings all synced, and the connections
 // that got a template more than once (a retry, a crash or a restart must never import

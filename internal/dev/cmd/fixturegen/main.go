@@ -491,7 +491,7 @@ var scenarios = []scenario{
 	// synced (connectionSyncsMappings).
 	{"connection_synced_own_template", func(g *gen, name string) error {
 		in := input(name)
-		in.Mappings = fixtureTemplate("")
+		in.Mappings = devstack.MappingTemplate("")
 		if _, err := g.on.Start(g.ctx, in); err != nil {
 			return err
 		}
@@ -504,7 +504,7 @@ var scenarios = []scenario{
 		acts.Settings.AttentionRecheck = time.Second
 		defer func() { acts.Settings.AttentionRecheck = 0 }()
 		in := input(name)
-		in.Mappings = fixtureTemplate("")
+		in.Mappings = devstack.MappingTemplate("")
 		if _, err := g.on.Start(g.ctx, in); err != nil {
 			return err
 		}
@@ -529,7 +529,7 @@ var scenarios = []scenario{
 	// and the rollout reaches the customer, which reports to the partner workflow.
 	{"partner_rollout", func(g *gen, name string) error {
 		spec := contract.PartnerSpec{Slug: "echo", Team: "acme-team", Name: "Echo Sync", Description: "Echo", DocsURL: "https://echo.example",
-			ContactEmail: "dev@echo.example", Logo: contract.Logo{Filename: "l.png", Data: logotest.PNG(200, 200)}, Mappings: fixtureTemplate("")}
+			ContactEmail: "dev@echo.example", Logo: contract.Logo{Filename: "l.png", Data: logotest.PNG(200, 200)}, Mappings: devstack.MappingTemplate("")}
 		if _, err := g.on.CreatePartner(g.ctx, spec); err != nil {
 			return err
 		}
@@ -550,7 +550,7 @@ var scenarios = []scenario{
 		if err := waitEcho(func(st contract.Status) bool { return st.Stage == contract.StageActive }); err != nil {
 			return err
 		}
-		next := fixtureTemplate("Industry")
+		next := devstack.MappingTemplate("Industry")
 		if _, err := g.on.UpdatePartner(g.ctx, "echo", contract.PartnerChanges{Mappings: next}); err != nil {
 			return err
 		}
@@ -677,18 +677,4 @@ func (g *gen) recordRun(name, wf, id, runID string) error {
 	}
 	g.m.Fixtures = append(g.m.Fixtures, replay.Fixture{File: file, Workflow: wf, Scenario: name, WorkflowID: id})
 	return nil
-}
-
-// fixtureTemplate is a two-object template; extra adds a field to Account (a changed
-// template).
-func fixtureTemplate(extra string) *contract.MappingTemplate {
-	fields := map[string]struct{}{"Id": {}, "Name": {}, "SystemModstamp": {}}
-	if extra != "" {
-		fields[extra] = struct{}{}
-	}
-	return &contract.MappingTemplate{Version: 1, Mappings: []contract.Mapping{
-		{ObjectName: "Account", Config: contract.MappingConfig{Access: contract.MappingReadOnly, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000, Fields: fields}},
-		{ObjectName: "Contact", Config: contract.MappingConfig{Access: contract.MappingReadWrite, SFPollingSeconds: 600, SFMaxDailyAPICalls: 30000,
-			Fields: map[string]struct{}{"Id": {}, "Email": {}, "SystemModstamp": {}}}},
-	}}
 }
