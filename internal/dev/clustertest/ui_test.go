@@ -46,7 +46,7 @@ func TestUIShowsDecodedPayloadsThroughTheCodecServer(t *testing.T) {
 	require.NoError(t, err)
 	defer tc.Close()
 	var out strings.Builder
-	require.NoError(t, demo.Run(ctx, demo.Config{Temporal: tc, SimURL: c.SimURL, App: "acme-isv-app", Team: "acme-team", Out: &out, Slug: "ui-check"}), out.String())
+	require.NoError(t, demo.Run(ctx, demo.Config{Temporal: tc, SimURL: c.SimURL, App: "acme-isv-app", Team: "acme-team", Patience: 3 * time.Minute, Out: &out, Slug: "ui-check"}), out.String())
 	token, err := c.CodecToken()
 	require.NoError(t, err)
 	id := contract.ConnectionWorkflowID("ui-check", "globex")
@@ -92,7 +92,7 @@ func TestMakeRunUIShowsDecodedPayloads(t *testing.T) {
 	require.NoError(t, err)
 	defer tc.Close()
 	var out strings.Builder
-	require.NoError(t, demo.Run(ctx, demo.Config{Temporal: tc, SimURL: s.SimURL, App: "acme-isv-app", Team: "acme-team", Out: &out, Slug: "ui-run"}), out.String())
+	require.NoError(t, demo.Run(ctx, demo.Config{Temporal: tc, SimURL: s.SimURL, App: "acme-isv-app", Team: "acme-team", Patience: 3 * time.Minute, Out: &out, Slug: "ui-run"}), out.String())
 	text := browse(ctx, t, s.UIURL+"/namespaces/default/workflows/"+url.PathEscape(contract.ConnectionWorkflowID("ui-run", "globex")), "", "")
 	assert.Contains(t, text, demo.User, "make run's UI shows the input decoded")
 	if t.Failed() {

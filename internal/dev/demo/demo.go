@@ -43,6 +43,9 @@ type Config struct {
 	// EventsKey is the stack's EVENTS_SECRET_KEY (the development one when nil): the demo
 	// adds an endpoint at a receiver of its own and shows the customer's events arrive.
 	EventsKey eventsign.Key
+	// Patience bounds each wait for the stack to do something (a minute when zero): tests
+	// on a busy machine give it more.
+	Patience time.Duration
 }
 
 // The demo customer's Salesforce identity and the demo ISV's contact, exported for the test
@@ -57,6 +60,10 @@ const (
 // Run performs every step and fails at the first one that does not happen.
 func Run(ctx context.Context, cfg Config) error {
 	c := onboarding.New(cfg.Temporal, "", "")
+	patience := cfg.Patience
+	if patience <= 0 {
+		patience = time.Minute
+	}
 	c.DeactivateRetryInterval = 2 * time.Second
 	if c.Events.Key = cfg.EventsKey; c.Events.Key == nil {
 		k, err := devstack.EventsKey()
@@ -122,7 +129,7 @@ func Run(ctx context.Context, cfg Config) error {
 		if err := c.CustomerReturned(ctx, slug, customer, res.Attempt); err != nil {
 			return fmt.Errorf("report the customer's return: %w", err)
 		}
-		st, err := waitFor(ctx, c, slug, customer, time.Minute, func(st contract.Status) bool { return st.Mismatches > 0 && st.URLsIssued > res.Attempt })
+		st, err := waitFor(ctx, c, slug, customer, patience, func(st contract.Status) bool { return st.Mismatches > 0 && st.URLsIssued > res.Attempt })
 		if err != nil {
 			return fmt.Errorf("the wrong user's authorization was not refused: %w", err)
 		}
@@ -141,7 +148,7 @@ func Run(ctx context.Context, cfg Config) error {
 	ok("the ISV backend reported the customer's return")
 
 	say("Wait for the workflow to verify the org and user, import the mapping template, and become active once every mapping synced")
-	st, err := waitStage(ctx, c, slug, customer, "active", time.Minute)
+	st, err := waitStage(ctx, c, slug, customer, "active", patience)
 	if err != nil {
 		return err
 	}
@@ -172,7 +179,7 @@ func Run(ctx context.Context, cfg Config) error {
 		want = 8 // and the mismatch, with its second URL
 	}
 	var got []eventsink.Received
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(patience); ; time.Sleep(200 * time.Millisecond) {
 		if got = sink.Customer(customer); len(got) >= want {
 			break
 		}
@@ -206,7 +213,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("deactivation ended %s (complete %v): %s", info.Stage, info.Report.Completed, info.Error)
 	}
 	ok("inactive; %d Heroku calls", info.Report.Attempts)
-	for deadline := time.Now().Add(time.Minute); !received(sink, contract.EventPartnerDeactivated); time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(patience); !received(sink, contract.EventPartnerDeactivated); time.Sleep(200 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			return errors.New("the receiver did not get partner.deactivated")
 		}
@@ -262,16 +269,26 @@ func waitStage(ctx context.Context, c *onboarding.Client, isv, customer, stage s
 
 func waitFor(ctx context.Context, c *onboarding.Client, isv, customer string, timeout time.Duration, done func(contract.Status) bool) (contract.Status, error) {
 	deadline := time.Now().Add(timeout)
+	var last contract.Status // the last status read; a failed read does not erase it
+	var lastErr error
 	for {
 		st, err := c.Status(ctx, isv, customer)
-		if err == nil && done(st) {
-			return st, nil
-		}
-		if err == nil && st.Stage.Terminal() {
-			return st, fmt.Errorf("the onboarding ended %s: %s", st.Stage, st.Error)
+		if err == nil {
+			last, lastErr = st, nil
+			if done(st) {
+				return st, nil
+			}
+			if st.Stage.Terminal() {
+				return st, fmt.Errorf("the onboarding ended %s: %s", st.Stage, st.Error)
+			}
+		} else {
+			lastErr = err
 		}
 		if time.Now().After(deadline) {
-			return st, fmt.Errorf("not there after %s (stage %s)", timeout, st.Stage)
+			if lastErr != nil {
+				return last, fmt.Errorf("not there after %s (stage %s: %s; the last status query failed: %w)", timeout, last.Stage, lastWhat(last), lastErr)
+			}
+			return last, fmt.Errorf("not there after %s (stage %s: %s)", timeout, last.Stage, lastWhat(last))
 		}
 		select {
 		case <-ctx.Done():
@@ -279,6 +296,14 @@ func waitFor(ctx context.Context, c *onboarding.Client, isv, customer string, ti
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// lastWhat is what the workflow last recorded, to say where a wait stopped.
+func lastWhat(st contract.Status) string {
+	if len(st.Events) == 0 {
+		return "nothing recorded"
+	}
+	return st.Events[len(st.Events)-1].What
 }
 
 func simCounters(ctx context.Context, simURL string) (herokusim.Counters, error) {

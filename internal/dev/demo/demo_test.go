@@ -21,7 +21,7 @@ import (
 // started as `make run` starts it, and the demo run against it.
 func TestDemoAgainstTheStack(t *testing.T) {
 	testenv.TemporalCLI(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	s, err := devstack.Start(ctx, devstack.Options{Root: testenv.Root(t), Out: io.Discard,
 		TemporalPort: testenv.FreePort(t), UIPort: testenv.FreePort(t),
@@ -34,12 +34,12 @@ func TestDemoAgainstTheStack(t *testing.T) {
 	defer tc.Close()
 
 	var out bytes.Buffer
-	err = demo.Run(ctx, demo.Config{Temporal: tc, SimURL: s.SimURL, App: "acme-isv-app", Team: "acme-team", UIURL: s.UIURL, Out: &out})
+	err = demo.Run(ctx, demo.Config{Temporal: tc, SimURL: s.SimURL, App: "acme-isv-app", Team: "acme-team", UIURL: s.UIURL, Patience: 3 * time.Minute, Out: &out})
 	require.NoError(t, err, out.String())
 	assert.Contains(t, out.String(), "The demo completed every step.")
 	assert.Contains(t, out.String(), "destroyed add-on hc-demo-")
 
 	// Running it again works: each run uses its own integration.
 	out.Reset()
-	require.NoError(t, demo.Run(ctx, demo.Config{Temporal: tc, SimURL: s.SimURL, App: "acme-isv-app", Team: "acme-team", Out: &out}), out.String())
+	require.NoError(t, demo.Run(ctx, demo.Config{Temporal: tc, SimURL: s.SimURL, App: "acme-isv-app", Team: "acme-team", Patience: 3 * time.Minute, Out: &out}), out.String())
 }

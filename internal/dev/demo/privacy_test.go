@@ -26,7 +26,7 @@ import (
 // through the codec server they do (so the scan is not blind).
 func TestNoPersonalDataOutsidePayloads(t *testing.T) {
 	cli := testenv.TemporalCLI(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	logs := &testenv.Buffer{}
 	s, err := devstack.StartFresh(ctx, devstack.Options{Root: testenv.Root(t), Out: logs, DataDir: t.TempDir(),
@@ -39,7 +39,12 @@ func TestNoPersonalDataOutsidePayloads(t *testing.T) {
 
 	const slug, wrongUser = "privacy-demo", "intruder@globex.example"
 	var out bytes.Buffer
-	require.NoError(t, demo.Run(ctx, demo.Config{Temporal: tc, SimURL: s.SimURL, App: "acme-isv-app", Team: "acme-team", Out: &out,
+	defer func() {
+		if t.Failed() { // what the processes said, to tell a slow machine from a stuck workflow
+			t.Logf("the stack's log, last lines:\n%s", tail(logs.Bytes(), 60))
+		}
+	}()
+	require.NoError(t, demo.Run(ctx, demo.Config{Temporal: tc, SimURL: s.SimURL, App: "acme-isv-app", Team: "acme-team", Patience: 3 * time.Minute, Out: &out,
 		Slug: slug, WrongUser: wrongUser}), out.String())
 	require.Contains(t, out.String(), "a fresh authorization URL #2 was issued")
 	needles := []string{demo.User, demo.Org, wrongUser, demo.ContactEmail}
@@ -77,4 +82,13 @@ func TestNoPersonalDataOutsidePayloads(t *testing.T) {
 	all := logs.Bytes()
 	require.NotEmpty(t, all)
 	assert.Empty(t, privacy.ScanLines(all, needles...), "logs of the run (%s)", filepath.Base(t.TempDir()))
+}
+
+// tail is the last n lines of b.
+func tail(b []byte, n int) []byte {
+	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return bytes.Join(lines, []byte("\n"))
 }
