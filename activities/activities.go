@@ -30,6 +30,7 @@ type Heroku interface {
 	DestroyAddon(ctx context.Context, app, idOrName string) (*heroku.Addon, error)
 	ConnectAuth(ctx context.Context, app string) error
 	DiscoverConnections(ctx context.Context, app, resourceName string) ([]heroku.ConnectionRef, error)
+	DiscoverConnectionsAt(ctx context.Context, app, resourceName string, offset, limit int) (*heroku.DiscoveryPage, error)
 	Connection(ctx context.Context, regionURL, id string) (*heroku.Connection, error)
 	AppConnections(ctx context.Context, regionURL, app string) ([]heroku.Connection, error)
 	AppConnectionsAt(ctx context.Context, regionURL, app string, offset, limit int) (*heroku.ConnectionsPage, error)

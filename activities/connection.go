@@ -40,6 +40,38 @@ func (a *Activities) PartnerStage(ctx context.Context, slug string) (contract.Pa
 	return info.Stage, nil
 }
 
+// AddonsGone reports whether the partner workflow of slug confirmed, after its deactivation,
+// that none of the integration's add-ons is left (its memo, read with a describe: no
+// workflow task, no Heroku call). Only the run that wrote it counts: its first run ID is in
+// the memo, which whoever starts a run cannot know beforehand.
+func (a *Activities) AddonsGone(ctx context.Context, slug string) (bool, error) {
+	if !contract.ValidSlug(slug) {
+		return false, final(contract.ErrInvalidInput, "isv_slug %q is not a valid slug", slug)
+	}
+	if a.Temporal == nil {
+		return false, nil // a worker without a Temporal client (tests) reads the add-on
+	}
+	id := contract.PartnerWorkflowID(slug)
+	desc, err := a.Temporal.DescribeWorkflow(ctx, id, "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("describing partner workflow %s: %w", id, err)
+	}
+	info := desc.RawResponse.GetWorkflowExecutionInfo()
+	p := info.GetMemo().GetFields()[contract.MemoAddonsGone]
+	if p == nil || info.GetType().GetName() != contract.PartnerWorkflowName {
+		return false, nil
+	}
+	var gone contract.AddonsGone
+	if err := a.payloads().FromPayload(p, &gone); err != nil {
+		return false, nil // not what the partner workflow writes
+	}
+	return !gone.At.IsZero() && gone.FirstRunID != "" && gone.FirstRunID == info.GetFirstRunId(), nil
+}
+
 // CheckIntegration fails with ErrIntegrationInactive unless the integration is active, both
 // on Heroku and in its partner workflow (which refuses newcomers while deactivating, before
 // Heroku flips the status).

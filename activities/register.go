@@ -15,7 +15,7 @@ func (a *Activities) herokuActivities() []any {
 		a.JoinConnectAccess, a.DiscoverConnection, a.SetConnectionSchema, a.RequestAuthorizationURL, a.ReadConnection,
 		a.DestroyAddon, a.WaitAddonGone, a.CreateIntegration, a.UpdateIntegration, a.IntegrationInfo, a.DeactivateIntegration,
 		a.ListAccountAddons, a.ReadConnectionsPage, a.DiscoverRegion, a.DestroyOrphan,
-		a.ImportMappings, a.ImportedAlready, a.ReadSync, a.CountWriteErrors, a.CountNotifications,
+		a.ImportMappings, a.ImportedAlready, a.ReadSync, a.CountWriteErrors, a.CountNotifications, a.DiscoverConnectionsPage,
 	}
 }
 
@@ -24,6 +24,7 @@ func (a *Activities) onboardingActivities() []any {
 	return []any{
 		a.RegisterWithWatcher, a.FindRunningCustomers, a.RunningCustomersPage, a.CheckClaims, a.WorkerSettings, a.SetReconcileSchedule,
 		a.PartnerStage, a.SignalRunningCustomers, a.CountCustomers, a.FindConnectionOwners, a.EmitEvent, a.IntegrationTemplate, a.RolloutMappings,
+		a.AwaitConnection, a.AddonsGone,
 	}
 }
 

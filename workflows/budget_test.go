@@ -40,7 +40,7 @@ func TestHerokuCallsCarryBudgetPriorities(t *testing.T) {
 	onboardAndOffboard(t, h)
 	want := map[string]int{
 		"CheckIntegration": 4, "CreateAddon": 4, "WaitAddonProvisioned": 3,
-		"JoinConnectAccess": 2, "DiscoverConnection": 2, "SetConnectionSchema": 2,
+		"SetConnectionSchema":     2, // the join and the discovery are the app's coordinator's (TestAccessCallsCarryConfigurePriority)
 		"RequestAuthorizationURL": 1, "ReadConnection": 1, "DestroyAddon": 5,
 	}
 	seen := map[string]bool{}
@@ -57,7 +57,7 @@ func TestHerokuCallsCarryBudgetPriorities(t *testing.T) {
 		assert.True(t, seen[typ], "%s was called", typ)
 	}
 	// Further along means a smaller key, step by step.
-	order := []string{"CreateAddon", "WaitAddonProvisioned", "DiscoverConnection", "RequestAuthorizationURL"}
+	order := []string{"CreateAddon", "WaitAddonProvisioned", "SetConnectionSchema", "RequestAuthorizationURL"}
 	for i := 1; i < len(order); i++ {
 		assert.Less(t, want[order[i]], want[order[i-1]], "%s goes before %s", order[i], order[i-1])
 	}

@@ -37,6 +37,9 @@ type connection struct {
 	comps []contract.Compensation
 	err   error // the failure that ended the run, for endFailed
 	root  workflow.Context
+	// goneAsked and goneConfirmed: whether the partner workflow confirmed the integration's
+	// add-ons gone after its deactivation (asked once per run).
+	goneAsked, goneConfirmed bool
 
 	// inbox, filled by signal receivers and update handlers
 	returned        bool

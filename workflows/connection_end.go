@@ -64,6 +64,12 @@ func (w *connection) compensate(ctx workflow.Context, deactivated bool) error {
 		if c.Kind != contract.CompensationDestroyAddon || !c.Addon.Created {
 			continue
 		}
+		if deactivated && w.addonsGoneConfirmed(ctx) {
+			w.record("add-on " + c.Addon.Name + " removed by the deactivation (confirmed by the integration's add-on list)")
+			w.st.Compensated = append(w.st.Compensated, "add-on "+c.Addon.Name+" removed by Heroku")
+			w.comps = w.comps[:i]
+			continue
+		}
 		if deactivated {
 			err := workflow.ExecuteActivity(w.poll(ctx, 10*time.Minute, priorityBackground), a.WaitAddonGone, c.Addon).Get(ctx, nil)
 			if err == nil {
@@ -89,6 +95,21 @@ func (w *connection) compensate(ctx workflow.Context, deactivated bool) error {
 		return errors.New("compensation incomplete: " + strings.Join(failed, "; "))
 	}
 	return nil
+}
+
+// addonsGoneConfirmed reports whether the partner workflow confirmed that the integration's
+// add-ons are gone (connectionSharesAccess): then the customer spends no Heroku read on its
+// own. Asked once per run; an error counts as not confirmed.
+func (w *connection) addonsGoneConfirmed(ctx workflow.Context) bool {
+	if w.goneAsked || !connectionVersions.hasMinVersion(ctx, connectionSharesAccess) {
+		return w.goneConfirmed
+	}
+	w.goneAsked = true
+	err := workflow.ExecuteActivity(temporalCall(ctx, 5*time.Minute, contract.ErrInvalidInput), a.AddonsGone, w.in.ISVSlug).Get(ctx, &w.goneConfirmed)
+	if err != nil {
+		w.goneConfirmed = false
+	}
+	return w.goneConfirmed
 }
 
 // willDestroy records, before the create, that the add-on must be destroyed if onboarding

@@ -298,7 +298,7 @@ func TestInterruptionsDuringSteps(t *testing.T) {
 		want           contract.Stage
 		destroyed      int
 	}{
-		{"cancel while configuring", "DiscoverConnection", false, contract.StageCancelled, 1},
+		{"cancel while configuring", "AwaitConnection", false, contract.StageCancelled, 1},
 		{"cancel while issuing the URL", "RequestAuthorizationURL", false, contract.StageCancelled, 1},
 		{"deactivation while provisioning", "WaitAddonProvisioned", true, contract.StageDeactivated, 1},
 		{"deactivation while configuring", "SetConnectionSchema", true, contract.StageDeactivated, 1},

@@ -53,6 +53,8 @@ type harness struct {
 	webhookWait time.Duration
 	// signaled are the signals the workflow sent to other workflows, in order.
 	signaled []sentSignal
+	// awaited are the customer's requests to its app's Connect access coordinator.
+	awaited []activities.AwaitConnectionInput
 	// emitted are the lifecycle events the workflow emitted, in order.
 	emitted []contract.LifecycleEvent
 }
@@ -154,6 +156,19 @@ func (h *harness) newEnv() *testsuite.TestWorkflowEnvironment {
 	activities.RegisterHeroku(env, acts)
 	activities.RegisterOnboarding(env, acts)
 	env.OnActivity("RegisterWithWatcher", mock.Anything, mock.Anything).Return(nil)
+	// The app's Connect access coordinator is another workflow (its own tests run it):
+	// here it answers as it does for a customer alone, with a join and a discovery.
+	env.OnActivity(act.AwaitConnection, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AwaitConnectionInput) (contract.ConnectionRef, error) {
+		h.awaited = append(h.awaited, in)
+		if err := h.client.ConnectAuth(context.Background(), in.App); err != nil {
+			return contract.ConnectionRef{}, err
+		}
+		refs, err := h.client.DiscoverConnections(context.Background(), in.App, in.Wanted.Addon)
+		if err != nil || len(refs) == 0 {
+			return contract.ConnectionRef{}, fmt.Errorf("no connection for %s: %v", in.Wanted.Addon, err)
+		}
+		return contract.ConnectionRef{ID: refs[0].ID, RegionURL: refs[0].RegionURL}, nil
+	}).Maybe()
 	// The reconciler's Schedule needs a Temporal client; its own test runs on the dev server.
 	env.OnActivity(act.SetReconcileSchedule, mock.Anything, mock.Anything).Return(nil).Maybe()
 	// CheckClaims reads Temporal's visibility; its own test runs on the dev server.

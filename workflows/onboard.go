@@ -95,11 +95,15 @@ func (w *connection) onboard(ctx workflow.Context) end {
 
 	w.setStage(ctx, contract.StageConfiguring, fmt.Sprintf("setting schema %s on %s", w.in.Schema, w.in.DBKey))
 	hctx := w.heroku(ctx, time.Hour, priorityConfigure)
-	if why := w.step(ctx, workflow.ExecuteActivity(hctx, a.JoinConnectAccess, addon.App), nil); why != endNone {
-		return why
-	}
 	var conn contract.ConnectionRef
-	if why := w.step(ctx, workflow.ExecuteActivity(w.poll(ctx, 30*time.Minute, priorityConfigure), a.DiscoverConnection, addon), &conn); why != endNone {
+	if connectionVersions.hasMinVersion(ctx, connectionSharesAccess) {
+		in := activities.AwaitConnectionInput{App: addon.App, TaskQueue: workflow.GetInfo(ctx).TaskQueueName,
+			UpdateID: w.st.WorkflowID + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID,
+			Wanted:   contract.ConnectionWanted{Addon: addon.Name, ISVSlug: w.in.ISVSlug, Since: workflow.Now(ctx)}}
+		if why := w.step(ctx, workflow.ExecuteActivity(accessCall(ctx), a.AwaitConnection, in), &conn); why != endNone {
+			return why
+		}
+	} else if why := w.joinAndDiscover(ctx, addon, &conn); why != endNone {
 		return why
 	}
 	set := activities.SetSchemaInput{Connection: conn, DBKey: w.in.DBKey, Schema: w.in.Schema}

@@ -87,6 +87,15 @@ func temporalCall(ctx workflow.Context, giveUpAfter time.Duration, final ...stri
 			NonRetryableErrorTypes: final}})
 }
 
+// accessCall runs AwaitConnection: a wait on the app's Connect access coordinator, which
+// heartbeats; a busy coordinator is asked again at once, and the wait gives up when the
+// coordinator would have (accessGiveUp) plus the time a saturated budget may take.
+func accessCall(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: accessGiveUp + 5*time.Minute, HeartbeatTimeout: time.Minute,
+		ScheduleToCloseTimeout: 2 * time.Hour, RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+			MaximumInterval: 30 * time.Second, NonRetryableErrorTypes: append([]string{contract.ErrInvalidInput}, finalErrorTypes...)}})
+}
+
 // batchCall runs a long activity that drives or watches a server-side batch operation: it
 // heartbeats, so a worker that dies mid-way is noticed within heartbeat.
 func batchCall(ctx workflow.Context, startToClose, heartbeat, giveUpAfter time.Duration) workflow.Context {

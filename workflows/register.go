@@ -16,4 +16,5 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(ReconcileWorkflow, workflow.RegisterOptions{Name: contract.ReconcileWorkflowName})
 	r.RegisterWorkflowWithOptions(EventsWorkflow, workflow.RegisterOptions{Name: contract.EventsWorkflowName})
 	r.RegisterWorkflowWithOptions(DeliveryLogWorkflow, workflow.RegisterOptions{Name: contract.DeliveryLogWorkflowName})
+	r.RegisterWorkflowWithOptions(AccessWorkflow, workflow.RegisterOptions{Name: contract.AccessWorkflowName})
 }

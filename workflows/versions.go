@@ -50,14 +50,16 @@ const release1_0 = workflow.DefaultVersion
 // The version list of each workflow. A released change appends a named constant (with a
 // comment saying what it changes) to its workflow's list.
 var (
-	connectionVersions = versionList{workflow: contract.ConnectionWorkflowName, changeID: "connection", versions: []workflow.Version{release1_0, connectionEmitsEvents, connectionSyncsMappings}}
+	connectionVersions = versionList{workflow: contract.ConnectionWorkflowName, changeID: "connection", versions: []workflow.Version{release1_0, connectionEmitsEvents, connectionSyncsMappings, connectionSharesAccess}}
 	watcherVersions    = versionList{workflow: contract.WatcherWorkflowName, changeID: "watcher", versions: []workflow.Version{release1_0, watcherTellsUntilFound}}
-	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", versions: []workflow.Version{release1_0, partnerCascadeFinishes, partnerEmitsEvents}}
+	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", versions: []workflow.Version{release1_0, partnerCascadeFinishes, partnerEmitsEvents, partnerConfirmsGone}}
 	reconcileVersions  = versionList{workflow: contract.ReconcileWorkflowName, changeID: "reconcile", versions: []workflow.Version{release1_0, reconcileDecidesAtDestroy}}
 	// The event stream and the delivery log are new in 1.2.0: their first shape is
 	// DefaultVersion, like every workflow's first release.
 	eventsVersions      = versionList{workflow: contract.EventsWorkflowName, changeID: "events", versions: []workflow.Version{workflow.DefaultVersion}}
 	deliveryLogVersions = versionList{workflow: contract.DeliveryLogWorkflowName, changeID: "delivery-log", versions: []workflow.Version{workflow.DefaultVersion}}
+	// The Connect access coordinator is new in 1.4.0.
+	accessVersions = versionList{workflow: contract.AccessWorkflowName, changeID: "access", versions: []workflow.Version{workflow.DefaultVersion}}
 )
 
 // The connection workflow's versions after 1.0.0.
@@ -72,6 +74,12 @@ const (
 	// in syncing until every mapping has synced (needs_attention when one fails), and takes
 	// a changed integration template (a rollout) while active.
 	connectionSyncsMappings workflow.Version = 2
+	// connectionSharesAccess (1.4.0): the join of the Connect access list and the discovery
+	// of the add-on's connection are asked of the app's Connect access coordinator, which
+	// makes them once for every customer waiting (the customer joined and discovered on its
+	// own); and a customer ended by a deactivation takes the partner workflow's confirmation
+	// that the integration's add-ons are gone instead of reading its own.
+	connectionSharesAccess workflow.Version = 3
 )
 
 // The watcher's versions after 1.0.0.
@@ -93,6 +101,10 @@ const (
 	// partnerEmitsEvents (1.2.0): partner.updated and partner.deactivated are emitted to the
 	// integration's event stream.
 	partnerEmitsEvents workflow.Version = 2
+	// partnerConfirmsGone (1.4.0): after Heroku's deactivate, the account's add-on list is
+	// paged until none of the integration's add-ons is left, and the memo says so; the
+	// customers it ends read the memo instead of reading their own add-on.
+	partnerConfirmsGone workflow.Version = 3
 )
 
 // The reconciler's versions after 1.0.0.
@@ -131,7 +143,7 @@ func (l VersionList) Latest() int { return l.Versions[len(l.Versions)-1] }
 // Versions lists the version list of every workflow.
 func Versions() []VersionList {
 	out := []VersionList{}
-	for _, l := range []versionList{connectionVersions, watcherVersions, partnerVersions, reconcileVersions, eventsVersions, deliveryLogVersions} {
+	for _, l := range []versionList{connectionVersions, watcherVersions, partnerVersions, reconcileVersions, eventsVersions, deliveryLogVersions, accessVersions} {
 		vl := VersionList{Workflow: l.workflow, ChangeID: l.changeID}
 		for _, v := range l.versions {
 			vl.Versions = append(vl.Versions, int(v))

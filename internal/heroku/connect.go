@@ -45,6 +45,35 @@ func (c *Client) DiscoverConnections(ctx context.Context, app, resourceName stri
 	return all, nil
 }
 
+// DiscoveryPage is one page of an app's connections as discovery lists them.
+type DiscoveryPage struct {
+	Count   int             // every connection of the app the user may see
+	Results []ConnectionRef // this page
+	More    bool            // another page follows
+}
+
+// DiscoverConnectionsAt reads one page of discovery: limit (at most AppConnectionsPage) of
+// app's connections from offset, or only the connection of add-on resourceName when it is
+// set. One request: a caller under a per-request budget pages itself.
+func (c *Client) DiscoverConnectionsAt(ctx context.Context, app, resourceName string, offset, limit int) (*DiscoveryPage, error) {
+	if offset < 0 || limit < 1 || limit > AppConnectionsPage {
+		return nil, &Error{Kind: KindInvalid, Message: fmt.Sprintf("offset %d and limit %d: offset must not be negative, limit 1 to %d", offset, limit, AppConnectionsPage)}
+	}
+	q := url.Values{"app": {app}, "offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(limit)}}
+	if resourceName != "" {
+		q.Set("resource_name", resourceName)
+	}
+	var page struct {
+		Count   int             `json:"count"`
+		Next    *string         `json:"next"`
+		Results []ConnectionRef `json:"results"`
+	}
+	if err := c.getJSON(ctx, "discover connections", c.connect.String()+"/connections?"+q.Encode(), AcceptConnect, &page); err != nil {
+		return nil, err
+	}
+	return &DiscoveryPage{Count: page.Count, Results: page.Results, More: page.Next != nil && len(page.Results) > 0}, nil
+}
+
 // regional joins a region URL from discovery with an /api/v3 path.
 func regional(regionURL, format string, args ...any) (string, error) {
 	base, err := parseBase(regionURL)

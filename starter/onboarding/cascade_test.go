@@ -6,6 +6,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
@@ -79,6 +83,7 @@ func TestDeactivationCascade(t *testing.T) {
 	_, err = c.DeactivatePartner(ctx, "beta", testenv.ISVTeam, "bet")
 	require.ErrorAs(t, err, &inv, "a wrong confirmation is refused")
 
+	infoReads := sim.Snapshot().Calls["addons.info"]
 	done, err := c.DeactivatePartner(ctx, "beta", testenv.ISVTeam, "beta")
 	require.NoError(t, err)
 	r := done.Report
@@ -103,6 +108,18 @@ func TestDeactivationCascade(t *testing.T) {
 	assert.Equal(t, 0, snap.LivePerISV["beta"], "no add-on left")
 	assert.Equal(t, 3, snap.AddonsDestroyed, "each destroyed exactly once")
 	assert.Zero(t, snap.Calls["addons.destroy"], "the customer workflows destroyed nothing themselves")
+	// Issue 25: the account's add-on list confirmed them gone, once for all three; no
+	// customer read its own add-on.
+	assert.False(t, r.AddonsGoneAt.IsZero(), "confirmed gone: %+v", r)
+	assert.Zero(t, r.AddonsLeft)
+	assert.GreaterOrEqual(t, r.ListReads, 1)
+	assert.Equal(t, r.ListReads, snap.Calls["addons.list-all"], "the confirmation's reads are the listing's")
+	assert.Equal(t, infoReads, snap.Calls["addons.info"], "no customer read its add-on after the deactivation")
+	for _, cust := range []string{"c1", "c2", "c3"} {
+		st, err := c.Status(ctx, "beta", cust)
+		require.NoError(t, err)
+		assert.Contains(t, st.Compensated, "add-on "+contract.AddonName("beta", cust)+" removed by Heroku", cust)
+	}
 
 	// New onboardings are refused and create nothing.
 	_, err = c.Start(ctx, in("c4"))
@@ -111,4 +128,22 @@ func TestDeactivationCascade(t *testing.T) {
 	info, err = c.Partner(ctx, "beta", false)
 	require.NoError(t, err, "info answers after the end")
 	assert.Equal(t, "inactive", string(info.Stage))
+
+	// The confirmation customers read is the partner run's own: a run started by someone
+	// else with the memo already in it does not count.
+	acts := &activities.Activities{Temporal: dev.Client, Payloads: payloadcrypt.DataConverter(testenv.PayloadRing())}
+	gone, err := acts.AddonsGone(ctx, "beta")
+	require.NoError(t, err)
+	assert.True(t, gone, "the deactivated integration's memo confirms its add-ons gone")
+	forged, err := dev.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: contract.PartnerWorkflowID("forged"), TaskQueue: contract.OnboardingTaskQueue,
+		Memo: map[string]any{contract.MemoAddonsGone: contract.AddonsGone{At: time.Now(), FirstRunID: "a-guess"}}},
+		contract.PartnerWorkflowName, contract.PartnerInput{Slug: "forged"})
+	require.NoError(t, err)
+	defer func() { _ = dev.Client.TerminateWorkflow(ctx, forged.GetID(), "", "test over") }()
+	gone, err = acts.AddonsGone(ctx, "forged")
+	require.NoError(t, err)
+	assert.False(t, gone, "a memo written at start by whoever started the run is not a confirmation")
+	gone, err = acts.AddonsGone(ctx, "nobody")
+	require.NoError(t, err)
+	assert.False(t, gone, "no partner workflow, no confirmation")
 }

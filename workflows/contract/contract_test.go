@@ -55,6 +55,9 @@ func TestMessagesAreNamedAndDescribed(t *testing.T) {
 			{SignalWatchRegister.Name, SignalWatchRegister.Description}, {SignalWatchUnregister.Name, SignalWatchUnregister.Description},
 			{QueryWatch.Name, QueryWatch.Description},
 		},
+		AccessWorkflowName: {
+			{UpdateConnectionWanted.Name, UpdateConnectionWanted.Description}, {QueryAccess.Name, QueryAccess.Description},
+		},
 		PartnerWorkflowName: {
 			{UpdatePartnerCreate.Name, UpdatePartnerCreate.Description}, {UpdatePartnerUpdate.Name, UpdatePartnerUpdate.Description},
 			{UpdatePartnerRefresh.Name, UpdatePartnerRefresh.Description}, {UpdatePartnerDeactivate.Name, UpdatePartnerDeactivate.Description},

@@ -31,4 +31,7 @@ const (
 	EventsWorkflowName = "EventsWorkflow"
 	// DeliveryLogWorkflowName keeps one endpoint's bounded delivery log.
 	DeliveryLogWorkflowName = "DeliveryLogWorkflow"
+	// AccessWorkflowName joins the access list and discovers new connections for every
+	// customer of one app at once.
+	AccessWorkflowName = "ConnectAccessWorkflow"
 )

@@ -71,6 +71,17 @@ var (
 		"The watcher's pass over its app: connections, how many wait for a customer, what it told, its reads."}
 )
 
+// The Connect access coordinator of an app (AccessWorkflowName).
+var (
+	// UpdateConnectionWanted asks for an add-on's connection (with Update-with-Start); it
+	// answers once the coordinator's shared reads found it.
+	UpdateConnectionWanted = Update[ConnectionWanted, ConnectionRef]{"access.connection_wanted",
+		"A customer's add-on needs its connection: answered once a shared read of the app's connections finds it (joining the access list first when the add-on is newer than the last join)."}
+	// QueryAccess answers what the coordinator waits for and what it spent.
+	QueryAccess = Query[AccessStatus]{"access.status",
+		"The add-ons waiting for their connection, and the joins and reads this run made."}
+)
+
 // The partner integration workflow (PartnerWorkflowName).
 var (
 	// UpdatePartnerCreate is sent with Update-with-Start; it creates the integration.

@@ -141,6 +141,26 @@ type DeactivationReport struct {
 	Unfinished   bool `json:"unfinished,omitempty"`
 	StillRunning int  `json:"still_running,omitempty"`
 	Resumes      int  `json:"resumes,omitempty"`
+	// AddonsGoneAt is when the account's add-on list showed none of the integration's
+	// add-ons left after Heroku's deactivate (zero: not confirmed, and each customer reads
+	// its own); AddonsLeft is how many the last listing showed, ListReads the Heroku reads
+	// the confirmation took (a page of 1,000 add-ons each).
+	AddonsGoneAt time.Time `json:"addons_gone_at,omitzero"`
+	AddonsLeft   int       `json:"addons_left,omitempty"`
+	ListReads    int       `json:"list_reads,omitempty"`
+}
+
+// MemoAddonsGone is the partner workflow's memo field confirming that none of the
+// integration's add-ons is left after its deactivation (an AddonsGone): customers ended by
+// the deactivation read it instead of reading their own add-on from Heroku.
+const MemoAddonsGone = "addons_gone"
+
+// AddonsGone is MemoAddonsGone's value. FirstRunID is the partner workflow's first run: a
+// memo given at start by whoever started a run cannot know it, so a customer takes the
+// confirmation only from the run of its workflow that wrote it.
+type AddonsGone struct {
+	At         time.Time `json:"at"`
+	FirstRunID string    `json:"first_run_id"`
 }
 
 // PartnerInfo is what the info query returns.

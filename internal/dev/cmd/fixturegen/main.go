@@ -584,6 +584,11 @@ var scenarios = []scenario{
 		// idle timeout (1h), so record what it did until now.
 		return g.recordID(name, contract.WatcherWorkflowName, contract.WatcherWorkflowID("acme-app"))
 	}},
+	{"access_app", func(g *gen, name string) error {
+		// The app's Connect access coordinator: every customer above asked it for its
+		// connection. It ends after 10 idle minutes, so record what it did until now.
+		return g.recordID(name, contract.AccessWorkflowName, contract.AccessWorkflowID("acme-app"))
+	}},
 }
 
 func (g *gen) post(path string, body any) {
@@ -637,7 +642,8 @@ func (g *gen) waitEvents(customer string, n int) error {
 }
 
 // openWorkflows wait for work and do not close by themselves: recorded as they are.
-var openWorkflows = map[string]bool{contract.WatcherWorkflowName: true, contract.EventsWorkflowName: true, contract.DeliveryLogWorkflowName: true}
+var openWorkflows = map[string]bool{contract.WatcherWorkflowName: true, contract.EventsWorkflowName: true, contract.DeliveryLogWorkflowName: true,
+	contract.AccessWorkflowName: true}
 
 // recordID waits for the workflow to close (watchers, event streams and delivery logs stay
 // open) and writes its history.

@@ -1,0 +1,290 @@
+package workflows
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/workflows/contract"
+)
+
+const (
+	// accessGiveUp is how long an add-on waits for Connect to list its connection (what a
+	// customer's own discovery poll allowed before 1.4.0).
+	accessGiveUp = 30 * time.Minute
+	// accessRejoinAfter is how many reads may miss an add-on a join covered before it is
+	// joined again: the contract does not say a join covers an add-on still being set up.
+	accessRejoinAfter = 3
+	// accessGather is how long a round waits after the request that wakes it, so the
+	// requests of a burst share it.
+	accessGather = time.Second
+	// accessMaxPages bounds a round's pages of the app's connections.
+	accessMaxPages = 10
+	// accessIdleTimeout ends a coordinator nobody asked for this long; the next request
+	// starts it again (with Update-with-Start).
+	accessIdleTimeout = 10 * time.Minute
+	// accessRunRounds is how many rounds a run makes before it continues as new.
+	accessRunRounds = 500
+	// accessMaxWaiting bounds the add-ons one coordinator holds: a request beyond it is
+	// refused (the customer's activity retries it).
+	accessMaxWaiting = 20000
+)
+
+// errAccessBusy refuses a request the coordinator cannot take now (it is continuing as new,
+// or holds accessMaxWaiting add-ons): the asking activity retries.
+const errAccessBusy = "ConnectAccessBusy"
+
+// access is one run of the Connect access coordinator of one app. Every customer of the app
+// asks it for its add-on's connection; a round serves everyone waiting with one join (only
+// when an add-on is newer than the last join) and one read of the app's connections, so a
+// burst of new customers on one app costs two Heroku calls, not two each.
+type access struct {
+	in       contract.AccessInput
+	settings contract.Settings
+	st       contract.AccessStatus
+	waiting  map[string]*accessWait // by add-on name
+	results  map[string]accessResult
+	arrivals int  // requests taken in this run
+	closing  bool // ending or continuing as new: requests are refused until the next run
+}
+
+type accessWait struct {
+	contract.ConnectionWanted
+	asked  time.Time // the first request's arrival, for the give-up
+	misses int       // reads that did not find it
+	unseen int       // of them, since the last join
+}
+
+// accessResult is what a round found for an add-on: its connection, or why not.
+type accessResult struct {
+	round int
+	ref   contract.ConnectionRef
+	err   string
+	busy  bool // not an answer: ask again
+}
+
+// AccessWorkflow joins the access list and discovers new connections for every customer of
+// one ISV app at once, answering each customer's UpdateConnectionWanted. Its queue and pace
+// are the worker's settings; a request's add-on is only a name to look for: the connection
+// handed back is the one Heroku lists for that name, read after the request arrived.
+func AccessWorkflow(ctx workflow.Context, in contract.AccessInput) error {
+	if !contract.ValidApp(in.App) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("app %q is not a Heroku app name", in.App), contract.ErrInvalidInput, nil)
+	}
+	c := &access{in: in, st: contract.AccessStatus{App: in.App, JoinedAt: in.JoinedAt},
+		waiting: map[string]*accessWait{}, results: map[string]accessResult{}}
+	if err := contract.QueryAccess.Handle(ctx, c.status); err != nil {
+		return err
+	}
+	if err := contract.UpdateConnectionWanted.Handle(ctx, c.onWanted, c.validateWanted); err != nil {
+		return err
+	}
+	s, err := loadSettings(ctx)
+	if err != nil {
+		return err
+	}
+	c.settings = s
+	return c.run(ctx)
+}
+
+func (c *access) status() (contract.AccessStatus, error) {
+	c.st.Waiting = len(c.waiting)
+	return c.st, nil
+}
+
+func (c *access) validateWanted(_ workflow.Context, w contract.ConnectionWanted) error {
+	if err := w.Validate(); err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrInvalidInput, nil)
+	}
+	if c.closing || len(c.waiting) >= accessMaxWaiting {
+		return temporal.NewApplicationError("the Connect access coordinator of "+c.in.App+" is busy; ask again", errAccessBusy)
+	}
+	return nil
+}
+
+// onWanted waits for a round that started after the request arrived to find the add-on's
+// connection (or give up on it).
+func (c *access) onWanted(ctx workflow.Context, w contract.ConnectionWanted) (contract.ConnectionRef, error) {
+	arrived := c.st.Rounds
+	c.arrivals++
+	if cur, ok := c.waiting[w.Addon]; ok {
+		if w.Since.After(cur.Since) {
+			cur.Since = w.Since
+		}
+	} else {
+		c.waiting[w.Addon] = &accessWait{ConnectionWanted: w, asked: workflow.Now(ctx)}
+	}
+	var r accessResult
+	if err := workflow.Await(ctx, func() bool {
+		r = c.results[w.Addon]
+		return r.round > arrived
+	}); err != nil {
+		return contract.ConnectionRef{}, err
+	}
+	switch {
+	case r.busy:
+		return contract.ConnectionRef{}, temporal.NewApplicationError(r.err, errAccessBusy)
+	case r.err != "":
+		return contract.ConnectionRef{}, temporal.NewNonRetryableApplicationError(r.err, contract.ErrHerokuFinal, nil)
+	}
+	return r.ref, nil
+}
+
+// run makes a round whenever add-ons wait, and ends when nobody has asked for a while.
+func (c *access) run(ctx workflow.Context) error {
+	seen := 0 // requests a round has started with
+	for {
+		ok, err := workflow.AwaitWithTimeout(ctx, accessIdleTimeout, func() bool { return len(c.waiting) > 0 })
+		if err != nil {
+			return err
+		}
+		if !ok {
+			c.closing = true
+			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+		}
+		if c.arrivals > seen {
+			if err := workflow.Sleep(ctx, accessGather); err != nil {
+				return err
+			}
+		}
+		seen = c.arrivals
+		c.round(ctx)
+		workflow.SetCurrentDetails(ctx, c.details())
+		if c.st.Rounds >= accessRunRounds || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			c.closing = true // the add-ons still waiting are asked again by their activities
+			c.giveBack("the coordinator continued as new; ask again")
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return err
+			}
+			return workflow.NewContinueAsNewError(ctx, AccessWorkflow, contract.AccessInput{App: c.in.App, JoinedAt: c.in.JoinedAt})
+		}
+		if len(c.waiting) > 0 {
+			// Connect has not listed some yet: read again at the poll pace (slower the
+			// longer the newest has waited, as a customer's own poll slowed), or sooner
+			// for a newcomer.
+			if _, err := workflow.AwaitWithTimeout(ctx, c.pause(), func() bool { return c.arrivals > seen }); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// pause is the wait before reading again for add-ons Connect has not listed: the poll
+// interval, times 1.2 for every read that missed the newest of them, up to 30 intervals.
+func (c *access) pause() time.Duration {
+	misses := math.MaxInt
+	for _, n := range workflow.DeterministicKeys(c.waiting) {
+		misses = min(misses, c.waiting[n].misses)
+	}
+	d := float64(c.settings.PollInterval) * math.Pow(1.2, float64(min(misses, 20)))
+	return min(time.Duration(d), 30*c.settings.PollInterval)
+}
+
+func (c *access) details() string {
+	return fmt.Sprintf("**app `%s`** · %d add-ons waiting for their connection · %d rounds, %d joins, %d reads, %d found",
+		c.in.App, len(c.waiting), c.st.Rounds, c.st.Joins, c.st.Reads, c.st.Found)
+}
+
+// round joins when an add-on waiting is newer than the last join (or was missed too often
+// since), then reads the app's connections for everyone waiting.
+func (c *access) round(ctx workflow.Context) {
+	c.st.Rounds++
+	names := workflow.DeterministicKeys(c.waiting)
+	hctx := withPriority(herokuCall(ctx, c.settings, time.Hour), priorityConfigure, c.waiting[names[0]].ISVSlug)
+	join := false
+	for _, n := range names {
+		w := c.waiting[n]
+		join = join || !w.Since.Before(c.in.JoinedAt) || w.unseen >= accessRejoinAfter
+	}
+	if join {
+		asked := workflow.Now(ctx)
+		if err := workflow.ExecuteActivity(hctx, a.JoinConnectAccess, c.in.App).Get(ctx, nil); err != nil {
+			c.failAll(names, "joining the Connect access list of "+c.in.App+": "+errorMessage(err))
+			return
+		}
+		c.st.Joins++
+		c.in.JoinedAt, c.st.JoinedAt = asked, asked
+		for _, n := range names {
+			c.waiting[n].unseen = 0
+		}
+	}
+	found, err := c.read(ctx, hctx, names)
+	if err != nil {
+		c.failAll(names, "reading the connections of "+c.in.App+": "+errorMessage(err))
+		return
+	}
+	now := workflow.Now(ctx)
+	for _, n := range names {
+		if ref, ok := found[n]; ok {
+			c.results[n] = accessResult{round: c.st.Rounds, ref: ref}
+			delete(c.waiting, n)
+			c.st.Found++
+			continue
+		}
+		w := c.waiting[n]
+		w.misses++
+		w.unseen++
+		if now.Sub(w.asked) >= accessGiveUp {
+			c.results[n] = accessResult{round: c.st.Rounds, err: fmt.Sprintf("Heroku Connect listed no connection for add-on %s within %s", n, accessGiveUp)}
+			delete(c.waiting, n)
+		}
+	}
+}
+
+// read finds the connections of the named add-ons: one read per add-on when they are fewer
+// than the pages of the app, else the app's pages (up to accessMaxPages).
+func (c *access) read(ctx, hctx workflow.Context, names []string) (map[string]contract.ConnectionRef, error) {
+	found := map[string]contract.ConnectionRef{}
+	pages := max(1, (c.st.Connections+heroku.AppConnectionsPage-1)/heroku.AppConnectionsPage)
+	if len(names) < pages {
+		for _, n := range names {
+			var got activities.Discovered
+			if err := workflow.ExecuteActivity(hctx, a.DiscoverConnectionsPage, activities.DiscoveryInput{App: c.in.App, Addon: n, Wanted: []string{n}}).Get(ctx, &got); err != nil {
+				return nil, err
+			}
+			c.st.Reads++
+			for _, k := range workflow.DeterministicKeys(got.Connections) {
+				found[k] = got.Connections[k]
+			}
+		}
+		return found, nil
+	}
+	in := activities.DiscoveryInput{App: c.in.App, Wanted: names}
+	for p := 0; p < accessMaxPages; p++ {
+		var got activities.Discovered
+		if err := workflow.ExecuteActivity(hctx, a.DiscoverConnectionsPage, in).Get(ctx, &got); err != nil {
+			return nil, err
+		}
+		c.st.Reads++
+		c.st.Connections = got.Count
+		for _, k := range workflow.DeterministicKeys(got.Connections) {
+			found[k] = got.Connections[k]
+		}
+		if !got.More || len(found) == len(names) {
+			break
+		}
+		in.Offset += heroku.AppConnectionsPage
+	}
+	return found, nil
+}
+
+// failAll answers everyone waiting with why the round failed.
+func (c *access) failAll(names []string, why string) {
+	for _, n := range names {
+		c.results[n] = accessResult{round: c.st.Rounds, err: why}
+		delete(c.waiting, n)
+	}
+}
+
+// giveBack answers everyone waiting with a retryable refusal, before continue-as-new.
+func (c *access) giveBack(why string) {
+	for _, n := range workflow.DeterministicKeys(c.waiting) {
+		c.results[n] = accessResult{round: c.st.Rounds + 1, err: why, busy: true}
+		delete(c.waiting, n)
+	}
+}

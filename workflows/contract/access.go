@@ -1,0 +1,71 @@
+package contract
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The Connect access coordinator's payloads. One coordinator per ISV app does, for every
+// customer of the app at once, the two Heroku Connect calls each onboarding used to make on
+// its own before its schema can be set: the join of the account's user to the access list
+// of the app's add-ons, and the discovery of a new add-on's connection.
+
+// AccessWorkflowID is the business key of the one coordinator of an ISV app:
+// connect-access/<app>.
+func AccessWorkflowID(app string) string { return "connect-access/" + app }
+
+// ParseAccessWorkflowID is AccessWorkflowID's inverse.
+func ParseAccessWorkflowID(id string) (app string, err error) {
+	app, ok := strings.CutPrefix(id, "connect-access/")
+	if !ok || app == "" || strings.Contains(app, "/") {
+		return "", fmt.Errorf("workflow ID %q is not connect-access/<app>", id)
+	}
+	return app, nil
+}
+
+// AccessInput starts (or continues) the coordinator of one app. JoinedAt is when its last
+// join was asked: an add-on that existed then is on the list (see docs/heroku-api.md).
+type AccessInput struct {
+	App      string    `json:"app"`
+	JoinedAt time.Time `json:"joined_at,omitzero"`
+}
+
+// ConnectionWanted is the payload of UpdateConnectionWanted: a customer's add-on, by name,
+// known to exist since Since (provisioned or looked up), whose connection it needs.
+type ConnectionWanted struct {
+	Addon   string    `json:"addon"`
+	ISVSlug string    `json:"isv_slug"` // whose share of the budget the calls are
+	Since   time.Time `json:"since"`
+}
+
+// Validate checks a request before the coordinator takes it: anyone with namespace access
+// can send one, and a request costs Heroku calls.
+func (c ConnectionWanted) Validate() error {
+	v := &ValidationError{}
+	if !addonNamePattern.MatchString(c.Addon) {
+		v.Add("addon", "must be an add-on name (a letter, then 1-99 letters, digits, dashes or underscores)")
+	}
+	if !ValidSlug(c.ISVSlug) {
+		v.Add("isv_slug", "must be 3-30 lower-case letters, digits and single dashes, starting with a letter")
+	}
+	if c.Since.IsZero() {
+		v.Add("since", "is required: when the add-on was known to exist")
+	}
+	return v.Err()
+}
+
+// AccessStatus is what a coordinator answers to QueryAccess.
+type AccessStatus struct {
+	App         string    `json:"app"`
+	Waiting     int       `json:"waiting"`     // add-ons whose connection is not found yet
+	Connections int       `json:"connections"` // of the app, at the last page read
+	Rounds      int       `json:"rounds"`      // in this run
+	Joins       int       `json:"joins"`       // Heroku joins in this run
+	Reads       int       `json:"reads"`       // Heroku discovery reads in this run
+	Found       int       `json:"found"`       // connections handed out in this run
+	JoinedAt    time.Time `json:"joined_at,omitzero"`
+}
+
+// ValidApp reports whether s can be a Heroku app name.
+func ValidApp(s string) bool { return appPattern.MatchString(s) }
