@@ -15,7 +15,7 @@ import (
 
 // PartnerStage is the stage of the ISV's partner workflow, or "" when there is none to
 // ask (the integration was registered without this worker, or its workflow is gone). It
-// costs no Heroku call.
+// costs no Heroku call, and no query: the partner workflow's memo says it.
 func (a *Activities) PartnerStage(ctx context.Context, slug string) (contract.PartnerStage, error) {
 	if !contract.ValidSlug(slug) {
 		return "", final(contract.ErrInvalidInput, "isv_slug %q is not a valid slug", slug)
@@ -23,27 +23,39 @@ func (a *Activities) PartnerStage(ctx context.Context, slug string) (contract.Pa
 	if a.Temporal == nil {
 		return "", nil // a worker without a Temporal client (tests) asks Heroku
 	}
-	info, err := contract.QueryPartnerInfo.Ask(ctx, a.Temporal, contract.PartnerWorkflowID(slug))
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
+	m, found, published, err := a.partnerMemo(ctx, slug)
+	if err != nil || !found {
+		return "", err
+	}
+	stage, known := m.Stage, m.Known
+	if !published { // a partner run of a release before 1.4.0: ask it
+		info, err := contract.QueryPartnerInfo.Ask(ctx, a.Temporal, contract.PartnerWorkflowID(slug))
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("asking partner workflow %s: %w", contract.PartnerWorkflowID(slug), err)
+		}
+		stage, known = info.Stage, info.Integration != nil
+	}
+	if stage == contract.PartnerDeactivating || stage == contract.PartnerInactive {
+		return stage, final(contract.ErrIntegrationInactive, "partner integration %q is %s", slug, stage)
+	}
+	if !known {
 		return "", nil
 	}
-	if err != nil {
-		return "", fmt.Errorf("asking partner workflow %s: %w", contract.PartnerWorkflowID(slug), err)
-	}
-	if info.Stage == contract.PartnerDeactivating || info.Stage == contract.PartnerInactive {
-		return info.Stage, final(contract.ErrIntegrationInactive, "partner integration %q is %s", slug, info.Stage)
-	}
-	if info.Integration == nil {
-		return "", nil
-	}
-	return info.Stage, nil
+	return stage, nil
+}
+
+// partnerMemo reads the partner workflow's published memo (contract.ReadPartnerMemo).
+func (a *Activities) partnerMemo(ctx context.Context, slug string) (m contract.PartnerMemo, found, published bool, err error) {
+	return contract.ReadPartnerMemo(ctx, a.Temporal, a.payloads(), slug)
 }
 
 // AddonsGone reports whether the partner workflow of slug confirmed, after its deactivation,
-// that none of the integration's add-ons is left (its memo, read with a describe: no
-// workflow task, no Heroku call). Only the run that wrote it counts: its first run ID is in
-// the memo, which whoever starts a run cannot know beforehand.
+// that none of the integration's add-ons is left (its memo: no workflow task, no Heroku
+// call).
 func (a *Activities) AddonsGone(ctx context.Context, slug string) (bool, error) {
 	if !contract.ValidSlug(slug) {
 		return false, final(contract.ErrInvalidInput, "isv_slug %q is not a valid slug", slug)
@@ -51,25 +63,11 @@ func (a *Activities) AddonsGone(ctx context.Context, slug string) (bool, error) 
 	if a.Temporal == nil {
 		return false, nil // a worker without a Temporal client (tests) reads the add-on
 	}
-	id := contract.PartnerWorkflowID(slug)
-	desc, err := a.Temporal.DescribeWorkflow(ctx, id, "")
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		return false, nil
+	m, _, published, err := a.partnerMemo(ctx, slug)
+	if err != nil || !published {
+		return false, err
 	}
-	if err != nil {
-		return false, fmt.Errorf("describing partner workflow %s: %w", id, err)
-	}
-	info := desc.RawResponse.GetWorkflowExecutionInfo()
-	p := info.GetMemo().GetFields()[contract.MemoAddonsGone]
-	if p == nil || info.GetType().GetName() != contract.PartnerWorkflowName {
-		return false, nil
-	}
-	var gone contract.AddonsGone
-	if err := a.payloads().FromPayload(p, &gone); err != nil {
-		return false, nil // not what the partner workflow writes
-	}
-	return !gone.At.IsZero() && gone.FirstRunID != "" && gone.FirstRunID == info.GetFirstRunId(), nil
+	return !m.AddonsGoneAt.IsZero(), nil
 }
 
 // CheckIntegration fails with ErrIntegrationInactive unless the integration is active, both

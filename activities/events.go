@@ -89,9 +89,17 @@ func (a *Activities) EventTargets(ctx context.Context, in TargetsInput) ([]strin
 	return out, nil
 }
 
-// endpoints asks the partner workflow for the integration's endpoints; none when it has
-// never run.
+// endpoints reads the integration's endpoints from the partner workflow's memo (a query
+// to runs that publish none); none when it has never run.
 func (a *Activities) endpoints(ctx context.Context, slug string) ([]contract.Endpoint, error) {
+	m, found, published, err := a.partnerMemo(ctx, slug)
+	if err != nil || !found {
+		return nil, err
+	}
+	if published {
+		return m.Endpoints, nil
+	}
+	// A partner run of a release before 1.4.0 publishes nothing: ask it.
 	eps, err := contract.QueryEndpoints.Ask(ctx, a.Temporal, contract.PartnerWorkflowID(slug))
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {

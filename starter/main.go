@@ -26,6 +26,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/config"
 	"github.com/connect-onboarding/worker/internal/logging"
 	"github.com/connect-onboarding/worker/internal/logo"
+	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 	"github.com/connect-onboarding/worker/internal/temporalclient"
 	"github.com/connect-onboarding/worker/starter/onboarding"
 )
@@ -85,6 +86,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	defer tc.Close()
 	c := onboarding.New(tc, cfg.OnboardingQueue, cfg.HerokuQueue)
+	if ring, err := cfg.Temporal.PayloadRing(); err == nil {
+		c.Payloads = payloadcrypt.DataConverter(ring) // the client's own: it read the same ring
+	}
 	c.CheckLogo = logo.Valid // the worker's image check, before anything is sent
 	c.Events = onboarding.Events{Key: cfg.Events.Key(), TaskQueue: cfg.EventsQueue, LinkKey: []byte(cfg.StateKey.Reveal()), LinkBase: cfg.ConnectLinkBase()}
 	app := &cli{c: c, cfg: cfg, log: log, in: stdin, out: stdout, errOut: stderr}

@@ -18,16 +18,16 @@ import (
 )
 
 type partner struct {
-	// finishes is partnerCascadeFinishes, emits partnerEmitsEvents and confirms
-	// partnerConfirmsGone, decided once per run; resuming is true while an unfinished
-	// cascade runs again.
-	finishes, emits, confirms, resuming bool
-	in                                  contract.PartnerInput
-	settings                            contract.Settings
-	info                                contract.PartnerInfo
-	deactivateBy                        *contract.Deactivate
-	stageBefore                         contract.PartnerStage // restored when Heroku's deactivation fails
-	busy                                workflow.Mutex        // one Heroku change at a time
+	// finishes is partnerCascadeFinishes, emits partnerEmitsEvents and publishes
+	// partnerPublishes, decided once per run; resuming is true while an unfinished cascade
+	// runs again.
+	finishes, emits, publishes, resuming bool
+	in                                   contract.PartnerInput
+	settings                             contract.Settings
+	info                                 contract.PartnerInfo
+	deactivateBy                         *contract.Deactivate
+	stageBefore                          contract.PartnerStage // restored when Heroku's deactivation fails
+	busy                                 workflow.Mutex        // one Heroku change at a time
 }
 
 // PartnerWorkflow owns one ISV's partner integration: create, update, info and refresh,
@@ -47,7 +47,7 @@ func PartnerWorkflow(ctx workflow.Context, in contract.PartnerInput) (contract.P
 	// Decided before the handlers exist, so every handler sees the same version.
 	p.finishes = partnerVersions.hasMinVersion(ctx, partnerCascadeFinishes)
 	p.emits = partnerVersions.hasMinVersion(ctx, partnerEmitsEvents)
-	p.confirms = partnerVersions.hasMinVersion(ctx, partnerConfirmsGone)
+	p.publishes = partnerVersions.hasMinVersion(ctx, partnerPublishes)
 	if err := p.registerHandlers(ctx); err != nil {
 		return p.info, err
 	}
@@ -59,8 +59,8 @@ func PartnerWorkflow(ctx workflow.Context, in contract.PartnerInput) (contract.P
 	if p.info.MappingsDigest != "" {
 		p.memoMappings(ctx) // a continued run: the memo starts empty
 	}
-	if r := p.info.Report; p.confirms && r != nil && !r.AddonsGoneAt.IsZero() {
-		p.memoAddonsGone(ctx, r.AddonsGoneAt)
+	if p.publishes {
+		p.publish(ctx)
 	}
 	return p.run(ctx)
 }

@@ -53,7 +53,7 @@ func (p *partner) deactivate(ctx workflow.Context) {
 		return
 	}
 
-	if p.confirms {
+	if p.publishes {
 		p.confirmGone(ctx, r)
 	}
 	p.cascade(ctx, r, herokuDone)
@@ -87,8 +87,7 @@ func (p *partner) confirmGone(ctx workflow.Context, r *contract.DeactivationRepo
 		}
 		r.AddonsLeft = left
 		if left == 0 {
-			r.AddonsGoneAt = workflow.Now(ctx)
-			p.memoAddonsGone(ctx, r.AddonsGoneAt)
+			r.AddonsGoneAt = workflow.Now(ctx) // published in the memo (partner_memo.go)
 			return
 		}
 		if !workflow.Now(ctx).Add(wait).Before(deadline) {
@@ -116,14 +115,6 @@ func (p *partner) addonsLeft(ctx, hctx workflow.Context, r *contract.Deactivatio
 		if rng = page.NextRange; rng == "" {
 			return left, nil
 		}
-	}
-}
-
-// memoAddonsGone tells the integration's customers, in the memo, that its add-ons are gone.
-func (p *partner) memoAddonsGone(ctx workflow.Context, at time.Time) {
-	gone := contract.AddonsGone{At: at, FirstRunID: workflow.GetInfo(ctx).FirstRunID}
-	if err := workflow.UpsertMemo(ctx, map[string]any{contract.MemoAddonsGone: gone}); err != nil {
-		workflow.GetLogger(ctx).Warn("the memo of the integration's add-ons gone", "error", err)
 	}
 }
 

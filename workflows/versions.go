@@ -52,7 +52,7 @@ const release1_0 = workflow.DefaultVersion
 var (
 	connectionVersions = versionList{workflow: contract.ConnectionWorkflowName, changeID: "connection", versions: []workflow.Version{release1_0, connectionEmitsEvents, connectionSyncsMappings, connectionSharesAccess}}
 	watcherVersions    = versionList{workflow: contract.WatcherWorkflowName, changeID: "watcher", versions: []workflow.Version{release1_0, watcherTellsUntilFound}}
-	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", versions: []workflow.Version{release1_0, partnerCascadeFinishes, partnerEmitsEvents, partnerConfirmsGone}}
+	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", versions: []workflow.Version{release1_0, partnerCascadeFinishes, partnerEmitsEvents, partnerPublishes}}
 	reconcileVersions  = versionList{workflow: contract.ReconcileWorkflowName, changeID: "reconcile", versions: []workflow.Version{release1_0, reconcileDecidesAtDestroy}}
 	// The event stream and the delivery log are new in 1.2.0: their first shape is
 	// DefaultVersion, like every workflow's first release.
@@ -101,10 +101,12 @@ const (
 	// partnerEmitsEvents (1.2.0): partner.updated and partner.deactivated are emitted to the
 	// integration's event stream.
 	partnerEmitsEvents workflow.Version = 2
-	// partnerConfirmsGone (1.4.0): after Heroku's deactivate, the account's add-on list is
-	// paged until none of the integration's add-ons is left, and the memo says so; the
-	// customers it ends read the memo instead of reading their own add-on.
-	partnerConfirmsGone workflow.Version = 3
+	// partnerPublishes (1.4.0): the workflow publishes its stage, its endpoints and its
+	// deactivation's confirmation in its memo (read with a describe, not a query); after
+	// Heroku's deactivate, the account's add-on list is paged until none of the
+	// integration's add-ons is left, and the customers it ends read that instead of their
+	// own add-on.
+	partnerPublishes workflow.Version = 3
 )
 
 // The reconciler's versions after 1.0.0.

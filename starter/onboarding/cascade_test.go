@@ -47,6 +47,13 @@ func TestDeactivationCascade(t *testing.T) {
 	require.NoError(t, err, "creating twice returns the same integration")
 	assert.Equal(t, info.Integration.ID, again.Integration.ID)
 	assert.Equal(t, 1, sim.Snapshot().Calls["partner.create"])
+	// The partner workflow publishes its stage in its memo: starts and customers read it
+	// with a describe, not a query.
+	dc := payloadcrypt.DataConverter(testenv.PayloadRing())
+	testenv.Eventually(t, 10*time.Second, "the partner memo", func() bool {
+		m, found, published, err := contract.ReadPartnerMemo(ctx, dev.Client, dc, "beta")
+		return err == nil && found && published && m.Stage == contract.PartnerActive && m.Known
+	})
 
 	in := func(customer string) contract.ConnectionInput {
 		i := fastInput(customer)
@@ -131,18 +138,27 @@ func TestDeactivationCascade(t *testing.T) {
 
 	// The confirmation customers read is the partner run's own: a run started by someone
 	// else with the memo already in it does not count.
-	acts := &activities.Activities{Temporal: dev.Client, Payloads: payloadcrypt.DataConverter(testenv.PayloadRing())}
+	m, _, published, err := contract.ReadPartnerMemo(ctx, dev.Client, dc, "beta")
+	require.NoError(t, err)
+	assert.True(t, published)
+	assert.Equal(t, contract.PartnerInactive, m.Stage, "the memo follows the stage")
+	acts := &activities.Activities{Temporal: dev.Client, Payloads: dc}
 	gone, err := acts.AddonsGone(ctx, "beta")
 	require.NoError(t, err)
 	assert.True(t, gone, "the deactivated integration's memo confirms its add-ons gone")
-	forged, err := dev.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: contract.PartnerWorkflowID("forged"), TaskQueue: contract.OnboardingTaskQueue,
-		Memo: map[string]any{contract.MemoAddonsGone: contract.AddonsGone{At: time.Now(), FirstRunID: "a-guess"}}},
+	// (On a queue no worker polls, so the run never writes a memo of its own.)
+	forged, err := dev.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: contract.PartnerWorkflowID("forged"), TaskQueue: "nobody-polls",
+		Memo: map[string]any{contract.MemoPartner: contract.PartnerMemo{Stage: contract.PartnerInactive, Known: true, AddonsGoneAt: time.Now(), FirstRunID: "a-guess"}}},
 		contract.PartnerWorkflowName, contract.PartnerInput{Slug: "forged"})
 	require.NoError(t, err)
 	defer func() { _ = dev.Client.TerminateWorkflow(ctx, forged.GetID(), "", "test over") }()
 	gone, err = acts.AddonsGone(ctx, "forged")
 	require.NoError(t, err)
 	assert.False(t, gone, "a memo written at start by whoever started the run is not a confirmation")
+	_, found, published, err := contract.ReadPartnerMemo(ctx, dev.Client, dc, "forged")
+	require.NoError(t, err)
+	assert.True(t, found)
+	assert.False(t, published, "nor a published memo")
 	gone, err = acts.AddonsGone(ctx, "nobody")
 	require.NoError(t, err)
 	assert.False(t, gone, "no partner workflow, no confirmation")

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/connect-onboarding/worker/workflows/contract"
@@ -59,6 +60,10 @@ type Client struct {
 	CheckLogo contract.ImageCheck
 	// Events reveals endpoint secrets and makes connect links (events.go).
 	Events Events
+	// Payloads decodes what workflows publish in their memos (the Temporal client's data
+	// converter: with encrypted payloads, their ring). Without it the client asks the partner
+	// workflow by query, which its worker answers one at a time.
+	Payloads converter.DataConverter
 }
 
 // New wraps a Temporal client. taskQueue and herokuTaskQueue are the worker's queues

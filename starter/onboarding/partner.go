@@ -64,9 +64,19 @@ func (c *Client) AdoptPartner(ctx context.Context, slug string) (contract.Partne
 // integrationOpen refuses, before anything is started or any Heroku call is made, an
 // onboarding into an integration this worker does not know or that is not active.
 func (c *Client) integrationOpen(ctx context.Context, slug string) error {
-	info, err := contract.QueryPartnerInfo.Ask(ctx, c.temporal, contract.PartnerWorkflowID(slug))
+	m, found, published, err := contract.ReadPartnerMemo(ctx, c.temporal, c.Payloads, slug)
+	if err != nil {
+		return unavailable(fmt.Errorf("read partner integration %s: %w", slug, err))
+	}
+	if published {
+		if m.Stage != contract.PartnerActive {
+			return fmt.Errorf("%w: partner integration %q is %s", ErrIntegrationInactive, slug, m.Stage)
+		}
+		return nil
+	}
+	info, err := contract.QueryPartnerInfo.Ask(ctx, c.temporal, contract.PartnerWorkflowID(slug)) // a run before 1.4.0
 	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
+	if !found || errors.As(err, &nf) {
 		return fmt.Errorf("%w: no partner integration %q is registered with this worker; create it (starter partner create) or adopt an existing one (starter partner adopt)",
 			ErrIntegrationInactive, slug)
 	}

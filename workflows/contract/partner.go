@@ -1,15 +1,21 @@
 package contract
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 )
 
 // The partner integration workflow's payloads.
@@ -150,17 +156,24 @@ type DeactivationReport struct {
 	ListReads    int       `json:"list_reads,omitempty"`
 }
 
-// MemoAddonsGone is the partner workflow's memo field confirming that none of the
-// integration's add-ons is left after its deactivation (an AddonsGone): customers ended by
-// the deactivation read it instead of reading their own add-on from Heroku.
-const MemoAddonsGone = "addons_gone"
+// MemoPartner is the partner workflow's memo field (a PartnerMemo) that customer workflows,
+// their event deliveries and the starter read with a describe, served by the server, rather
+// than with a query, which the partner workflow's worker answers one at a time: four
+// queries per onboarding made it the bottleneck of a large start.
+const MemoPartner = "partner"
 
-// AddonsGone is MemoAddonsGone's value. FirstRunID is the partner workflow's first run: a
-// memo given at start by whoever started a run cannot know it, so a customer takes the
-// confirmation only from the run of its workflow that wrote it.
-type AddonsGone struct {
-	At         time.Time `json:"at"`
-	FirstRunID string    `json:"first_run_id"`
+// PartnerMemo is what the partner workflow publishes of itself. FirstRunID is its run
+// chain's first run: a memo given at start by whoever started a run cannot know it, so a
+// reader takes the memo only from the run chain that wrote it.
+type PartnerMemo struct {
+	Stage PartnerStage `json:"stage"`
+	// Known: the integration is known (created or adopted), not only asked for.
+	Known     bool       `json:"known"`
+	Endpoints []Endpoint `json:"endpoints"`
+	// AddonsGoneAt is when the account's add-on list showed none of the integration's
+	// add-ons left after its deactivation (see DeactivationReport).
+	AddonsGoneAt time.Time `json:"addons_gone_at,omitzero"`
+	FirstRunID   string    `json:"first_run_id"`
 }
 
 // PartnerInfo is what the info query returns.
@@ -360,4 +373,45 @@ func checkMappings(v *ValidationError, t *MappingTemplate) {
 	if err := t.Validate("mappings"); errors.As(err, &ve) {
 		v.Fields = append(v.Fields, ve.Fields...)
 	}
+}
+
+// Equal reports whether m and o say the same (a memo is published again only when not).
+func (m PartnerMemo) Equal(o PartnerMemo) bool {
+	return m.Stage == o.Stage && m.Known == o.Known && m.AddonsGoneAt.Equal(o.AddonsGoneAt) && m.FirstRunID == o.FirstRunID &&
+		slices.EqualFunc(m.Endpoints, o.Endpoints, func(a, b Endpoint) bool {
+			return a.ID == b.ID && a.URL == b.URL && a.Description == b.Description && slices.Equal(a.EventTypes, b.EventTypes) &&
+				a.IncludeSalesforceIdentity == b.IncludeSalesforceIdentity && a.State == b.State && a.StateReason == b.StateReason &&
+				a.SecretGeneration == b.SecretGeneration && a.PreviousSecretUntil.Equal(b.PreviousSecretUntil) &&
+				a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
+		})
+}
+
+// ReadPartnerMemo reads the partner workflow's published memo with a describe, which the
+// server answers without the workflow's worker; dc decodes it (the client's converter).
+// found is false when there is no partner workflow; published is false when it has no memo
+// of its own (a run of a release before 1.4.0, or a memo written by whoever started the run:
+// it must name the run chain's first run, which nobody knows before the start), and the
+// caller then asks the workflow by query.
+func ReadPartnerMemo(ctx context.Context, c client.Client, dc converter.DataConverter, slug string) (m PartnerMemo, found, published bool, err error) {
+	id := PartnerWorkflowID(slug)
+	desc, err := c.DescribeWorkflow(ctx, id, "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return m, false, false, nil
+	}
+	if err != nil {
+		return m, false, false, fmt.Errorf("describing partner workflow %s: %w", id, err)
+	}
+	info := desc.RawResponse.GetWorkflowExecutionInfo()
+	p := info.GetMemo().GetFields()[MemoPartner]
+	if p == nil || info.GetType().GetName() != PartnerWorkflowName {
+		return m, true, false, nil
+	}
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
+	if err := dc.FromPayload(p, &m); err != nil || m.FirstRunID == "" || m.FirstRunID != info.GetFirstRunId() {
+		return PartnerMemo{}, true, false, nil
+	}
+	return m, true, true, nil
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -29,6 +30,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
+	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 	"github.com/connect-onboarding/worker/starter/onboarding"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
@@ -70,17 +72,20 @@ type Report struct {
 
 // Throughput is scenario 1.
 type Throughput struct {
-	N                   int       `json:"n"`
-	Seconds             float64   `json:"seconds"`
-	PerSecond           float64   `json:"onboardings_per_second"`
-	StartToURL          Quantiles `json:"start_to_url_ms"`
-	AuthToActive        Quantiles `json:"authorization_to_active_ms"`
-	HerokuCallsPer      float64   `json:"heroku_calls_per_onboarding"`
-	ActivitiesPer       int       `json:"activities_per_onboarding"`
-	BaselineSame        float64   `json:"baseline_same_activities_per_second"`
-	BaselineFour        float64   `json:"baseline_four_activities_per_second"`
-	RatioSame           float64   `json:"ratio_to_same_activities"`
-	RatioFour           float64   `json:"ratio_to_four_activities"`
+	N              int       `json:"n"`
+	Seconds        float64   `json:"seconds"`
+	PerSecond      float64   `json:"onboardings_per_second"`
+	StartToURL     Quantiles `json:"start_to_url_ms"`
+	AuthToActive   Quantiles `json:"authorization_to_active_ms"`
+	HerokuCallsPer float64   `json:"heroku_calls_per_onboarding"`
+	// CallsPerRoute splits HerokuCallsPer by Heroku route, so a regression shows which
+	// call came back.
+	CallsPerRoute       map[string]float64 `json:"heroku_calls_per_onboarding_by_route"`
+	ActivitiesPer       int                `json:"activities_per_onboarding"`
+	BaselineSame        float64            `json:"baseline_same_activities_per_second"`
+	BaselineFour        float64            `json:"baseline_four_activities_per_second"`
+	RatioSame           float64            `json:"ratio_to_same_activities"`
+	RatioFour           float64            `json:"ratio_to_four_activities"`
 	startToURL, authToA []float64
 }
 
@@ -254,6 +259,7 @@ func (r *runner) withStackOptions(ctx context.Context, o devstack.Options, fn fu
 	}
 	defer r.tc.Close()
 	r.on = onboarding.New(r.tc, "", "")
+	r.on.Payloads = payloadcrypt.DataConverter(stack.PayloadRing) // reads the partner memo, as the starter does
 	if r.hc, err = heroku.New(heroku.Options{PlatformURL: stack.SimURL, ConnectURL: stack.SimURL, Token: stack.SimToken}); err != nil {
 		return err
 	}
@@ -371,6 +377,10 @@ func (r *runner) throughput(ctx context.Context) error {
 	tp.startToURL, tp.authToA = startURL, authToActive
 	tp.StartToURL, tp.AuthToActive = quantiles(startURL), quantiles(authToActive)
 	tp.HerokuCallsPer = float64(totalCalls(after)-totalCalls(before)) / float64(n)
+	tp.CallsPerRoute = perCustomer(routeDelta(before, after), n)
+	if math.Round(tp.HerokuCallsPer*100)/100 > maxCallsToAuthorized {
+		r.fail("scenario 1: %.2f Heroku calls per onboarding to authorized, more than %.1f: %v", tp.HerokuCallsPer, maxCallsToAuthorized, tp.CallsPerRoute)
+	}
 	r.checkAddons(after, slug, n, n)
 
 	// History of one completed onboarding: offboard a customer and read its history.

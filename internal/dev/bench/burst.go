@@ -32,8 +32,20 @@ type BurstRun struct {
 	AuthToActive     Quantiles `json:"authorization_to_active_ms"`
 	HerokuCallsPer   float64   `json:"heroku_calls_per_onboarding"`
 	CallsPerSecond   float64   `json:"heroku_calls_per_second"`
-	urlAt            []float64
+	// CallsPerRoute splits HerokuCallsPer by route. FloorSeconds is the soonest the last URL
+	// could come at the budget: the calls made until then ÷ the budget's rate; FloorRatio
+	// the last URL over it (target ≤ 1.2).
+	CallsPerRoute map[string]float64 `json:"heroku_calls_per_onboarding_by_route"`
+	FloorSeconds  float64            `json:"last_url_floor_s"`
+	FloorRatio    float64            `json:"last_url_over_floor"`
+	urlAt         []float64
 }
+
+// realBudgetPerSecond is Heroku's budget, 4,500 calls an hour.
+const realBudgetPerSecond = 4500.0 / 3600
+
+// maxFloorRatio is issue 25's target for the burst's last URL over its floor.
+const maxFloorRatio = 1.2
 
 // burst runs one burst of n customers on the current stack.
 func (r *runner) burst(ctx context.Context, n int, slug string) (BurstRun, error) {
@@ -100,6 +112,18 @@ func (r *runner) burst(ctx context.Context, n int, slug string) (BurstRun, error
 	out.RankCorrelation = spearman(urlAt)
 	out.AuthToActive = quantiles(authToActive)
 	out.HerokuCallsPer = float64(totalCalls(after)-totalCalls(before)) / float64(n)
+	out.CallsPerRoute = perCustomer(routeDelta(before, after), n)
+	lastURL := t0.Add(time.Duration(out.LastURLSeconds * float64(time.Second)))
+	beforeLast := 0
+	for _, at := range times {
+		if !at.After(lastURL) {
+			beforeLast++
+		}
+	}
+	out.FloorSeconds = float64(beforeLast) / realBudgetPerSecond
+	if out.FloorSeconds > 0 {
+		out.FloorRatio = out.LastURLSeconds / out.FloorSeconds
+	}
 	if len(times) > 1 {
 		out.CallsPerSecond = float64(len(times)) / times[len(times)-1].Sub(times[0]).Seconds()
 	}
@@ -146,7 +170,11 @@ func (r *runner) bursts(ctx context.Context) error {
 			}
 			r.say("burst (%s): first URL %.0f s, median %.0f s, rank correlation %.2f, authorization → active p95 %.1f s, %.1f calls/onboarding",
 				name, run.FirstURLSeconds, run.MedianURLSeconds, run.RankCorrelation, run.AuthToActive.P95/1000, run.HerokuCallsPer)
+			r.say("burst (%s): last URL %.0f s against a floor of %.0f s (%.2fx)", name, run.LastURLSeconds, run.FloorSeconds, run.FloorRatio)
 			if ordered {
+				if run.FloorRatio > maxFloorRatio {
+					r.fail("burst: the last URL came %.2fx its floor (%.0f s for %.0f s), more than %.1fx", run.FloorRatio, run.LastURLSeconds, run.FloorSeconds, maxFloorRatio)
+				}
 				b.Ordered = run
 			} else {
 				b.Baseline = run

@@ -24,6 +24,13 @@ type Cascade struct {
 	LiveAddonsAfter  int     `json:"live_addons_after"`
 	HerokuDestroyed  int     `json:"heroku_destroyed"`
 	CustomerDestroys int     `json:"destroys_by_customers"`
+	// ConfirmReads are the partner workflow's pages of the account's add-on list that
+	// confirmed the add-ons gone; CustomerReads the customers' reads of their own add-on;
+	// CallsPerCustomer both and the destroys, per customer: Heroku's calls beyond its own
+	// deactivate (target ≤ 0.01).
+	ConfirmReads     int     `json:"confirmation_reads"`
+	CustomerReads    int     `json:"customer_addon_reads"`
+	CallsPerCustomer float64 `json:"heroku_calls_per_customer_beyond_deactivate"`
 }
 
 // cascade deactivates slug while its n customers wait and mid customers are being onboarded,
@@ -39,7 +46,10 @@ func (r *runner) cascade(ctx context.Context, slug string, n int) (Cascade, erro
 			_, _ = r.on.Start(ctx, input(slug, fmt.Sprintf("m%03d", i))) // ends when the cascade reaches it
 		}()
 	}
-	time.Sleep(300 * time.Millisecond) // they are in provisioning or configuring now
+	// They are configuring now (provisioned after the simulator's 200 ms, polled at 100 ms):
+	// mid-onboarding, and past the add-on reads of provisioning, so the add-on reads counted
+	// below are the deactivation's.
+	time.Sleep(time.Second)
 	before := r.counters(ctx)
 	t0 := time.Now()
 	info, err := r.on.DeactivatePartner(ctx, slug, "acme-team", slug)
@@ -64,6 +74,14 @@ func (r *runner) cascade(ctx context.Context, slug string, n int) (Cascade, erro
 	}
 	c.LiveAddonsAfter = after.LivePerISV[slug]
 	c.CustomerDestroys = after.Calls["addons.destroy"] - before.Calls["addons.destroy"]
+	c.ConfirmReads = rep.ListReads
+	c.CustomerReads = after.Calls["addons.info"] - before.Calls["addons.info"]
+	beyond := after.Calls["addons.list-all"] - before.Calls["addons.list-all"] + c.CustomerReads + c.CustomerDestroys
+	c.CallsPerCustomer = float64(beyond) / float64(n+mid)
+	if c.CallsPerCustomer > 0.01 {
+		r.fail("deactivation: %.3f Heroku calls per customer beyond Heroku's deactivate (%d confirmation reads, %d add-on reads by customers, %d destroys), more than 0.01",
+			c.CallsPerCustomer, c.ConfirmReads, c.CustomerReads, c.CustomerDestroys)
+	}
 	if !c.Completed {
 		var sample []string
 		for _, o := range rep.Customers {
@@ -78,7 +96,8 @@ func (r *runner) cascade(ctx context.Context, slug string, n int) (Cascade, erro
 	if c.LiveAddonsAfter != 0 {
 		r.fail("deactivation left %d live add-ons", c.LiveAddonsAfter)
 	}
-	r.say("cascade: %d customers (+%d mid-onboarding) deactivated in %.0f s in %d batch jobs; %d live add-ons after", c.Deactivated, mid, c.Seconds, c.BatchJobs, c.LiveAddonsAfter)
+	r.say("cascade: %d customers (+%d mid-onboarding) deactivated in %.0f s in %d batch jobs; %d live add-ons after; %.3f Heroku calls per customer beyond the deactivate",
+		c.Deactivated, mid, c.Seconds, c.BatchJobs, c.LiveAddonsAfter, c.CallsPerCustomer)
 	return c, nil
 }
 

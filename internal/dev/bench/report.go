@@ -12,6 +12,18 @@ import (
 	"text/tabwriter"
 )
 
+// printRoutes writes one row per Heroku route, by name.
+func printRoutes(w io.Writer, perRoute map[string]float64) {
+	routes := make([]string, 0, len(perRoute))
+	for route := range perRoute {
+		routes = append(routes, route)
+	}
+	sort.Strings(routes)
+	for _, route := range routes {
+		fmt.Fprintf(w, "  %s\t%.2f\t\n", route, perRoute[route])
+	}
+}
+
 // PrintTable writes the human summary.
 func PrintTable(w io.Writer, r *Report) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -22,7 +34,8 @@ func PrintTable(w io.Writer, r *Report) {
 	fmt.Fprintf(tw, "onboardings/s\t%.2f\t\n", tp.PerSecond)
 	fmt.Fprintf(tw, "start → URL p50 / p95 / p99 (ms)\t%.0f / %.0f / %.0f\t\n", tp.StartToURL.P50, tp.StartToURL.P95, tp.StartToURL.P99)
 	fmt.Fprintf(tw, "authorization → active p50 / p95 / p99 (ms)\t%.0f / %.0f / %.0f\t\n", tp.AuthToActive.P50, tp.AuthToActive.P95, tp.AuthToActive.P99)
-	fmt.Fprintf(tw, "Heroku calls per onboarding\t%.1f\t\n", tp.HerokuCallsPer)
+	fmt.Fprintf(tw, "Heroku calls per onboarding to authorized (target ≤ 5.0)\t%.2f\t\n", tp.HerokuCallsPer)
+	printRoutes(tw, tp.CallsPerRoute)
 	fmt.Fprintf(tw, "baseline, %d no-op activities (wf/s)\t%.2f\t\n", tp.ActivitiesPer, tp.BaselineSame)
 	fmt.Fprintf(tw, "baseline, 4 no-op activities (wf/s)\t%.2f\t\n", tp.BaselineFour)
 	fmt.Fprintf(tw, "ours ÷ same-shape baseline\t%.2f\t\n", tp.RatioSame)
@@ -43,6 +56,8 @@ func PrintTable(w io.Writer, r *Report) {
 		fmt.Fprintf(tw, "batch signal jobs\t%d\t\n", c.BatchJobs)
 		fmt.Fprintf(tw, "completed\t%v\t\n", c.Completed)
 		fmt.Fprintf(tw, "live add-ons after Heroku's delay\t%d\t\n", c.LiveAddonsAfter)
+		fmt.Fprintf(tw, "Heroku calls per customer beyond the deactivate (target ≤ 0.01)\t%.4f\t\n", c.CallsPerCustomer)
+		fmt.Fprintf(tw, "  the add-on list's pages / customers' add-on reads / destroys\t%d / %d / %d\t\n", c.ConfirmReads, c.CustomerReads, c.CustomerDestroys)
 		fmt.Fprintf(tw, "watcher interval (simulated s)\t%.0f\t\n", b.IntervalSimSeconds)
 		_ = tw.Flush()
 	}
@@ -73,6 +88,11 @@ func PrintTable(w io.Writer, r *Report) {
 		row("authorization → active p95 (s)", "%.1f", func(x BurstRun) float64 { return x.AuthToActive.P95 / 1000 })
 		row("Heroku calls per onboarding", "%.2f", func(x BurstRun) float64 { return x.HerokuCallsPer })
 		row("Heroku calls per second", "%.2f", func(x BurstRun) float64 { return x.CallsPerSecond })
+		row("last URL's floor: calls until then ÷ budget (s)", "%.0f", func(x BurstRun) float64 { return x.FloorSeconds })
+		row("last URL ÷ its floor (target ≤ 1.2)", "%.2f", func(x BurstRun) float64 { return x.FloorRatio })
+		_ = tw.Flush()
+		fmt.Fprintln(w, "   Heroku calls per onboarding by route, budget-aware ordering:")
+		printRoutes(tw, b.Ordered.CallsPerRoute)
 		_ = tw.Flush()
 	}
 	if e := r.Events; e.N > 0 {
@@ -89,14 +109,7 @@ func PrintTable(w io.Writer, r *Report) {
 		fmt.Fprintf(w, "\n6. Data flowing: %d customers onboarded with a mapping template (simulator sync %.0f s), then a new template\n", s.N, s.SimSyncSeconds)
 		fmt.Fprintf(tw, "Heroku calls per onboarding to synced (target ≤ 8)\t%.2f\t\n", s.CallsPerOnboarding)
 		fmt.Fprintf(tw, "  + the app watcher's reads, shared\t%.2f\t\n", s.WatcherPerOnboarding)
-		routes := make([]string, 0, len(s.CallsPerRoute))
-		for route := range s.CallsPerRoute {
-			routes = append(routes, route)
-		}
-		sort.Strings(routes)
-		for _, route := range routes {
-			fmt.Fprintf(tw, "  %s\t%.2f\t\n", route, s.CallsPerRoute[route])
-		}
+		printRoutes(tw, s.CallsPerRoute)
 		fmt.Fprintf(tw, "authorization → synced beyond the sync, p50 / p95 (ms)\t%.0f / %.0f\t\n", s.BeyondSyncMS.P50, s.BeyondSyncMS.P95)
 		fmt.Fprintf(tw, "rollout: seconds until every customer reported\t%.0f\t\n", s.RolloutSeconds)
 		fmt.Fprintf(tw, "rollout: Heroku calls (per customer)\t%d (%.2f)\t\n", s.RolloutCalls, s.RolloutCallsPer)
