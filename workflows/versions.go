@@ -51,7 +51,7 @@ const release1_0 = workflow.DefaultVersion
 // comment saying what it changes) to its workflow's list.
 var (
 	connectionVersions = versionList{workflow: contract.ConnectionWorkflowName, changeID: "connection", versions: []workflow.Version{release1_0, connectionEmitsEvents, connectionSyncsMappings, connectionSharesAccess}}
-	watcherVersions    = versionList{workflow: contract.WatcherWorkflowName, changeID: "watcher", versions: []workflow.Version{release1_0, watcherTellsUntilFound}}
+	watcherVersions    = versionList{workflow: contract.WatcherWorkflowName, changeID: "watcher", versions: []workflow.Version{release1_0, watcherTellsUntilFound, watcherKeepsPace}}
 	partnerVersions    = versionList{workflow: contract.PartnerWorkflowName, changeID: "partner", versions: []workflow.Version{release1_0, partnerCascadeFinishes, partnerEmitsEvents, partnerPublishes}}
 	reconcileVersions  = versionList{workflow: contract.ReconcileWorkflowName, changeID: "reconcile", versions: []workflow.Version{release1_0, reconcileDecidesAtDestroy}}
 	// The event stream and the delivery log are new in 1.2.0: their first shape is
@@ -89,6 +89,10 @@ const (
 	// miss, and never told again); and a page read after connections were removed mid-pass
 	// also reads the ones the removal shifted onto the pages already read.
 	watcherTellsUntilFound workflow.Version = 1
+	// watcherKeepsPace (1.4.0): rounds start one interval apart (the interval was the pause
+	// after a round, so a round's reads lengthened the period), and each page's news is told
+	// as soon as the page is read, not after the round's last page.
+	watcherKeepsPace workflow.Version = 2
 )
 
 // The partner workflow's versions after 1.0.0.

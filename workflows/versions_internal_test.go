@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,5 +37,22 @@ func TestHasMinVersion(t *testing.T) {
 			require.NoError(t, env.GetWorkflowResult(&got))
 			assert.Equal(t, tc.want, got)
 		})
+	}
+}
+
+// watcherKeepsPace: the next round starts one interval after the last one started.
+func TestUntilNextRound(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		took, want time.Duration
+	}{
+		{0, 30 * time.Second},
+		{4 * time.Second, 26 * time.Second},
+		{30 * time.Second, time.Millisecond},
+		{45 * time.Second, time.Millisecond},
+	} {
+		if got := untilNextRound(30*time.Second, t0, t0.Add(tc.took)); got != tc.want {
+			t.Errorf("a round of %s: pause %s, want %s", tc.took, got, tc.want)
+		}
 	}
 }

@@ -45,11 +45,12 @@ type watcher struct {
 	unreg    workflow.ReceiveChannel
 	woken    bool
 	untold   bool // news whose owner was not found yet: look again soon
-	// untilFound is watcherTellsUntilFound: decided once per run.
-	untilFound bool
-	misses     map[string]int // rounds in which a connection's news found no owner
-	pass       passTally
-	lastPass   passTally
+	// untilFound is watcherTellsUntilFound and keepsPace watcherKeepsPace: decided once
+	// per run.
+	untilFound, keepsPace bool
+	misses                map[string]int // rounds in which a connection's news found no owner
+	pass                  passTally
+	lastPass              passTally
 }
 
 // passTally is what one pass over the app found.
@@ -87,6 +88,7 @@ func WatcherWorkflow(ctx workflow.Context, in contract.WatcherInput) error {
 	}
 	w.settings = s
 	w.untilFound = watcherVersions.hasMinVersion(ctx, watcherTellsUntilFound)
+	w.keepsPace = watcherVersions.hasMinVersion(ctx, watcherKeepsPace)
 	w.actx = herokuCall(ctx, s, 10*time.Minute)
 	w.lctx = temporalCall(ctx, 10*time.Minute)
 	if w.in.RegionURL == "" {
@@ -112,6 +114,7 @@ func (w *watcher) run(ctx workflow.Context) error {
 		if w.in.PassStart.IsZero() {
 			w.in.PassStart = workflow.Now(ctx)
 		}
+		roundStart := workflow.Now(ctx)
 		passDone, err := w.round(ctx)
 		if temporal.IsCanceledError(err) {
 			return err
@@ -144,11 +147,22 @@ func (w *watcher) run(ctx workflow.Context) error {
 			interval = w.settings.WatchWaitingInterval
 		}
 		w.woken = false
+		pause := interval
+		if w.keepsPace {
+			pause = untilNextRound(interval, roundStart, workflow.Now(ctx))
+		}
 		// Sleep, but wake early for a new waiting customer so its first check is prompt.
-		if _, err := workflow.AwaitWithTimeout(ctx, interval, func() bool { return w.wake.Len() > 0 && interval == w.settings.WatchActiveInterval }); err != nil {
+		if _, err := workflow.AwaitWithTimeout(ctx, pause, func() bool { return w.wake.Len() > 0 && interval == w.settings.WatchActiveInterval }); err != nil {
 			return err
 		}
 	}
+}
+
+// untilNextRound is the pause that starts rounds one interval apart, however long a round's
+// reads took (watcherKeepsPace): a silent authorization is read within one interval of
+// happening. A round that took longer than the interval is followed at once.
+func untilNextRound(interval time.Duration, roundStart, now time.Time) time.Duration {
+	return max(interval-now.Sub(roundStart), time.Millisecond)
 }
 
 // drain reads the registrations (they only wake the watcher) and the unregistrations of
@@ -185,6 +199,9 @@ func (w *watcher) round(ctx workflow.Context) (bool, error) {
 		authAfter = w.in.LastPassStart.Add(-watchNewsMargin)
 	}
 	unhealthy := workflow.DeterministicKeys(w.in.Unhealthy)
+	if w.keepsPace {
+		w.untold = false // each page's tell says whether news stays untold
+	}
 	var news []activities.ConnectionNews
 	passDone := false
 	var readErr error
@@ -202,6 +219,10 @@ func (w *watcher) round(ctx workflow.Context) (bool, error) {
 			w.pass.unhealthy[id] = true
 		}
 		news = append(news, page.News...)
+		if w.keepsPace {
+			w.tell(ctx, news) // this page's news now, not after the round's last page
+			news = nil
+		}
 		if w.untilFound {
 			// Connections removed since the last read shifted the unread ones toward the
 			// start: the ones now just before this page were never read. Read them too.
@@ -227,8 +248,10 @@ func (w *watcher) round(ctx workflow.Context) (bool, error) {
 		}
 		w.in.Offset += page.Read
 	}
-	w.untold = false
-	w.tell(ctx, news)
+	if !w.keepsPace {
+		w.untold = false
+	}
+	w.tell(ctx, news) // the news not told yet (with watcherKeepsPace: a shifted range's)
 	if passDone {
 		w.endPass(ctx)
 	}

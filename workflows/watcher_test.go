@@ -280,3 +280,25 @@ func TestWatcherGivesUpOnNewsNobodyOwns(t *testing.T) {
 	assert.Equal(t, 3, lookups)
 	assert.LessOrEqual(t, app.readCount(), 3+12+1, "fast while looking, then every 5 minutes")
 }
+
+// A page's news is told as soon as the page is read (watcherKeepsPace): an authorization on
+// the first page of a large app is told before the round reads its next page.
+func TestWatcherTellsEachPageAtOnce(t *testing.T) {
+	app := &fakeApp{}
+	for i := range 2_500 {
+		app.conns = append(app.conns, conn(fmt.Sprintf("c%05d", i), heroku.StateNeedAuthentication, time.Time{}))
+	}
+	first := app.conns[0].ID
+	app.conns[0] = conn(first, heroku.StateIdle, time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
+	env, told := watcherEnv(t, app, nil)
+	toldBeforePage2 := -1
+	app.afterRead = func(_ *fakeApp, offset int) {
+		if offset == 1000 && toldBeforePage2 < 0 {
+			toldBeforePage2 = len(*told)
+		}
+	}
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Minute)
+	env.ExecuteWorkflow(workflows.WatcherWorkflow, watchIn)
+	require.Contains(t, *told, "wf-"+first+"=IDLE")
+	assert.Equal(t, 1, toldBeforePage2, "told before the second page was read")
+}
