@@ -50,11 +50,21 @@ type EmitInput struct {
 	TaskQueue string                  `json:"task_queue"`
 }
 
-// EmitEvent hands an event to its stream (signal-with-start of events/<slug>/<customer>):
+// EmitEvent hands an event to its stream (signal-with-start of events/<slug>/<customer>)
+// when an endpoint of the integration takes it:
 // a workflow runs it as a local activity, so an event costs its emitter one marker. A retry
 // sends the same event ID, which the stream drops as a duplicate.
 func (a *Activities) EmitEvent(ctx context.Context, in EmitInput) error {
 	d := in.Event.Data
+	if in.Event.Only == "" {
+		// No endpoint takes it now: the stream would deliver it nowhere and keep it for no
+		// one (a redelivery is to an endpoint it was sent to), so it is not started: an
+		// integration without endpoints costs Temporal nothing per event. Unread endpoints
+		// (an error) count as some.
+		if eps, err := a.endpoints(ctx, d.ISVSlug); err == nil && !anyWants(eps, in.Event.Type) {
+			return nil
+		}
+	}
 	id := contract.EventsWorkflowID(d.ISVSlug, d.CustomerID)
 	opts := client.StartWorkflowOptions{ID: id, TaskQueue: in.TaskQueue}
 	_, err := contract.SignalEventEmit.SignalWithStart(ctx, a.Temporal, in.Event, opts, contract.EventsWorkflowName,
@@ -63,6 +73,16 @@ func (a *Activities) EmitEvent(ctx context.Context, in EmitInput) error {
 		return fmt.Errorf("emit %s to %s: %w", in.Event.Type, id, err)
 	}
 	return nil
+}
+
+// anyWants reports whether an endpoint takes events of type t now.
+func anyWants(eps []contract.Endpoint, t contract.EventType) bool {
+	for _, e := range eps {
+		if e.Wants(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // TargetsInput asks which endpoints take an event.

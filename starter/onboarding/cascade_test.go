@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/connect-onboarding/worker/activities"
@@ -81,6 +82,10 @@ func TestDeactivationCascade(t *testing.T) {
 		st, err := c.Status(ctx, "beta", "c3")
 		return err == nil && st.Stage == "reauthorizing"
 	})
+	// An integration without endpoints starts no event stream: its events would go nowhere.
+	_, err = dev.Client.DescribeWorkflow(ctx, contract.EventsWorkflowID("beta", "c2"), "")
+	var nf *serviceerror.NotFound
+	require.ErrorAs(t, err, &nf, "no event stream without an endpoint")
 	testenv.Eventually(t, 30*time.Second, "visibility to see the three customers", func() bool {
 		list, err := c.List(ctx, "beta", "")
 		return err == nil && len(list) == 3
