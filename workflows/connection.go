@@ -53,9 +53,9 @@ type connection struct {
 	addonProvisioned bool
 
 	settings contract.Settings
-	// emits and mismatchOnce are connectionEmitsEvents, syncs connectionSyncsMappings,
-	// decided once per run.
-	emits, mismatchOnce, syncs bool
+	// emits and mismatchOnce are connectionEmitsEvents, syncs connectionSyncsMappings and
+	// shares connectionSharesAccess, decided once per run.
+	emits, mismatchOnce, syncs, shares bool
 	// templateWanted: the integration's template changed (a rollout signal).
 	templateWanted bool
 
@@ -78,6 +78,7 @@ func ConnectionWorkflow(ctx workflow.Context, in contract.ConnectionInput) (cont
 	w.emits = connectionVersions.hasMinVersion(ctx, connectionEmitsEvents)
 	w.mismatchOnce = w.emits
 	w.syncs = connectionVersions.hasMinVersion(ctx, connectionSyncsMappings)
+	w.shares = connectionVersions.hasMinVersion(ctx, connectionSharesAccess)
 	if w.emits && w.st.OnboardingID == "" {
 		w.st.OnboardingID = firstRunID(info)
 	}
@@ -175,7 +176,7 @@ func (w *connection) deactivatedUnderUs(ctx workflow.Context) bool {
 	if w.st.Addon == nil {
 		// Nothing created yet (Heroku refused the create of an integration going away): the
 		// partner workflow's stage tells, at no Heroku call.
-		err := workflow.ExecuteActivity(partnerStageCall(ctx), a.PartnerStage, w.in.ISVSlug).Get(ctx, nil)
+		err := w.askTemporal(ctx, 5*time.Minute, []string{contract.ErrIntegrationInactive}, a.PartnerStage, w.in.ISVSlug).Get(ctx, nil)
 		var ae *temporal.ApplicationError
 		if errors.As(err, &ae) && ae.Type() == contract.ErrIntegrationInactive {
 			w.deactivated = true

@@ -226,7 +226,7 @@ func (w *connection) watch(ctx workflow.Context, waiting bool) error {
 		Member: contract.WatchMember{WorkflowID: w.st.WorkflowID, ConnectionID: w.st.Connection.ID, Waiting: waiting},
 		Start:  contract.WatcherInput{App: w.st.Addon.App, RegionURL: w.st.Connection.RegionURL},
 	}
-	if err := workflow.ExecuteActivity(temporalCall(ctx, time.Hour), a.RegisterWithWatcher, in).Get(ctx, nil); err != nil {
+	if err := w.askTemporal(ctx, time.Hour, nil, a.RegisterWithWatcher, in).Get(ctx, nil); err != nil {
 		return err
 	}
 	w.watchRegistered = true

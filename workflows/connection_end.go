@@ -101,11 +101,11 @@ func (w *connection) compensate(ctx workflow.Context, deactivated bool) error {
 // add-ons are gone (connectionSharesAccess): then the customer spends no Heroku read on its
 // own. Asked once per run; an error counts as not confirmed.
 func (w *connection) addonsGoneConfirmed(ctx workflow.Context) bool {
-	if w.goneAsked || !connectionVersions.hasMinVersion(ctx, connectionSharesAccess) {
+	if w.goneAsked || !w.shares {
 		return w.goneConfirmed
 	}
 	w.goneAsked = true
-	err := workflow.ExecuteActivity(temporalCall(ctx, 5*time.Minute, contract.ErrInvalidInput), a.AddonsGone, w.in.ISVSlug).Get(ctx, &w.goneConfirmed)
+	err := w.askTemporal(ctx, 5*time.Minute, []string{contract.ErrInvalidInput}, a.AddonsGone, w.in.ISVSlug).Get(ctx, &w.goneConfirmed)
 	if err != nil {
 		w.goneConfirmed = false
 	}

@@ -43,8 +43,7 @@ func (w *connection) claim(ctx workflow.Context, app, addonID string) end {
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, claims...)
 	in := activities.ClaimInput{WorkflowID: w.st.WorkflowID, StartedAt: workflow.GetInfo(ctx).WorkflowStartTime, SchemaClaim: schemaClaim, AddonID: addonID, EarlyStages: earlyStages}
-	cctx := temporalCall(ctx, 10*time.Minute, contract.ErrSchemaTaken, contract.ErrAddonConflict)
-	return w.step(ctx, workflow.ExecuteActivity(cctx, a.CheckClaims, in), nil)
+	return w.step(ctx, w.askTemporal(ctx, 10*time.Minute, []string{contract.ErrSchemaTaken, contract.ErrAddonConflict}, a.CheckClaims, in), nil)
 }
 
 // onboard provisions or enrolls the add-on and configures its connection.
@@ -160,7 +159,7 @@ func (f readyFuture) IsReady() bool                   { return true }
 // the cascade counts it among the integration's customers it ended.
 func (w *connection) checkIntegration(ctx workflow.Context) end {
 	var stage contract.PartnerStage
-	err := workflow.ExecuteActivity(partnerStageCall(ctx), a.PartnerStage, w.in.ISVSlug).Get(ctx, &stage)
+	err := w.askTemporal(ctx, 5*time.Minute, []string{contract.ErrIntegrationInactive}, a.PartnerStage, w.in.ISVSlug).Get(ctx, &stage)
 	var ae *temporal.ApplicationError
 	if errors.As(err, &ae) && ae.Type() == contract.ErrIntegrationInactive {
 		w.deactivated = true
@@ -176,9 +175,16 @@ func (w *connection) checkIntegration(ctx workflow.Context) end {
 	return w.step(ctx, workflow.ExecuteActivity(w.heroku(ctx, time.Hour, priorityStart), a.CheckIntegration, w.in.ISVSlug), nil)
 }
 
-// partnerStageCall runs PartnerStage: a question to Temporal, on the workflow's own queue.
-func partnerStageCall(ctx workflow.Context) workflow.Context {
-	return temporalCall(ctx, 5*time.Minute, contract.ErrIntegrationInactive)
+// askTemporal runs an activity that asks Temporal (a describe, a visibility list, a
+// signal-with-start): from connectionSharesAccess as a local activity, which needs no
+// activity task and no workflow task of its own (three per start were a third of the
+// server's work of a start), before it as an activity on the workflow's own queue. The given
+// error types are final.
+func (w *connection) askTemporal(ctx workflow.Context, giveUpAfter time.Duration, final []string, fn, arg any) workflow.Future {
+	if w.shares {
+		return workflow.ExecuteLocalActivity(temporalLocal(ctx, giveUpAfter, final...), fn, arg)
+	}
+	return workflow.ExecuteActivity(temporalCall(ctx, giveUpAfter, final...), fn, arg)
 }
 
 // awaitProvisioned waits until Heroku has provisioned the add-on. A create that answered

@@ -83,8 +83,12 @@ func herokuCleanup(ctx workflow.Context, s contract.Settings) workflow.Context {
 // a schedule) on the workflow's own queue; the given error types are final.
 func temporalCall(ctx workflow.Context, giveUpAfter time.Duration, final ...string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: giveUpAfter,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
-			NonRetryableErrorTypes: final}})
+		RetryPolicy: temporalRetry(final)})
+}
+
+// temporalRetry retries a question to Temporal from a second to 30 seconds apart.
+func temporalRetry(final []string) *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, NonRetryableErrorTypes: final}
 }
 
 // accessCall runs AwaitConnection: a wait on the app's Connect access coordinator, which
@@ -94,6 +98,12 @@ func accessCall(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: accessGiveUp + 5*time.Minute, HeartbeatTimeout: time.Minute,
 		ScheduleToCloseTimeout: 2 * time.Hour, RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: 30 * time.Second, NonRetryableErrorTypes: append([]string{contract.ErrInvalidInput}, finalErrorTypes...)}})
+}
+
+// temporalLocal is temporalCall for a local activity.
+func temporalLocal(ctx workflow.Context, giveUpAfter time.Duration, final ...string) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: giveUpAfter,
+		RetryPolicy: temporalRetry(final)})
 }
 
 // batchCall runs a long activity that drives or watches a server-side batch operation: it
