@@ -92,6 +92,9 @@ func (a *Activities) AwaitConnection(ctx context.Context, in AwaitConnectionInpu
 	}, contract.AccessWorkflowName, contract.AccessInput{App: in.App})
 	opts := contract.UpdateConnectionWanted.Options("", in.Wanted)
 	opts.UpdateID = in.UpdateID
+	// Accepted, not completed: the answer may take longer than the server holds a call, and
+	// the handle's Get polls for it until the activity's own deadline.
+	opts.WaitForStage = client.WorkflowUpdateStageAccepted
 	hb, stop := context.WithCancel(ctx)
 	defer stop()
 	go func() {

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -334,6 +335,40 @@ func TestInterruptionsDuringSteps(t *testing.T) {
 			c := h.sim.Snapshot()
 			assert.Equal(t, tc.destroyed, c.AddonsDestroyed)
 			assert.Equal(t, 0, c.Live, "nothing left behind")
+		})
+	}
+}
+
+// A customer waiting for its connection from the app's coordinator ends at once when the
+// integration is deactivated or the customer offboarded: it does not wait for the
+// coordinator's 30-minute give-up (the add-on the deactivation destroyed never shows).
+func TestInterruptionWhileAwaitingTheConnection(t *testing.T) {
+	for _, deactivate := range []bool{true, false} {
+		t.Run(fmt.Sprintf("deactivate=%v", deactivate), func(t *testing.T) {
+			h := newHarness(t)
+			h.coordinatorSilent = true
+			h.start()
+			h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				if info.ActivityType.Name != "AwaitConnection" {
+					return
+				}
+				if deactivate {
+					_, err := h.client.Deactivate(t.Context(), isv)
+					require.NoError(t, err)
+					h.env.SignalWorkflow(contract.SignalIntegrationDeactivated.Name, contract.IntegrationDeactivated{})
+					return
+				}
+				h.update(contract.UpdateOffboard.Name, nil)
+			})
+			started := h.env.Now()
+			st, _ := h.run(input("c1"))
+			want := contract.StageOffboarded
+			if deactivate {
+				want = contract.StageDeactivated
+			}
+			assert.Equal(t, want, st.Stage)
+			assert.Less(t, h.env.Now().Sub(started), 20*time.Minute, "ended long before the coordinator's give-up")
+			assert.Equal(t, 0, h.sim.Snapshot().Live, "nothing left behind")
 		})
 	}
 }

@@ -53,8 +53,10 @@ type harness struct {
 	webhookWait time.Duration
 	// signaled are the signals the workflow sent to other workflows, in order.
 	signaled []sentSignal
-	// awaited are the customer's requests to its app's Connect access coordinator.
-	awaited []activities.AwaitConnectionInput
+	// awaited are the customer's requests to its app's Connect access coordinator;
+	// coordinatorSilent makes it never answer.
+	awaited           []activities.AwaitConnectionInput
+	coordinatorSilent bool
 	// emitted are the lifecycle events the workflow emitted, in order.
 	emitted []contract.LifecycleEvent
 }
@@ -158,8 +160,12 @@ func (h *harness) newEnv() *testsuite.TestWorkflowEnvironment {
 	env.OnActivity("RegisterWithWatcher", mock.Anything, mock.Anything).Return(nil)
 	// The app's Connect access coordinator is another workflow (its own tests run it):
 	// here it answers as it does for a customer alone, with a join and a discovery.
-	env.OnActivity(act.AwaitConnection, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AwaitConnectionInput) (contract.ConnectionRef, error) {
+	env.OnActivity(act.AwaitConnection, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.AwaitConnectionInput) (contract.ConnectionRef, error) {
 		h.awaited = append(h.awaited, in)
+		if h.coordinatorSilent {
+			<-ctx.Done() // the coordinator never answers (the add-on's connection never shows)
+			return contract.ConnectionRef{}, ctx.Err()
+		}
 		if err := h.client.ConnectAuth(context.Background(), in.App); err != nil {
 			return contract.ConnectionRef{}, err
 		}

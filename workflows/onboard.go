@@ -95,11 +95,8 @@ func (w *connection) onboard(ctx workflow.Context) end {
 	w.setStage(ctx, contract.StageConfiguring, fmt.Sprintf("setting schema %s on %s", w.in.Schema, w.in.DBKey))
 	hctx := w.heroku(ctx, time.Hour, priorityConfigure)
 	var conn contract.ConnectionRef
-	if connectionVersions.hasMinVersion(ctx, connectionSharesAccess) {
-		in := activities.AwaitConnectionInput{App: addon.App, TaskQueue: workflow.GetInfo(ctx).TaskQueueName,
-			UpdateID: w.st.WorkflowID + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID,
-			Wanted:   contract.ConnectionWanted{Addon: addon.Name, ISVSlug: w.in.ISVSlug, Since: workflow.Now(ctx)}}
-		if why := w.step(ctx, workflow.ExecuteActivity(accessCall(ctx), a.AwaitConnection, in), &conn); why != endNone {
+	if w.shares {
+		if why := w.awaitConnection(ctx, addon, &conn); why != endNone {
 			return why
 		}
 	} else if why := w.joinAndDiscover(ctx, addon, &conn); why != endNone {
@@ -125,6 +122,27 @@ func (w *connection) onboard(ctx workflow.Context) end {
 	w.st.LastState = heroku.StateNeedAuthentication
 	w.setStage(ctx, contract.StageAwaitingAuthorization, "connection configured; waiting for the customer")
 	return endNone
+}
+
+// awaitConnection asks the app's Connect access coordinator for the add-on's connection.
+// The wait can be long (Connect may take minutes to list a new connection, and never lists
+// one whose add-on a deactivation destroyed), so a deactivation, an offboarding or a
+// cancellation ends it at once rather than when the coordinator gives up.
+func (w *connection) awaitConnection(ctx workflow.Context, addon contract.AddonRef, conn *contract.ConnectionRef) end {
+	in := activities.AwaitConnectionInput{App: addon.App, TaskQueue: workflow.GetInfo(ctx).TaskQueueName,
+		UpdateID: w.st.WorkflowID + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID,
+		Wanted:   contract.ConnectionWanted{Addon: addon.Name, ISVSlug: w.in.ISVSlug, Since: workflow.Now(ctx)}}
+	actx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	f := workflow.ExecuteActivity(accessCall(actx), a.AwaitConnection, in)
+	if err := workflow.Await(ctx, func() bool { return f.IsReady() || w.interrupted() != endNone }); err != nil {
+		return w.failWith(err)
+	}
+	if !f.IsReady() {
+		cancel()
+		return w.interrupted()
+	}
+	return w.step(ctx, f, conn)
 }
 
 // stepOr is step for an activity whose failure of one of the given types the caller handles:
