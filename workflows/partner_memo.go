@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"slices"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/connect-onboarding/worker/workflows/contract"
@@ -32,7 +34,14 @@ func (p *partner) publish(ctx workflow.Context) {
 
 // memo is what the workflow publishes now.
 func (p *partner) memo(ctx workflow.Context) contract.PartnerMemo {
-	m := contract.PartnerMemo{Stage: p.info.Stage, Known: p.info.Integration != nil, Endpoints: p.info.Endpoints,
+	// A copy: handlers change endpoints in place, and what was published must not change
+	// with them (it would then seem published already).
+	eps := make([]contract.Endpoint, len(p.info.Endpoints))
+	for i, e := range p.info.Endpoints {
+		e.EventTypes = slices.Clone(e.EventTypes)
+		eps[i] = e
+	}
+	m := contract.PartnerMemo{Stage: p.info.Stage, Known: p.info.Integration != nil, Endpoints: eps,
 		FirstRunID: workflow.GetInfo(ctx).FirstRunID}
 	if p.info.Report != nil {
 		m.AddonsGoneAt = p.info.Report.AddonsGoneAt
