@@ -77,6 +77,9 @@ func (w *connection) finishSync(ctx workflow.Context) end {
 		next = next.Add(attention)
 	}
 	for {
+		// A late return or a reissue asked while syncing changes nothing (the customer has
+		// authorized); left set, they kept the wait below from waiting at all.
+		w.returned, w.reissueWanted = false, false
 		if done, why := w.liveNews(ctx); done {
 			return why
 		}

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
@@ -208,4 +210,33 @@ func (h *harness) restartConnection(ref *contract.ConnectionRef) {
 	require.NoError(h.t, err)
 	resp.Body.Close()
 	require.Equal(h.t, http.StatusAccepted, resp.StatusCode)
+}
+
+// The customer's return reported while the watcher's report of the same authorization is
+// being verified changes nothing more: the customer goes on through the sync to active. The
+// return was left pending, and the sync's wait could not wait (a timer per loop, forever:
+// seen in CI's privacy test, whose workflow task failed).
+func TestReturnDuringVerificationThenSyncs(t *testing.T) {
+	h := newHarness(t, func(c *herokusim.Config) { c.SyncDelay = 30 * time.Second })
+	start := h.start()
+	told := false
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "ReadConnection" && !told {
+			told = true
+			h.returned(start.Attempt) // while the watcher's report is being verified
+		}
+	})
+	h.at(time.Minute, func() {
+		h.customerSignsIn("c1", orgID, username)
+		h.watcherReports(heroku.StateIdle)
+	})
+	var after contract.Stage
+	h.at(10*time.Minute, func() {
+		after = h.status().Stage
+		h.update(contract.UpdateOffboard.Name, nil)
+	})
+	_, err := h.run(withTemplate(t, "c1"))
+	require.NoError(t, err)
+	assert.True(t, told)
+	assert.Equal(t, contract.StageActive, after)
 }
