@@ -76,7 +76,7 @@ func AccessWorkflow(ctx workflow.Context, in contract.AccessInput) error {
 	if !contract.ValidApp(in.App) {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("app %q is not a Heroku app name", in.App), contract.ErrInvalidInput, nil)
 	}
-	c := &access{in: in, st: contract.AccessStatus{App: in.App, JoinedAt: in.JoinedAt},
+	c := &access{in: in, st: contract.AccessStatus{App: in.App},
 		waiting: map[string]*accessWait{}, results: map[string]accessResult{}}
 	if err := contract.QueryAccess.Handle(ctx, c.status); err != nil {
 		return err
@@ -93,7 +93,7 @@ func AccessWorkflow(ctx workflow.Context, in contract.AccessInput) error {
 }
 
 func (c *access) status() (contract.AccessStatus, error) {
-	c.st.Waiting = len(c.waiting)
+	c.st.Waiting, c.st.JoinedAt = len(c.waiting), c.in.JoinedAt
 	return c.st, nil
 }
 
@@ -208,7 +208,7 @@ func (c *access) round(ctx workflow.Context) {
 			return
 		}
 		c.st.Joins++
-		c.in.JoinedAt, c.st.JoinedAt = asked, asked
+		c.in.JoinedAt = asked
 		for _, n := range names {
 			c.waiting[n].unseen = 0
 		}

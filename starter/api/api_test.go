@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -36,17 +35,20 @@ type env struct {
 	c   *onboarding.Client
 }
 
-func setup(t *testing.T) *env {
+// setup starts the stack (with the worker's extra environment) and adopts the ISV's
+// integration, which every API test onboards into.
+func setup(t *testing.T, workerEnv ...string) *env {
 	t.Helper()
-	s := testenv.StartStack(t)
-	return &env{dev: s.Dev, sim: s.Sim, c: onboarding.New(s.Dev.Client, "", "")}
+	s := testenv.StartStack(t, workerEnv...)
+	e := &env{dev: s.Dev, sim: s.Sim, c: onboarding.New(s.Dev.Client, "", "")}
+	e.sim.CreateIntegration(t, testenv.ISV)
+	_, err := e.c.AdoptPartner(t.Context(), testenv.ISV)
+	require.NoError(t, err)
+	return e
 }
 
 func TestHTTPAPI(t *testing.T) {
 	e := setup(t)
-	e.sim.CreateIntegration(t, testenv.ISV)
-	_, err := e.c.AdoptPartner(t.Context(), testenv.ISV)
-	require.NoError(t, err)
 	keys := &Keys{}
 	keys.FullAccess("test", apiToken)
 	a := New(e.c, keys, []byte(stateKey), "", zerolog.Nop())
@@ -56,23 +58,7 @@ func TestHTTPAPI(t *testing.T) {
 
 	answered := newDocumented(t)
 	call := func(method, path, token string, body any) (int, []byte) {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, srv.URL+path, rd)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		answered.add(t, req, resp, out)
+		resp, out := answered.send(t, nil, method, srv.URL+path, token, jsonBody(t, body))
 		return resp.StatusCode, out
 	}
 	input := map[string]any{"isv_slug": "acme", "customer_id": "c9", "mode": "provision", "app": testenv.ISVApp,

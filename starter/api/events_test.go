@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -29,9 +27,6 @@ import (
 // forged or foreign link refused (issue 23).
 func TestEventsAPIAndConnectLinks(t *testing.T) {
 	e := setup(t)
-	e.sim.CreateIntegration(t, testenv.ISV)
-	_, err := e.c.AdoptPartner(t.Context(), testenv.ISV)
-	require.NoError(t, err)
 	key, err := eventsign.ParseKey(testenv.EventsKey)
 	require.NoError(t, err)
 	readerToken, line, err := NewKey("reader", []string{"read:acme"})
@@ -50,24 +45,7 @@ func TestEventsAPIAndConnectLinks(t *testing.T) {
 	answered := newDocumented(t)
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	do := func(method, path, token string, body any) (*http.Response, []byte) {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, srv.URL+path, rd)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := noRedirect.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		answered.add(t, req, resp, out)
-		return resp, out
+		return answered.send(t, noRedirect, method, srv.URL+path, token, jsonBody(t, body))
 	}
 	call := func(method, path string, body any) (int, []byte) {
 		resp, out := do(method, path, apiToken, body)

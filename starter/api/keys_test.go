@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,9 +20,6 @@ import (
 // and GET /v1/keys shows names, scopes and last use, never a token or a hash.
 func TestScopedKeys(t *testing.T) {
 	e := setup(t)
-	e.sim.CreateIntegration(t, testenv.ISV)
-	_, err := e.c.AdoptPartner(t.Context(), testenv.ISV)
-	require.NoError(t, err)
 
 	tokens := map[string]string{}
 	var file strings.Builder
@@ -48,21 +44,7 @@ func TestScopedKeys(t *testing.T) {
 
 	answered := newDocumented(t)
 	call := func(method, path, key string, body any) (int, apiError, []byte) {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = strings.NewReader(string(b))
-		}
-		req, _ := http.NewRequest(method, srv.URL+path, rd)
-		req.Header.Set("Authorization", "Bearer "+tokens[key])
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		answered.add(t, req, resp, out)
+		resp, out := answered.send(t, nil, method, srv.URL+path, tokens[key], jsonBody(t, body))
 		var ae apiError
 		_ = json.Unmarshal(out, &ae)
 		return resp.StatusCode, ae, out

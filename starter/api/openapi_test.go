@@ -1,6 +1,9 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"testing"
 
@@ -26,6 +29,44 @@ func newDocumented(t *testing.T) *documented {
 	r, err := legacy.NewRouter(doc)
 	require.NoError(t, err)
 	return &documented{router: r}
+}
+
+// send makes one request with client (the default one when nil), a bearer token when given
+// and a JSON body when given, checks its answer (add) and returns it with its body read.
+func (d *documented) send(t *testing.T, client *http.Client, method, url, token string, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	d.add(t, req, resp, out)
+	return resp, out
+}
+
+// jsonBody marshals v, nil for nil.
+func jsonBody(t *testing.T, v any) []byte {
+	t.Helper()
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
 }
 
 // add checks one answer: resp to req, with its body read into body.

@@ -1,10 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -101,11 +99,7 @@ func apiSyncTemplate() *contract.MappingTemplate {
 // authorized; a template given to the integration answers its digest and objects, never its
 // body; and a customer that authorizes afterwards syncs by it and answers its health.
 func TestSyncTemplatesAndHealthAPI(t *testing.T) {
-	s := testenv.StartStack(t, "WORKER_SYNC_CHECK=1s")
-	e := &env{dev: s.Dev, sim: s.Sim, c: onboarding.New(s.Dev.Client, "", "")}
-	e.sim.CreateIntegration(t, testenv.ISV)
-	_, err := e.c.AdoptPartner(t.Context(), testenv.ISV)
-	require.NoError(t, err)
+	e := setup(t, "WORKER_SYNC_CHECK=1s")
 	keys := &Keys{}
 	keys.FullAccess("test", apiToken)
 	a := New(e.c, keys, []byte(stateKey), "", zerolog.Nop())
@@ -116,31 +110,12 @@ func TestSyncTemplatesAndHealthAPI(t *testing.T) {
 	answered := newDocumented(t)
 	send := func(method, path string, body []byte) (int, []byte) {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, _ := http.NewRequest(method, srv.URL+path, rd)
-		req.Header.Set("Authorization", "Bearer "+apiToken)
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		answered.add(t, req, resp, out)
+		resp, out := answered.send(t, nil, method, srv.URL+path, apiToken, body)
 		return resp.StatusCode, out
 	}
 	call := func(method, path string, body any) (int, []byte) {
 		t.Helper()
-		var b []byte
-		if body != nil {
-			var err error
-			b, err = json.Marshal(body)
-			require.NoError(t, err)
-		}
-		return send(method, path, b)
+		return send(method, path, jsonBody(t, body))
 	}
 	input := func(customer string, mappings *contract.MappingTemplate) map[string]any {
 		in := map[string]any{"isv_slug": testenv.ISV, "customer_id": customer, "mode": "provision", "app": testenv.ISVApp,

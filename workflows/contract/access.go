@@ -1,8 +1,6 @@
 package contract
 
 import (
-	"fmt"
-	"strings"
 	"time"
 )
 
@@ -14,15 +12,6 @@ import (
 // AccessWorkflowID is the business key of the one coordinator of an ISV app:
 // connect-access/<app>.
 func AccessWorkflowID(app string) string { return "connect-access/" + app }
-
-// ParseAccessWorkflowID is AccessWorkflowID's inverse.
-func ParseAccessWorkflowID(id string) (app string, err error) {
-	app, ok := strings.CutPrefix(id, "connect-access/")
-	if !ok || app == "" || strings.Contains(app, "/") {
-		return "", fmt.Errorf("workflow ID %q is not connect-access/<app>", id)
-	}
-	return app, nil
-}
 
 // AccessInput starts (or continues) the coordinator of one app. JoinedAt is when its last
 // join was asked: an add-on that existed then is on the list (see docs/heroku-api.md).
