@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/activity"
 
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/returnstate"
@@ -68,6 +69,57 @@ func (a *Activities) AddonsGone(ctx context.Context, slug string) (bool, error) 
 		return false, err
 	}
 	return !m.AddonsGoneAt.IsZero(), nil
+}
+
+// confirmation is what a customer's dispatch learned of its integration's deactivation.
+type confirmation int
+
+const (
+	noConfirmation      confirmation = iota // none coming: read Heroku
+	confirmedGone                           // the integration's add-ons are gone
+	confirmationPending                     // the partner workflow is still listing
+)
+
+// confirmationPace is how often a waiting dispatch reads the partner workflow's memo (a
+// describe on the Temporal server, no Heroku call).
+const confirmationPace = 2 * time.Second
+
+// awaitDeactivationConfirmed waits, within the dispatch, while the partner workflow of the
+// calling customer's integration is deactivating and has not yet confirmed the
+// integration's add-ons gone. The integration is the connection workflow's (its ID is the
+// business key); any other caller, an unpublished memo or an error answers
+// noConfirmation, so the caller reads Heroku as before.
+func (a *Activities) awaitDeactivationConfirmed(ctx context.Context) confirmation {
+	if a.Temporal == nil || !activity.IsActivity(ctx) {
+		return noConfirmation
+	}
+	slug, _, err := contract.ParseConnectionWorkflowID(activity.GetInfo(ctx).WorkflowExecution.ID)
+	if err != nil {
+		return noConfirmation
+	}
+	// Leave the dispatch time to answer before its start-to-close timeout.
+	until := time.Now().Add(time.Minute)
+	if d, ok := ctx.Deadline(); ok {
+		until = d.Add(-5 * time.Second)
+	}
+	for {
+		m, _, published, err := a.partnerMemo(ctx, slug)
+		switch {
+		case err != nil || !published:
+			return noConfirmation
+		case !m.AddonsGoneAt.IsZero():
+			return confirmedGone
+		case m.Stage != contract.PartnerDeactivating:
+			return noConfirmation
+		case time.Now().Add(confirmationPace).After(until):
+			return confirmationPending
+		}
+		select {
+		case <-ctx.Done():
+			return confirmationPending
+		case <-time.After(confirmationPace):
+		}
+	}
 }
 
 // CheckIntegration fails with ErrIntegrationInactive unless the integration is active, both

@@ -140,8 +140,17 @@ func (a *Activities) DestroyAddon(ctx context.Context, ref contract.AddonRef) er
 }
 
 // WaitAddonGone returns once the add-on no longer exists; like DestroyAddon it
-// treats no answer as final.
+// treats no answer as final. A customer's add-on removed by its integration's deactivation
+// is not read while the partner workflow is confirming the deactivation (one listing of the
+// account's add-ons for every customer): the dispatch waits for that confirmation instead.
+// Heroku is read only when none is coming (no deactivation under way, or its listing gave up).
 func (a *Activities) WaitAddonGone(ctx context.Context, ref contract.AddonRef) error {
+	switch a.awaitDeactivationConfirmed(ctx) {
+	case confirmedGone:
+		return nil
+	case confirmationPending:
+		return notYet("add-on %s: the integration's deactivation is not confirmed yet", ref.Name)
+	}
 	got, err := a.Heroku.AddonInfo(ctx, ref.App, ref.Key())
 	if isKind(err, heroku.KindNotFound) {
 		return nil

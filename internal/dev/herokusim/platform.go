@@ -239,6 +239,10 @@ func (s *Sim) addonInfo(w http.ResponseWriter, r *http.Request, rc reqCtx) {
 		writeError(w, http.StatusForbidden, "forbidden", "You do not have access to the add-on "+a.Name+".")
 		return
 	}
+	if a.State == heroku.AddonDeprovisioning {
+		s.st.Counters.ReadsOfGoing++
+		s.dirty = true
+	}
 	writeJSON(w, http.StatusOK, s.addonResource(a, expansions(r)))
 }
 

@@ -132,6 +132,9 @@ type Counters struct {
 	URLsIssued       int            `json:"urls_issued"`       // authorization URLs handed out
 	DuplicateCreates int            `json:"duplicate_creates"` // creates refused because the name was taken
 	Imports          int            `json:"imports"`           // mapping configurations imported
+	// ReadsOfGoing counts add-on reads answered while the add-on was deprovisioning: calls
+	// spent watching an add-on on its way out (what a deactivation's confirmation spares).
+	ReadsOfGoing int `json:"reads_of_going"`
 }
 
 func newCounters() Counters {
