@@ -2,14 +2,11 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/workflows/contract"
@@ -64,8 +61,8 @@ func (a *Activities) DiscoverConnectionsPage(ctx context.Context, in DiscoveryIn
 	return out, nil
 }
 
-// AwaitConnectionInput is a customer's request to its app's coordinator. UpdateID is the
-// customer run's own: a retry of the activity is the same request.
+// AwaitConnectionInput is a customer's request to its app's coordinator. UpdateID was the
+// request's ID when requests were updates (before 1.4.1); the workflow still sets it.
 type AwaitConnectionInput struct {
 	App       string                    `json:"app"`
 	TaskQueue string                    `json:"task_queue"`
@@ -73,12 +70,25 @@ type AwaitConnectionInput struct {
 	Wanted    contract.ConnectionWanted `json:"wanted"`
 }
 
-// awaitHeartbeat is how often AwaitConnection tells Temporal it is alive while it waits.
-const awaitHeartbeat = 10 * time.Second
+const (
+	// awaitFirst is the wait before AwaitConnection first asks for its answer: about a
+	// round's gather and reads. Later asks wait a quarter of the time waited so far (an
+	// answer is read at most 25 % late), at least awaitFirst/2 and at most awaitMost, so a
+	// crowd waiting on a saturated budget asks rarely.
+	awaitFirst = time.Second
+	awaitMost  = 10 * time.Second
+	// awaitAskAgain is how long a request may stay waiting before it is signalled again: a
+	// coordinator run that was terminated still answers "waiting" from its last state, and
+	// signal-with-start then starts the next run (to a running one, a repeat is harmless).
+	awaitAskAgain = 30 * time.Second
+)
 
 // AwaitConnection asks the app's Connect access coordinator for the add-on's connection
-// (starting the coordinator with Update-with-Start) and waits for the answer. It makes no
-// Heroku call of its own: the coordinator's shared reads do.
+// (signal-with-start) and polls its answer with a query, heartbeating, until a round found
+// the connection or gave up. A request the coordinator does not know (dropped, or not
+// carried over its continue-as-new) is signalled again. It makes no Heroku call of its own:
+// the coordinator's shared reads do. Only an answer for this request counts: one for an
+// earlier request of the same add-on name (another add-on, since offboarded) does not.
 func (a *Activities) AwaitConnection(ctx context.Context, in AwaitConnectionInput) (contract.ConnectionRef, error) {
 	if !contract.ValidApp(in.App) {
 		return contract.ConnectionRef{}, final(contract.ErrInvalidInput, "app %q is not a Heroku app name", in.App)
@@ -86,43 +96,42 @@ func (a *Activities) AwaitConnection(ctx context.Context, in AwaitConnectionInpu
 	if err := in.Wanted.Validate(); err != nil {
 		return contract.ConnectionRef{}, final(contract.ErrInvalidInput, "%v", err)
 	}
-	op := a.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID: contract.AccessWorkflowID(in.App), TaskQueue: in.TaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		StaticSummary: "Joins the Connect access list and discovers new connections for every customer of app " + in.App,
-	}, contract.AccessWorkflowName, contract.AccessInput{App: in.App})
-	opts := contract.UpdateConnectionWanted.Options("", in.Wanted)
-	opts.UpdateID = in.UpdateID
-	// Accepted, not completed: the answer may take longer than the server holds a call, and
-	// the handle's Get polls for it until the activity's own deadline.
-	opts.WaitForStage = client.WorkflowUpdateStageAccepted
-	hb, stop := context.WithCancel(ctx)
-	defer stop()
-	go func() {
-		t := time.NewTicker(awaitHeartbeat)
-		defer t.Stop()
-		for {
-			select {
-			case <-hb.Done():
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx)
-			}
+	id := contract.AccessWorkflowID(in.App)
+	opts := client.StartWorkflowOptions{ID: id, TaskQueue: in.TaskQueue,
+		StaticSummary: "Joins the Connect access list and discovers new connections for every customer of app " + in.App}
+	ask := func() error {
+		_, err := contract.SignalConnectionWanted.SignalWithStart(ctx, a.Temporal, in.Wanted, opts, contract.AccessWorkflowName, contract.AccessInput{App: in.App})
+		if err != nil {
+			return fmt.Errorf("ask the Connect access coordinator of %s: %w", in.App, err)
 		}
-	}()
-	h, err := a.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{StartWorkflowOperation: op, UpdateOptions: opts})
-	var ref contract.ConnectionRef
-	if err == nil {
-		err = h.Get(ctx, &ref)
+		return nil
 	}
-	var ae *temporal.ApplicationError
-	if errors.As(err, &ae) && !ae.NonRetryable() {
-		return ref, fmt.Errorf("the Connect access coordinator of %s: %s", in.App, ae.Message()) // busy: ask again
+	if err := ask(); err != nil {
+		return contract.ConnectionRef{}, err
 	}
-	if errors.As(err, &ae) {
-		return ref, final(ae.Type(), "%s", ae.Message())
+	began, asked := time.Now(), time.Now()
+	for wait := awaitFirst; ; wait = min(max(time.Since(began)/4, awaitFirst/2), awaitMost) {
+		activity.RecordHeartbeat(ctx)
+		select {
+		case <-ctx.Done():
+			return contract.ConnectionRef{}, ctx.Err()
+		case <-time.After(wait):
+		}
+		ans, err := contract.QueryConnectionAnswer.Ask(ctx, a.Temporal, id, in.Wanted.Addon)
+		ours := err == nil && !ans.Since.Before(in.Wanted.Since)
+		switch {
+		case ours && ans.State == contract.AccessFound:
+			return ans.Connection, nil
+		case ours && ans.State == contract.AccessFailed:
+			return contract.ConnectionRef{}, final(contract.ErrHerokuFinal, "%s", ans.Error)
+		case err == nil && ans.State == contract.AccessWaiting && time.Since(asked) < awaitAskAgain:
+			continue
+		}
+		// Unknown to the coordinator, answered only for an earlier request, not answering,
+		// or waiting long: ask again.
+		if err := ask(); err != nil {
+			return contract.ConnectionRef{}, err
+		}
+		asked = time.Now()
 	}
-	if err != nil {
-		return ref, fmt.Errorf("ask the Connect access coordinator of %s: %w", in.App, err)
-	}
-	return ref, nil
 }

@@ -31,13 +31,17 @@ const (
 	// accessRunRounds is how many rounds a run makes before it continues as new.
 	accessRunRounds = 500
 	// accessMaxWaiting bounds the add-ons one coordinator holds: a request beyond it is
-	// refused (the customer's activity retries it).
+	// refused (the customer's activity asks again).
 	accessMaxWaiting = 20000
+	// accessKeepAnswers is how long an answer stays for its asker to read (it polls every
+	// few seconds).
+	accessKeepAnswers = 10 * time.Minute
 )
 
-// errAccessBusy refuses a request the coordinator cannot take now (it is continuing as new,
-// or holds accessMaxWaiting add-ons): the asking activity retries.
-const errAccessBusy = "ConnectAccessBusy"
+// accessRunSignals is how many requests a run takes before it continues as new: each is an
+// event of its history (the server takes at most 10,000 signals a run). A variable only so
+// a test can make it small.
+var accessRunSignals = 2000
 
 // access is one run of the Connect access coordinator of one app. Every customer of the app
 // asks it for its add-on's connection; a round serves everyone waiting with one join (only
@@ -48,9 +52,15 @@ type access struct {
 	settings contract.Settings
 	st       contract.AccessStatus
 	waiting  map[string]*accessWait // by add-on name
-	results  map[string]accessResult
+	answers  map[string]contract.AccessAnswer
+	results  map[string]accessResult // of requests by update (access_before_1_4_1.go)
+	signals  workflow.ReceiveChannel
 	arrivals int  // requests taken in this run
+	taken    int  // of them, by signal
 	closing  bool // ending or continuing as new: requests are refused until the next run
+	// signalled is accessTakesSignals: answers are kept for the askers' queries, and a
+	// request raised during a round waits for the next one.
+	signalled bool
 }
 
 type accessWait struct {
@@ -60,25 +70,21 @@ type accessWait struct {
 	unseen int       // of them, since the last join
 }
 
-// accessResult is what a round found for an add-on: its connection, or why not.
-type accessResult struct {
-	round int
-	ref   contract.ConnectionRef
-	err   string
-	busy  bool // not an answer: ask again
-}
-
 // AccessWorkflow joins the access list and discovers new connections for every customer of
-// one ISV app at once, answering each customer's UpdateConnectionWanted. Its queue and pace
-// are the worker's settings; a request's add-on is only a name to look for: the connection
-// handed back is the one Heroku lists for that name, read after the request arrived.
+// one ISV app at once: customers signal SignalConnectionWanted and read their answer with
+// QueryConnectionAnswer. Its queue and pace are the worker's settings; a request's add-on is
+// only a name to look for: the connection handed back is the one Heroku lists for that
+// name, read after the request arrived.
 func AccessWorkflow(ctx workflow.Context, in contract.AccessInput) error {
 	if !contract.ValidApp(in.App) {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("app %q is not a Heroku app name", in.App), contract.ErrInvalidInput, nil)
 	}
-	c := &access{in: in, st: contract.AccessStatus{App: in.App},
-		waiting: map[string]*accessWait{}, results: map[string]accessResult{}}
+	c := &access{in: in, st: contract.AccessStatus{App: in.App}, waiting: map[string]*accessWait{},
+		answers: map[string]contract.AccessAnswer{}, results: map[string]accessResult{}}
 	if err := contract.QueryAccess.Handle(ctx, c.status); err != nil {
+		return err
+	}
+	if err := contract.QueryConnectionAnswer.Handle(ctx, c.answer); err != nil {
 		return err
 	}
 	if err := contract.UpdateConnectionWanted.Handle(ctx, c.onWanted, c.validateWanted); err != nil {
@@ -89,6 +95,14 @@ func AccessWorkflow(ctx workflow.Context, in contract.AccessInput) error {
 		return err
 	}
 	c.settings = s
+	c.signalled = accessVersions.hasMinVersion(ctx, accessTakesSignals)
+	c.carryIn(ctx)
+	c.signals = contract.SignalConnectionWanted.Channel(ctx)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			c.take(ctx, contract.SignalConnectionWanted.Receive(ctx, c.signals))
+		}
+	})
 	return c.run(ctx)
 }
 
@@ -97,42 +111,82 @@ func (c *access) status() (contract.AccessStatus, error) {
 	return c.st, nil
 }
 
-func (c *access) validateWanted(_ workflow.Context, w contract.ConnectionWanted) error {
-	if err := w.Validate(); err != nil {
-		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrInvalidInput, nil)
+// answer is what the coordinator knows of an add-on's request.
+func (c *access) answer(addon string) (contract.AccessAnswer, error) {
+	if w, ok := c.waiting[addon]; ok {
+		return contract.AccessAnswer{Addon: addon, State: contract.AccessWaiting, Since: w.Since}, nil
 	}
-	if c.closing || len(c.waiting) >= accessMaxWaiting {
-		return temporal.NewApplicationError("the Connect access coordinator of "+c.in.App+" is busy; ask again", errAccessBusy)
+	if a, ok := c.answers[addon]; ok {
+		return a, nil
 	}
-	return nil
+	return contract.AccessAnswer{Addon: addon, State: contract.AccessUnknown}, nil
 }
 
-// onWanted waits for a round that started after the request arrived to find the add-on's
-// connection (or give up on it).
-func (c *access) onWanted(ctx workflow.Context, w contract.ConnectionWanted) (contract.ConnectionRef, error) {
-	arrived := c.st.Rounds
+// take enters a signalled request. Anyone with namespace access can signal: an invalid
+// request, or one beyond accessMaxWaiting, is dropped (its asker, finding it unknown, asks
+// again).
+func (c *access) take(ctx workflow.Context, w contract.ConnectionWanted) {
+	if err := w.Validate(); err != nil || len(c.waiting) >= accessMaxWaiting {
+		c.st.Refused++
+		return
+	}
+	c.taken++
+	c.want(ctx, w)
+}
+
+// want enters a request: a new add-on waits; one waiting already is looked for as of the
+// later of the two requests.
+func (c *access) want(ctx workflow.Context, w contract.ConnectionWanted) {
 	c.arrivals++
 	if cur, ok := c.waiting[w.Addon]; ok {
 		if w.Since.After(cur.Since) {
 			cur.Since = w.Since
 		}
-	} else {
-		c.waiting[w.Addon] = &accessWait{ConnectionWanted: w, asked: workflow.Now(ctx)}
+		return
 	}
-	var r accessResult
-	if err := workflow.Await(ctx, func() bool {
-		r = c.results[w.Addon]
-		return r.round > arrived
-	}); err != nil {
-		return contract.ConnectionRef{}, err
+	c.waiting[w.Addon] = &accessWait{ConnectionWanted: w, asked: workflow.Now(ctx)}
+}
+
+// carryIn takes what the previous run carried over.
+func (c *access) carryIn(ctx workflow.Context) {
+	for _, w := range c.in.Waiting {
+		if w.Validate() == nil {
+			c.want(ctx, w)
+		}
 	}
-	switch {
-	case r.busy:
-		return contract.ConnectionRef{}, temporal.NewApplicationError(r.err, errAccessBusy)
-	case r.err != "":
-		return contract.ConnectionRef{}, temporal.NewNonRetryableApplicationError(r.err, contract.ErrHerokuFinal, nil)
+	for _, a := range c.in.Answers {
+		c.answers[a.Addon] = a
 	}
-	return r.ref, nil
+	c.in.Waiting, c.in.Answers = nil, nil
+}
+
+// carryOut is the next run's input: the requests still waiting and the answers not yet
+// stale, up to contract.AccessCarryMax of each (the rest are asked again).
+func (c *access) carryOut() contract.AccessInput {
+	next := contract.AccessInput{App: c.in.App, JoinedAt: c.in.JoinedAt}
+	for _, n := range workflow.DeterministicKeys(c.waiting) {
+		if len(next.Waiting) == contract.AccessCarryMax {
+			break
+		}
+		next.Waiting = append(next.Waiting, c.waiting[n].ConnectionWanted)
+	}
+	for _, n := range workflow.DeterministicKeys(c.answers) {
+		if len(next.Answers) == contract.AccessCarryMax {
+			break
+		}
+		next.Answers = append(next.Answers, c.answers[n])
+	}
+	return next
+}
+
+// drain takes the requests signalled but not yet received (before the run ends or
+// continues as new).
+func (c *access) drain(ctx workflow.Context) {
+	var w contract.ConnectionWanted
+	for c.signals.ReceiveAsync(&w) {
+		c.take(ctx, w)
+		w = contract.ConnectionWanted{}
+	}
 }
 
 // run makes a round whenever add-ons wait, and ends when nobody has asked for a while.
@@ -144,6 +198,10 @@ func (c *access) run(ctx workflow.Context) error {
 			return err
 		}
 		if !ok {
+			c.drain(ctx)
+			if len(c.waiting) > 0 {
+				continue
+			}
 			c.closing = true
 			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 		}
@@ -155,13 +213,18 @@ func (c *access) run(ctx workflow.Context) error {
 		seen = c.arrivals
 		c.round(ctx)
 		workflow.SetCurrentDetails(ctx, c.details())
-		if c.st.Rounds >= accessRunRounds || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			c.closing = true // the add-ons still waiting are asked again by their activities
+		if c.st.Rounds >= accessRunRounds || c.taken >= accessRunSignals || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			c.closing = true // requests by update still waiting are asked again by their activities
 			c.giveBack("the coordinator continued as new; ask again")
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return err
 			}
-			return workflow.NewContinueAsNewError(ctx, AccessWorkflow, contract.AccessInput{App: c.in.App, JoinedAt: c.in.JoinedAt})
+			next := contract.AccessInput{App: c.in.App, JoinedAt: c.in.JoinedAt}
+			if c.signalled {
+				c.drain(ctx)
+				next = c.carryOut()
+			}
+			return workflow.NewContinueAsNewError(ctx, AccessWorkflow, next)
 		}
 		if len(c.waiting) > 0 {
 			// Connect has not listed some yet: read again at the poll pace (slower the
@@ -195,6 +258,10 @@ func (c *access) details() string {
 func (c *access) round(ctx workflow.Context) {
 	c.st.Rounds++
 	names := workflow.DeterministicKeys(c.waiting)
+	since := make(map[string]time.Time, len(names)) // what this round answers for
+	for _, n := range names {
+		since[n] = c.waiting[n].Since
+	}
 	hctx := withPriority(herokuCall(ctx, c.settings, time.Hour), priorityConfigure, c.waiting[names[0]].ISVSlug)
 	join := false
 	for _, n := range names {
@@ -204,7 +271,7 @@ func (c *access) round(ctx workflow.Context) {
 	if join {
 		asked := workflow.Now(ctx)
 		if err := workflow.ExecuteActivity(hctx, a.JoinConnectAccess, c.in.App).Get(ctx, nil); err != nil {
-			c.failAll(names, "joining the Connect access list of "+c.in.App+": "+errorMessage(err))
+			c.failAll(ctx, names, since, "joining the Connect access list of "+c.in.App+": "+errorMessage(err))
 			return
 		}
 		c.st.Joins++
@@ -215,14 +282,14 @@ func (c *access) round(ctx workflow.Context) {
 	}
 	found, err := c.read(ctx, hctx, names)
 	if err != nil {
-		c.failAll(names, "reading the connections of "+c.in.App+": "+errorMessage(err))
+		c.failAll(ctx, names, since, "reading the connections of "+c.in.App+": "+errorMessage(err))
 		return
 	}
 	now := workflow.Now(ctx)
 	for _, n := range names {
 		if ref, ok := found[n]; ok {
 			c.results[n] = accessResult{round: c.st.Rounds, ref: ref}
-			delete(c.waiting, n)
+			c.answerOne(ctx, n, since[n], contract.AccessAnswer{State: contract.AccessFound, Connection: ref})
 			c.st.Found++
 			continue
 		}
@@ -230,8 +297,34 @@ func (c *access) round(ctx workflow.Context) {
 		w.misses++
 		w.unseen++
 		if now.Sub(w.asked) >= accessGiveUp {
-			c.results[n] = accessResult{round: c.st.Rounds, err: fmt.Sprintf("Heroku Connect listed no connection for add-on %s within %s", n, accessGiveUp)}
-			delete(c.waiting, n)
+			why := fmt.Sprintf("Heroku Connect listed no connection for add-on %s within %s", n, accessGiveUp)
+			c.results[n] = accessResult{round: c.st.Rounds, err: why}
+			c.answerOne(ctx, n, since[n], contract.AccessAnswer{State: contract.AccessFailed, Error: why})
+		}
+	}
+	c.forgetStale(now)
+}
+
+// answerOne records a round's answer for the add-on n, looked for as of since. A request
+// raised during the round (a later since) keeps waiting for the next round: this round's
+// read may have started before its add-on existed.
+func (c *access) answerOne(ctx workflow.Context, n string, since time.Time, a contract.AccessAnswer) {
+	a.Addon, a.Since, a.At = n, since, workflow.Now(ctx)
+	c.answers[n] = a
+	if c.signalled && c.waiting[n].Since.After(since) {
+		return
+	}
+	delete(c.waiting, n)
+}
+
+// forgetStale drops the answers their askers had time to read.
+func (c *access) forgetStale(now time.Time) {
+	if !c.signalled {
+		return
+	}
+	for _, n := range workflow.DeterministicKeys(c.answers) {
+		if now.Sub(c.answers[n].At) > accessKeepAnswers {
+			delete(c.answers, n)
 		}
 	}
 }
@@ -274,17 +367,9 @@ func (c *access) read(ctx, hctx workflow.Context, names []string) (map[string]co
 }
 
 // failAll answers everyone waiting with why the round failed.
-func (c *access) failAll(names []string, why string) {
+func (c *access) failAll(ctx workflow.Context, names []string, since map[string]time.Time, why string) {
 	for _, n := range names {
 		c.results[n] = accessResult{round: c.st.Rounds, err: why}
-		delete(c.waiting, n)
-	}
-}
-
-// giveBack answers everyone waiting with a retryable refusal, before continue-as-new.
-func (c *access) giveBack(why string) {
-	for _, n := range workflow.DeterministicKeys(c.waiting) {
-		c.results[n] = accessResult{round: c.st.Rounds + 1, err: why, busy: true}
-		delete(c.waiting, n)
+		c.answerOne(ctx, n, since[n], contract.AccessAnswer{State: contract.AccessFailed, Error: why})
 	}
 }

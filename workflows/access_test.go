@@ -2,14 +2,18 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/workflows"
@@ -18,19 +22,48 @@ import (
 
 // accessAnswer is what one request to the coordinator got.
 type accessAnswer struct {
+	addon    string
+	since    time.Time
 	ref      contract.ConnectionRef
 	err      error
-	rejected error
+	rejected error // an update's, by the validator
 	done     bool
 }
 
-// want sends UpdateConnectionWanted for addon now, known to exist since now.
+// want signals SignalConnectionWanted for addon now, known to exist since now; resolve
+// reads the answers once the coordinator has run.
 func (h *harness) want(addon string) *accessAnswer {
 	return h.wantSince(addon, h.env.Now())
 }
 
 func (h *harness) wantSince(addon string, since time.Time) *accessAnswer {
-	out := &accessAnswer{}
+	h.env.SignalWorkflow(contract.SignalConnectionWanted.Name, contract.ConnectionWanted{Addon: addon, ISVSlug: isv, Since: since})
+	return &accessAnswer{addon: addon, since: since}
+}
+
+// resolve reads each request's answer with QueryConnectionAnswer, as AwaitConnection does:
+// only an answer for a request of that time or later counts.
+func (h *harness) resolve(answers ...*accessAnswer) {
+	for _, a := range answers {
+		v, err := h.env.QueryWorkflow(contract.QueryConnectionAnswer.Name, a.addon)
+		require.NoError(h.t, err)
+		var got contract.AccessAnswer
+		require.NoError(h.t, v.Get(&got))
+		if got.Since.Before(a.since) {
+			continue
+		}
+		switch got.State {
+		case contract.AccessFound:
+			a.ref, a.done = got.Connection, true
+		case contract.AccessFailed:
+			a.err, a.done = errors.New(got.Error), true
+		}
+	}
+}
+
+// wantByUpdate sends UpdateConnectionWanted, as 1.4.0's activities do.
+func (h *harness) wantByUpdate(addon string) *accessAnswer {
+	out := &accessAnswer{addon: addon, since: h.env.Now()}
 	h.updates++
 	h.env.UpdateWorkflow(contract.UpdateConnectionWanted.Name, fmt.Sprintf("want-%d", h.updates), &testsuite.TestUpdateCallback{
 		OnReject: func(err error) { out.rejected, out.done = err, true },
@@ -40,7 +73,7 @@ func (h *harness) wantSince(addon string, since time.Time) *accessAnswer {
 				decodeInto(h.t, v, &out.ref)
 			}
 		},
-	}, contract.ConnectionWanted{Addon: addon, ISVSlug: isv, Since: since})
+	}, contract.ConnectionWanted{Addon: addon, ISVSlug: isv, Since: out.since})
 	return out
 }
 
@@ -80,6 +113,7 @@ func TestAccessServesABurstWithOneJoinAndOneRead(t *testing.T) {
 	h.env.ExecuteWorkflow(workflows.AccessWorkflow, contract.AccessInput{App: isvApp})
 	require.NoError(t, h.env.GetWorkflowError(), "the coordinator ends when idle")
 	after := h.sim.Snapshot().Calls
+	h.resolve(answers...)
 	assert.Equal(t, 1, after["connect.auth"]-before["connect.auth"], "one join for the burst")
 	assert.Equal(t, 1, after["connect.discover"]-before["connect.discover"], "one read for the burst")
 	for i, a := range added {
@@ -107,6 +141,7 @@ func TestAccessJoinsOnlyForAddonsNewerThanTheLastJoin(t *testing.T) {
 	h.env.ExecuteWorkflow(workflows.AccessWorkflow, contract.AccessInput{App: isvApp})
 	require.NoError(t, h.env.GetWorkflowError())
 	after := h.sim.Snapshot().Calls
+	h.resolve(a1, a2, a3)
 	for _, a := range []*accessAnswer{a1, a2, a3} {
 		require.True(t, a.done)
 		require.NoError(t, a.err)
@@ -134,8 +169,8 @@ func TestSimulatorHidesAddonsMadeAfterTheJoin(t *testing.T) {
 
 // A request for an add-on Heroku never lists (a typo, or anyone's request with namespace
 // access) gives up after 30 minutes, reading at a slowing pace and joining again only every
-// few misses; bad requests are refused before they cost anything.
-func TestAccessGivesUpAndRefusesBadRequests(t *testing.T) {
+// few misses; bad requests are dropped before they cost anything.
+func TestAccessGivesUpAndDropsBadRequests(t *testing.T) {
 	h := newHarness(t)
 	var missing *accessAnswer
 	var bad []*accessAnswer
@@ -150,21 +185,118 @@ func TestAccessGivesUpAndRefusesBadRequests(t *testing.T) {
 	h.env.ExecuteWorkflow(workflows.AccessWorkflow, contract.AccessInput{App: isvApp})
 	require.NoError(t, h.env.GetWorkflowError())
 	after := h.sim.Snapshot().Calls
+	h.resolve(append(bad, missing)...)
 	require.True(t, missing.done)
 	require.Error(t, missing.err)
 	assert.Contains(t, missing.err.Error(), "listed no connection for add-on hc-acme-nosuchaddon within 30m")
-	var ae *temporal.ApplicationError
-	require.ErrorAs(t, missing.err, &ae)
-	assert.True(t, ae.NonRetryable())
 	for _, b := range bad {
-		require.Error(t, b.rejected, "refused by the validator")
-		require.ErrorAs(t, b.rejected, &ae)
-		assert.Equal(t, contract.ErrInvalidInput, ae.Type())
+		assert.False(t, b.done, "%q is not answered", b.addon)
 	}
+	st := h.accessStatus()
+	assert.Equal(t, len(bad), st.Refused, "each bad request dropped")
+	assert.Zero(t, st.Waiting)
 	reads := after["connect.discover"] - before["connect.discover"]
 	joins := after["connect.auth"] - before["connect.auth"]
 	assert.LessOrEqual(t, reads, 50, "30 minutes of reads at a slowing pace (the poll interval times 1.2 per miss, up to 30 intervals)")
 	assert.LessOrEqual(t, joins, reads/3+1, "a join every few misses at most")
+}
+
+func (h *harness) accessStatus() contract.AccessStatus {
+	v, err := h.env.QueryWorkflow(contract.QueryAccess.Name)
+	require.NoError(h.t, err)
+	var st contract.AccessStatus
+	require.NoError(h.t, v.Get(&st))
+	return st
+}
+
+// A 1.4.0 worker still running in a rolling upgrade asks by update: a 1.4.1 coordinator
+// answers it from the same rounds as the signalled requests, and its validator still
+// refuses a bad request.
+func TestAccessStillAnswersUpdates(t *testing.T) {
+	h := newHarness(t)
+	added := h.addons("mixed", 2)
+	var byUpdate, bySignal, bad *accessAnswer
+	h.at(time.Second, func() {
+		byUpdate = h.wantByUpdate(added[0].Name)
+		bySignal = h.want(added[1].Name)
+		bad = h.wantByUpdate("has space")
+	})
+	before := h.sim.Snapshot().Calls
+	h.env.ExecuteWorkflow(workflows.AccessWorkflow, contract.AccessInput{App: isvApp})
+	require.NoError(t, h.env.GetWorkflowError())
+	after := h.sim.Snapshot().Calls
+	h.resolve(bySignal)
+	require.True(t, byUpdate.done)
+	require.NoError(t, byUpdate.err)
+	assert.Equal(t, h.connectionOf(added[0].Name), byUpdate.ref.ID)
+	require.True(t, bySignal.done)
+	assert.Equal(t, h.connectionOf(added[1].Name), bySignal.ref.ID)
+	var ae *temporal.ApplicationError
+	require.ErrorAs(t, bad.rejected, &ae)
+	assert.Equal(t, contract.ErrInvalidInput, ae.Type())
+	assert.Equal(t, 1, after["connect.discover"]-before["connect.discover"], "one read for both")
+}
+
+// A request raised while a round reads (the same add-on name asked again, for a newer
+// add-on) is not answered by that round: it waits for the next, and the answer says which
+// request it is for.
+func TestAccessAnswersARaisedRequestWithTheNextRound(t *testing.T) {
+	h := newHarness(t)
+	a := h.addons("raised", 1)[0]
+	var first, raised *accessAnswer
+	h.at(time.Second, func() { first = h.want(a.Name) })
+	// The round starts after the 1 s gather; its join and read are activities the test
+	// environment runs at once, so the raise lands between the round's start and its end
+	// only if it is sent when the round's first activity starts.
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "JoinConnectAccess" && raised == nil {
+			raised = h.wantSince(a.Name, h.env.Now().Add(time.Millisecond))
+		}
+	})
+	before := h.sim.Snapshot().Calls
+	h.env.ExecuteWorkflow(workflows.AccessWorkflow, contract.AccessInput{App: isvApp})
+	require.NoError(t, h.env.GetWorkflowError())
+	after := h.sim.Snapshot().Calls
+	require.NotNil(t, raised)
+	h.resolve(first, raised)
+	assert.True(t, first.done)
+	assert.True(t, raised.done, "answered by a later round")
+	assert.Equal(t, 2, after["connect.discover"]-before["connect.discover"], "a second round for the raised request")
+}
+
+// The coordinator continues as new after accessRunSignals requests (2,000), carrying what waits and
+// what was answered: nothing asked is lost, nothing answered is read again.
+func TestAccessCarriesRequestsOverContinueAsNew(t *testing.T) {
+	defer workflows.SetAccessRunSignals(20)()
+	h := newHarness(t)
+	added := h.addons("carry", 3)
+	h.at(time.Second, func() {
+		for i := 0; i < 20; i++ {
+			h.want(added[0].Name)
+		}
+		h.want(added[1].Name)
+	})
+	// Signalled while the run decides to continue as new: carried, not lost.
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "DiscoverConnectionsPage" {
+			h.want(added[2].Name)
+		}
+	})
+	h.env.ExecuteWorkflow(workflows.AccessWorkflow, contract.AccessInput{App: isvApp})
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, h.env.GetWorkflowError(), &can)
+	var next contract.AccessInput
+	require.NoError(t, decodeArg(can, &next))
+	assert.Equal(t, isvApp, next.App)
+	assert.False(t, next.JoinedAt.IsZero())
+	names := map[string]string{}
+	for _, a := range next.Answers {
+		names[a.Addon] = a.State
+	}
+	for _, w := range next.Waiting {
+		names[w.Addon] = "waiting"
+	}
+	assert.Equal(t, map[string]string{added[0].Name: contract.AccessFound, added[1].Name: contract.AccessFound, added[2].Name: "waiting"}, names)
 }
 
 // The coordinator's calls are configuration steps of the customers who wait (priority 2),

@@ -59,7 +59,7 @@ var (
 	eventsVersions      = versionList{workflow: contract.EventsWorkflowName, changeID: "events", versions: []workflow.Version{workflow.DefaultVersion}}
 	deliveryLogVersions = versionList{workflow: contract.DeliveryLogWorkflowName, changeID: "delivery-log", versions: []workflow.Version{workflow.DefaultVersion}}
 	// The Connect access coordinator is new in 1.4.0.
-	accessVersions = versionList{workflow: contract.AccessWorkflowName, changeID: "access", versions: []workflow.Version{workflow.DefaultVersion}}
+	accessVersions = versionList{workflow: contract.AccessWorkflowName, changeID: "access", versions: []workflow.Version{workflow.DefaultVersion, accessTakesSignals}}
 )
 
 // The connection workflow's versions after 1.0.0.
@@ -111,6 +111,16 @@ const (
 	// integration's add-ons is left, and the customers it ends read that instead of their
 	// own add-on.
 	partnerPublishes workflow.Version = 3
+)
+
+// The Connect access coordinator's versions after 1.4.0.
+const (
+	// accessTakesSignals (1.4.1): requests come by signal and are answered by query (the
+	// server holds at most 10 updates in flight per workflow: a burst of customers waiting
+	// on one coordinator was refused, and their retries waited up to a minute); what is
+	// waiting and answered is carried over continue-as-new, a run continues as new after
+	// 2,000 requests, and a request raised during a round waits for the next one.
+	accessTakesSignals workflow.Version = 1
 )
 
 // The reconciler's versions after 1.0.0.

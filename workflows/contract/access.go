@@ -18,9 +18,16 @@ func AccessWorkflowID(app string) string { return "connect-access/" + app }
 type AccessInput struct {
 	App      string    `json:"app"`
 	JoinedAt time.Time `json:"joined_at,omitzero"`
+	// Waiting and Answers are carried over by a run that continued as new (at most
+	// AccessCarryMax of each); a request not carried is asked again by its activity.
+	Waiting []ConnectionWanted `json:"waiting,omitempty"`
+	Answers []AccessAnswer     `json:"answers,omitempty"`
 }
 
-// ConnectionWanted is the payload of UpdateConnectionWanted: a customer's add-on, by name,
+// AccessCarryMax bounds what a coordinator carries into its next run.
+const AccessCarryMax = 1000
+
+// ConnectionWanted is the payload of SignalConnectionWanted: a customer's add-on, by name,
 // known to exist since Since (provisioned or looked up), whose connection it needs.
 type ConnectionWanted struct {
 	Addon   string    `json:"addon"`
@@ -44,6 +51,27 @@ func (c ConnectionWanted) Validate() error {
 	return v.Err()
 }
 
+// The states of an AccessAnswer.
+const (
+	AccessUnknown = "unknown" // no request of this add-on (or it was not carried over): ask again
+	AccessWaiting = "waiting"
+	AccessFound   = "found"
+	AccessFailed  = "failed"
+)
+
+// AccessAnswer is what the coordinator knows of one add-on's request (QueryConnectionAnswer).
+// Since is the request's, as the asker sent it: an answer counts only for a request of that
+// time or earlier, so a later request (a new add-on of the same name) is never answered by
+// an older read.
+type AccessAnswer struct {
+	Addon      string        `json:"addon"`
+	State      string        `json:"state"`
+	Since      time.Time     `json:"since,omitzero"`
+	Connection ConnectionRef `json:"connection,omitzero"`
+	Error      string        `json:"error,omitempty"`
+	At         time.Time     `json:"at,omitzero"` // when the round answered
+}
+
 // AccessStatus is what a coordinator answers to QueryAccess.
 type AccessStatus struct {
 	App         string    `json:"app"`
@@ -53,6 +81,7 @@ type AccessStatus struct {
 	Joins       int       `json:"joins"`       // Heroku joins in this run
 	Reads       int       `json:"reads"`       // Heroku discovery reads in this run
 	Found       int       `json:"found"`       // connections handed out in this run
+	Refused     int       `json:"refused"`     // requests dropped in this run (invalid, or too many waiting)
 	JoinedAt    time.Time `json:"joined_at,omitzero"`
 }
 

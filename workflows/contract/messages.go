@@ -118,3 +118,24 @@ func (q Query[T]) Ask(ctx context.Context, c client.Client, workflowID string) (
 	}
 	return out, v.Get(&out)
 }
+
+// QueryOf is a query taking an In and answering an Out.
+type QueryOf[In, Out any] struct {
+	Name        string
+	Description string
+}
+
+// Handle registers the workflow's handler.
+func (q QueryOf[In, Out]) Handle(ctx workflow.Context, handler func(In) (Out, error)) error {
+	return workflow.SetQueryHandlerWithOptions(ctx, q.Name, handler, workflow.QueryHandlerOptions{Description: q.Description})
+}
+
+// Ask queries the latest run of a workflow.
+func (q QueryOf[In, Out]) Ask(ctx context.Context, c client.Client, workflowID string, in In) (Out, error) {
+	var out Out
+	v, err := c.QueryWorkflow(ctx, workflowID, "", q.Name, in)
+	if err != nil {
+		return out, err
+	}
+	return out, v.Get(&out)
+}

@@ -73,10 +73,19 @@ var (
 
 // The Connect access coordinator of an app (AccessWorkflowName).
 var (
-	// UpdateConnectionWanted asks for an add-on's connection (with Update-with-Start); it
-	// answers once the coordinator's shared reads found it.
+	// SignalConnectionWanted asks for an add-on's connection (with signal-with-start);
+	// QueryConnectionAnswer tells the asker when the coordinator's shared reads found it.
+	// A signal, not an update: the server holds at most 10 updates in flight per workflow,
+	// and a burst of customers waits on one coordinator.
+	SignalConnectionWanted = Signal[ConnectionWanted]{"access.want_connection",
+		"A customer's add-on needs its connection: a later shared read of the app's connections looks for it (joining the access list first when the add-on is newer than the last join)."}
+	// QueryConnectionAnswer answers, for an add-on name, whether its connection was found.
+	QueryConnectionAnswer = QueryOf[string, AccessAnswer]{"access.answer",
+		"What the coordinator knows of an add-on's request: waiting, found (with its connection) or given up, and for the request of which time."}
+	// UpdateConnectionWanted asked for an add-on's connection before 1.4.1 (with
+	// Update-with-Start); runs that took such requests still answer them.
 	UpdateConnectionWanted = Update[ConnectionWanted, ConnectionRef]{"access.connection_wanted",
-		"A customer's add-on needs its connection: answered once a shared read of the app's connections finds it (joining the access list first when the add-on is newer than the last join)."}
+		"A customer's add-on needs its connection (workers before 1.4.1): answered once a shared read of the app's connections finds it."}
 	// QueryAccess answers what the coordinator waits for and what it spent.
 	QueryAccess = Query[AccessStatus]{"access.status",
 		"The add-ons waiting for their connection, and the joins and reads this run made."}

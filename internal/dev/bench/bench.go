@@ -50,7 +50,10 @@ type Options struct {
 	// SyncCustomers of scenario 6 (onboarding to data flowing, and a template rollout; 0: skip it).
 	SyncCustomers int
 	Out           io.Writer
-	Root          string
+	// StackLog takes the output of every stack's processes (the worker's errors above all),
+	// so a tail or a failure can be read after the run; nil discards it.
+	StackLog io.Writer
+	Root     string
 }
 
 // Report is the JSON report.
@@ -80,12 +83,15 @@ type Throughput struct {
 	HerokuCallsPer float64   `json:"heroku_calls_per_onboarding"`
 	// CallsPerRoute splits HerokuCallsPer by Heroku route, so a regression shows which
 	// call came back.
-	CallsPerRoute       map[string]float64 `json:"heroku_calls_per_onboarding_by_route"`
-	ActivitiesPer       int                `json:"activities_per_onboarding"`
-	BaselineSame        float64            `json:"baseline_same_activities_per_second"`
-	BaselineFour        float64            `json:"baseline_four_activities_per_second"`
-	RatioSame           float64            `json:"ratio_to_same_activities"`
-	RatioFour           float64            `json:"ratio_to_four_activities"`
+	CallsPerRoute map[string]float64 `json:"heroku_calls_per_onboarding_by_route"`
+	ActivitiesPer int                `json:"activities_per_onboarding"`
+	BaselineSame  float64            `json:"baseline_same_activities_per_second"`
+	BaselineFour  float64            `json:"baseline_four_activities_per_second"`
+	RatioSame     float64            `json:"ratio_to_same_activities"`
+	RatioFour     float64            `json:"ratio_to_four_activities"`
+	// SlowestStart is where the slowest start's time went: its stages, each with the
+	// seconds since the start, so a tail can be read without rerunning.
+	SlowestStart        string `json:"slowest_start"`
 	startToURL, authToA []float64
 }
 
@@ -248,6 +254,9 @@ func (r *runner) withStack(ctx context.Context, interval time.Duration, fn func(
 // withStackOptions runs fn on a fresh stack started with o (under the repository root).
 func (r *runner) withStackOptions(ctx context.Context, o devstack.Options, fn func() error) error {
 	o.Root = r.o.Root
+	if r.o.StackLog != nil {
+		o.Out = r.o.StackLog
+	}
 	stack, err := devstack.StartFresh(ctx, o)
 	if err != nil {
 		return err
@@ -382,6 +391,8 @@ func (r *runner) throughput(ctx context.Context) error {
 		r.fail("scenario 1: %.2f Heroku calls per onboarding to authorized, more than %.1f: %v", tp.HerokuCallsPer, maxCallsToAuthorized, tp.CallsPerRoute)
 	}
 	r.checkAddons(after, slug, n, n)
+	tp.SlowestStart = r.slowestStart(ctx, slug, startURL)
+	r.say("scenario 1: slowest start %s", tp.SlowestStart)
 
 	// History of one completed onboarding: offboard a customer and read its history.
 	if _, err := r.on.Offboard(ctx, slug, "t00000"); err != nil {
@@ -398,6 +409,30 @@ func (r *runner) throughput(ctx context.Context) error {
 	tp.RatioSame, tp.RatioFour = tp.PerSecond/tp.BaselineSame, tp.PerSecond/tp.BaselineFour
 	r.say("scenario 1: %.1f onboardings/s (baselines: %.1f/s with %d activities, %.1f/s with 4)", tp.PerSecond, tp.BaselineSame, acts, tp.BaselineFour)
 	return nil
+}
+
+// slowestStart describes the timeline of the slowest start of scenario 1 (customer t%05d).
+func (r *runner) slowestStart(ctx context.Context, slug string, startURL []float64) string {
+	slowest := 0
+	for i, ms := range startURL {
+		if ms > startURL[slowest] {
+			slowest = i
+		}
+	}
+	cust := fmt.Sprintf("t%05d", slowest)
+	st, err := r.on.Status(ctx, slug, cust)
+	if err != nil || len(st.Events) == 0 {
+		return fmt.Sprintf("%s %.1f s (no status: %v)", cust, startURL[slowest]/1000, err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %.1f s:", cust, startURL[slowest]/1000)
+	for _, e := range st.Events {
+		if e.Stage == contract.StageActive {
+			break
+		}
+		fmt.Fprintf(&b, " %s %q +%.1fs;", e.Stage, e.What, e.At.Sub(st.Events[0].At).Seconds())
+	}
+	return b.String()
 }
 
 func activeAt(st contract.Status) time.Time {

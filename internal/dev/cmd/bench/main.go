@@ -47,16 +47,28 @@ func main() {
 		os.Exit(1)
 	}
 	o.Root, o.Out = root, os.Stdout
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
+	dir := filepath.Join(root, out)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	logFile, err := os.Create(filepath.Join(dir, "stack.log"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	defer logFile.Close()
+	o.StackLog = logFile
+	// The 10,000-customer run takes most of an hour on 2 cores.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Hour)
 	defer cancel()
 	rep, err := bench.Run(ctx, o)
 	if rep != nil {
 		bench.PrintTable(os.Stdout, rep)
-		dir := filepath.Join(root, out)
 		if werr := bench.Write(dir, rep); werr != nil {
 			fmt.Fprintln(os.Stderr, "bench: write report:", werr)
 		} else {
-			fmt.Printf("\nReport: %s/report.json, chart: %s/latency.svg\n", dir, dir)
+			fmt.Printf("\nReport: %s/report.json, chart: %s/latency.svg, the stacks' output: %s/stack.log\n", dir, dir, dir)
 		}
 	}
 	if err != nil {
