@@ -27,7 +27,7 @@ func main() {
 	flag.IntVar(&o.BaselineLimit, "baseline-pollers", 500, "scenario 2: per-workflow pollers actually run (extrapolated to all)")
 	flag.IntVar(&o.BurstCustomers, "burst", 20, "customers of the saturated burst at the real budget, run with budget-aware ordering and on the default matcher (0: skip)")
 	flag.IntVar(&o.EventsOnboardings, "events", 50, "scenario 5 (lifecycle events): onboardings per integration, with no receiver, a dead one and a live one (0: skip)")
-	flag.IntVar(&o.SyncCustomers, "sync", 1000, "scenario 6 (data flowing): customers onboarded with a mapping template, then given a new one (0: skip)")
+	flag.IntVar(&o.SyncCustomers, "sync", 500, "scenario 6 (data flowing): customers onboarded with a mapping template, then given a new one (0: skip; 500 keeps the defaults under 10 minutes)")
 	flag.StringVar(&out, "out", ".bench", "folder of report.json and latency.svg")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
