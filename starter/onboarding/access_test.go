@@ -60,9 +60,9 @@ func TestAwaitConnectionOutlivesItsCoordinator(t *testing.T) {
 		ans, err := contract.QueryConnectionAnswer.Ask(ctx, s.dev.Client, id, late)
 		return err == nil && ans.State == contract.AccessWaiting
 	})
-	desc, err := s.dev.Client.DescribeWorkflowExecution(ctx, id, "")
+	desc, err := s.dev.Client.DescribeWorkflow(ctx, id, "")
 	require.NoError(t, err)
-	terminated := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	terminated := desc.WorkflowExecution.RunID
 	require.NoError(t, s.dev.Client.TerminateWorkflow(ctx, id, terminated, "test: the coordinator goes away"))
 	create("late")
 	select {
@@ -72,7 +72,7 @@ func TestAwaitConnectionOutlivesItsCoordinator(t *testing.T) {
 		t.Fatal("the request was not asked again")
 	}
 	assert.NotEmpty(t, ref.ID)
-	desc, err = s.dev.Client.DescribeWorkflowExecution(ctx, id, "")
+	desc, err = s.dev.Client.DescribeWorkflow(ctx, id, "")
 	require.NoError(t, err)
-	assert.NotEqual(t, terminated, desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "a new run answered")
+	assert.NotEqual(t, terminated, desc.WorkflowExecution.RunID, "a new run answered")
 }
