@@ -32,7 +32,12 @@ FUZZ_TARGETS := ./workflows/contract:FuzzConnectionInputValidation ./workflows/c
 	./internal/logo:FuzzCheck ./internal/heroku:FuzzDecodeAnswers ./internal/dev/herokusim:FuzzHandlers
 FUZZ_SHORT ?= 2s
 FUZZTIME ?= 1m
-FUZZ = for t in $(FUZZ_TARGETS); do echo "fuzzing $$t for $(1)"; $(GO) test -run '^$$' -fuzz "^$${t\#\#*:}\$$" -fuzztime $(1) "$${t%%:*}" >/dev/null || { $(GO) test -run '^$$' -fuzz "^$${t\#\#*:}\$$" -fuzztime $(1) "$${t%%:*}" | tail -20; exit 1; }; done
+# A run that fails is shown and run again: a crash it found is kept in testdata/fuzz and fails
+# the second run too, while the fuzzing engine's own hiccups on a loaded machine (a worker
+# that did not answer within a 2 s run) do not fail the build.
+FUZZ = for t in $(FUZZ_TARGETS); do echo "fuzzing $$t for $(1)"; log=$$(mktemp); \
+	$(GO) test -run '^$$' -fuzz "^$${t\#\#*:}\$$" -fuzztime $(1) "$${t%%:*}" >$$log 2>&1 || { tail -20 $$log; echo "fuzzing $$t again"; \
+	$(GO) test -run '^$$' -fuzz "^$${t\#\#*:}\$$" -fuzztime $(1) "$${t%%:*}" >$$log 2>&1 || { tail -20 $$log; rm -f $$log; exit 1; }; }; rm -f $$log; done
 
 .PHONY: tools build run test lint demo bench clean fixtures fidelity fuzz chaos cluster-tools cluster cluster-test
 
