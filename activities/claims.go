@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
@@ -33,53 +34,54 @@ type ClaimInput struct {
 // server, about a second on a cluster) can both pass; a schema conflict left after that is
 // visible in the UI as two running workflows with one ConnectSchema.
 func (a *Activities) CheckClaims(ctx context.Context, in ClaimInput) error {
-	var alts []*contract.Visibility
-	if in.SchemaClaim != "" {
-		alts = append(alts, contract.Match().Is(contract.SAConnectSchema, in.SchemaClaim))
-	}
-	if in.AddonID != "" {
-		alts = append(alts, contract.Match().Is(contract.SAHerokuAddonID, in.AddonID))
-	}
-	if len(alts) == 0 {
-		return nil
-	}
-	q, err := contract.Customers().Running().AnyOf(alts...).Build()
-	if err != nil {
-		return final(contract.ErrInvalidInput, "%v", err)
-	}
 	early := map[string]bool{}
 	for _, s := range in.EarlyStages {
 		early[s] = true
 	}
 	var problems []string
-	var token []byte
-	for {
-		resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token, PageSize: 100})
+	seen := map[string]bool{}
+	// One lookup per claim, each by its key alone (see contract.RunningCustomer): a run
+	// holding both is found twice and counted once.
+	for _, claim := range []struct {
+		key   temporal.SearchAttributeKeyKeyword
+		value string
+	}{{contract.SAConnectSchema, in.SchemaClaim}, {contract.SAHerokuAddonID, in.AddonID}} {
+		if claim.value == "" {
+			continue
+		}
+		q, err := contract.Customers().Is(claim.key, claim.value).Build()
 		if err != nil {
-			return fmt.Errorf("look up live customers: %w", err)
+			return final(contract.ErrInvalidInput, "%v", err)
 		}
-		for _, e := range resp.Executions {
-			id := e.Execution.GetWorkflowId()
-			if id == in.WorkflowID {
-				continue
+		var token []byte
+		for {
+			resp, err := a.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token, PageSize: 100})
+			if err != nil {
+				return fmt.Errorf("look up live customers: %w", err)
 			}
-			schema := contract.Keyword(e.SearchAttributes, contract.SAConnectSchema)
-			addon := contract.Keyword(e.SearchAttributes, contract.SAHerokuAddonID)
-			stage := contract.Keyword(e.SearchAttributes, contract.SAOnboardingStage)
-			started := e.GetStartTime().AsTime()
-			if early[stage] && (started.After(in.StartedAt) || started.Equal(in.StartedAt) && id > in.WorkflowID) {
-				continue // a later newcomer: it yields to us
+			for _, e := range resp.Executions {
+				id := e.Execution.GetWorkflowId()
+				if id == in.WorkflowID || !contract.RunningCustomer(e) || seen[id] {
+					continue
+				}
+				seen[id] = true
+				schema := contract.Keyword(e.SearchAttributes, contract.SAConnectSchema)
+				addon := contract.Keyword(e.SearchAttributes, contract.SAHerokuAddonID)
+				stage := contract.Keyword(e.SearchAttributes, contract.SAOnboardingStage)
+				started := e.GetStartTime().AsTime()
+				if early[stage] && (started.After(in.StartedAt) || started.Equal(in.StartedAt) && id > in.WorkflowID) {
+					continue // a later newcomer: it yields to us
+				}
+				if in.AddonID != "" && addon == in.AddonID {
+					problems = append(problems, fmt.Sprintf("add-on %s belongs to the live customer workflow %s", in.AddonID, id))
+				}
+				if in.SchemaClaim != "" && schema == in.SchemaClaim {
+					problems = append(problems, fmt.Sprintf("schema %s is used by the live customer workflow %s", in.SchemaClaim, id))
+				}
 			}
-			if in.AddonID != "" && addon == in.AddonID {
-				problems = append(problems, fmt.Sprintf("add-on %s belongs to the live customer workflow %s", in.AddonID, id))
+			if token = resp.NextPageToken; len(token) == 0 {
+				break
 			}
-			if in.SchemaClaim != "" && schema == in.SchemaClaim {
-				problems = append(problems, fmt.Sprintf("schema %s is used by the live customer workflow %s", in.SchemaClaim, id))
-			}
-		}
-		token = resp.NextPageToken
-		if len(token) == 0 {
-			break
 		}
 	}
 	if len(problems) > 0 {

@@ -54,6 +54,7 @@ type access struct {
 	waiting  map[string]*accessWait // by add-on name
 	answers  map[string]contract.AccessAnswer
 	results  map[string]accessResult // of requests by update (access_before_1_4_1.go)
+	updates  int                     // requests by update waiting for their result
 	signals  workflow.ReceiveChannel
 	arrivals int  // requests taken in this run
 	taken    int  // of them, by signal
@@ -288,7 +289,7 @@ func (c *access) round(ctx workflow.Context) {
 	now := workflow.Now(ctx)
 	for _, n := range names {
 		if ref, ok := found[n]; ok {
-			c.results[n] = accessResult{round: c.st.Rounds, ref: ref}
+			c.result(n, accessResult{round: c.st.Rounds, ref: ref})
 			c.answerOne(ctx, n, since[n], contract.AccessAnswer{State: contract.AccessFound, Connection: ref})
 			c.st.Found++
 			continue
@@ -298,7 +299,7 @@ func (c *access) round(ctx workflow.Context) {
 		w.unseen++
 		if now.Sub(w.asked) >= accessGiveUp {
 			why := fmt.Sprintf("Heroku Connect listed no connection for add-on %s within %s", n, accessGiveUp)
-			c.results[n] = accessResult{round: c.st.Rounds, err: why}
+			c.result(n, accessResult{round: c.st.Rounds, err: why})
 			c.answerOne(ctx, n, since[n], contract.AccessAnswer{State: contract.AccessFailed, Error: why})
 		}
 	}
@@ -369,7 +370,7 @@ func (c *access) read(ctx, hctx workflow.Context, names []string) (map[string]co
 // failAll answers everyone waiting with why the round failed.
 func (c *access) failAll(ctx workflow.Context, names []string, since map[string]time.Time, why string) {
 	for _, n := range names {
-		c.results[n] = accessResult{round: c.st.Rounds, err: why}
+		c.result(n, accessResult{round: c.st.Rounds, err: why})
 		c.answerOne(ctx, n, since[n], contract.AccessAnswer{State: contract.AccessFailed, Error: why})
 	}
 }

@@ -24,6 +24,15 @@ type accessResult struct {
 	busy  bool // not an answer: ask again
 }
 
+// result keeps a round's result for the requests by update waiting for one; a run where
+// none waits (every 1.4.1 run but a rolling upgrade's) keeps nothing. A result is read only
+// by a request that arrived before its round, so one not kept had no reader.
+func (c *access) result(n string, r accessResult) {
+	if c.updates > 0 {
+		c.results[n] = r
+	}
+}
+
 func (c *access) validateWanted(_ workflow.Context, w contract.ConnectionWanted) error {
 	if err := w.Validate(); err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrInvalidInput, nil)
@@ -39,6 +48,8 @@ func (c *access) validateWanted(_ workflow.Context, w contract.ConnectionWanted)
 func (c *access) onWanted(ctx workflow.Context, w contract.ConnectionWanted) (contract.ConnectionRef, error) {
 	arrived := c.st.Rounds
 	c.want(ctx, w)
+	c.updates++
+	defer func() { c.updates-- }()
 	var r accessResult
 	if err := workflow.Await(ctx, func() bool {
 		r = c.results[w.Addon]
@@ -60,7 +71,7 @@ func (c *access) onWanted(ctx workflow.Context, w contract.ConnectionWanted) (co
 // signalled request is not answered here).
 func (c *access) giveBack(why string) {
 	for _, n := range workflow.DeterministicKeys(c.waiting) {
-		c.results[n] = accessResult{round: c.st.Rounds + 1, err: why, busy: true}
+		c.result(n, accessResult{round: c.st.Rounds + 1, err: why, busy: true})
 		if !c.signalled {
 			delete(c.waiting, n)
 		}

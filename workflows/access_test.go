@@ -45,10 +45,7 @@ func (h *harness) wantSince(addon string, since time.Time) *accessAnswer {
 // only an answer for a request of that time or later counts.
 func (h *harness) resolve(answers ...*accessAnswer) {
 	for _, a := range answers {
-		v, err := h.env.QueryWorkflow(contract.QueryConnectionAnswer.Name, a.addon)
-		require.NoError(h.t, err)
-		var got contract.AccessAnswer
-		require.NoError(h.t, v.Get(&got))
+		got := query[contract.AccessAnswer](h, contract.QueryConnectionAnswer.Name, a.addon)
 		if got.Since.Before(a.since) {
 			continue
 		}
@@ -202,11 +199,7 @@ func TestAccessGivesUpAndDropsBadRequests(t *testing.T) {
 }
 
 func (h *harness) accessStatus() contract.AccessStatus {
-	v, err := h.env.QueryWorkflow(contract.QueryAccess.Name)
-	require.NoError(h.t, err)
-	var st contract.AccessStatus
-	require.NoError(h.t, v.Get(&st))
-	return st
+	return query[contract.AccessStatus](h, contract.QueryAccess.Name)
 }
 
 // A 1.4.0 worker still running in a rolling upgrade asks by update: a 1.4.1 coordinator

@@ -265,11 +265,17 @@ func decodeInto(t *testing.T, v any, out any) {
 }
 
 func (h *harness) status() contract.Status {
-	v, err := h.env.QueryWorkflow(contract.QueryStatus.Name)
+	return query[contract.Status](h, contract.QueryStatus.Name)
+}
+
+// query asks the workflow under test the named query and decodes its answer as T.
+func query[T any](h *harness, name string, args ...any) T {
+	h.t.Helper()
+	v, err := h.env.QueryWorkflow(name, args...)
 	require.NoError(h.t, err)
-	var st contract.Status
-	require.NoError(h.t, v.Get(&st))
-	return st
+	var out T
+	require.NoError(h.t, v.Get(&out))
+	return out
 }
 
 // customerSignsIn completes the authorization of a customer's add-on on the simulator as

@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
@@ -105,20 +107,21 @@ func route(ctx context.Context, t Temporal, ev event) error {
 	if ev.Resource != "addon" || ev.Data.State != heroku.AddonProvisioned {
 		return nil
 	}
-	q, err := contract.Customers().Running().Is(contract.SAHerokuAddonID, ev.Data.ID).Build()
+	q, err := contract.Customers().Is(contract.SAHerokuAddonID, ev.Data.ID).Build() // running ones: below
 	if err != nil {
 		return nil // an ID no add-on of ours has: nobody here to tell
 	}
-	var resp *workflowservice.ListWorkflowExecutionsResponse
+	var owners []*workflowpb.WorkflowExecutionInfo
 	// The workflow publishes its add-on ID as soon as the create answers; visibility may show
 	// it a moment later than Heroku's webhook arrives, so look again briefly before deciding
 	// the add-on is nobody's here.
 	for wait := 100 * time.Millisecond; ; wait *= 2 {
-		var err error
-		if resp, err = t.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 10}); err != nil {
+		resp, err := t.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 100}) // ended runs of the add-on come after the running one
+		if err != nil {
 			return err
 		}
-		if len(resp.Executions) > 0 || wait > lookupPatience {
+		owners = slices.DeleteFunc(resp.Executions, func(e *workflowpb.WorkflowExecutionInfo) bool { return !contract.RunningCustomer(e) })
+		if len(owners) > 0 || wait > lookupPatience {
 			break
 		}
 		select {
@@ -127,7 +130,7 @@ func route(ctx context.Context, t Temporal, ev event) error {
 		case <-time.After(wait):
 		}
 	}
-	for _, e := range resp.Executions {
+	for _, e := range owners {
 		err := t.SignalWorkflow(ctx, e.Execution.WorkflowId, "", contract.SignalAddonState.Name,
 			contract.AddonStateReport{AddonID: ev.Data.ID, State: ev.Data.State})
 		if err != nil && !isNotFound(err) {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
@@ -21,7 +22,8 @@ import (
 
 const secret = "webhook-secret-of-the-isv"
 
-// fakeTemporal owns add-on "addon-1" by workflow "connection/acme/c1".
+// fakeTemporal owns add-on "addon-1" by workflow "connection/acme/c1"; an ended customer
+// of the add-on is listed first and must not be told.
 type fakeTemporal struct {
 	queries []string
 	signals []string
@@ -35,7 +37,11 @@ func (f *fakeTemporal) ListWorkflow(_ context.Context, r *workflowservice.ListWo
 	f.queries = append(f.queries, r.Query)
 	out := &workflowservice.ListWorkflowExecutionsResponse{}
 	if strings.Contains(r.Query, "'addon-1'") {
-		out.Executions = []*workflowpb.WorkflowExecutionInfo{{Execution: &commonpb.WorkflowExecution{WorkflowId: "connection/acme/c1"}}}
+		typ := &commonpb.WorkflowType{Name: contract.ConnectionWorkflowName}
+		out.Executions = []*workflowpb.WorkflowExecutionInfo{
+			{Execution: &commonpb.WorkflowExecution{WorkflowId: "connection/acme/c0"}, Type: typ, Status: enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED},
+			{Execution: &commonpb.WorkflowExecution{WorkflowId: "connection/acme/c1"}, Type: typ, Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING},
+		}
 	}
 	return out, nil
 }

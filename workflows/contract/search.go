@@ -2,6 +2,8 @@ package contract
 
 import (
 	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 )
@@ -57,4 +59,13 @@ func Keyword(sa *commonpb.SearchAttributes, key temporal.SearchAttributeKeyKeywo
 		return ""
 	}
 	return s
+}
+
+// RunningCustomer says whether a listed run is a running customer workflow. A lookup by one
+// key (Customers().Is) filters with it instead of asking for ExecutionStatus = 'Running': on
+// SQLite visibility (the dev server's) that condition has the lookup read every running run
+// rather than the key's index, a cost that grows with the customers (among 5,000: 16 ms
+// against 1.7 ms; docs/benchmarks.md).
+func RunningCustomer(e *workflowpb.WorkflowExecutionInfo) bool {
+	return e.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && e.GetType().GetName() == ConnectionWorkflowName
 }

@@ -34,6 +34,11 @@ func (q *Visibility) ClosedSince(t time.Time) *Visibility {
 	return q.add("CloseTime >= " + literal(t.UTC().Format(time.RFC3339Nano)))
 }
 
+// StartedBefore keeps runs started before t.
+func (q *Visibility) StartedBefore(t time.Time) *Visibility {
+	return q.add("StartTime < " + literal(t.UTC().Format(time.RFC3339Nano)))
+}
+
 // Unset keeps runs whose key was never set.
 func (q *Visibility) Unset(key temporal.SearchAttributeKeyKeyword) *Visibility {
 	return q.add(key.GetName() + " IS NULL")
@@ -63,26 +68,6 @@ func (q *Visibility) In(key temporal.SearchAttributeKeyKeyword, values ...string
 	}
 	return q.add(key.GetName() + " IN (" + strings.Join(lits, ", ") + ")")
 }
-
-// AnyOf keeps runs that match any of the given queries' conditions (built with Match).
-func (q *Visibility) AnyOf(alts ...*Visibility) *Visibility {
-	var parts []string
-	for _, a := range alts {
-		if a.err != nil {
-			return q.fail(a.err)
-		}
-		if len(a.conds) > 0 {
-			parts = append(parts, "("+strings.Join(a.conds, " AND ")+")")
-		}
-	}
-	if len(parts) == 0 {
-		return q.fail(fmt.Errorf("a visibility query's alternatives are empty"))
-	}
-	return q.add("(" + strings.Join(parts, " OR ") + ")")
-}
-
-// Match starts a set of conditions for AnyOf.
-func Match() *Visibility { return &Visibility{} }
 
 // Build is the query text, or the first error of a value refused on the way.
 func (q *Visibility) Build() (string, error) {

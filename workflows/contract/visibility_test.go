@@ -4,6 +4,10 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,9 +22,31 @@ func TestQueryBuildsOneQuotingRule(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "WorkflowType = 'ConnectionWorkflow' AND IsvSlug = 'acme' AND ExecutionStatus != 'Running' AND CloseTime >= '2026-12-02T10:00:00Z' AND OnboardingStage != 'deactivated'", q)
 
-	q, err = Customers().Running().AnyOf(Match().Is(SAConnectSchema, "app/DATABASE_URL/s1"), Match().Is(SAHerokuAddonID, "id-1")).Build()
+	q, err = Customers().Is(SAIsvSlug, "acme").StartedBefore(since).Build()
 	require.NoError(t, err)
-	assert.Equal(t, "WorkflowType = 'ConnectionWorkflow' AND ExecutionStatus = 'Running' AND ((ConnectSchema = 'app/DATABASE_URL/s1') OR (HerokuAddonId = 'id-1'))", q)
+	assert.Equal(t, "WorkflowType = 'ConnectionWorkflow' AND IsvSlug = 'acme' AND StartTime < '2026-12-02T10:00:00Z'", q)
+}
+
+// A lookup by one key filters the running customers itself: anything else listed with the
+// key (an ended run, another workflow type) is not an owner.
+func TestRunningCustomer(t *testing.T) {
+	run := func(typ string, st enumspb.WorkflowExecutionStatus) *workflowpb.WorkflowExecutionInfo {
+		return &workflowpb.WorkflowExecutionInfo{Type: &commonpb.WorkflowType{Name: typ}, Status: st}
+	}
+	for _, c := range []struct {
+		e    *workflowpb.WorkflowExecutionInfo
+		want bool
+	}{
+		{run(ConnectionWorkflowName, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING), true},
+		{run(ConnectionWorkflowName, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED), false},
+		{run(ConnectionWorkflowName, enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED), false},
+		{run(ConnectionWorkflowName, enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW), false},
+		{run(PartnerWorkflowName, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING), false},
+		{&workflowpb.WorkflowExecutionInfo{}, false},
+		{nil, false},
+	} {
+		assert.Equal(t, c.want, RunningCustomer(c.e), "%v", c.e)
+	}
 }
 
 // A value that could end its literal is refused, not escaped or stripped: the query is

@@ -115,6 +115,9 @@ type Budget struct {
 	IntervalSimSeconds  float64    `json:"watcher_interval_simulated_s"`
 	Replay              ReplayCost `json:"replay"`
 	Cascade             Cascade    `json:"cascade"`
+	// ServerPerStart is where the dev server's time went while the customers started: its
+	// requests, persistence and visibility calls per start, the costliest first.
+	ServerPerStart []ServerOp `json:"server_per_start,omitempty"`
 }
 
 // Cost is scenario 3.
@@ -242,7 +245,7 @@ func input(slug, customer string) contract.ConnectionInput {
 // every interval.
 func (r *runner) withStack(ctx context.Context, interval time.Duration, fn func() error) error {
 	r.say("starting the stack (dev server, herokusim, worker; watcher interval %s)", interval)
-	return r.withStackOptions(ctx, devstack.Options{Out: io.Discard,
+	return r.withStackOptions(ctx, devstack.Options{Out: io.Discard, ServerMetricsPort: 1, // a fresh port
 		// Throughput is measured without Heroku's limit (it would cap every design at 1.25
 		// calls/s); scenario 2 measures the calls against the budget instead.
 		SimEnv: []string{"SIM_PROVISION_DELAY=200ms", "SIM_DEPROVISION_DELAY=100ms", "SIM_RATE_CAPACITY=100000000", "SIM_RATE_PER_MINUTE=100000000", "LOG_LEVEL=error"},
@@ -489,6 +492,7 @@ func (r *runner) budget(ctx context.Context, n int, interval time.Duration) erro
 	}
 	r.say("scenario 2: starting %d waiting customers", n)
 	rssBefore := rssMB(r.stack.PID("worker"))
+	serverBefore := r.serverMetrics(ctx)
 	t0 := time.Now()
 	urls := make([]string, n)
 	parallel(n, r.o.Concurrency, func(i int) {
@@ -500,6 +504,8 @@ func (r *runner) budget(ctx context.Context, n int, interval time.Duration) erro
 		urls[i] = res.AuthorizationURL
 	})
 	b := Budget{Waiting: n, SetupSeconds: time.Since(t0).Seconds(), IntervalSimSeconds: interval.Seconds() * r.o.TimeScale}
+	b.ServerPerStart = serverOps(serverBefore, r.serverMetrics(ctx), n, 15)
+	r.say("scenario 2: %d started in %.0f s; the server per start: %s", n, b.SetupSeconds, topOps(b.ServerPerStart, 6))
 	time.Sleep(3 * interval) // every watcher round has seen everyone
 	before := r.counters(ctx)
 	start := time.Now()

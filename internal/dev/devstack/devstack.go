@@ -46,6 +46,10 @@ type Options struct {
 	NoPriorityMatcher bool
 	// NoWebhooks leaves the worker polling for provisioning (no webhook subscription).
 	NoWebhooks bool
+	// ServerMetricsPort, when set, has the dev server serve its own Prometheus metrics
+	// (requests and persistence calls by operation) on 127.0.0.1 at that port: the bench
+	// reads where a start's server time goes from them.
+	ServerMetricsPort int
 }
 
 type proc struct {
@@ -72,6 +76,8 @@ type Stack struct {
 	SimToken        string
 	WorkerURL       string
 	CodecURL        string // the codec server (no token: it listens on loopback)
+	// ServerMetricsURL is the dev server's Prometheus endpoint (Options.ServerMetricsPort).
+	ServerMetricsURL string
 	// PayloadKeysFile is the development key ring every process of the stack encrypts with
 	// (data/payload-keys), or empty when the environment's PAYLOAD_KEYS/PAYLOAD_KEYS_FILE is.
 	PayloadKeysFile string
@@ -174,6 +180,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		"--log-level", "warn", "--namespace", "default", "--ui-codec-endpoint", s.CodecURL}
 	if !o.NoPriorityMatcher {
 		args = append(args, MatchingArgs()...)
+	}
+	if o.ServerMetricsPort != 0 {
+		args = append(args, "--metrics-port", strconv.Itoa(o.ServerMetricsPort))
+		s.ServerMetricsURL = "http://127.0.0.1:" + strconv.Itoa(o.ServerMetricsPort) + "/metrics"
 	}
 	for _, sa := range contract.SearchAttributes() {
 		args = append(args, "--search-attribute", sa+"=Keyword")
@@ -464,10 +474,14 @@ func FreePorts(n int) []int {
 	return ports
 }
 
-// Ports of a stack of its own: Temporal, UI, herokusim, the worker's HTTP, the codec server.
+// Ports of a stack of its own: Temporal, UI, herokusim, the worker's HTTP, the codec server
+// (and the server's metrics, when asked for).
 func (o *Options) FreshPorts() {
-	p := FreePorts(5)
+	p := FreePorts(6)
 	o.TemporalPort, o.UIPort = p[0], p[1]
+	if o.ServerMetricsPort != 0 {
+		o.ServerMetricsPort = p[5]
+	}
 	o.SimAddr, o.WorkerHTTP, o.CodecAddr = "127.0.0.1:"+strconv.Itoa(p[2]), "127.0.0.1:"+strconv.Itoa(p[3]), "127.0.0.1:"+strconv.Itoa(p[4])
 }
 
