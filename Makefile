@@ -107,7 +107,7 @@ test: tools build
 fuzz:
 	@$(call FUZZ,$(FUZZTIME))
 
-## lint: formatting, a tidy go.mod, go vet, staticcheck and Temporal's determinism check of the workflows
+## lint: formatting, a tidy go.mod, go vet, staticcheck, Temporal's determinism check of the workflows, and the Prometheus rules (promtool)
 lint: tools
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@$(GO) mod tidy -diff >/dev/null || { echo "go mod tidy would change go.mod/go.sum: run it"; exit 1; }
@@ -116,6 +116,10 @@ lint: tools
 	$(BIN)/staticcheck ./...
 	$(BIN)/staticcheck -tags cluster ./internal/dev/clustertest/
 	$(BIN)/workflowcheck ./workflows/...
+	@command -v promtool >/dev/null || { echo "promtool is missing: install Debian's prometheus package (apt-get install prometheus)"; exit 1; }
+	promtool check rules docker/prometheus/rules.yml
+	promtool check config docker/prometheus/prometheus.yml
+	cd docker/prometheus && promtool test rules rules_test.yml
 
 ## demo: a partner integration and a customer, end to end, against `make run`
 demo: build

@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/connect-onboarding/worker/internal/eventsign"
+	"github.com/connect-onboarding/worker/internal/metrics"
 	"github.com/connect-onboarding/worker/internal/returnstate"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
@@ -172,10 +173,12 @@ func (a *Activities) DeliverEvent(ctx context.Context, in DeliverInput) (Deliver
 		rec.Outcome, rec.Error = contract.DeliveryRefused, "this worker does not send to loopback endpoints (EVENTS_ALLOW_LOOPBACK)"
 	case len(a.Events.Key) == 0:
 		rec.Outcome, rec.Error = contract.DeliveryRetrying, "this worker has no EVENTS_SECRET_KEY to sign with: the delivery waits for it"
+		countDelivery(ctx, rec.Outcome)
 		a.logAttempt(ctx, in.ISVSlug, in.EndpointID, rec)
 		return DeliverOutcome{}, temporal.NewNonRetryableApplicationError(rec.Error, contract.ErrEventsNotConfigured, nil)
 	}
 	if rec.Outcome != "" {
+		countDelivery(ctx, rec.Outcome)
 		a.logAttempt(ctx, in.ISVSlug, in.EndpointID, rec)
 		return DeliverOutcome{Outcome: rec.Outcome, Reason: rec.Error}, nil
 	}
@@ -194,6 +197,7 @@ func (a *Activities) DeliverEvent(ctx context.Context, in DeliverInput) (Deliver
 	default:
 		rec.Outcome, rec.Error = contract.DeliveryRetrying, fmt.Sprintf("the receiver answered HTTP %d", code)
 	}
+	countDelivery(ctx, rec.Outcome)
 	a.logAttempt(ctx, in.ISVSlug, in.EndpointID, rec)
 	if rec.Outcome == contract.DeliveryRetrying {
 		return DeliverOutcome{}, temporal.NewApplicationError(rec.Error, contract.ErrDeliveryFailed)
@@ -331,6 +335,11 @@ func (e Events) addressAllowed(ip net.IP) error {
 	return nil
 }
 
+// countDelivery counts a delivery attempt's outcome (metrics.EventDeliveries).
+func countDelivery(ctx context.Context, outcome string) {
+	metrics.EventDeliveries.Add(activity.GetMetricsHandler(ctx), 1, "outcome", outcome)
+}
+
 // logAttempt records an attempt in the endpoint's delivery log (signal-with-start of
 // deliveries/<slug>/<endpoint>). The log is for reading: a failure to record is logged,
 // and does not fail (and so repeat) the delivery.
@@ -360,6 +369,9 @@ func (a *Activities) MarkEndpoint(ctx context.Context, in MarkInput) error {
 		return fmt.Errorf("tell %s that endpoint %s is %s: %w", in.ISVSlug, in.Health.ID, in.Health.State, err)
 	}
 	in.Record.At = time.Now().UTC()
+	if in.Record.Outcome == contract.DeliveryFailed {
+		countDelivery(ctx, in.Record.Outcome) // a gone endpoint was counted by its attempt
+	}
 	a.logAttempt(ctx, in.ISVSlug, in.Health.ID, in.Record)
 	return nil
 }

@@ -135,6 +135,13 @@ func (a *Activities) RunningCustomersPage(ctx context.Context, in CustomersPageI
 		return CustomersPage{}, fmt.Errorf("list customer workflows of %s: %w", in.ISVSlug, err)
 	}
 	out := CustomersPage{Customers: make([]CustomerWorkflow, 0, len(resp.Executions)), NextPageToken: resp.NextPageToken}
+	if len(in.PageToken) == 0 {
+		// A sweep's first page: the integration's census for the operator's metrics. A census
+		// that fails is logged; the sweep does not depend on it.
+		if _, err := a.takeCensus(ctx, in.ISVSlug); err != nil {
+			activity.GetLogger(ctx).Warn("the census of an integration's onboardings failed", "isv", in.ISVSlug, "error", err)
+		}
+	}
 	for _, e := range resp.Executions {
 		cid := contract.Keyword(e.SearchAttributes, contract.SACustomerID)
 		out.Customers = append(out.Customers, CustomerWorkflow{WorkflowID: e.Execution.WorkflowId, CustomerID: cid,

@@ -22,12 +22,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/connect-onboarding/worker/internal/config"
 	"github.com/connect-onboarding/worker/internal/logging"
 	"github.com/connect-onboarding/worker/internal/logo"
 	"github.com/connect-onboarding/worker/internal/payloadcrypt"
 	"github.com/connect-onboarding/worker/internal/temporalclient"
+	"github.com/connect-onboarding/worker/internal/tracing"
 	"github.com/connect-onboarding/worker/starter/onboarding"
 )
 
@@ -79,6 +81,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	log := logging.New(stderr, cfg.Level, cfg.Format).With().Str("component", "starter").Logger()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	_, shutdownTracing, err := tracing.Setup(ctx, "connect-onboarding-starter")
+	if err != nil {
+		fmt.Fprintln(stderr, "starter: tracing (OTEL_*):", err)
+		return 1
+	}
+	defer func() { // a command's spans are sent before it exits
+		flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = shutdownTracing(flush)
+	}()
 	tc, err := temporalclient.Lazy(cfg.Temporal, log, nil) // dials on the first call: help and input checks need no server
 	if err != nil {
 		fmt.Fprintln(stderr, "starter:", err)

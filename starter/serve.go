@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/connect-onboarding/worker/internal/tracing"
 	"github.com/connect-onboarding/worker/starter/api"
 )
 
@@ -31,7 +32,7 @@ func (a *cli) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("cannot listen on %s (STARTER_ADDR): %w", a.cfg.ServeAddr, err)
 	}
 	h := api.New(a.c, keys, []byte(a.cfg.StateKey.Reveal()), strings.TrimRight(a.cfg.PublicURL, "/")+"/return", a.log)
-	srv := api.NewServer(h)
+	srv := api.NewServer(tracing.Handler(h)) // server spans when OTEL_* asks for traces (a no-op tracer otherwise)
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -17,11 +17,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/uber-go/tally/v4"
-	prom "github.com/uber-go/tally/v4/prometheus"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
-	sdktally "go.temporal.io/sdk/contrib/tally"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/connect-onboarding/worker/activities"
@@ -29,8 +26,10 @@ import (
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/herokuhooks"
 	"github.com/connect-onboarding/worker/internal/logging"
+	"github.com/connect-onboarding/worker/internal/metrics"
 	"github.com/connect-onboarding/worker/internal/runworker"
 	"github.com/connect-onboarding/worker/internal/temporalclient"
+	"github.com/connect-onboarding/worker/internal/tracing"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
@@ -68,14 +67,19 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	if cfg.Token == "" {
 		return errors.New("HEROKU_API_TOKEN is not set: the worker cannot call Heroku (make run sets it for the simulator)")
 	}
-	reporter := prom.NewReporter(prom.Options{})
-	scope, closer := tally.NewRootScope(tally.ScopeOptions{
-		CachedReporter: reporter, Separator: prom.DefaultSeparator, SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
-	}, time.Second)
+	traced, shutdownTracing, err := tracing.Setup(ctx, "connect-onboarding-worker")
+	if err != nil {
+		return fmt.Errorf("tracing (OTEL_*): %w", err)
+	}
+	defer func() {
+		flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = shutdownTracing(flush)
+	}()
+	metricsHandler, metricsHTTP, closer := metrics.NewPrometheus()
 	defer closer.Close()
-	metrics := sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope))
 
-	copts, err := temporalclient.Options(cfg.Temporal, log, metrics)
+	copts, err := temporalclient.Options(cfg.Temporal, log, metricsHandler)
 	if err != nil {
 		return err
 	}
@@ -89,7 +93,8 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	} else {
 		log.Info().Str("active_key", ring.ActiveID()).Int("keys", len(ring.IDs())).Msg("payloads encrypted (AES-256-GCM)")
 	}
-	hc, err := heroku.New(heroku.Options{PlatformURL: cfg.PlatformURL, ConnectURL: cfg.ConnectURL, Token: cfg.Token.Reveal(), Timeout: cfg.Heroku.Timeout})
+	hc, err := heroku.New(heroku.Options{PlatformURL: cfg.PlatformURL, ConnectURL: cfg.ConnectURL, Token: cfg.Token.Reveal(), Timeout: cfg.Heroku.Timeout,
+		Observe: observeHeroku(metrics.HerokuObserver(metricsHandler))})
 	if err != nil {
 		return err
 	}
@@ -103,7 +108,7 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (WORKER_HTTP_ADDR): %w", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: handler(tc, reporter.HTTPHandler(), cfg.WebhookSecret.Reveal(), log), ReadHeaderTimeout: 5 * time.Second,
+	srv := &http.Server{Handler: handler(tc, metricsHTTP, cfg.WebhookSecret.Reveal(), log), ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
@@ -117,13 +122,21 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log.Info().Str("temporal", cfg.Connection.Address()).Str("namespace", cfg.Connection.Namespace()).Str("onboarding_queue", cfg.OnboardingQueue).
+	log.Info().Bool("tracing", traced).Str("temporal", cfg.Connection.Address()).Str("namespace", cfg.Connection.Namespace()).Str("onboarding_queue", cfg.OnboardingQueue).
 		Str("heroku_queue", cfg.HerokuQueue).Str("heroku", cfg.PlatformURL).Str("http", ln.Addr().String()).Msg("worker started")
 	<-ctx.Done()
 	log.Info().Dur("stop_timeout", cfg.StopTimeout).Msg("stopping: draining in-flight tasks")
 	workers.Stop()
 	log.Info().Msg("worker stopped")
 	return nil
+}
+
+// observeHeroku counts a Heroku request and records it as a span of its activity's trace.
+func observeHeroku(count func(context.Context, heroku.Exchange)) func(context.Context, heroku.Exchange) {
+	return func(ctx context.Context, e heroku.Exchange) {
+		count(ctx, e)
+		tracing.HerokuSpan(ctx, e)
+	}
 }
 
 // checkSearchAttributes stops the worker when the namespace lacks one of the search

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/connect-onboarding/worker/internal/metrics"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
@@ -85,6 +86,7 @@ func (w *connection) compensate(ctx workflow.Context, deactivated bool) error {
 			// Loud: this add-on is billed until someone destroys it by hand.
 			workflow.GetLogger(ctx).Error("ORPHANED ADD-ON: cleanup gave up; destroy it by hand", "addon", c.Addon.Name,
 				"addon_id", c.Addon.ID, "app", c.Addon.App, "error", errorMessage(err))
+			metrics.OrphanedAddons.Add(workflow.GetMetricsHandler(ctx), 1, "isv", w.in.ISVSlug)
 			continue
 		}
 		w.comps = w.comps[:i]

@@ -11,6 +11,7 @@ import (
 
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/internal/metrics"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
@@ -288,4 +289,21 @@ func TestLateReportOfAMismatchCountsOnce(t *testing.T) {
 	st, err := h.run(input("c1"))
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Mismatches)
+}
+
+// A cleanup that gives up on an add-on is loud: besides the log's ORPHANED ADD-ON, the
+// worker counts it (connect_orphaned_addons_total, alert OrphanedAddon).
+func TestOrphanedAddonIsCounted(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	var off contract.Status
+	h.at(time.Minute, func() {
+		assert.Equal(t, contract.StageAwaitingAuthorization, h.status().Stage)
+		h.sim.AddFaults(herokusim.Fault{Route: "addons.destroy", Status: 403}) // final: never retried
+		h.update(contract.UpdateOffboard.Name, &off)
+	})
+	st, _ := h.run(input("c1"))
+	assert.NotEmpty(t, st.Addon)
+	assert.Empty(t, st.Compensated, "the add-on was not destroyed")
+	assert.Equal(t, int64(1), h.metrics.Count(metrics.OrphanedAddons, "isv", isv))
 }

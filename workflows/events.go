@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/metrics"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
@@ -422,5 +423,6 @@ func emitEvent(ctx workflow.Context, s contract.Settings, ev contract.LifecycleE
 	err := workflow.ExecuteLocalActivity(emitCall(ctx), a.EmitEvent, activities.EmitInput{Event: ev, TaskQueue: s.Events()}).Get(ctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Error("EVENT NOT EMITTED: Temporal did not take it for a day", "event", ev.ID, "type", ev.Type, "error", err)
+		metrics.EventsNotEmitted.Add(workflow.GetMetricsHandler(ctx), 1, "isv", ev.Data.ISVSlug)
 	}
 }

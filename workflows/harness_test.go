@@ -23,6 +23,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/dev/herokusim"
 	"github.com/connect-onboarding/worker/internal/heroku"
 	"github.com/connect-onboarding/worker/internal/logo/logotest"
+	"github.com/connect-onboarding/worker/internal/metrics/metricstest"
 	"github.com/connect-onboarding/worker/workflows"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
@@ -57,6 +58,8 @@ type harness struct {
 	// coordinatorSilent makes it never answer.
 	awaited           []activities.AwaitConnectionInput
 	coordinatorSilent bool
+	// metrics records what the workflows emit on their metrics handler.
+	metrics *metricstest.Recorder
 	// emitted are the lifecycle events the workflow emitted, in order.
 	emitted []contract.LifecycleEvent
 }
@@ -149,6 +152,10 @@ func newHarness(t *testing.T, simCfg ...func(*herokusim.Config)) *harness {
 
 // newEnv makes a fresh test environment on the same simulator (a continuation's run).
 func (h *harness) newEnv() *testsuite.TestWorkflowEnvironment {
+	if h.metrics == nil {
+		h.metrics = metricstest.New()
+	}
+	h.SetMetricsHandler(h.metrics)
 	env := h.NewTestWorkflowEnvironment()
 	// The production heroku worker's interceptor: a second request in one dispatch fails.
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{activities.CallBudget(), &recordActivities{h: h}}})

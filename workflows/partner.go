@@ -14,6 +14,7 @@ import (
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/logo"
+	"github.com/connect-onboarding/worker/internal/metrics"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
@@ -295,10 +296,12 @@ func (p *partner) onDeactivate(ctx workflow.Context, d contract.Deactivate) (con
 		return r != nil && !r.At.IsZero() && (r != prev || prevRunning)
 	})
 	if err == nil && p.info.Stage != contract.PartnerInactive {
+		metrics.CascadeFailures.Add(workflow.GetMetricsHandler(ctx), 1, "isv", p.in.Slug, "reason", "deactivation_failed")
 		return p.public(), temporal.NewApplicationError("deactivation failed; nothing was told to the customers, retry it: "+p.info.Error,
 			contract.ErrDeactivationFailed, p.public())
 	}
 	if err == nil && p.finishes && p.unfinished() {
+		metrics.CascadeFailures.Add(workflow.GetMetricsHandler(ctx), 1, "isv", p.in.Slug, "reason", "customers_left")
 		return p.public(), temporal.NewApplicationError(fmt.Sprintf("Heroku deactivated the integration, but customers were still running when the cascade stopped (%s); it runs again every %s, and partner.deactivate resumes it now",
 			p.info.Error, cascadeRetryInterval), contract.ErrDeactivationIncomplete, p.public())
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/internal/metrics"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
@@ -121,6 +122,8 @@ func (w *watcher) run(ctx workflow.Context) error {
 		}
 		if err != nil {
 			workflow.GetLogger(ctx).Warn("reading the app's connections failed; trying at the next interval", "app", w.in.App, "error", err)
+		} else {
+			metrics.WatcherRounds.Add(workflow.GetMetricsHandler(ctx), 1, "app", w.in.App) // silent while replaying
 		}
 		w.st.Rounds++
 		w.st.LastRound = workflow.Now(ctx)
@@ -128,6 +131,7 @@ func (w *watcher) run(ctx workflow.Context) error {
 		if passDone {
 			if w.st.Connections == 0 && !w.woken {
 				// Nothing to watch: wait for a customer, then end (a registration starts a new run).
+				metrics.WatcherIdles.Add(workflow.GetMetricsHandler(ctx), 1, "app", w.in.App)
 				ok, err := workflow.AwaitWithTimeout(ctx, watchIdleTimeout, func() bool { return w.wake.Len() > 0 })
 				if err != nil {
 					return err

@@ -15,6 +15,8 @@ import (
 
 	"github.com/connect-onboarding/worker/activities"
 	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/internal/metrics"
+	"github.com/connect-onboarding/worker/internal/metrics/metricstest"
 	"github.com/connect-onboarding/worker/workflows"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
@@ -95,7 +97,13 @@ func watcherEnv(t *testing.T, app *fakeApp, owned func(addon string) bool) (*tes
 
 // watcherEnvAt is watcherEnv that also keeps when each signal went out.
 func watcherEnvAt(t *testing.T, app *fakeApp, owned func(addon string) bool) (*testsuite.TestWorkflowEnvironment, *[]string, *[]time.Time) {
+	return watcherEnvMetrics(t, app, owned, metricstest.New())
+}
+
+// watcherEnvMetrics is watcherEnvAt whose workflows emit their metrics on rec.
+func watcherEnvMetrics(t *testing.T, app *fakeApp, owned func(addon string) bool, rec *metricstest.Recorder) (*testsuite.TestWorkflowEnvironment, *[]string, *[]time.Time) {
 	var s testsuite.WorkflowTestSuite
+	s.SetMetricsHandler(rec)
 	env := s.NewTestWorkflowEnvironment()
 	workflows.Register(env)
 	acts := &activities.Activities{Heroku: app, Settings: testSettings()}
@@ -301,4 +309,25 @@ func TestWatcherTellsEachPageAtOnce(t *testing.T) {
 	env.ExecuteWorkflow(workflows.WatcherWorkflow, watchIn)
 	require.Contains(t, *told, "wf-"+first+"=IDLE")
 	assert.Equal(t, 1, toldBeforePage2, "told before the second page was read")
+}
+
+// The watcher counts each round it read whole and going idle: what the WatcherStalled alert
+// reads (a watcher that went idle owes no round).
+func TestWatcherCountsItsRounds(t *testing.T) {
+	app := &fakeApp{conns: []heroku.Connection{conn("a", heroku.StateNeedAuthentication, time.Time{})}}
+	rec := metricstest.New()
+	env, _, _ := watcherEnvMetrics(t, app, nil, rec)
+	var rounds int64
+	env.RegisterDelayedCallback(func() {
+		rounds = rec.Count(metrics.WatcherRounds, "app", watchIn.App)
+		assert.Zero(t, rec.Count(metrics.WatcherIdles, "app", watchIn.App))
+		app.mu.Lock()
+		app.conns = nil
+		app.mu.Unlock()
+	}, 5*time.Minute)
+	env.ExecuteWorkflow(workflows.WatcherWorkflow, watchIn)
+	require.NoError(t, env.GetWorkflowError())
+	interval := testSettings().WatchWaitingInterval
+	assert.InDelta(t, float64(5*time.Minute/interval), float64(rounds), 2, "a round every waiting interval while someone waits")
+	assert.Equal(t, int64(1), rec.Count(metrics.WatcherIdles, "app", watchIn.App), "then idle once, and the run ends")
 }

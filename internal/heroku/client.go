@@ -47,6 +47,19 @@ type Options struct {
 	Token       string // Heroku API token
 	HTTPClient  *http.Client
 	Timeout     time.Duration // per request, when HTTPClient is nil; 30s by default
+	// Observe, when set, is told of every request once it ends, with the request's context
+	// (metrics, traces). It must not block.
+	Observe func(context.Context, Exchange)
+}
+
+// Exchange is what Observe learns of one request: never its URL, body or token.
+type Exchange struct {
+	Op        string // the client's name for the call ("create add-on"), a small fixed set
+	Method    string
+	Status    int // 0 when no answer came
+	Remaining int // RateLimit-Remaining of the answer; -1 when it carried none
+	Start     time.Time
+	Duration  time.Duration
 }
 
 // Client calls Heroku. It is safe for concurrent use.
@@ -56,6 +69,7 @@ type Client struct {
 	regionDomain string // regional Connect hosts are https hosts under it
 	token        string
 	hc           *http.Client
+	observe      func(context.Context, Exchange)
 }
 
 // New checks opts and returns a Client.
@@ -84,7 +98,7 @@ func New(opts Options) (*Client, error) {
 		}
 		hc = &http.Client{Timeout: opts.Timeout}
 	}
-	c := &Client{platform: platform, connect: connect, token: opts.Token, hc: hc}
+	c := &Client{platform: platform, connect: connect, token: opts.Token, hc: hc, observe: opts.Observe}
 	if connect.Scheme == "https" {
 		c.regionDomain = parentDomain(connect.Hostname())
 	}
@@ -145,11 +159,14 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 			req.Header.Add(k, v)
 		}
 	}
+	started := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		c.observed(ctx, cl, started, nil)
 		return nil, transportError(cl.op, reqID, err)
 	}
 	defer resp.Body.Close()
+	defer c.observed(ctx, cl, started, resp)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
 		return nil, transportError(cl.op, reqID, err)
@@ -167,6 +184,21 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 		}
 	}
 	return nil, decodeError(cl.op, reqID, resp, body)
+}
+
+// observed tells Observe of a request that ended (resp nil: no answer).
+func (c *Client) observed(ctx context.Context, cl call, started time.Time, resp *http.Response) {
+	if c.observe == nil {
+		return
+	}
+	e := Exchange{Op: cl.op, Method: cl.method, Remaining: -1, Start: started, Duration: time.Since(started)}
+	if resp != nil {
+		e.Status = resp.StatusCode
+		if n, err := strconv.Atoi(resp.Header.Get("RateLimit-Remaining")); err == nil && n >= 0 {
+			e.Remaining = n
+		}
+	}
+	c.observe(ctx, e)
 }
 
 // transportError turns a failure without a response into a transient error, unless the

@@ -12,6 +12,7 @@ import (
 	"github.com/connect-onboarding/worker/internal/config"
 	"github.com/connect-onboarding/worker/internal/logging"
 	"github.com/connect-onboarding/worker/internal/payloadcrypt"
+	"github.com/connect-onboarding/worker/internal/tracing"
 )
 
 // Options builds client.Options from cfg: the connection from Temporal's environment
@@ -38,6 +39,15 @@ func Options(cfg config.Temporal, zl zerolog.Logger, metrics client.MetricsHandl
 	// starters and tools must share the ring to read each other's payloads.
 	opts.DataConverter = payloadcrypt.DataConverter(ring)
 	opts.FailureConverter = payloadcrypt.FailureConverter(ring)
+	if tracing.Enabled() {
+		// Starts, updates, signals and queries carry the caller's trace in their headers;
+		// a worker's workflows and activities continue it.
+		ic, err := tracing.Interceptor()
+		if err != nil {
+			return client.Options{}, fmt.Errorf("tracing: %w", err)
+		}
+		opts.Interceptors = append(opts.Interceptors, ic)
+	}
 	return opts, nil
 }
 

@@ -39,15 +39,11 @@ func (c *Client) IntegrationHealth(ctx context.Context, isvSlug string) (Integra
 	}
 	out := IntegrationHealth{ISVSlug: isvSlug, Stages: map[string]int64{}, NeedsAttention: []Summary{}}
 	count := func(v *contract.Visibility) (int64, error) {
-		q, err := v.Build()
+		n, err := v.Count(ctx, c.temporal)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("onboardings of %s: %w", isvSlug, err)
 		}
-		r, err := c.temporal.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: q})
-		if err != nil {
-			return 0, fmt.Errorf("count onboardings of %s: %w", isvSlug, err)
-		}
-		return r.Count, nil
+		return n, nil
 	}
 	running := func() *contract.Visibility { return contract.Customers().Is(contract.SAIsvSlug, isvSlug).Running() }
 	var err error

@@ -14,6 +14,7 @@ import (
 
 	"github.com/connect-onboarding/worker/internal/dev/testenv"
 	"github.com/connect-onboarding/worker/internal/heroku"
+	"github.com/connect-onboarding/worker/internal/metrics"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
@@ -118,6 +119,24 @@ func TestReconcilerLeavesNoOrphans(t *testing.T) {
 	assert.NotContains(t, ids(r.Destroyed), enrolled["enrolled-gone"], "an enrolled add-on is never destroyed")
 	assert.Contains(t, ids(r.Enrolled), enrolled["enrolled-live"], "and is reported")
 	assert.Equal(t, []string{testenv.ISVApp}, r.WatchersWoken)
+	// The sweep took the integration's census for the operator's metrics, and every Heroku
+	// request of the worker is counted by operation and status.
+	m := s.worker.Metrics(t)
+	running, ok := testenv.Sum(m, metrics.Customers.Name, "isv", testenv.ISV)
+	assert.True(t, ok, "the census is published")
+	assert.Equal(t, 2.0, running, "live-waiting and enrolled-live run")
+	atAuth, _ := testenv.Sum(m, metrics.Customers.Name, "isv", testenv.ISV, "stage", string(contract.StageAwaitingAuthorization))
+	assert.Equal(t, 2.0, atAuth)
+	slow, ok := testenv.Sum(m, metrics.CustomersStartedDayAgo.Name, "isv", testenv.ISV)
+	assert.True(t, ok)
+	assert.Zero(t, slow, "all started minutes ago")
+	at, _ := testenv.Sum(m, metrics.CensusAt.Name, "isv", testenv.ISV)
+	assert.InDelta(t, float64(time.Now().Unix()), at, 300)
+	created, _ := testenv.Sum(m, metrics.HerokuRequests.Name, "op", "create add-on", "status", "201")
+	assert.GreaterOrEqual(t, created, 3.0, "live-waiting, term-active, term-waiting and term-early were provisioned")
+	left, ok := testenv.Sum(m, metrics.HerokuRateLimitRemaining.Name)
+	assert.True(t, ok, "the budget left is published")
+	assert.Positive(t, left)
 	assert.Empty(t, dry.WatchersWoken, "a dry run wakes nobody")
 	desc, err := dev.Client.DescribeWorkflow(ctx, watcher, "")
 	require.NoError(t, err)

@@ -188,6 +188,17 @@ func (s Stage) Terminal() bool {
 	return false
 }
 
+// FirstOnboarding reports whether s is a stage of a customer's first way to active (an
+// active customer given a new mapping template passes through configuring_sync and syncing
+// again, so those are not).
+func (s Stage) FirstOnboarding() bool {
+	switch s {
+	case StageValidating, StageProvisioning, StageEnrolling, StageConfiguring, StageAwaitingAuthorization, StageVerifying:
+		return true
+	}
+	return false
+}
+
 // StartResult answers UpdateStart, UpdateReissueURL and UpdateReauthorize.
 type StartResult struct {
 	WorkflowID       string    `json:"workflow_id"`

@@ -1,10 +1,13 @@
 package contract
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
 
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -67,6 +70,20 @@ func (q *Visibility) In(key temporal.SearchAttributeKeyKeyword, values ...string
 		lits[i] = literal(v)
 	}
 	return q.add(key.GetName() + " IN (" + strings.Join(lits, ", ") + ")")
+}
+
+// Count counts the runs the query matches (a count, never a list); the error names the query's
+// first refused value, or the server's answer.
+func (q *Visibility) Count(ctx context.Context, c client.Client) (int64, error) {
+	text, err := q.Build()
+	if err != nil {
+		return 0, err
+	}
+	r, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: text})
+	if err != nil {
+		return 0, fmt.Errorf("count workflows: %w", err)
+	}
+	return r.Count, nil
 }
 
 // Build is the query text, or the first error of a value refused on the way.

@@ -82,8 +82,8 @@ func serverOps(before, after serverSnapshot, units, top int) []ServerOp {
 	for k, a := range after {
 		b := before[k]
 		n, sec := a[0]-b[0], a[1]-b[1]
-		if n <= 0 {
-			continue
+		if n < 0.01*float64(units) {
+			continue // not per start: the server's own long polls and housekeeping
 		}
 		ops = append(ops, ServerOp{Op: k, PerUnit: n / float64(units), MsPer: sec * 1000 / float64(units)})
 	}

@@ -4,9 +4,11 @@ package clustertest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -62,8 +64,10 @@ func TestClusterNamesABusyPort(t *testing.T) {
 	assert.True(t, os.IsNotExist(statErr), "nothing was started")
 }
 
-// Ctrl-C (Stop) ends every process of the cluster, PostgreSQL included.
-func TestClusterStopsEverything(t *testing.T) {
+// The cluster's Prometheus scrapes the Temporal server and both workers and has the
+// repository's rules loaded; Ctrl-C (Stop) ends every process of the cluster, PostgreSQL and
+// Prometheus included.
+func TestClusterRunsPrometheusAndStopsEverything(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	co := devstack.ClusterOptions{Root: testenv.Root(t), DataDir: t.TempDir(), Out: io.Discard}
@@ -71,7 +75,59 @@ func TestClusterStopsEverything(t *testing.T) {
 	c, err := devstack.StartCluster(ctx, co)
 	require.NoError(t, err)
 	names := c.Names()
-	assert.Equal(t, []string{"postgres", "temporal", "codec", "ui", "herokusim", "worker-1", "worker-2"}, names)
+	assert.Equal(t, []string{"postgres", "temporal", "codec", "ui", "herokusim", "worker-1", "worker-2", "prometheus"}, names)
+
+	var targets struct {
+		Data struct {
+			ActiveTargets []struct {
+				Labels map[string]string `json:"labels"`
+				Health string            `json:"health"`
+			} `json:"activeTargets"`
+		} `json:"data"`
+	}
+	up := map[string]int{}
+	testenv.Eventually(t, 90*time.Second, "Prometheus scrapes the server and both workers", func() bool {
+		if !getJSON(ctx, c.PrometheusURL+"/api/v1/targets", &targets) {
+			return false
+		}
+		up = map[string]int{}
+		for _, tg := range targets.Data.ActiveTargets {
+			if tg.Health == "up" {
+				up[tg.Labels["job"]]++
+			}
+		}
+		return up["temporal"] == 1 && up["worker"] == 2
+	})
+	var rules struct {
+		Data struct {
+			Groups []struct {
+				Name  string `json:"name"`
+				Rules []struct {
+					Type string `json:"type"`
+				} `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	require.True(t, getJSON(ctx, c.PrometheusURL+"/api/v1/rules", &rules))
+	alerts := 0
+	for _, g := range rules.Data.Groups {
+		for _, r := range g.Rules {
+			if r.Type == "alerting" {
+				alerts++
+			}
+		}
+	}
+	assert.Equal(t, 12, alerts, "docker/prometheus/rules.yml's alerts are loaded")
+	// Both workers' metrics reach it.
+	var q struct {
+		Data struct {
+			Result []json.RawMessage `json:"result"`
+		} `json:"data"`
+	}
+	testenv.Eventually(t, 60*time.Second, "a worker's metric in Prometheus", func() bool {
+		return getJSON(ctx, c.PrometheusURL+"/api/v1/query?query=count+by+(instance)+(temporal_worker_start_total)", &q) && len(q.Data.Result) == 2
+	})
+
 	pids := map[string]int{}
 	for _, n := range names {
 		pids[n] = c.PID(n)
@@ -85,4 +141,18 @@ func TestClusterStopsEverything(t *testing.T) {
 	c, err = devstack.StartCluster(ctx, co)
 	require.NoError(t, err)
 	c.Stop()
+}
+
+// getJSON decodes a 200 answer of url into v.
+func getJSON(ctx context.Context, url string, v any) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(v) == nil
 }

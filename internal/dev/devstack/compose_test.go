@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,6 +110,34 @@ func TestComposeFileIsTheClusterTopology(t *testing.T) {
 		}
 	}
 	assert.Len(t, workers, 2, "two workers, as make cluster runs")
+
+	// Prometheus scrapes the server and both workers with the repository's rules, as make
+	// cluster's does.
+	prom := svc("prometheus")
+	assert.Contains(t, prom.Volumes, "./docker/prometheus:/etc/prometheus/connect:ro")
+	assert.Contains(t, commandText(prom.Command), "--config.file=/etc/prometheus/connect/prometheus.yml")
+	assert.Equal(t, "0.0.0.0:8000", temporal.Environment["PROMETHEUS_ENDPOINT"], "the server serves its metrics")
+	pc, err := os.ReadFile(filepath.Join(root, "docker", "prometheus", "prometheus.yml"))
+	require.NoError(t, err)
+	var promCfg struct {
+		RuleFiles     []string `yaml:"rule_files"`
+		ScrapeConfigs []struct {
+			Job     string `yaml:"job_name"`
+			Targets []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	require.NoError(t, yaml.Unmarshal(pc, &promCfg))
+	assert.Equal(t, []string{"rules.yml"}, promCfg.RuleFiles)
+	jobs := map[string][]string{}
+	for _, sc := range promCfg.ScrapeConfigs {
+		for _, st := range sc.Targets {
+			jobs[sc.Job] = append(jobs[sc.Job], st.Targets...)
+		}
+	}
+	sort.Strings(workers)
+	assert.Equal(t, map[string][]string{"temporal": {"temporal:8000"}, "worker": {workers[0] + ":9090", workers[1] + ":9090"}}, jobs)
 
 	// The Makefile builds the versions make cluster looks for.
 	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
@@ -374,4 +375,67 @@ func PostSigned(url, body, secret string) (int, error) {
 	}
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// Metrics reads the worker's Prometheus endpoint (WORKER_HTTP_ADDR's /metrics): each sample
+// by its metric name, with its labels.
+func (p *WorkerProcess) Metrics(t testing.TB) []Sample {
+	t.Helper()
+	addr := ""
+	for _, kv := range p.env {
+		if v, ok := strings.CutPrefix(kv, "WORKER_HTTP_ADDR="); ok {
+			addr = v
+		}
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatalf("read the worker's metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	var parser expfmt.TextParser
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("the worker's metrics do not parse: %v", err)
+	}
+	var out []Sample
+	for name, f := range fams {
+		for _, m := range f.GetMetric() {
+			s := Sample{Name: name, Labels: map[string]string{}}
+			for _, l := range m.GetLabel() {
+				s.Labels[l.GetName()] = l.GetValue()
+			}
+			switch {
+			case m.GetCounter() != nil:
+				s.Value = m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				s.Value = m.GetGauge().GetValue()
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Sample is one series of a metric and its value.
+type Sample struct {
+	Name   string
+	Labels map[string]string
+	Value  float64
+}
+
+// Sum adds the samples of name whose labels include the given name, value pairs.
+func Sum(samples []Sample, name string, labels ...string) (total float64, found bool) {
+	for _, s := range samples {
+		if s.Name != name {
+			continue
+		}
+		ok := true
+		for i := 0; i+1 < len(labels); i += 2 {
+			ok = ok && s.Labels[labels[i]] == labels[i+1]
+		}
+		if ok {
+			total, found = total+s.Value, true
+		}
+	}
+	return total, found
 }

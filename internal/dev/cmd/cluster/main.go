@@ -20,7 +20,9 @@ const usage = `cluster (make cluster): the production topology in this terminal;
 PostgreSQL %d (Debian's package, its own data directory under data/cluster and port 55432),
 the Temporal server %s on it (schema by Temporal's SQL tool), the Temporal UI server %s
 (http://localhost:8233) decoding through the codec server (http://localhost:8081), herokusim
-(127.0.0.1:5100) and two workers (127.0.0.1:9090 and :9091) sharing the task queues. Payloads
+(127.0.0.1:5100), two workers (127.0.0.1:9090 and :9091) sharing the task queues, and
+Prometheus (http://localhost:9092) scraping the server and the workers with the alerting rules
+of docker/prometheus/rules.yml (Debian's prometheus package). Payloads
 are encrypted with the development key in data/payload-keys. It takes no arguments; the
 workers' settings come from the environment (bin/worker -h). Delete data/cluster to start fresh.
 `
@@ -47,7 +49,7 @@ func main() {
 		opts.SimEnv = append(opts.SimEnv, "LOG_FORMAT=console")
 		opts.WorkerEnv = append(opts.WorkerEnv, "LOG_FORMAT=console")
 	}
-	fmt.Println("make cluster: starting PostgreSQL, Temporal, the UI, the codec server, herokusim and two workers…")
+	fmt.Println("make cluster: starting PostgreSQL, Temporal, the UI, the codec server, herokusim, two workers and Prometheus…")
 	c, err := devstack.StartCluster(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "make cluster:", err)
@@ -60,13 +62,14 @@ func main() {
     Temporal UI      %s  (sign in to the codec server once: %s/login, token in %s)
     Codec server     %s  (temporal … --codec-endpoint %s --codec-auth "Bearer $(cat %s)")
     Heroku           herokusim at %s
-    Workers          %s/healthz, %s/healthz
+    Workers          %s/healthz, %s/healthz (metrics: /metrics)
+    Prometheus       %s/alerts (the server's and the workers' metrics, docker/prometheus/rules.yml)
     Payload key      %s
 
   Next, in another terminal:  make demo
   Ctrl-C stops everything.
 
 `, c.PostgresPort, devstack.ClusterDB, devstack.ClusterVisibilityDB, devstack.ClusterDBUser, c.TemporalAddress, c.UIURL, c.CodecURL,
-		c.CodecTokenFile, c.CodecURL, c.CodecURL, c.CodecTokenFile, c.SimURL, c.WorkerURLs[0], c.WorkerURLs[1], c.PayloadKeysFile)
+		c.CodecTokenFile, c.CodecURL, c.CodecURL, c.CodecTokenFile, c.SimURL, c.WorkerURLs[0], c.WorkerURLs[1], c.PrometheusURL, c.PayloadKeysFile)
 	c.Supervise(ctx, "make cluster", os.Stderr)
 }
