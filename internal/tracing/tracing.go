@@ -56,12 +56,11 @@ func Setup(ctx context.Context, service string) (bool, func(context.Context) err
 	if err != nil {
 		return false, noop, err
 	}
-	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(service)))
-	if err != nil {
-		return false, noop, err
-	}
-	if os.Getenv("OTEL_SERVICE_NAME") != "" {
-		res = resource.Default() // it names the service
+	res := resource.Default() // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, when set
+	if os.Getenv("OTEL_SERVICE_NAME") == "" {
+		if res, err = resource.Merge(res, resource.NewSchemaless(semconv.ServiceName(service))); err != nil {
+			return false, noop, err
+		}
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	Install(tp)

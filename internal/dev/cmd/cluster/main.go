@@ -63,7 +63,7 @@ func main() {
     Codec server     %s  (temporal … --codec-endpoint %s --codec-auth "Bearer $(cat %s)")
     Heroku           herokusim at %s
     Workers          %s/healthz, %s/healthz (metrics: /metrics)
-    Prometheus       %s/alerts (the server's and the workers' metrics, docker/prometheus/rules.yml)
+    Prometheus       %s/classic/alerts (the server's and the workers' metrics, docker/prometheus/rules.yml)
     Payload key      %s
 
   Next, in another terminal:  make demo
