@@ -13,11 +13,13 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
@@ -108,7 +110,12 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (WORKER_HTTP_ADDR): %w", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: handler(tc, metricsHTTP, cfg.WebhookSecret.Reveal(), log), ReadHeaderTimeout: 5 * time.Second,
+	dep, err := deployment(cfg.Deployment)
+	if err != nil {
+		return err
+	}
+	var ready atomic.Bool
+	srv := &http.Server{Handler: handler(tc, &ready, metricsHTTP, cfg.WebhookSecret.Reveal(), log), ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
@@ -118,16 +125,68 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	}
 	// Process-wide and before any worker starts: bounded memory however many customers wait.
 	worker.SetStickyWorkflowCacheSize(cfg.CacheSize)
-	workers, err := runworker.Start(tc, acts, runworker.Options{OnboardingQueue: cfg.OnboardingQueue, CallsPerHour: cfg.CallsPerHour, StopTimeout: cfg.StopTimeout})
+	workers, err := runworker.Start(tc, acts, runworker.Options{OnboardingQueue: cfg.OnboardingQueue, CallsPerHour: cfg.CallsPerHour,
+		StopTimeout: cfg.StopTimeout, Deployment: dep})
 	if err != nil {
 		return err
 	}
-	log.Info().Bool("tracing", traced).Str("temporal", cfg.Connection.Address()).Str("namespace", cfg.Connection.Namespace()).Str("onboarding_queue", cfg.OnboardingQueue).
+	defer workers.Stop()
+	if err := takeWork(ctx, tc, dep, cfg.BecomeCurrent, log); err != nil {
+		return err
+	}
+	ready.Store(true)
+	log.Info().Bool("tracing", traced).Str("deployment_version", dep.String()).Str("temporal", cfg.Connection.Address()).Str("namespace", cfg.Connection.Namespace()).Str("onboarding_queue", cfg.OnboardingQueue).
 		Str("heroku_queue", cfg.HerokuQueue).Str("heroku", cfg.PlatformURL).Str("http", ln.Addr().String()).Msg("worker started")
 	<-ctx.Done()
 	log.Info().Dur("stop_timeout", cfg.StopTimeout).Msg("stopping: draining in-flight tasks")
-	workers.Stop()
-	log.Info().Msg("worker stopped")
+	return nil
+}
+
+// deployment is the worker's Worker Deployment Version, or the zero one when unversioned.
+func deployment(d config.Deployment) (runworker.Deployment, error) {
+	if !d.Versioning {
+		return runworker.Deployment{}, nil
+	}
+	id := d.BuildID
+	if id == "" {
+		var err error
+		if id, err = runworker.BuildID(); err != nil {
+			return runworker.Deployment{}, err
+		}
+	}
+	return runworker.Deployment{Name: d.Name, BuildID: id}, nil
+}
+
+// takeWork makes a versioned worker of the first deploy its deployment's current version
+// (WORKER_BECOME_CURRENT=when-none) and says where work goes. /healthz answers 503 until it
+// returns, so a deployment's readiness check waits for the routing to be settled.
+func takeWork(ctx context.Context, tc client.Client, dep runworker.Deployment, policy string, log zerolog.Logger) error {
+	if dep == (runworker.Deployment{}) {
+		log.Info().Msg("unversioned worker (WORKER_VERSIONING=false): it takes the unversioned tasks of its queues")
+		return nil
+	}
+	if policy == config.BecomeCurrentNever {
+		log.Info().Str("deployment_version", dep.String()).Msg("versioned worker; it takes work once an operator ramps it or sets it current (WORKER_BECOME_CURRENT=never)")
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	current, err := runworker.BecomeCurrentIfNone(cctx, tc, dep)
+	var denied *serviceerror.PermissionDenied
+	switch {
+	case errors.As(err, &denied):
+		log.Warn().Err(err).Str("deployment_version", dep.String()).Msg("may not manage the worker deployment: set its current version with `temporal worker deployment set-current-version`")
+		return nil
+	case err != nil:
+		return err
+	case current == dep.BuildID:
+		log.Info().Str("deployment_version", dep.String()).Msg("this build is the deployment's current version")
+	case current == "":
+		log.Warn().Str("deployment_version", dep.String()).Msg("the deployment's current version is unversioned workers (an operator's choice): this build takes work once ramped or set current")
+	default:
+		log.Info().Str("deployment_version", dep.String()).Str("current_build_id", current).
+			Msg("another build is current: this one takes work once an operator ramps it or sets it current (README, Upgrading)")
+	}
 	return nil
 }
 
@@ -163,14 +222,18 @@ func checkSearchAttributes(ctx context.Context, tc client.Client, namespace stri
 	return nil
 }
 
-// handler serves /healthz (Temporal reachable), /metrics and, with a webhook secret, Heroku's
-// app webhooks.
-func handler(tc client.Client, metrics http.Handler, webhookSecret string, log zerolog.Logger) http.Handler {
+// handler serves /healthz (Temporal reachable and the worker's routing settled), /metrics
+// and, with a webhook secret, Heroku's app webhooks.
+func handler(tc client.Client, ready *atomic.Bool, metrics http.Handler, webhookSecret string, log zerolog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	if webhookSecret != "" {
 		mux.Handle(herokuhooks.Path, herokuhooks.Handler(webhookSecret, tc))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
 		if _, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -144,9 +145,49 @@ type Worker struct {
 	// CacheSize bounds the workflow states a worker keeps in memory: a waiting customer not
 	// in it is rebuilt from its history on its next task.
 	CacheSize int `envconfig:"WORKER_WORKFLOW_CACHE_SIZE" default:"500" desc:"workflow runs kept in memory (the rest replay their history when they next run)"`
+	Deployment
 	// Settings are the workflows' operational settings (contract.Settings holds each one's
 	// variable, default and description).
 	contract.Settings
+}
+
+// Deployment is the worker's place in Temporal's Worker Versioning: a deployment name and
+// this build's ID, so a new build runs beside the old one and takes work only when an
+// operator ramps it or makes it current (README, Upgrading).
+type Deployment struct {
+	Versioning    bool   `envconfig:"WORKER_VERSIONING" default:"true" desc:"poll as a Worker Deployment Version (WORKER_DEPLOYMENT_NAME, WORKER_BUILD_ID); false: an unversioned worker (make run's)"`
+	Name          string `envconfig:"WORKER_DEPLOYMENT_NAME" default:"connect-onboarding" desc:"the Worker Deployment every build of this worker belongs to"`
+	BuildID       string `envconfig:"WORKER_BUILD_ID" desc:"this build's ID; empty: the build's commit (with a hash of the executable when the tree had changes), or the executable's hash"`
+	BecomeCurrent string `envconfig:"WORKER_BECOME_CURRENT" default:"when-none" desc:"when-none: this version becomes the deployment's current one when it has none (the first deploy); never: only an operator's command does"`
+}
+
+// Become-current policies.
+const (
+	BecomeCurrentWhenNone = "when-none"
+	BecomeCurrentNever    = "never"
+)
+
+var (
+	deploymentName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$`)
+	buildID        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_+-]{0,127}$`)
+)
+
+// Validate checks the names Temporal would refuse later, at every poll.
+func (d *Deployment) Validate() error {
+	if !d.Versioning {
+		return nil
+	}
+	var errs []error
+	if !deploymentName.MatchString(d.Name) {
+		errs = append(errs, fmt.Errorf("WORKER_DEPLOYMENT_NAME=%q must be 1 to 100 letters, digits, '-' or '_' (Temporal refuses '.' and ':')", d.Name))
+	}
+	if d.BuildID != "" && !buildID.MatchString(d.BuildID) {
+		errs = append(errs, fmt.Errorf("WORKER_BUILD_ID=%q must be 1 to 128 letters, digits, '-', '_' or '+', starting with a letter or digit", d.BuildID))
+	}
+	if d.BecomeCurrent != BecomeCurrentWhenNone && d.BecomeCurrent != BecomeCurrentNever {
+		errs = append(errs, fmt.Errorf("WORKER_BECOME_CURRENT=%q must be %s or %s", d.BecomeCurrent, BecomeCurrentWhenNone, BecomeCurrentNever))
+	}
+	return errors.Join(errs...)
 }
 
 // WorkflowSettings are the settings the workflows load: the environment's, on the heroku
@@ -215,7 +256,7 @@ func cleanEnvError(err error) error {
 // Validate checks the values envconfig cannot.
 func (w *Worker) Validate() error {
 	var errs []error
-	errs = append(errs, w.Temporal.Validate(), w.Heroku.Validate(), w.Log.Validate(), w.Events.Validate())
+	errs = append(errs, w.Temporal.Validate(), w.Heroku.Validate(), w.Log.Validate(), w.Events.Validate(), w.Deployment.Validate())
 	if w.StateKey != "" && len(w.StateKey) < 32 {
 		errs = append(errs, fmt.Errorf("RETURN_STATE_KEY must be at least 32 characters"))
 	}

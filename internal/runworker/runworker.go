@@ -25,6 +25,9 @@ type Options struct {
 	// that do not measure the budget).
 	CallsPerHour int
 	StopTimeout  time.Duration
+	// Deployment makes the three workers one Worker Deployment Version; zero leaves them
+	// unversioned (make run, the tests).
+	Deployment Deployment
 }
 
 // Workers are the three running workers.
@@ -39,11 +42,12 @@ func Start(c client.Client, acts *activities.Activities, o Options) (*Workers, e
 	if acts.Settings.HerokuTaskQueue == "" {
 		return nil, fmt.Errorf("runworker: the activities' settings name no heroku task queue")
 	}
-	onboarding := worker.New(c, o.OnboardingQueue, worker.Options{WorkerStopTimeout: o.StopTimeout})
+	onboarding := worker.New(c, o.OnboardingQueue, worker.Options{WorkerStopTimeout: o.StopTimeout, DeploymentOptions: o.Deployment.options()})
 	workflows.Register(onboarding)
 	activities.RegisterOnboarding(onboarding, acts)
 	hopts := worker.Options{
 		WorkerStopTimeout: o.StopTimeout,
+		DeploymentOptions: o.Deployment.options(),
 		// One Heroku request per dispatch: the rate limit below then counts requests.
 		Interceptors: []interceptor.WorkerInterceptor{activities.CallBudget()},
 	}
@@ -56,7 +60,7 @@ func Start(c client.Client, acts *activities.Activities, o Options) (*Workers, e
 	activities.RegisterHeroku(herokuWorker, acts)
 	// Event streams, their logs and deliveries: a queue of their own, so a slow receiver
 	// takes no slot of onboarding's.
-	eventsWorker := worker.New(c, acts.Settings.Events(), worker.Options{WorkerStopTimeout: o.StopTimeout})
+	eventsWorker := worker.New(c, acts.Settings.Events(), worker.Options{WorkerStopTimeout: o.StopTimeout, DeploymentOptions: o.Deployment.options()})
 	workflows.Register(eventsWorker)
 	activities.RegisterEvents(eventsWorker, acts)
 	w := &Workers{onboarding: onboarding, heroku: herokuWorker, events: eventsWorker}

@@ -201,7 +201,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 
-	workerEnv := append([]string{"TEMPORAL_ADDRESS=" + s.TemporalAddress, "WORKER_HTTP_ADDR=" + o.WorkerHTTP}, keyEnv...)
+	// Unversioned: in development each restart runs the newest code on the same queues, with
+	// no operator to make a new build current (make cluster and production are versioned).
+	workerEnv := append([]string{"TEMPORAL_ADDRESS=" + s.TemporalAddress, "WORKER_HTTP_ADDR=" + o.WorkerHTTP, "WORKER_VERSIONING=false"}, keyEnv...)
 	workerEnv = append(workerEnv, EventsEnv()...)
 	if os.Getenv("WORKER_RETURN_HOSTS") == "" {
 		// `starter serve` on its default address is where customers come back in development.

@@ -1,0 +1,85 @@
+package runworker_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/connect-onboarding/worker/activities"
+	"github.com/connect-onboarding/worker/internal/dev/testenv"
+	"github.com/connect-onboarding/worker/internal/runworker"
+	"github.com/connect-onboarding/worker/workflows/contract"
+)
+
+// The first build of a deployment becomes its current version and gets the work; a second
+// build started beside it does not take over (an operator promotes it), and once promoted it
+// gets the long-lived workflows at their next task while the reconciler's sweep keeps its
+// build.
+func TestFirstBuildBecomesCurrentAndTheNextWaits(t *testing.T) {
+	dev := testenv.StartDevServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	sim := testenv.StartSim(t)
+	start := func(d runworker.Deployment) *runworker.Workers {
+		acts := &activities.Activities{Heroku: sim.Heroku, Temporal: dev.Client, Settings: testenv.FastSettings(), Events: testenv.Events()}
+		w, err := runworker.Start(dev.Client, acts, runworker.Options{Deployment: d})
+		require.NoError(t, err)
+		t.Cleanup(w.Stop)
+		return w
+	}
+	a := runworker.Deployment{Name: "connect-onboarding", BuildID: "build-a"}
+	b := runworker.Deployment{Name: "connect-onboarding", BuildID: "build-b"}
+	start(a)
+	current, err := runworker.BecomeCurrentIfNone(ctx, dev.Client, a)
+	require.NoError(t, err)
+	assert.Equal(t, "build-a", current)
+	// Asked again (a restart, a second replica), it finds itself.
+	current, err = runworker.BecomeCurrentIfNone(ctx, dev.Client, a)
+	require.NoError(t, err)
+	assert.Equal(t, "build-a", current)
+
+	start(b)
+	current, err = runworker.BecomeCurrentIfNone(ctx, dev.Client, b)
+	require.NoError(t, err)
+	assert.Equal(t, "build-a", current, "a later build does not take over by itself")
+
+	// A partner workflow started now runs on build A, auto-upgrading.
+	slug := "acme-crm"
+	sim.CreateIntegration(t, slug)
+	_, err = dev.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: contract.PartnerWorkflowID(slug), TaskQueue: contract.OnboardingTaskQueue},
+		contract.PartnerWorkflowName, contract.PartnerInput{Slug: slug})
+	require.NoError(t, err)
+	testenv.Eventually(t, time.Minute, "the partner workflow's first task on build A", func() bool {
+		return versionOf(ctx, t, dev.Client, contract.PartnerWorkflowID(slug)) == "build-a AutoUpgrade"
+	})
+
+	_, err = dev.Client.WorkerDeploymentClient().GetHandle(b.Name).SetCurrentVersion(ctx, client.WorkerDeploymentSetCurrentVersionOptions{BuildID: b.BuildID})
+	require.NoError(t, err)
+	// Its next task (a query does not make one; an update does) runs on build B.
+	_, err = contract.UpdatePartnerRefresh.Call(ctx, dev.Client, contract.PartnerWorkflowID(slug), contract.None{})
+	require.NoError(t, err)
+	testenv.Eventually(t, time.Minute, "the partner workflow moved to build B", func() bool {
+		return versionOf(ctx, t, dev.Client, contract.PartnerWorkflowID(slug)) == "build-b AutoUpgrade"
+	})
+	// A sweep started now is pinned to the build it started on.
+	run, err := dev.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "reconcile-sweep-test", TaskQueue: contract.OnboardingTaskQueue},
+		contract.ReconcileWorkflowName, contract.ReconcileInput{Slug: slug, DryRun: true})
+	require.NoError(t, err)
+	require.NoError(t, run.Get(ctx, nil))
+	assert.Equal(t, "build-b Pinned", versionOf(ctx, t, dev.Client, run.GetID()))
+}
+
+// versionOf is "<build ID> <behavior>" (Pinned, AutoUpgrade) of a workflow's last completed task.
+func versionOf(ctx context.Context, t *testing.T, c client.Client, id string) string {
+	d, err := c.DescribeWorkflow(ctx, id, "")
+	require.NoError(t, err)
+	vi := d.RawResponse.GetWorkflowExecutionInfo().GetVersioningInfo()
+	if vi.GetDeploymentVersion() == nil {
+		return ""
+	}
+	return vi.GetDeploymentVersion().GetBuildId() + " " + vi.GetBehavior().String()
+}
