@@ -92,7 +92,7 @@ run: tools build
 
 ## cluster: the production topology as local processes (PostgreSQL, Temporal server, UI server, codec server, herokusim, two workers), in this terminal
 cluster: tools cluster-tools build
-	@$(BIN)/cluster
+	@$(BIN)/cluster $(if $(NEXT_WORKER),-next-worker $(abspath $(NEXT_WORKER)))
 
 ## cluster-test: on that topology, onboardings through worker kills and a server restart, and the UI decoding payloads in headless Chromium (CI runs it)
 cluster-test: tools cluster-tools build

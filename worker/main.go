@@ -131,7 +131,7 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 		return err
 	}
 	defer workers.Stop()
-	if err := takeWork(ctx, tc, dep, cfg.BecomeCurrent, log); err != nil {
+	if err := takeWork(ctx, tc, workers, dep, cfg.BecomeCurrent, log); err != nil {
 		return err
 	}
 	ready.Store(true)
@@ -157,21 +157,26 @@ func deployment(d config.Deployment) (runworker.Deployment, error) {
 	return runworker.Deployment{Name: d.Name, BuildID: id}, nil
 }
 
-// takeWork makes a versioned worker of the first deploy its deployment's current version
-// (WORKER_BECOME_CURRENT=when-none) and says where work goes. /healthz answers 503 until it
-// returns, so a deployment's readiness check waits for the routing to be settled.
-func takeWork(ctx context.Context, tc client.Client, dep runworker.Deployment, policy string, log zerolog.Logger) error {
+// takeWork waits until the server knows a versioned worker's version with all its task
+// queues (then it can be ramped or made current), makes the first deploy its deployment's
+// current version (WORKER_BECOME_CURRENT=when-none) and says where work goes. /healthz
+// answers 503 until it returns, so a deployment's readiness check, and an operator's next
+// command, wait for both.
+func takeWork(ctx context.Context, tc client.Client, workers *runworker.Workers, dep runworker.Deployment, policy string, log zerolog.Logger) error {
 	if dep == (runworker.Deployment{}) {
 		log.Info().Msg("unversioned worker (WORKER_VERSIONING=false): it takes the unversioned tasks of its queues")
 		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := workers.WaitRegistered(wctx, tc); err != nil {
+		return err
 	}
 	if policy == config.BecomeCurrentNever {
 		log.Info().Str("deployment_version", dep.String()).Msg("versioned worker; it takes work once an operator ramps it or sets it current (WORKER_BECOME_CURRENT=never)")
 		return nil
 	}
-	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	current, err := runworker.BecomeCurrentIfNone(cctx, tc, dep)
+	current, err := runworker.BecomeCurrentIfNone(wctx, tc, dep)
 	var denied *serviceerror.PermissionDenied
 	switch {
 	case errors.As(err, &denied):

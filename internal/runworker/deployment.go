@@ -130,3 +130,42 @@ func BecomeCurrentIfNone(ctx context.Context, c client.Client, d Deployment) (st
 		}
 	}
 }
+
+// WaitRegistered returns once the server lists every task queue the workers poll, of every
+// kind, in their deployment version: before that, ramping the version or making it current
+// is refused ("missing active task queues"), because the queues not yet seen would turn
+// unversioned. Unversioned workers return at once.
+func (w *Workers) WaitRegistered(ctx context.Context, c client.Client) error {
+	if w.deployment == (Deployment{}) {
+		return nil
+	}
+	h := c.WorkerDeploymentClient().GetHandle(w.deployment.Name)
+	var missing []string
+	for {
+		d, err := h.DescribeVersion(ctx, client.WorkerDeploymentDescribeVersionOptions{BuildID: w.deployment.BuildID})
+		var nf *serviceerror.NotFound
+		if err != nil && !errors.As(err, &nf) {
+			return fmt.Errorf("describe version %s: %w", w.deployment, err)
+		}
+		seen := map[string]bool{}
+		for _, q := range d.Info.TaskQueuesInfos {
+			seen[fmt.Sprint(q.Name, q.Type)] = true
+		}
+		missing = missing[:0]
+		for name, kinds := range w.polls {
+			for _, k := range kinds {
+				if !seen[fmt.Sprint(name, k)] {
+					missing = append(missing, name)
+				}
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the server did not list version %s's task queues %v: %w", w.deployment, missing, ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}

@@ -29,6 +29,7 @@ func TestFirstBuildBecomesCurrentAndTheNextWaits(t *testing.T) {
 		w, err := runworker.Start(dev.Client, acts, runworker.Options{Deployment: d})
 		require.NoError(t, err)
 		t.Cleanup(w.Stop)
+		require.NoError(t, w.WaitRegistered(ctx, dev.Client))
 		return w
 	}
 	a := runworker.Deployment{Name: "connect-onboarding", BuildID: "build-a"}
@@ -43,6 +44,9 @@ func TestFirstBuildBecomesCurrentAndTheNextWaits(t *testing.T) {
 	assert.Equal(t, "build-a", current)
 
 	start(b)
+	// Registered, B can be ramped at once (the server refuses a version missing a queue).
+	_, err = dev.Client.WorkerDeploymentClient().GetHandle(b.Name).SetRampingVersion(ctx, client.WorkerDeploymentSetRampingVersionOptions{BuildID: b.BuildID, Percentage: 0})
+	require.NoError(t, err)
 	current, err = runworker.BecomeCurrentIfNone(ctx, dev.Client, b)
 	require.NoError(t, err)
 	assert.Equal(t, "build-a", current, "a later build does not take over by itself")

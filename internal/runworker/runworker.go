@@ -31,7 +31,13 @@ type Options struct {
 }
 
 // Workers are the three running workers.
-type Workers struct{ onboarding, heroku, events worker.Worker }
+type Workers struct {
+	onboarding, heroku, events worker.Worker
+	deployment                 Deployment
+	// polls are the task queues' names and kinds the workers poll (what a versioned
+	// deployment's server must know before the version can take work).
+	polls map[string][]client.TaskQueueType
+}
 
 // Start registers everything on both queues and starts polling. The heroku queue is the one
 // in acts.Settings.
@@ -63,7 +69,9 @@ func Start(c client.Client, acts *activities.Activities, o Options) (*Workers, e
 	eventsWorker := worker.New(c, acts.Settings.Events(), worker.Options{WorkerStopTimeout: o.StopTimeout, DeploymentOptions: o.Deployment.options()})
 	workflows.Register(eventsWorker)
 	activities.RegisterEvents(eventsWorker, acts)
-	w := &Workers{onboarding: onboarding, heroku: herokuWorker, events: eventsWorker}
+	var wf, act client.TaskQueueType = client.TaskQueueTypeWorkflow, client.TaskQueueTypeActivity
+	w := &Workers{onboarding: onboarding, heroku: herokuWorker, events: eventsWorker, deployment: o.Deployment, polls: map[string][]client.TaskQueueType{
+		o.OnboardingQueue: {wf, act}, acts.Settings.HerokuTaskQueue: {act}, acts.Settings.Events(): {wf, act}}}
 	for i, one := range []worker.Worker{onboarding, herokuWorker, eventsWorker} {
 		if err := one.Start(); err != nil {
 			for _, started := range []worker.Worker{onboarding, herokuWorker, eventsWorker}[:i] {

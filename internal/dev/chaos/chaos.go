@@ -111,7 +111,12 @@ type Result struct {
 	Events        int      `json:"events_received"`
 	LostEvents    int      `json:"events_lost"`
 	OutOfOrder    int      `json:"events_out_of_order"`
-	Problems      []string `json:"problems,omitempty"`
+	// The upgrade drill: active customers whose last task ran on the new build, offboarded
+	// ones that ended on the first build after the rollback, and failed workflow tasks.
+	OnNext       int      `json:"active_on_next_build,omitempty"`
+	BackOnFirst  int      `json:"ended_on_first_build,omitempty"`
+	TaskFailures int      `json:"workflow_task_failures"`
+	Problems     []string `json:"problems,omitempty"`
 }
 
 // Broken reports whether a guarantee failed: a duplicate, an orphan, a lost customer, or a
@@ -174,6 +179,9 @@ func summary(r Result) string {
 	if r.VsBaseline > 0 {
 		s += fmt.Sprintf(" (%.1f× the no-fault run)", r.VsBaseline)
 	}
+	if r.Scenario == "upgrade" {
+		s += fmt.Sprintf("; upgrade: %d active on build %s, %d offboarded back on the first build, %d workflow tasks failed", r.OnNext, nextBuildID, r.BackOnFirst, r.TaskFailures)
+	}
 	if r.Broken() {
 		s += fmt.Sprintf("\n  BROKEN: %v", r.Problems)
 	}
@@ -188,7 +196,9 @@ type run struct {
 	on     *onboarding.Client
 	hc     *heroku.Client
 	sink   *eventsink.Sink
-	res    Result
+	// upgrade is the upgrade drill's state (scenario "upgrade"), nil otherwise.
+	upgrade *upgrade
+	res     Result
 	mu     sync.Mutex
 }
 
@@ -204,7 +214,11 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 	workerEnv := []string{"HEROKU_CALLS_PER_HOUR=" + strconv.Itoa(o.CallsPerHour), "LOG_LEVEL=error", "WORKER_POLL_INTERVAL=250ms",
 		"WORKER_WATCH_WAITING_INTERVAL=1s", "WORKER_WATCH_ACTIVE_INTERVAL=5s", "WORKER_RECONCILE_GRACE=0s", "WORKER_STOP_TIMEOUT=5s"}
 	var stack *devstack.Stack
+	var cluster *devstack.Cluster
 	victim := "worker"
+	if scenario == "upgrade" && !o.Cluster {
+		return Result{}, errNeedsCluster
+	}
 	if o.Cluster {
 		co := devstack.ClusterOptions{Root: o.Root, DataDir: data, Out: io.Discard, SimEnv: simEnv, WorkerEnv: workerEnv}
 		co.FreshPorts(2)
@@ -212,7 +226,7 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 		if err != nil {
 			return Result{}, err
 		}
-		stack, victim = c.Stack, c.Workers[0]
+		stack, victim, cluster = c.Stack, c.Workers[0], c
 	} else {
 		stack, err = devstack.StartFresh(ctx, devstack.Options{Root: o.Root, DataDir: data, Out: io.Discard, SimEnv: simEnv, WorkerEnv: workerEnv})
 		if err != nil {
@@ -226,6 +240,12 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 	}
 	defer r.tc.Close()
 	r.on = onboarding.New(r.tc, "", "")
+	if scenario == "upgrade" {
+		r.upgrade = &upgrade{cluster: cluster, authorize: make(chan struct{})}
+		if r.upgrade.first, err = r.current(ctx); err != nil || r.upgrade.first == "" {
+			return Result{}, fmt.Errorf("the first build is not the deployment's current version (%q): %v", r.upgrade.first, err)
+		}
+	}
 	if r.hc, err = heroku.New(heroku.Options{PlatformURL: stack.SimURL, ConnectURL: stack.SimURL, Token: stack.SimToken}); err != nil {
 		return Result{}, err
 	}
@@ -262,11 +282,20 @@ func runScenario(ctx context.Context, o Options, scenario string) (Result, error
 	active := r.settle(ctx, t0)
 	r.res.Seconds = time.Since(t0).Seconds()
 	r.measureSync(ctx, active)
-	r.endHalf(ctx, active)
+	if r.upgrade != nil {
+		r.countOnNext(ctx, active)
+		if err := r.rollback(ctx); err != nil {
+			r.res.Problems = append(r.res.Problems, "the rollback: "+err.Error())
+		}
+	}
+	offboarded := r.endHalf(ctx, active)
 	stopChaos()
 	<-chaosDone
 	r.post(ctx, "DELETE", herokusim.AdminPrefix+"/faults", nil)
 	r.waitEnded(ctx)
+	if r.upgrade != nil {
+		r.checkUpgrade(ctx, offboarded)
+	}
 	rep, err := r.on.Reconcile(ctx, isv, false)
 	if err != nil {
 		r.res.Problems = append(r.res.Problems, "the reconciler failed: "+err.Error())
@@ -318,6 +347,7 @@ func (r *run) onboardAll(ctx context.Context) {
 			defer func() { <-sem }()
 			cust := customer(i)
 			deadline := time.Now().Add(r.o.Deadline)
+			counted := false
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				res, err := r.on.Start(sctx, input(cust))
@@ -329,6 +359,17 @@ func (r *run) onboardAll(ctx context.Context) {
 				if err != nil || res.AuthorizationURL == "" {
 					time.Sleep(time.Second)
 					continue
+				}
+				if u := r.upgrade; u != nil { // the drill: sign in once the new build is current
+					if !counted {
+						counted = true
+						u.withURL.Add(1)
+					}
+					select {
+					case <-u.authorize:
+					case <-ctx.Done():
+						return
+					}
 				}
 				if r.authorize(ctx, res.AuthorizationURL, cust) == nil {
 					_ = r.on.CustomerReturned(ctx, isv, cust, res.Attempt)
@@ -381,8 +422,9 @@ func (r *run) settle(ctx context.Context, t0 time.Time) []string {
 }
 
 // endHalf offboards every other active customer and terminates every TerminateEach-th
-// (an operator's mistake that runs no workflow code: the reconciler's to clean).
-func (r *run) endHalf(ctx context.Context, active []string) {
+// (an operator's mistake that runs no workflow code: the reconciler's to clean); it returns
+// the offboarded.
+func (r *run) endHalf(ctx context.Context, active []string) (offboarded []string) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, r.o.Concurrency)
 	for i, cust := range active {
@@ -393,6 +435,7 @@ func (r *run) endHalf(ctx context.Context, active []string) {
 			}
 		case i%2 == 0:
 			r.res.Offboarded++
+			offboarded = append(offboarded, cust)
 			wg.Add(1)
 			sem <- struct{}{}
 			go func() {
@@ -411,6 +454,7 @@ func (r *run) endHalf(ctx context.Context, active []string) {
 		}
 	}
 	wg.Wait()
+	return offboarded
 }
 
 // waitEnded waits until no customer is compensating any more.
@@ -457,6 +501,8 @@ func (r *run) chaos(ctx context.Context, scenario string) {
 				r.mu.Unlock()
 			}
 		}
+	case "upgrade":
+		r.drill(ctx)
 	case "storm":
 		// About 20 % of Heroku calls fail (5xx, lost answers, resets), plus 429 bursts that
 		// end with their time.

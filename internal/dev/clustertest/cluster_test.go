@@ -49,6 +49,34 @@ func TestClusterSurvivesWorkerKillsAndServerRestart(t *testing.T) {
 	assert.LessOrEqual(t, float64(r.WorstMinute), float64(r.BudgetMinute)*1.05, "both workers together within the budget")
 }
 
+// Issue 26: the upgrade drill. Customers onboard on build A; build B starts beside it and
+// takes no work until the Temporal CLI ramps it and makes it current; every customer then
+// reaches active on B (each long-lived workflow moves at its next task), a rollback to A
+// runs the offboardings on A, no workflow task fails, and nothing is duplicated, orphaned or
+// lost.
+func TestClusterUpgradeDrill(t *testing.T) {
+	testenv.TemporalCLI(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	const n = 30
+	results, err := chaos.Run(ctx, chaos.Options{Root: testenv.Root(t), N: n, Scenarios: []string{"upgrade"},
+		Out: io.Discard, Deadline: 8 * time.Minute, TerminateEach: 8, Cluster: true, CallsPerHour: 9000})
+	require.NoError(t, err)
+	require.Len(t, results, 1)
+	r := results[0]
+	t.Logf("%+v", r)
+	assert.False(t, r.Broken(), "%v", r.Problems)
+	assert.Equal(t, n, r.Active, "every customer reached active")
+	assert.Equal(t, n, r.OnNext, "every customer reached active on the new build")
+	assert.Equal(t, r.Offboarded, r.BackOnFirst, "after the rollback, every offboarding ran on the first build")
+	assert.Positive(t, r.Offboarded)
+	assert.Zero(t, r.TaskFailures)
+	assert.Zero(t, r.Duplicates)
+	assert.Zero(t, r.Orphans)
+	assert.Zero(t, r.Stuck)
+	assert.Equal(t, n, r.Created, "one add-on per customer")
+}
+
 // make cluster names a busy port and what uses it, before starting anything.
 func TestClusterNamesABusyPort(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

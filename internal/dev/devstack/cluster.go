@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,7 +80,11 @@ type ClusterOptions struct {
 	// endpoint it scrapes (9093).
 	PrometheusPort, ServerMetricsPort int
 	SimEnv, WorkerEnv                 []string
-	Out                               io.Writer
+	// NextWorker is a second build's worker binary, run beside the first build's workers
+	// (worker-3, on NextWorkerHTTP, 127.0.0.1:9094) and never current by itself: make
+	// cluster NEXT_WORKER=… for an upgrade (README, Upgrading).
+	NextWorker, NextWorkerHTTP string
+	Out                        io.Writer
 }
 
 func (o *ClusterOptions) defaults() {
@@ -103,6 +108,9 @@ func (o *ClusterOptions) defaults() {
 	}
 	if len(o.WorkerHTTP) == 0 {
 		o.WorkerHTTP = []string{"127.0.0.1:9090", "127.0.0.1:9091"}
+	}
+	if o.NextWorkerHTTP == "" {
+		o.NextWorkerHTTP = "127.0.0.1:9094"
 	}
 	if o.PrometheusPort == 0 {
 		o.PrometheusPort = 9092
@@ -136,6 +144,9 @@ type Cluster struct {
 	Workers        []string // the worker processes' names: worker-1, worker-2, …
 	WorkerURLs     []string
 	PrometheusURL  string // Prometheus scraping the workers and the server, the rules loaded
+
+	workerEnv []string // every worker's settings (StartWorker)
+	out       io.Writer
 }
 
 // CodecToken reads the codec server's token.
@@ -172,6 +183,12 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	}
 	for i, w := range o.WorkerHTTP {
 		ports[fmt.Sprintf("worker-%d /healthz", i+1)] = w
+	}
+	if o.NextWorker != "" {
+		if _, err := os.Stat(o.NextWorker); err != nil {
+			return nil, fmt.Errorf("the next build's worker binary: %w", err)
+		}
+		ports[fmt.Sprintf("worker-%d /healthz (the next build)", len(o.WorkerHTTP)+1)] = o.NextWorkerHTTP
 	}
 	for name, addr := range ports {
 		if err := portFree(addr); err != nil {
@@ -235,20 +252,23 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	if err := subscribeWebhooks(ctx, s, o.SimEnv, o.WorkerHTTP[0]); err != nil {
 		return nil, err
 	}
-	for i, addr := range o.WorkerHTTP {
-		name := fmt.Sprintf("worker-%d", i+1)
-		env := append([]string{"TEMPORAL_ADDRESS=" + s.TemporalAddress, "WORKER_HTTP_ADDR=" + addr, "HEROKU_API_URL=" + s.SimURL,
-			"HEROKU_CONNECT_URL=" + s.SimURL, "HEROKU_API_TOKEN=" + s.SimToken, "HEROKU_WEBHOOK_SECRET=" + DevWebhookSecret}, keyEnv...)
-		env = append(env, EventsEnv()...)
-		if os.Getenv("WORKER_RETURN_HOSTS") == "" {
-			env = append(env, "WORKER_RETURN_HOSTS=localhost:8080,127.0.0.1:8080")
-		}
-		if err := s.spawnReady(ctx, &proc{name: name, path: filepath.Join(bin, "worker"), env: append(env, o.WorkerEnv...), out: o.Out},
-			"http://"+addr+"/healthz"); err != nil {
+	c.workerEnv = append([]string{"TEMPORAL_ADDRESS=" + s.TemporalAddress, "HEROKU_API_URL=" + s.SimURL,
+		"HEROKU_CONNECT_URL=" + s.SimURL, "HEROKU_API_TOKEN=" + s.SimToken, "HEROKU_WEBHOOK_SECRET=" + DevWebhookSecret}, keyEnv...)
+	c.workerEnv = append(c.workerEnv, EventsEnv()...)
+	if os.Getenv("WORKER_RETURN_HOSTS") == "" {
+		c.workerEnv = append(c.workerEnv, "WORKER_RETURN_HOSTS=localhost:8080,127.0.0.1:8080")
+	}
+	c.workerEnv = append(c.workerEnv, o.WorkerEnv...)
+	c.out = o.Out
+	for _, addr := range o.WorkerHTTP {
+		if err := c.StartWorker(ctx, filepath.Join(bin, "worker"), addr); err != nil {
 			return nil, err
 		}
-		c.Workers = append(c.Workers, name)
-		c.WorkerURLs = append(c.WorkerURLs, "http://"+addr)
+	}
+	if o.NextWorker != "" {
+		if err := c.StartWorker(ctx, o.NextWorker, o.NextWorkerHTTP, "WORKER_BECOME_CURRENT=never"); err != nil {
+			return nil, fmt.Errorf("the next build (%s): %w", o.NextWorker, err)
+		}
 	}
 	s.WorkerURL = c.WorkerURLs[0]
 	if err := c.startPrometheus(ctx, o, prometheus); err != nil {
@@ -256,6 +276,21 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	}
 	ok = true
 	return c, nil
+}
+
+// StartWorker starts one more worker process (worker-N) from the binary at path, serving
+// /healthz and /metrics on addr, with the cluster's settings and env after them: a second
+// build beside the first (WORKER_BUILD_ID, WORKER_BECOME_CURRENT=never) is how an upgrade
+// begins.
+func (c *Cluster) StartWorker(ctx context.Context, path, addr string, env ...string) error {
+	name := fmt.Sprintf("worker-%d", len(c.Workers)+1)
+	all := append(append(slices.Clip(c.workerEnv), "WORKER_HTTP_ADDR="+addr), env...)
+	if err := c.spawnReady(ctx, &proc{name: name, path: path, env: all, out: c.out}, "http://"+addr+"/healthz"); err != nil {
+		return err
+	}
+	c.Workers = append(c.Workers, name)
+	c.WorkerURLs = append(c.WorkerURLs, "http://"+addr)
+	return nil
 }
 
 // startPrometheus runs Prometheus on its own data directory, scraping the Temporal server and
@@ -275,9 +310,12 @@ func (c *Cluster) startPrometheus(ctx context.Context, o ClusterOptions, bin str
 
 // prometheusConfig scrapes the server and the workers every 15 s and loads the rules.
 func prometheusConfig(o ClusterOptions) string {
-	workers := make([]string, len(o.WorkerHTTP))
-	for i, w := range o.WorkerHTTP {
-		workers[i] = strconv.Quote(w)
+	var workers []string
+	for _, w := range o.WorkerHTTP {
+		workers = append(workers, strconv.Quote(w))
+	}
+	if o.NextWorker != "" {
+		workers = append(workers, strconv.Quote(o.NextWorkerHTTP))
 	}
 	return fmt.Sprintf(`# Generated by make cluster (internal/dev/devstack/cluster.go); docker/prometheus/prometheus.yml
 # is the same for docker compose.

@@ -18,7 +18,8 @@ import (
 
 func main() {
 	var o chaos.Options
-	scenarios := flag.String("scenarios", "baseline,crashes,storm", "which scenarios to run, comma-separated")
+	scenarios := flag.String("scenarios", "baseline,crashes,storm", "which scenarios to run, comma-separated (and upgrade, with -cluster)")
+	flag.BoolVar(&o.Cluster, "cluster", false, "run each scenario on make cluster's topology (make cluster-tools first)")
 	flag.IntVar(&o.N, "n", 200, "onboardings per scenario")
 	flag.IntVar(&o.Kills, "kills", 10, "worker SIGKILLs in the crash scenario (the Temporal server also restarts once)")
 	flag.IntVar(&o.CallsPerHour, "calls-per-hour", 36000, "the Heroku budget the worker holds to")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"golang.org/x/term"
@@ -23,17 +24,27 @@ the Temporal server %s on it (schema by Temporal's SQL tool), the Temporal UI se
 (127.0.0.1:5100), two workers (127.0.0.1:9090 and :9091) sharing the task queues, and
 Prometheus (http://localhost:9092) scraping the server and the workers with the alerting rules
 of docker/prometheus/rules.yml (Debian's prometheus package). Payloads
-are encrypted with the development key in data/payload-keys. It takes no arguments; the
-workers' settings come from the environment (bin/worker -h). Delete data/cluster to start fresh.
+are encrypted with the development key in data/payload-keys. The workers are versioned
+(Worker Deployment connect-onboarding, each build's own ID; the first build becomes current).
+The workers' settings come from the environment (bin/worker -h). Delete data/cluster to start
+fresh.
+
+  -next-worker PATH   a second build's worker binary, run beside the first as worker-3
+                      (127.0.0.1:9094) and taking work only once ramped or made current
+                      (make cluster NEXT_WORKER=PATH; README, Upgrading)
 `
 
 func main() {
-	if len(os.Args) > 1 {
-		if a := os.Args[1]; a == "-h" || a == "--help" || a == "help" {
-			fmt.Printf(usage, devstack.PostgresMajor, devstack.TemporalServerVersion, devstack.TemporalUIVersion)
-			return
-		}
-		fmt.Fprintf(os.Stderr, "make cluster: unexpected argument %q\n\n", os.Args[1])
+	next := ""
+	switch args := os.Args[1:]; {
+	case len(args) == 0:
+	case len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help"):
+		fmt.Printf(usage, devstack.PostgresMajor, devstack.TemporalServerVersion, devstack.TemporalUIVersion)
+		return
+	case len(args) == 2 && args[0] == "-next-worker" && args[1] != "":
+		next = args[1]
+	default:
+		fmt.Fprintf(os.Stderr, "make cluster: unexpected arguments %q\n\n", args)
 		fmt.Fprintf(os.Stderr, usage, devstack.PostgresMajor, devstack.TemporalServerVersion, devstack.TemporalUIVersion)
 		os.Exit(2)
 	}
@@ -44,7 +55,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := devstack.ClusterOptions{Root: root}
+	opts := devstack.ClusterOptions{Root: root, NextWorker: next}
 	if term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("LOG_FORMAT") == "" {
 		opts.SimEnv = append(opts.SimEnv, "LOG_FORMAT=console")
 		opts.WorkerEnv = append(opts.WorkerEnv, "LOG_FORMAT=console")
@@ -62,7 +73,7 @@ func main() {
     Temporal UI      %s  (sign in to the codec server once: %s/login, token in %s)
     Codec server     %s  (temporal … --codec-endpoint %s --codec-auth "Bearer $(cat %s)")
     Heroku           herokusim at %s
-    Workers          %s/healthz, %s/healthz (metrics: /metrics)
+    Workers          %s (/healthz, /metrics)
     Prometheus       %s/classic/alerts (the server's and the workers' metrics, docker/prometheus/rules.yml)
     Payload key      %s
 
@@ -70,6 +81,6 @@ func main() {
   Ctrl-C stops everything.
 
 `, c.PostgresPort, devstack.ClusterDB, devstack.ClusterVisibilityDB, devstack.ClusterDBUser, c.TemporalAddress, c.UIURL, c.CodecURL,
-		c.CodecTokenFile, c.CodecURL, c.CodecURL, c.CodecTokenFile, c.SimURL, c.WorkerURLs[0], c.WorkerURLs[1], c.PrometheusURL, c.PayloadKeysFile)
+		c.CodecTokenFile, c.CodecURL, c.CodecURL, c.CodecTokenFile, c.SimURL, strings.Join(c.WorkerURLs, ", "), c.PrometheusURL, c.PayloadKeysFile)
 	c.Supervise(ctx, "make cluster", os.Stderr)
 }
