@@ -90,11 +90,11 @@ build:
 run: tools build
 	@$(BIN)/devstack
 
-## cluster: the production topology as local processes (PostgreSQL, Temporal server, UI server, codec server, herokusim, two workers), in this terminal
+## cluster: the production topology as local processes (PostgreSQL, Temporal server, UI server, codec server, herokusim, two versioned workers, Prometheus), in this terminal; NEXT_WORKER=path adds a second build's worker beside them
 cluster: tools cluster-tools build
 	@$(BIN)/cluster $(if $(NEXT_WORKER),-next-worker $(abspath $(NEXT_WORKER)))
 
-## cluster-test: on that topology, onboardings through worker kills and a server restart, and the UI decoding payloads in headless Chromium (CI runs it)
+## cluster-test: on that topology, onboardings through worker kills and a server restart, the upgrade drill, and the UI decoding payloads in headless Chromium (CI runs it)
 cluster-test: tools cluster-tools build
 	set -o pipefail; $(GO) test -tags cluster -race -count=1 -timeout 30m -v ./internal/dev/clustertest/ | grep -v "^=== "
 

@@ -26,6 +26,15 @@ func TestWorkerDefaults(t *testing.T) {
 	assert.Equal(t, "heroku", c.HerokuQueue)
 	assert.Equal(t, 30*time.Second, c.StopTimeout)
 	assert.Equal(t, 4500, c.CallsPerHour)
+	assert.Equal(t, Deployment{Versioning: true, Name: "connect-onboarding", BecomeCurrent: BecomeCurrentWhenNone}, c.Deployment)
+}
+
+// An unversioned worker's deployment names are not checked (they are not used).
+func TestUnversionedIgnoresDeploymentNames(t *testing.T) {
+	t.Setenv("WORKER_VERSIONING", "false")
+	t.Setenv("WORKER_DEPLOYMENT_NAME", "a.b")
+	var c Worker
+	require.NoError(t, Load(&c))
 }
 
 func TestBadValuesNameTheVariable(t *testing.T) {
@@ -45,6 +54,13 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"TEMPORAL_TLS_CERT", "client.pem", "set TEMPORAL_TLS_CLIENT_CERT_PATH"},
 		{"TEMPORAL_TLS_KEY", "client.key", "set TEMPORAL_TLS_CLIENT_KEY_PATH"},
 		{"TEMPORAL_TLS_CA", "ca.pem", "set TEMPORAL_TLS_SERVER_CA_CERT_PATH"},
+		// Names Temporal refuses at every poll are refused at start.
+		{"WORKER_DEPLOYMENT_NAME", "connect.onboarding", "WORKER_DEPLOYMENT_NAME=\"connect.onboarding\" must be 1 to 100 letters"},
+		{"WORKER_DEPLOYMENT_NAME", "a:b", "Temporal refuses '.' and ':'"},
+		{"WORKER_BUILD_ID", "v1 2", "WORKER_BUILD_ID=\"v1 2\" must be"},
+		{"WORKER_BUILD_ID", "__unversioned__", "WORKER_BUILD_ID"},
+		{"WORKER_BECOME_CURRENT", "always", "WORKER_BECOME_CURRENT=\"always\" must be when-none or never"},
+		{"WORKER_VERSIONING", "maybe", "WORKER_VERSIONING"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.env+"="+tc.value, func(t *testing.T) {

@@ -87,3 +87,14 @@ func versionOf(ctx context.Context, t *testing.T, c client.Client, id string) st
 	}
 	return vi.GetDeploymentVersion().GetBuildId() + " " + vi.GetBehavior().String()
 }
+
+// A build's ID is the same at every start and one Temporal (and WORKER_BUILD_ID's rule)
+// accepts. A test binary records no commit: its ID is the executable's hash.
+func TestBuildIDIsStable(t *testing.T) {
+	a, err := runworker.BuildID()
+	require.NoError(t, err)
+	b, err := runworker.BuildID()
+	require.NoError(t, err)
+	assert.Equal(t, a, b)
+	assert.Regexp(t, `^sha256-[0-9a-f]{12}$`, a)
+}

@@ -106,11 +106,11 @@ type Result struct {
 	// Synced counts the active customers whose template's mappings all synced (every
 	// customer of the scenario's integration gets its template); ImportedTwice the add-ons
 	// whose connection got a template more than once.
-	Synced        int      `json:"synced"`
-	ImportedTwice int      `json:"imported_twice"`
-	Events        int      `json:"events_received"`
-	LostEvents    int      `json:"events_lost"`
-	OutOfOrder    int      `json:"events_out_of_order"`
+	Synced        int `json:"synced"`
+	ImportedTwice int `json:"imported_twice"`
+	Events        int `json:"events_received"`
+	LostEvents    int `json:"events_lost"`
+	OutOfOrder    int `json:"events_out_of_order"`
 	// The upgrade drill: active customers whose last task ran on the new build, offboarded
 	// ones that ended on the first build after the rollback, and failed workflow tasks.
 	OnNext       int      `json:"active_on_next_build,omitempty"`
@@ -199,7 +199,7 @@ type run struct {
 	// upgrade is the upgrade drill's state (scenario "upgrade"), nil otherwise.
 	upgrade *upgrade
 	res     Result
-	mu     sync.Mutex
+	mu      sync.Mutex
 }
 
 func runScenario(ctx context.Context, o Options, scenario string) (Result, error) {
