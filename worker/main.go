@@ -135,6 +135,7 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 		return err
 	}
 	ready.Store(true)
+	go watchRouting(ctx, tc, dep, metricsHandler, log)
 	log.Info().Bool("tracing", traced).Str("deployment_version", dep.String()).Str("temporal", cfg.Connection.Address()).Str("namespace", cfg.Connection.Namespace()).Str("onboarding_queue", cfg.OnboardingQueue).
 		Str("heroku_queue", cfg.HerokuQueue).Str("heroku", cfg.PlatformURL).Str("http", ln.Addr().String()).Msg("worker started")
 	<-ctx.Done()
@@ -158,8 +159,9 @@ func deployment(d config.Deployment) (runworker.Deployment, error) {
 }
 
 // takeWork waits until the server knows a versioned worker's version with all its task
-// queues (then it can be ramped or made current), makes the first deploy its deployment's
-// current version (WORKER_BECOME_CURRENT=when-none) and says where work goes. /healthz
+// queues (then it can be ramped or made current), makes the build its deployment's current
+// version as WORKER_BECOME_CURRENT says (when-none: the first deploy; always: every start) and
+// says where work goes. /healthz
 // answers 503 until it returns, so a deployment's readiness check, and an operator's next
 // command, wait for both.
 func takeWork(ctx context.Context, tc client.Client, workers *runworker.Workers, dep runworker.Deployment, policy string, log zerolog.Logger) error {
@@ -167,7 +169,8 @@ func takeWork(ctx context.Context, tc client.Client, workers *runworker.Workers,
 		log.Info().Msg("unversioned worker (WORKER_VERSIONING=false): it takes the unversioned tasks of its queues")
 		return nil
 	}
-	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	// A server just restarted may take a while to answer for its deployments.
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	if err := workers.WaitRegistered(wctx, tc); err != nil {
 		return err
@@ -176,7 +179,7 @@ func takeWork(ctx context.Context, tc client.Client, workers *runworker.Workers,
 		log.Info().Str("deployment_version", dep.String()).Msg("versioned worker; it takes work once an operator ramps it or sets it current (WORKER_BECOME_CURRENT=never)")
 		return nil
 	}
-	current, err := runworker.BecomeCurrentIfNone(wctx, tc, dep)
+	current, err := runworker.BecomeCurrent(wctx, tc, dep, policy == config.BecomeCurrentWhenNone)
 	var denied *serviceerror.PermissionDenied
 	switch {
 	case errors.As(err, &denied):
@@ -193,6 +196,39 @@ func takeWork(ctx context.Context, tc client.Client, workers *runworker.Workers,
 			Msg("another build is current: this one takes work once an operator ramps it or sets it current (README, Upgrading)")
 	}
 	return nil
+}
+
+// watchRouting keeps connect_worker_build_current of a versioned worker, every 30 s until ctx
+// ends, and warns each minute while its build is not current: a new build that replaced the
+// current one's workers without being made current leaves every workflow waiting.
+func watchRouting(ctx context.Context, tc client.Client, dep runworker.Deployment, h client.MetricsHandler, log zerolog.Logger) {
+	if dep == (runworker.Deployment{}) {
+		return
+	}
+	var warned time.Time
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		current, err := runworker.Current(cctx, tc, dep)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Debug().Err(err).Msg("could not read the worker deployment's routing")
+		case err == nil:
+			v := 0.0
+			if current {
+				v = 1
+			} else if time.Since(warned) >= time.Minute {
+				warned = time.Now()
+				log.Warn().Str("deployment_version", dep.String()).Msg("this build is not the deployment's current version: it takes only ramped work; if no running worker is current, nothing moves (temporal worker deployment describe --name " + dep.Name + ")")
+			}
+			metrics.BuildCurrent.Set(h, v, "deployment", dep.Name, "build_id", dep.BuildID)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(30 * time.Second):
+		}
+	}
 }
 
 // observeHeroku counts a Heroku request and records it as a span of its activity's trace.

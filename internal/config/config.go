@@ -158,12 +158,13 @@ type Deployment struct {
 	Versioning    bool   `envconfig:"WORKER_VERSIONING" default:"true" desc:"poll as a Worker Deployment Version (WORKER_DEPLOYMENT_NAME, WORKER_BUILD_ID); false: an unversioned worker (make run's)"`
 	Name          string `envconfig:"WORKER_DEPLOYMENT_NAME" default:"connect-onboarding" desc:"the Worker Deployment every build of this worker belongs to"`
 	BuildID       string `envconfig:"WORKER_BUILD_ID" desc:"this build's ID; empty: the build's commit (with a hash of the executable when the tree had changes), or the executable's hash"`
-	BecomeCurrent string `envconfig:"WORKER_BECOME_CURRENT" default:"when-none" desc:"when-none: this version becomes the deployment's current one when it has none (the first deploy); never: only an operator's command does"`
+	BecomeCurrent string `envconfig:"WORKER_BECOME_CURRENT" default:"when-none" desc:"when-none: this version becomes the deployment's current one when it has none (the first deploy); always: at every start (builds that replace each other); never: only an operator's command does"`
 }
 
 // Become-current policies.
 const (
 	BecomeCurrentWhenNone = "when-none"
+	BecomeCurrentAlways   = "always"
 	BecomeCurrentNever    = "never"
 )
 
@@ -184,8 +185,8 @@ func (d *Deployment) Validate() error {
 	if d.BuildID != "" && !buildID.MatchString(d.BuildID) {
 		errs = append(errs, fmt.Errorf("WORKER_BUILD_ID=%q must be 1 to 128 letters, digits, '-', '_' or '+', starting with a letter or digit", d.BuildID))
 	}
-	if d.BecomeCurrent != BecomeCurrentWhenNone && d.BecomeCurrent != BecomeCurrentNever {
-		errs = append(errs, fmt.Errorf("WORKER_BECOME_CURRENT=%q must be %s or %s", d.BecomeCurrent, BecomeCurrentWhenNone, BecomeCurrentNever))
+	if d.BecomeCurrent != BecomeCurrentWhenNone && d.BecomeCurrent != BecomeCurrentAlways && d.BecomeCurrent != BecomeCurrentNever {
+		errs = append(errs, fmt.Errorf("WORKER_BECOME_CURRENT=%q must be %s, %s or %s", d.BecomeCurrent, BecomeCurrentWhenNone, BecomeCurrentAlways, BecomeCurrentNever))
 	}
 	return errors.Join(errs...)
 }

@@ -59,7 +59,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"WORKER_DEPLOYMENT_NAME", "a:b", "Temporal refuses '.' and ':'"},
 		{"WORKER_BUILD_ID", "v1 2", "WORKER_BUILD_ID=\"v1 2\" must be"},
 		{"WORKER_BUILD_ID", "__unversioned__", "WORKER_BUILD_ID"},
-		{"WORKER_BECOME_CURRENT", "always", "WORKER_BECOME_CURRENT=\"always\" must be when-none or never"},
+		{"WORKER_BECOME_CURRENT", "sometimes", "WORKER_BECOME_CURRENT=\"sometimes\" must be when-none, always or never"},
 		{"WORKER_VERSIONING", "maybe", "WORKER_VERSIONING"},
 	}
 	for _, tc := range cases {

@@ -76,11 +76,14 @@ var (
 	CensusAt = Metric{Name: "connect_customers_census_timestamp_seconds", Kind: KindGauge, Labels: []string{"isv"},
 		Help: "When the census above was taken (Unix seconds): with several workers, the newest census is the truth (the rules pick it).",
 		From: "the reconciler's census, each sweep"}
+	BuildCurrent = Metric{Name: "connect_worker_build_current", Kind: KindGauge, Labels: []string{"deployment", "build_id"},
+		Help: "1 when this worker's build is its Worker Deployment's current version, 0 when it is not (a new build waiting to be ramped or made current, or an old one draining). Only versioned workers export it: when no worker reports 1, nothing runs the current build and no workflow moves.",
+		From: "the worker, every 30 s"}
 )
 
 // All is every metric of the worker, in the order docs/metrics.md lists them.
 var All = []Metric{HerokuRequests, HerokuRateLimitRemaining, OrphanedAddons, CascadeFailures, EventsNotEmitted, EventDeliveries,
-	WatcherRounds, WatcherIdles, Customers, CustomersStartedDayAgo, CensusAt}
+	WatcherRounds, WatcherIdles, Customers, CustomersStartedDayAgo, CensusAt, BuildCurrent}
 
 // NewPrometheus is the worker's metrics handler (the SDK's metrics and these) and the HTTP
 // handler that serves them in Prometheus' text format; close flushes and stops it.

@@ -39,7 +39,7 @@ func (d Deployment) String() string { return d.Name + ":" + d.BuildID }
 // BuildID is this executable's build ID: the commit it was built from (12 hex digits), with
 // the executable's hash after it when the tree had uncommitted changes (two such builds of
 // one commit differ), or the executable's hash alone when Go recorded no commit (a build
-// outside a git checkout, such as the Dockerfile's).
+// outside a git checkout, or with -buildvcs=false).
 func BuildID() (string, error) {
 	var rev string
 	modified := false
@@ -86,39 +86,48 @@ func executableHash() (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// BecomeCurrentIfNone makes d the deployment's current version when nobody ever set one: the
-// first deploy of a fresh namespace takes work without an operator's command, and every later
-// build waits beside it until an operator ramps it or sets it current. A deployment whose
-// current version an operator set, to a build or deliberately back to unversioned workers, is
-// left alone. The server learns of a version from its pollers a moment after they start, so
-// the call is repeated until it is accepted or ctx ends; a concurrent worker of the same
-// version doing the same is harmless (the conflict token lets one win). It returns the
-// current version it found or set ("" for unversioned).
-func BecomeCurrentIfNone(ctx context.Context, c client.Client, d Deployment) (string, error) {
+// BecomeCurrent makes d its deployment's current version and returns the current version it
+// found or set ("" for unversioned workers). With onlyIfNone it does so only when nobody ever
+// set one: the first deploy of a fresh namespace takes work without an operator's command,
+// and every later build waits beside it until an operator ramps it or sets it current; a
+// deployment whose current version an operator set, to a build or deliberately back to
+// unversioned workers, is left alone. Without onlyIfNone (builds that replace each other) it
+// takes over whatever is current.
+//
+// The server learns of a version from its pollers a moment after they start, so the call is
+// repeated until it is accepted or ctx ends; concurrent workers doing the same are harmless
+// (the conflict token lets one win, the others read again).
+func BecomeCurrent(ctx context.Context, c client.Client, d Deployment, onlyIfNone bool) (string, error) {
 	h := c.WorkerDeploymentClient().GetHandle(d.Name)
 	var last error
 	for {
-		desc, err := h.Describe(ctx, client.WorkerDeploymentDescribeOptions{})
-		var nf *serviceerror.NotFound
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		desc, err := h.Describe(actx, client.WorkerDeploymentDescribeOptions{})
+		cancel()
+		var cur *worker.WorkerDeploymentVersion
+		if err == nil {
+			cur = desc.Info.RoutingConfig.CurrentVersion
+		}
 		switch {
-		case errors.As(err, &nf): // the server has not seen our pollers yet
-		case err != nil:
+		case final(err):
 			return "", fmt.Errorf("describe worker deployment %s: %w", d.Name, err)
-		case desc.Info.RoutingConfig.CurrentVersion != nil:
-			return desc.Info.RoutingConfig.CurrentVersion.BuildID, nil
-		case !desc.Info.RoutingConfig.CurrentVersionChangedTime.IsZero():
+		case err != nil: // not yet created (the server has not seen our pollers), or the server busy
+			last = err
+		case cur != nil && (onlyIfNone || cur.BuildID == d.BuildID):
+			return cur.BuildID, nil
+		case cur == nil && onlyIfNone && !desc.Info.RoutingConfig.CurrentVersionChangedTime.IsZero():
 			return "", nil // an operator chose unversioned workers
 		default:
-			_, err = h.SetCurrentVersion(ctx, client.WorkerDeploymentSetCurrentVersionOptions{BuildID: d.BuildID, ConflictToken: desc.ConflictToken})
+			actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			_, err = h.SetCurrentVersion(actx, client.WorkerDeploymentSetCurrentVersionOptions{BuildID: d.BuildID, ConflictToken: desc.ConflictToken})
+			cancel()
 			if err == nil {
 				return d.BuildID, nil
 			}
-			// Not yet known as a version of the deployment, or someone changed it meanwhile:
-			// read it again.
-			var fp *serviceerror.FailedPrecondition
-			var na *serviceerror.NotFound
-			var ia *serviceerror.InvalidArgument
-			if !errors.As(err, &fp) && !errors.As(err, &na) && !errors.As(err, &ia) {
+			// The version not yet known to the deployment (NotFound), the deployment changed
+			// meanwhile or not yet created (FailedPrecondition), the server busy: read it
+			// again.
+			if final(err) {
 				return "", fmt.Errorf("make %s the current version: %w", d, err)
 			}
 			last = err
@@ -129,6 +138,26 @@ func BecomeCurrentIfNone(ctx context.Context, c client.Client, d Deployment) (st
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// final is an answer that asking again will not change: a request the server refuses as
+// malformed or not allowed. Everything else (not found yet, a conflict, the server starting
+// or busy, a timeout) is asked again until the caller's deadline.
+func final(err error) bool {
+	var ia *serviceerror.InvalidArgument
+	var pd *serviceerror.PermissionDenied
+	var ni *serviceerror.Unimplemented
+	return errors.As(err, &ia) || errors.As(err, &pd) || errors.As(err, &ni)
+}
+
+// Current reports whether d is its deployment's current version now.
+func Current(ctx context.Context, c client.Client, d Deployment) (bool, error) {
+	desc, err := c.WorkerDeploymentClient().GetHandle(d.Name).Describe(ctx, client.WorkerDeploymentDescribeOptions{})
+	if err != nil {
+		return false, err
+	}
+	cur := desc.Info.RoutingConfig.CurrentVersion
+	return cur != nil && cur.DeploymentName == d.Name && cur.BuildID == d.BuildID, nil
 }
 
 // WaitRegistered returns once the server lists every task queue the workers poll, of every
@@ -142,9 +171,10 @@ func (w *Workers) WaitRegistered(ctx context.Context, c client.Client) error {
 	h := c.WorkerDeploymentClient().GetHandle(w.deployment.Name)
 	var missing []string
 	for {
-		d, err := h.DescribeVersion(ctx, client.WorkerDeploymentDescribeVersionOptions{BuildID: w.deployment.BuildID})
-		var nf *serviceerror.NotFound
-		if err != nil && !errors.As(err, &nf) {
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		d, err := h.DescribeVersion(actx, client.WorkerDeploymentDescribeVersionOptions{BuildID: w.deployment.BuildID})
+		cancel()
+		if final(err) {
 			return fmt.Errorf("describe version %s: %w", w.deployment, err)
 		}
 		seen := map[string]bool{}
@@ -155,16 +185,16 @@ func (w *Workers) WaitRegistered(ctx context.Context, c client.Client) error {
 		for name, kinds := range w.polls {
 			for _, k := range kinds {
 				if !seen[fmt.Sprint(name, k)] {
-					missing = append(missing, name)
+					missing = append(missing, fmt.Sprintf("%s (%v)", name, k))
 				}
 			}
 		}
-		if len(missing) == 0 {
+		if err == nil && len(missing) == 0 {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("the server did not list version %s's task queues %v: %w", w.deployment, missing, ctx.Err())
+			return fmt.Errorf("the server did not list version %s's task queues %v: %w (last answer: %v)", w.deployment, missing, ctx.Err(), err)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}

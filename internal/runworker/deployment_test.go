@@ -35,11 +35,11 @@ func TestFirstBuildBecomesCurrentAndTheNextWaits(t *testing.T) {
 	a := runworker.Deployment{Name: "connect-onboarding", BuildID: "build-a"}
 	b := runworker.Deployment{Name: "connect-onboarding", BuildID: "build-b"}
 	start(a)
-	current, err := runworker.BecomeCurrentIfNone(ctx, dev.Client, a)
+	current, err := runworker.BecomeCurrent(ctx, dev.Client, a, true)
 	require.NoError(t, err)
 	assert.Equal(t, "build-a", current)
 	// Asked again (a restart, a second replica), it finds itself.
-	current, err = runworker.BecomeCurrentIfNone(ctx, dev.Client, a)
+	current, err = runworker.BecomeCurrent(ctx, dev.Client, a, true)
 	require.NoError(t, err)
 	assert.Equal(t, "build-a", current)
 
@@ -47,7 +47,7 @@ func TestFirstBuildBecomesCurrentAndTheNextWaits(t *testing.T) {
 	// Registered, B can be ramped at once (the server refuses a version missing a queue).
 	_, err = dev.Client.WorkerDeploymentClient().GetHandle(b.Name).SetRampingVersion(ctx, client.WorkerDeploymentSetRampingVersionOptions{BuildID: b.BuildID, Percentage: 0})
 	require.NoError(t, err)
-	current, err = runworker.BecomeCurrentIfNone(ctx, dev.Client, b)
+	current, err = runworker.BecomeCurrent(ctx, dev.Client, b, true)
 	require.NoError(t, err)
 	assert.Equal(t, "build-a", current, "a later build does not take over by itself")
 
@@ -61,8 +61,13 @@ func TestFirstBuildBecomesCurrentAndTheNextWaits(t *testing.T) {
 		return versionOf(ctx, t, dev.Client, contract.PartnerWorkflowID(slug)) == "build-a AutoUpgrade"
 	})
 
-	_, err = dev.Client.WorkerDeploymentClient().GetHandle(b.Name).SetCurrentVersion(ctx, client.WorkerDeploymentSetCurrentVersionOptions{BuildID: b.BuildID})
+	// WORKER_BECOME_CURRENT=always: the build takes over.
+	current, err = runworker.BecomeCurrent(ctx, dev.Client, b, false)
 	require.NoError(t, err)
+	assert.Equal(t, "build-b", current)
+	isCurrent, err := runworker.Current(ctx, dev.Client, b)
+	require.NoError(t, err)
+	assert.True(t, isCurrent)
 	// Its next task (a query does not make one; an update does) runs on build B.
 	_, err = contract.UpdatePartnerRefresh.Call(ctx, dev.Client, contract.PartnerWorkflowID(slug), contract.None{})
 	require.NoError(t, err)

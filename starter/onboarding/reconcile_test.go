@@ -134,6 +134,11 @@ func TestReconcilerLeavesNoOrphans(t *testing.T) {
 	assert.InDelta(t, float64(time.Now().Unix()), at, 300)
 	created, _ := testenv.Sum(m, metrics.HerokuRequests.Name, "op", "create add-on", "status", "201")
 	assert.GreaterOrEqual(t, created, 3.0, "live-waiting, term-active, term-waiting and term-early were provisioned")
+	// The worker binary is versioned by default: the first build of the namespace became its
+	// deployment's current version, and says so.
+	cur, ok := testenv.Sum(m, metrics.BuildCurrent.Name, "deployment", "connect-onboarding")
+	assert.True(t, ok, "a versioned worker says whether it runs the current build")
+	assert.Equal(t, 1.0, cur)
 	left, ok := testenv.Sum(m, metrics.HerokuRateLimitRemaining.Name)
 	assert.True(t, ok, "the budget left is published")
 	assert.Positive(t, left)

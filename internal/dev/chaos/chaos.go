@@ -344,10 +344,14 @@ func (r *run) onboardAll(ctx context.Context) {
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
+			counted, released := false, false
+			defer func() {
+				if !released {
+					<-sem
+				}
+			}()
 			cust := customer(i)
 			deadline := time.Now().Add(r.o.Deadline)
-			counted := false
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				res, err := r.on.Start(sctx, input(cust))
@@ -364,6 +368,8 @@ func (r *run) onboardAll(ctx context.Context) {
 					if !counted {
 						counted = true
 						u.withURL.Add(1)
+						<-sem // waiting holds no slot: the other customers start meanwhile
+						released = true
 					}
 					select {
 					case <-u.authorize:

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/connect-onboarding/worker/internal/dev/devstack"
@@ -44,12 +45,13 @@ type upgrade struct {
 	err       error
 }
 
-// drill ramps and promotes build B once half the customers wait, then lets them sign in.
+// drill ramps and promotes build B once half the customers wait (or after two minutes),
+// then lets them sign in.
 func (r *run) drill(ctx context.Context) {
 	u := r.upgrade
 	defer close(u.authorize)
 	fail := func(err error) { u.err = err }
-	for u.withURL.Load() < int64(r.o.N/2) && ctx.Err() == nil {
+	for t0 := time.Now(); u.withURL.Load() < int64(r.o.N/2) && time.Since(t0) < 2*time.Minute && ctx.Err() == nil; {
 		time.Sleep(200 * time.Millisecond)
 	}
 	if ctx.Err() != nil {
@@ -68,7 +70,11 @@ func (r *run) drill(ctx context.Context) {
 		fail(err)
 		return
 	}
-	time.Sleep(5 * time.Second) // new customers' first tasks split between A and B
+	if ramp, pct, err := r.ramping(ctx); err != nil || ramp != nextBuildID || pct != 50 {
+		fail(fmt.Errorf("after set-ramping-version the deployment ramps %q at %v %% (%v)", ramp, pct, err))
+		return
+	}
+	time.Sleep(5 * time.Second) // the customers still starting split between A and B
 	if err := r.deploymentCommand(ctx, "set-current-version", "--build-id", nextBuildID); err != nil {
 		fail(err)
 		return
@@ -104,6 +110,18 @@ func (r *run) current(ctx context.Context) (string, error) {
 	return "", nil
 }
 
+// ramping is the deployment's ramping build ID and its percentage.
+func (r *run) ramping(ctx context.Context) (string, float32, error) {
+	d, err := r.tc.WorkerDeploymentClient().GetHandle(deploymentName).Describe(ctx, client.WorkerDeploymentDescribeOptions{})
+	if err != nil {
+		return "", 0, err
+	}
+	if v := d.Info.RoutingConfig.RampingVersion; v != nil {
+		return v.BuildID, d.Info.RoutingConfig.RampingVersionPercentage, nil
+	}
+	return "", 0, nil
+}
+
 // lastBuild is the build ID of a workflow's last completed task.
 func (r *run) lastBuild(ctx context.Context, id string) string {
 	d, err := r.tc.DescribeWorkflow(ctx, id, "")
@@ -113,20 +131,34 @@ func (r *run) lastBuild(ctx context.Context, id string) string {
 	return d.RawResponse.GetWorkflowExecutionInfo().GetVersioningInfo().GetDeploymentVersion().GetBuildId()
 }
 
-// taskFailures counts the workflow tasks that failed in a customer's history (every run).
-func (r *run) taskFailures(ctx context.Context, cust string) int {
-	n := 0
-	it := r.tc.GetWorkflowHistory(ctx, contract.ConnectionWorkflowID(isv, cust), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		e, err := it.Next()
+// taskFailures counts the workflow tasks that failed in every run of every workflow of the
+// namespace (customers, watchers, coordinators, the partner, event streams, sweeps); a
+// history it could not read counts as one.
+func (r *run) taskFailures(ctx context.Context) (failed, runs int) {
+	var token []byte
+	for {
+		page, err := r.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{PageSize: 1000, NextPageToken: token})
 		if err != nil {
-			return n
+			return failed + 1, runs
 		}
-		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED {
-			n++
+		for _, e := range page.GetExecutions() {
+			runs++
+			it := r.tc.GetWorkflowHistory(ctx, e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+			for it.HasNext() {
+				ev, err := it.Next()
+				if err != nil {
+					failed++
+					break
+				}
+				if ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED {
+					failed++
+				}
+			}
+		}
+		if token = page.GetNextPageToken(); len(token) == 0 {
+			return failed, runs
 		}
 	}
-	return n
 }
 
 // countOnNext counts, before the rollback, the active customers whose last task ran on
@@ -154,8 +186,10 @@ func (r *run) checkUpgrade(ctx context.Context, offboarded []string) {
 			r.res.BackOnFirst++
 		}
 	}
-	for i := range r.o.N {
-		r.res.TaskFailures += r.taskFailures(ctx, customer(i))
+	var runs int
+	r.res.TaskFailures, runs = r.taskFailures(ctx)
+	if runs < r.o.N {
+		r.res.Problems = append(r.res.Problems, fmt.Sprintf("visibility listed %d workflow runs, fewer than the %d customers", runs, r.o.N))
 	}
 	if r.res.OnNext < r.res.Active {
 		r.res.Problems = append(r.res.Problems, fmt.Sprintf("%d of %d active customers did not reach active on build %s", r.res.Active-r.res.OnNext, r.res.Active, nextBuildID))

@@ -145,7 +145,7 @@ func TestClusterRunsPrometheusAndStopsEverything(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 12, alerts, "docker/prometheus/rules.yml's alerts are loaded")
+	assert.Equal(t, 13, alerts, "docker/prometheus/rules.yml's alerts are loaded")
 	// Both workers' metrics reach it.
 	var q struct {
 		Data struct {

@@ -254,6 +254,9 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	}
 	c.workerEnv = append([]string{"TEMPORAL_ADDRESS=" + s.TemporalAddress, "HEROKU_API_URL=" + s.SimURL,
 		"HEROKU_CONNECT_URL=" + s.SimURL, "HEROKU_API_TOKEN=" + s.SimToken, "HEROKU_WEBHOOK_SECRET=" + DevWebhookSecret}, keyEnv...)
+	// Builds replace each other here (a rebuilt worker on the same data/cluster): each start
+	// takes over. NEXT_WORKER's build waits for an operator (StartWorker's env after these).
+	c.workerEnv = append(c.workerEnv, "WORKER_BECOME_CURRENT=always")
 	c.workerEnv = append(c.workerEnv, EventsEnv()...)
 	if os.Getenv("WORKER_RETURN_HOSTS") == "" {
 		c.workerEnv = append(c.workerEnv, "WORKER_RETURN_HOSTS=localhost:8080,127.0.0.1:8080")
@@ -336,7 +339,14 @@ scrape_configs:
 
 // spawnReady starts p, waits until health answers 200, and keeps that wait for Restart.
 func (s *Stack) spawnReady(ctx context.Context, p *proc, health string) error {
-	p.ready = func(ctx context.Context) error { return waitHTTP(ctx, health, p.name, s.exited) }
+	within := 30 * time.Second
+	if strings.HasPrefix(p.name, "worker-") {
+		// A versioned worker is ready once the server lists its version's task queues and
+		// its routing is settled: after a restart of the whole cluster the server's
+		// deployment records take about a minute to answer.
+		within = 3 * time.Minute
+	}
+	p.ready = func(ctx context.Context) error { return waitHTTP(ctx, health, p.name, s.exited, within) }
 	if err := s.spawnProc(p); err != nil {
 		return err
 	}

@@ -172,7 +172,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := s.spawn(o, "codec", filepath.Join(bin, "worker"), []string{"codec-server"}, codecEnv); err != nil {
 		return nil, err
 	}
-	if err := waitHTTP(ctx, "http://"+o.CodecAddr+"/healthz", "codec server", s.exited); err != nil {
+	if err := waitHTTP(ctx, "http://"+o.CodecAddr+"/healthz", "codec server", s.exited, 30*time.Second); err != nil {
 		return nil, err
 	}
 
@@ -218,7 +218,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		if err := s.spawn(o, "herokusim", filepath.Join(bin, "herokusim"), nil, simEnv); err != nil {
 			return nil, err
 		}
-		if err := waitHTTP(ctx, s.SimURL+"/_sim/healthz", "herokusim", s.exited); err != nil {
+		if err := waitHTTP(ctx, s.SimURL+"/_sim/healthz", "herokusim", s.exited, 30*time.Second); err != nil {
 			return nil, err
 		}
 		workerEnv = append(workerEnv, "HEROKU_API_URL="+s.SimURL, "HEROKU_CONNECT_URL="+s.SimURL, "HEROKU_API_TOKEN="+s.SimToken)
@@ -236,7 +236,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		if err := s.spawn(o, "worker", filepath.Join(bin, "worker"), nil, append(workerEnv, o.WorkerEnv...)); err != nil {
 			return nil, err
 		}
-		if err := waitHTTP(ctx, s.WorkerURL+"/healthz", "worker", s.exited); err != nil {
+		if err := waitHTTP(ctx, s.WorkerURL+"/healthz", "worker", s.exited, 30*time.Second); err != nil {
 			return nil, err
 		}
 	}
@@ -320,9 +320,9 @@ func (s *Stack) Restart(ctx context.Context, name string, kill bool) error {
 	case "temporal":
 		return waitTemporal(ctx, s.TemporalAddress, s.exited)
 	case "worker":
-		return waitHTTP(ctx, s.workerHealth, "worker", s.exited)
+		return waitHTTP(ctx, s.workerHealth, "worker", s.exited, 30*time.Second)
 	case "herokusim":
-		return waitHTTP(ctx, s.SimURL+"/_sim/healthz", "herokusim", s.exited)
+		return waitHTTP(ctx, s.SimURL+"/_sim/healthz", "herokusim", s.exited, 30*time.Second)
 	}
 	return nil
 }
@@ -404,8 +404,9 @@ func waitTemporal(ctx context.Context, addr string, exited <-chan string) error 
 	}
 }
 
-func waitHTTP(ctx context.Context, url, name string, exited <-chan string) error {
-	deadline := time.Now().Add(30 * time.Second)
+// waitHTTP waits until url answers 200, within the given time.
+func waitHTTP(ctx context.Context, url, name string, exited <-chan string, within time.Duration) error {
+	deadline := time.Now().Add(within)
 	for {
 		resp, err := http.Get(url)
 		if err == nil {
@@ -422,7 +423,7 @@ func waitHTTP(ctx context.Context, url, name string, exited <-chan string) error
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not answer %s within 30s", name, url)
+			return fmt.Errorf("%s did not answer %s within %v", name, url, within)
 		}
 	}
 }
