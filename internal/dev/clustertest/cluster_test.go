@@ -28,17 +28,8 @@ import (
 // Temporal server: every customer reaches active, none is duplicated or lost, no add-on is
 // orphaned, and the Heroku calls of both workers together stay within the budget.
 func TestClusterSurvivesWorkerKillsAndServerRestart(t *testing.T) {
-	testenv.TemporalCLI(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
 	const n = 40
-	results, err := chaos.Run(ctx, chaos.Options{Root: testenv.Root(t), N: n, Kills: 3, Scenarios: []string{"crashes"},
-		Out: io.Discard, Deadline: 8 * time.Minute, TerminateEach: 8, Cluster: true, CallsPerHour: 9000})
-	require.NoError(t, err)
-	require.Len(t, results, 1)
-	r := results[0]
-	t.Logf("%+v", r)
-	assert.False(t, r.Broken(), "%v", r.Problems)
+	r := clusterScenario(t, "crashes", n, 3)
 	assert.Equal(t, n, r.Active, "every customer reached active")
 	assert.Zero(t, r.Duplicates)
 	assert.Zero(t, r.Orphans)
@@ -55,17 +46,8 @@ func TestClusterSurvivesWorkerKillsAndServerRestart(t *testing.T) {
 // runs the offboardings on A, no workflow task fails, and nothing is duplicated, orphaned or
 // lost.
 func TestClusterUpgradeDrill(t *testing.T) {
-	testenv.TemporalCLI(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
 	const n = 30
-	results, err := chaos.Run(ctx, chaos.Options{Root: testenv.Root(t), N: n, Scenarios: []string{"upgrade"},
-		Out: io.Discard, Deadline: 8 * time.Minute, TerminateEach: 8, Cluster: true, CallsPerHour: 9000})
-	require.NoError(t, err)
-	require.Len(t, results, 1)
-	r := results[0]
-	t.Logf("%+v", r)
-	assert.False(t, r.Broken(), "%v", r.Problems)
+	r := clusterScenario(t, "upgrade", n, 0)
 	assert.Equal(t, n, r.Active, "every customer reached active")
 	assert.Equal(t, n, r.OnNext, "every customer reached active on the new build")
 	assert.Equal(t, r.Offboarded, r.BackOnFirst, "after the rollback, every offboarding ran on the first build")
@@ -75,6 +57,22 @@ func TestClusterUpgradeDrill(t *testing.T) {
 	assert.Zero(t, r.Orphans)
 	assert.Zero(t, r.Stuck)
 	assert.Equal(t, n, r.Created, "one add-on per customer")
+}
+
+// clusterScenario runs one chaos scenario of n customers on the cluster, at 9,000 Heroku
+// calls an hour, and fails the test on any broken guarantee (chaos.Result.Problems).
+func clusterScenario(t *testing.T, scenario string, n, kills int) chaos.Result {
+	testenv.TemporalCLI(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	results, err := chaos.Run(ctx, chaos.Options{Root: testenv.Root(t), N: n, Kills: kills, Scenarios: []string{scenario},
+		Out: io.Discard, Deadline: 8 * time.Minute, TerminateEach: 8, Cluster: true, CallsPerHour: 9000})
+	require.NoError(t, err)
+	require.Len(t, results, 1)
+	r := results[0]
+	t.Logf("%+v", r)
+	assert.False(t, r.Broken(), "%v", r.Problems)
+	return r
 }
 
 // make cluster names a busy port and what uses it, before starting anything.
