@@ -130,7 +130,10 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer workers.Stop()
+	defer func() {
+		workers.Stop()
+		log.Info().Msg("worker stopped")
+	}()
 	if err := takeWork(ctx, tc, workers, dep, cfg.BecomeCurrent, log); err != nil {
 		return err
 	}
@@ -161,9 +164,9 @@ func deployment(d config.Deployment) (runworker.Deployment, error) {
 // takeWork waits until the server knows a versioned worker's version with all its task
 // queues (then it can be ramped or made current), makes the build its deployment's current
 // version as WORKER_BECOME_CURRENT says (when-none: the first deploy; always: every start) and
-// says where work goes. /healthz
-// answers 503 until it returns, so a deployment's readiness check, and an operator's next
-// command, wait for both.
+// says where work goes. /healthz answers 503 until it returns, so a deployment's readiness
+// check, and an operator's next command, wait for both. A namespace whose deployments this
+// worker may not read or manage (an API key without the permission) is left to an operator.
 func takeWork(ctx context.Context, tc client.Client, workers *runworker.Workers, dep runworker.Deployment, policy string, log zerolog.Logger) error {
 	if dep == (runworker.Deployment{}) {
 		log.Info().Msg("unversioned worker (WORKER_VERSIONING=false): it takes the unversioned tasks of its queues")
@@ -172,7 +175,11 @@ func takeWork(ctx context.Context, tc client.Client, workers *runworker.Workers,
 	// A server just restarted may take a while to answer for its deployments.
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	if err := workers.WaitRegistered(wctx, tc); err != nil {
+	var denied *serviceerror.PermissionDenied
+	if err := workers.WaitRegistered(wctx, tc); errors.As(err, &denied) {
+		log.Warn().Err(err).Str("deployment_version", dep.String()).Msg("may not read the worker deployment: ramp or set this build current with `temporal worker deployment` commands")
+		return nil
+	} else if err != nil {
 		return err
 	}
 	if policy == config.BecomeCurrentNever {
@@ -180,7 +187,6 @@ func takeWork(ctx context.Context, tc client.Client, workers *runworker.Workers,
 		return nil
 	}
 	current, err := runworker.BecomeCurrent(wctx, tc, dep, policy == config.BecomeCurrentWhenNone)
-	var denied *serviceerror.PermissionDenied
 	switch {
 	case errors.As(err, &denied):
 		log.Warn().Err(err).Str("deployment_version", dep.String()).Msg("may not manage the worker deployment: set its current version with `temporal worker deployment set-current-version`")
