@@ -19,7 +19,6 @@ import (
 
 	"github.com/rs/zerolog"
 	"go.temporal.io/api/operatorservice/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
@@ -134,9 +133,7 @@ func run(ctx context.Context, cfg config.Worker, log zerolog.Logger) error {
 		workers.Stop()
 		log.Info().Msg("worker stopped")
 	}()
-	if err := takeWork(ctx, tc, workers, dep, cfg.BecomeCurrent, log); err != nil {
-		return err
-	}
+	takeWork(ctx, tc, workers, dep, cfg.BecomeCurrent, log)
 	ready.Store(true)
 	go watchRouting(ctx, tc, dep, metricsHandler, log)
 	log.Info().Bool("tracing", traced).Str("deployment_version", dep.String()).Str("temporal", cfg.Connection.Address()).Str("namespace", cfg.Connection.Namespace()).Str("onboarding_queue", cfg.OnboardingQueue).
@@ -165,34 +162,30 @@ func deployment(d config.Deployment) (runworker.Deployment, error) {
 // queues (then it can be ramped or made current), makes the build its deployment's current
 // version as WORKER_BECOME_CURRENT says (when-none: the first deploy; always: every start) and
 // says where work goes. /healthz answers 503 until it returns, so a deployment's readiness
-// check, and an operator's next command, wait for both. A namespace whose deployments this
-// worker may not read or manage (an API key without the permission) is left to an operator.
-func takeWork(ctx context.Context, tc client.Client, workers *runworker.Workers, dep runworker.Deployment, policy string, log zerolog.Logger) error {
+// check, and an operator's next command, wait for both. What it cannot do (a namespace whose
+// deployments this worker may not manage, a refusal, a server that does not answer for five
+// minutes) is logged and left to an operator: the worker polls all the same, and
+// connect_worker_build_current says whether its build takes work.
+func takeWork(ctx context.Context, tc client.Client, workers *runworker.Workers, dep runworker.Deployment, policy string, log zerolog.Logger) {
 	if dep == (runworker.Deployment{}) {
 		log.Info().Msg("unversioned worker (WORKER_VERSIONING=false): it takes the unversioned tasks of its queues")
-		return nil
+		return
 	}
 	// A server just restarted may take a while to answer for its deployments.
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	var denied *serviceerror.PermissionDenied
-	if err := workers.WaitRegistered(wctx, tc); errors.As(err, &denied) {
-		log.Warn().Err(err).Str("deployment_version", dep.String()).Msg("may not read the worker deployment: ramp or set this build current with `temporal worker deployment` commands")
-		return nil
-	} else if err != nil {
-		return err
+	if err := workers.WaitRegistered(wctx, tc); err != nil {
+		log.Error().Err(err).Str("deployment_version", dep.String()).Msg("could not see this build's version registered: ramp or set it current with `temporal worker deployment` commands once `describe-version` lists its task queues")
+		return
 	}
 	if policy == config.BecomeCurrentNever {
 		log.Info().Str("deployment_version", dep.String()).Msg("versioned worker; it takes work once an operator ramps it or sets it current (WORKER_BECOME_CURRENT=never)")
-		return nil
+		return
 	}
 	current, err := runworker.BecomeCurrent(wctx, tc, dep, policy == config.BecomeCurrentWhenNone)
 	switch {
-	case errors.As(err, &denied):
-		log.Warn().Err(err).Str("deployment_version", dep.String()).Msg("may not manage the worker deployment: set its current version with `temporal worker deployment set-current-version`")
-		return nil
 	case err != nil:
-		return err
+		log.Error().Err(err).Str("deployment_version", dep.String()).Msg("could not settle the deployment's current version: set it with `temporal worker deployment set-current-version`")
 	case current == dep.BuildID:
 		log.Info().Str("deployment_version", dep.String()).Msg("this build is the deployment's current version")
 	case current == "":
@@ -201,7 +194,6 @@ func takeWork(ctx context.Context, tc client.Client, workers *runworker.Workers,
 		log.Info().Str("deployment_version", dep.String()).Str("current_build_id", current).
 			Msg("another build is current: this one takes work once an operator ramps it or sets it current (README, Upgrading)")
 	}
-	return nil
 }
 
 // watchRouting keeps connect_worker_build_current of a versioned worker, every 30 s until ctx

@@ -255,8 +255,13 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	c.workerEnv = append([]string{"TEMPORAL_ADDRESS=" + s.TemporalAddress, "HEROKU_API_URL=" + s.SimURL,
 		"HEROKU_CONNECT_URL=" + s.SimURL, "HEROKU_API_TOKEN=" + s.SimToken, "HEROKU_WEBHOOK_SECRET=" + DevWebhookSecret}, keyEnv...)
 	// Builds replace each other here (a rebuilt worker on the same data/cluster): each start
-	// takes over. NEXT_WORKER's build waits for an operator (StartWorker's env after these).
-	c.workerEnv = append(c.workerEnv, "WORKER_BECOME_CURRENT=always")
+	// takes over. Not beside a NEXT_WORKER build, which waits for an operator: once that one
+	// is promoted, a rerun must not take its place back.
+	policy := "always"
+	if o.NextWorker != "" {
+		policy = "when-none"
+	}
+	c.workerEnv = append(c.workerEnv, "WORKER_BECOME_CURRENT="+policy)
 	c.workerEnv = append(c.workerEnv, EventsEnv()...)
 	if os.Getenv("WORKER_RETURN_HOSTS") == "" {
 		c.workerEnv = append(c.workerEnv, "WORKER_RETURN_HOSTS=localhost:8080,127.0.0.1:8080")
