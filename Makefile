@@ -92,7 +92,7 @@ run: tools build
 
 ## cluster: the production topology as local processes (PostgreSQL, Temporal server, UI server, codec server, herokusim, two versioned workers, Prometheus), in this terminal; NEXT_WORKER=path adds a second build's worker beside them
 cluster: tools cluster-tools build
-	@$(BIN)/cluster $(if $(NEXT_WORKER),-next-worker $(abspath $(NEXT_WORKER)))
+	@$(BIN)/cluster $(if $(NEXT_WORKER),-next-worker $(abspath $(NEXT_WORKER)) $(if $(NEXT_BUILD_ID),-next-build-id $(NEXT_BUILD_ID)))
 
 ## cluster-test: on that topology, onboardings through worker kills and a server restart, the upgrade drill, and the UI decoding payloads in headless Chromium (CI runs it)
 cluster-test: tools cluster-tools build

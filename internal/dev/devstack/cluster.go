@@ -84,7 +84,9 @@ type ClusterOptions struct {
 	// (worker-3, on NextWorkerHTTP, 127.0.0.1:9094) and never current by itself: make
 	// cluster NEXT_WORKER=… for an upgrade (README, Upgrading).
 	NextWorker, NextWorkerHTTP string
-	Out                        io.Writer
+	// NextBuildID is its WORKER_BUILD_ID, when set (the same binary twice needs one).
+	NextBuildID string
+	Out         io.Writer
 }
 
 func (o *ClusterOptions) defaults() {
@@ -274,7 +276,11 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		}
 	}
 	if o.NextWorker != "" {
-		if err := c.StartWorker(ctx, o.NextWorker, o.NextWorkerHTTP, "WORKER_BECOME_CURRENT=never"); err != nil {
+		env := []string{"WORKER_BECOME_CURRENT=never"}
+		if o.NextBuildID != "" {
+			env = append(env, "WORKER_BUILD_ID="+o.NextBuildID)
+		}
+		if err := c.StartWorker(ctx, o.NextWorker, o.NextWorkerHTTP, env...); err != nil {
 			return nil, fmt.Errorf("the next build (%s): %w", o.NextWorker, err)
 		}
 	}

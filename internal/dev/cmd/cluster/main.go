@@ -32,10 +32,13 @@ fresh.
   -next-worker PATH   a second build's worker binary, run beside the first as worker-3
                       (127.0.0.1:9094) and taking work only once ramped or made current
                       (make cluster NEXT_WORKER=PATH; README, Upgrading)
+  -next-build-id ID   its build ID, when it is not a different build's own (to try the
+                      commands with this build twice: make cluster NEXT_WORKER=bin/worker
+                      NEXT_BUILD_ID=next)
 `
 
 func main() {
-	next := ""
+	var next, nextID string
 	switch args := os.Args[1:]; {
 	case len(args) == 0:
 	case len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help"):
@@ -43,6 +46,8 @@ func main() {
 		return
 	case len(args) == 2 && args[0] == "-next-worker" && args[1] != "":
 		next = args[1]
+	case len(args) == 4 && args[0] == "-next-worker" && args[1] != "" && args[2] == "-next-build-id" && args[3] != "":
+		next, nextID = args[1], args[3]
 	default:
 		fmt.Fprintf(os.Stderr, "make cluster: unexpected arguments %q\n\n", args)
 		fmt.Fprintf(os.Stderr, usage, devstack.PostgresMajor, devstack.TemporalServerVersion, devstack.TemporalUIVersion)
@@ -55,7 +60,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := devstack.ClusterOptions{Root: root, NextWorker: next}
+	opts := devstack.ClusterOptions{Root: root, NextWorker: next, NextBuildID: nextID}
 	if term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("LOG_FORMAT") == "" {
 		opts.SimEnv = append(opts.SimEnv, "LOG_FORMAT=console")
 		opts.WorkerEnv = append(opts.WorkerEnv, "LOG_FORMAT=console")
