@@ -206,7 +206,8 @@ func watchRouting(ctx context.Context, tc client.Client, dep runworker.Deploymen
 	var warned time.Time
 	for {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		current, err := runworker.Current(cctx, tc, dep)
+		build, err := runworker.CurrentBuild(cctx, tc, dep.Name)
+		current := err == nil && build == dep.BuildID
 		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil:

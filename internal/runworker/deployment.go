@@ -150,14 +150,17 @@ func final(err error) bool {
 	return errors.As(err, &ia) || errors.As(err, &pd) || errors.As(err, &ni)
 }
 
-// Current reports whether d is its deployment's current version now.
-func Current(ctx context.Context, c client.Client, d Deployment) (bool, error) {
-	desc, err := c.WorkerDeploymentClient().GetHandle(d.Name).Describe(ctx, client.WorkerDeploymentDescribeOptions{})
+// CurrentBuild is the build ID of the named deployment's current version ("" when that is
+// unversioned workers).
+func CurrentBuild(ctx context.Context, c client.Client, deployment string) (string, error) {
+	desc, err := c.WorkerDeploymentClient().GetHandle(deployment).Describe(ctx, client.WorkerDeploymentDescribeOptions{})
 	if err != nil {
-		return false, err
+		return "", err
 	}
-	cur := desc.Info.RoutingConfig.CurrentVersion
-	return cur != nil && cur.DeploymentName == d.Name && cur.BuildID == d.BuildID, nil
+	if cur := desc.Info.RoutingConfig.CurrentVersion; cur != nil {
+		return cur.BuildID, nil
+	}
+	return "", nil
 }
 
 // WaitRegistered returns once the server lists every task queue the workers poll, of every

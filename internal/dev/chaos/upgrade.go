@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/connect-onboarding/worker/internal/dev/devstack"
+	"github.com/connect-onboarding/worker/internal/runworker"
 	"github.com/connect-onboarding/worker/workflows/contract"
 )
 
@@ -100,14 +101,7 @@ func (r *run) deploymentCommand(ctx context.Context, cmd string, args ...string)
 
 // current is the deployment's current build ID.
 func (r *run) current(ctx context.Context) (string, error) {
-	d, err := r.tc.WorkerDeploymentClient().GetHandle(deploymentName).Describe(ctx, client.WorkerDeploymentDescribeOptions{})
-	if err != nil {
-		return "", err
-	}
-	if v := d.Info.RoutingConfig.CurrentVersion; v != nil {
-		return v.BuildID, nil
-	}
-	return "", nil
+	return runworker.CurrentBuild(ctx, r.tc, deploymentName)
 }
 
 // ramping is the deployment's ramping build ID and its percentage.

@@ -299,7 +299,11 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 func (c *Cluster) StartWorker(ctx context.Context, path, addr string, env ...string) error {
 	name := fmt.Sprintf("worker-%d", len(c.Workers)+1)
 	all := append(append(slices.Clip(c.workerEnv), "WORKER_HTTP_ADDR="+addr), env...)
-	if err := c.spawnReady(ctx, &proc{name: name, path: path, env: all, out: c.out}, "http://"+addr+"/healthz"); err != nil {
+	// A versioned worker is ready once the server lists its version's task queues and its
+	// routing is settled: after a restart of the whole cluster the server's deployment
+	// records took about a minute to answer.
+	p := &proc{name: name, path: path, env: all, out: c.out, readyWithin: 3 * time.Minute}
+	if err := c.spawnReady(ctx, p, "http://"+addr+"/healthz"); err != nil {
 		return err
 	}
 	c.Workers = append(c.Workers, name)
@@ -350,12 +354,9 @@ scrape_configs:
 
 // spawnReady starts p, waits until health answers 200, and keeps that wait for Restart.
 func (s *Stack) spawnReady(ctx context.Context, p *proc, health string) error {
-	within := 30 * time.Second
-	if strings.HasPrefix(p.name, "worker-") {
-		// A versioned worker is ready once the server lists its version's task queues and
-		// its routing is settled: after a restart of the whole cluster the server's
-		// deployment records take about a minute to answer.
-		within = 3 * time.Minute
+	within := p.readyWithin
+	if within == 0 {
+		within = 30 * time.Second
 	}
 	p.ready = func(ctx context.Context) error { return waitHTTP(ctx, health, p.name, s.exited, within) }
 	if err := s.spawnProc(p); err != nil {

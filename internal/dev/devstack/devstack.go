@@ -62,6 +62,8 @@ type proc struct {
 	stopping  *atomic.Bool // this run is being replaced by Restart: its end is not news
 	// ready waits until a (re)started process serves; nil for the processes Restart knows.
 	ready func(ctx context.Context) error
+	// readyWithin bounds spawnReady's wait (30 s when zero).
+	readyWithin time.Duration
 	// stopSignal ends the process on Stop (SIGTERM when zero; PostgreSQL's fast shutdown
 	// is SIGINT).
 	stopSignal syscall.Signal
